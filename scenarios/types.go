@@ -1,0 +1,245 @@
+// Package scenarios turns a YAML scenario file (or a built-in one) into a
+// validated Scenario: every value parsed into base units (bytes, durations,
+// fractions), defaults filled in, environment references expanded, and every
+// problem reported at once with file:line:column.
+package scenarios
+
+import "time"
+
+// RW is the access pattern of a phase, spelled as fio spells it.
+type RW string
+
+// The access patterns a phase may use.
+const (
+	Read      RW = "read"      // sequential read
+	Write     RW = "write"     // sequential write
+	RandRead  RW = "randread"  // uniform random read
+	RandWrite RW = "randwrite" // uniform random write
+	RandRW    RW = "randrw"    // uniform random mix, ReadPct percent reads
+	ReadWrite RW = "readwrite" // sequential mix, ReadPct percent reads
+)
+
+// Random reports whether offsets are drawn at random rather than in sequence.
+func (r RW) Random() bool { return r == RandRead || r == RandWrite || r == RandRW }
+
+// Writes reports whether the pattern issues any write.
+func (r RW) Writes() bool { return r != Read && r != RandRead }
+
+// Reads reports whether the pattern issues any read.
+func (r RW) Reads() bool { return r != Write && r != RandWrite }
+
+// OnError says what a phase does when an I/O fails.
+type OnError string
+
+// The error policies.
+const (
+	Continue OnError = "continue" // count the error and go on (default)
+	Stop     OnError = "stop"     // end the phase at the first error
+)
+
+// Pos is a place in a scenario file, for error messages.
+type Pos struct {
+	File   string
+	Line   int
+	Column int
+}
+
+// Scenario is a validated scenario with every default filled in.
+type Scenario struct {
+	Name        string
+	Description string
+	// Seed seeds every worker's PRNG; 0 in the file means "pick one", and the
+	// picked value is stored here so the run can be reproduced.
+	Seed uint64
+	// Interval is the time-series resolution of the results (default 1s).
+	Interval time.Duration
+	// StallThreshold is how long a target may have I/O in flight with no
+	// completion before that counts as a stall (default 500ms).
+	StallThreshold time.Duration
+	Targets        []Target
+	Phases         []Phase
+	// Criteria holds run-wide criteria and, flattened, every phase's expect:
+	// block (Criterion.Phase names the phase).
+	Criteria []Criterion
+	// Source is the file the scenario came from, or "builtin:NAME".
+	Source string
+	// Builtin is true for scenarios embedded in the binary.
+	Builtin bool
+}
+
+// Target is one file or block device I/O is driven against.
+type Target struct {
+	Name string
+	// Path is a regular file or a block device, after ${VAR} expansion.
+	Path string
+	// Size is the size to create a missing file with (sparse); 0 means the
+	// file or device must exist and its own size is used.
+	Size int64
+	// AllowWrite must be true before any write phase may touch the target.
+	AllowWrite bool
+	// Offset and Length confine I/O to [Offset, Offset+Length); Length 0
+	// means up to the end of the file or device.
+	Offset int64
+	Length int64
+	// Expect holds host expectations checked by `lunbench check` (paths,
+	// portals, chap, recovery_tmo); nil when the scenario sets none.
+	Expect *TargetExpect
+	Pos    Pos
+}
+
+// TargetExpect is what a target's storage path is expected to look like.
+type TargetExpect struct {
+	Paths          int           // number of active paths, 0 = not checked
+	Portals        int           // number of distinct portals, 0 = not checked
+	CHAP           *bool         // CHAP in use on every session, nil = not checked
+	RecoveryTmoMax time.Duration // upper bound for recovery_tmo, 0 = not checked
+}
+
+// Phase is one step of a scenario: one access pattern for a time or a volume.
+type Phase struct {
+	Name string
+	RW   RW
+	// ReadPct is the share of reads in a mix (0..100); 100 for read
+	// patterns, 0 for write patterns.
+	ReadPct int
+	// BS is the block size in bytes.
+	BS int64
+	// QD is the number of I/Os kept outstanding per target.
+	QD int
+	// Duration and Bytes bound the phase; whichever is reached first ends
+	// it. At least one is non-zero. Bytes counts per target.
+	Duration time.Duration
+	Bytes    int64
+	// Ramp is run before measurement starts and excluded from statistics.
+	Ramp time.Duration
+	// RateIOPS, when non-zero, paces the phase open-loop at this many I/Os
+	// per second per target (rate_mbps is converted to it).
+	RateIOPS float64
+	// Targets names the targets the phase runs on (all when the file named none).
+	Targets []string
+	// Seed seeds this phase's PRNGs (derived from the scenario seed when 0).
+	Seed    uint64
+	OnError OnError
+	// Verify stamps written blocks and checks them on read (drills issue).
+	Verify bool
+	Drills []Drill
+	Pos    Pos
+}
+
+// Drill is a fault injected while a phase runs.
+type Drill struct {
+	Name string
+	// At is the offset into the phase at which to inject; After names
+	// another drill whose recovery this one follows. Manual drills are
+	// injected when the operator marks them.
+	At      time.Duration
+	After   string
+	Manual  bool
+	Inject  string        // shell command, run with /bin/sh -c
+	Timeout time.Duration // for each command (default 60s)
+	Recover *Recover
+	Expect  []Criterion
+	Pos     Pos
+}
+
+// Recover is the command that undoes a drill's fault.
+type Recover struct {
+	Command string
+	At      time.Duration // offset after the inject
+	Pos     Pos
+}
+
+// Cmp is a comparison in a criterion.
+type Cmp string
+
+// The comparisons a criterion may use.
+const (
+	LE Cmp = "<="
+	LT Cmp = "<"
+	GE Cmp = ">="
+	GT Cmp = ">"
+	EQ Cmp = "=="
+)
+
+// Holds reports whether measured satisfies the comparison with threshold.
+func (c Cmp) Holds(measured, threshold float64) bool {
+	switch c {
+	case LE:
+		return measured <= threshold
+	case LT:
+		return measured < threshold
+	case GE:
+		return measured >= threshold
+	case GT:
+		return measured > threshold
+	case EQ:
+		return measured == threshold
+	}
+	return false
+}
+
+// Criterion is one pass/fail rule, e.g. read_p99 <= 2ms in phase "oltp".
+type Criterion struct {
+	// Phase is the phase it applies to; "" means the whole run.
+	Phase string
+	// Target restricts it to one target; "" means every target must pass.
+	Target string
+	// Metric is the canonical metric name, see Metrics.
+	Metric string
+	Cmp    Cmp
+	// Threshold is in the metric's base unit: seconds for latencies and
+	// stalls, bytes per second for throughput, plain numbers otherwise.
+	Threshold float64
+	// Text is the rule as written, for reports ("read_p99 <= 2ms").
+	Text string
+	Pos  Pos
+}
+
+// Unit is the kind of quantity a metric measures.
+type Unit int
+
+// Metric units.
+const (
+	Count       Unit = iota // a plain number (IOPS, errors, blocks)
+	Seconds                 // a duration, written 2ms, 1.5s
+	BytesPerSec             // a rate, written 200MiB/s or 200M
+	Fraction                // a ratio, written 90% or 0.9
+)
+
+// MetricUnit returns the unit of a criterion metric, and false for a name
+// that is not a metric. The read_/write_ prefixed forms restrict a metric to
+// one op; the plain form covers both.
+func MetricUnit(name string) (Unit, bool) {
+	switch name {
+	case "iops", "read_iops", "write_iops",
+		"errors", "read_errors", "write_errors",
+		"stalls", "lost_writes", "corrupt_blocks":
+		return Count, true
+	case "throughput", "read_throughput", "write_throughput":
+		return BytesPerSec, true
+	case "p50", "read_p50", "write_p50",
+		"p90", "read_p90", "write_p90",
+		"p99", "read_p99", "write_p99",
+		"p99.9", "read_p99.9", "write_p99.9",
+		"p99.99", "read_p99.99", "write_p99.99",
+		"mean_latency", "read_mean_latency", "write_mean_latency",
+		"max_latency", "read_max_latency", "write_max_latency",
+		"max_stall", "resume_within":
+		return Seconds, true
+	case "throughput_after":
+		return Fraction, true
+	}
+	return 0, false
+}
+
+// MetricNames lists every metric name, for suggestions and the schema.
+func MetricNames() []string {
+	base := []string{"iops", "throughput", "p50", "p90", "p99", "p99.9", "p99.99",
+		"mean_latency", "max_latency", "errors"}
+	var out []string
+	for _, b := range base {
+		out = append(out, b, "read_"+b, "write_"+b)
+	}
+	return append(out, "max_stall", "stalls", "lost_writes", "corrupt_blocks",
+		"resume_within", "throughput_after")
+}
