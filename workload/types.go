@@ -3,6 +3,7 @@ package workload
 import (
 	"encoding/json"
 	"fmt"
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"time"
 )
 
@@ -73,6 +74,12 @@ type Interval struct {
 	// Ramp is true for slices inside the phase's ramp (not in statistics).
 	Ramp bool
 	Lat  LatencySummary
+	// Missed counts open-loop slots skipped after a stall (their latency
+	// is in the histogram; they were not issued).
+	Missed uint64
+	// Hist is the interval's latency histogram. It is only valid during
+	// the Sink.Add call that delivers it; sinks that keep it must copy it.
+	Hist *hdr.Histogram `json:"-"`
 }
 
 // EventKind classifies an Event.

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"lunbench/report"
+	"lunbench/scenarios"
+	"lunbench/workload"
+)
+
+// runOptions are the flags of `lunbench run`.
+type runOptions struct {
+	scenario string
+	out      string // exact results directory
+	root     string // results root, a directory per run below it
+	noTUI    bool
+	destroy  string
+	seed     uint64
+	now      func() time.Time
+	lookup   func(string) (string, bool)
+}
+
+func newRunCmd(stdout, stderr io.Writer, sig <-chan os.Signal) *cobra.Command {
+	o := runOptions{now: time.Now, lookup: os.LookupEnv}
+	cmd := &cobra.Command{
+		Use:   "run SCENARIO",
+		Short: "Run a scenario file or a built-in scenario (see 'lunbench scenarios')",
+		Args:  cobra.ExactArgs(1),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return scenarios.Builtins(), cobra.ShellCompDirectiveDefault
+		},
+		RunE: func(_ *cobra.Command, args []string) error {
+			o.scenario = args[0]
+			code, err := runScenario(o, stdout, stderr, sig)
+			if code == exitPass && err == nil {
+				return nil
+			}
+			return &exitError{code: code, err: err}
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.out, "out", "", "write results to exactly this directory")
+	f.StringVar(&o.root, "results", "results", "results root: each run writes <root>/<UTC time>_<scenario>/")
+	f.BoolVar(&o.noTUI, "no-tui", false, "line output instead of the dashboard (also when stdout is not a terminal)")
+	f.StringVar(&o.destroy, "destroy-data", "", "allow writing to this exact device even though it carries a filesystem or partition signature")
+	f.Uint64Var(&o.seed, "seed", 0, "override the scenario's seed (0 keeps it)")
+	return cmd
+}
+
+// runScenario is `lunbench run`: it returns the exit code and the error to
+// show (nil when the verdict says it all).
+func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (int, error) {
+	root := o.root
+	lookup := func(k string) (string, bool) {
+		if v, ok := o.lookup(k); ok {
+			return v, true
+		}
+		if k == "LUNBENCH_QUICKSTART_FILE" {
+			p, err := quickstartFile(root)
+			if err != nil {
+				return "", false
+			}
+			return p, true
+		}
+		return "", false
+	}
+	sc, err := scenarios.Resolve(o.scenario, lookup)
+	if err != nil {
+		var ve *scenarios.ValidationError
+		if errors.As(err, &ve) {
+			return exitUsage, fmt.Errorf("scenario is not valid:\n%w", err)
+		}
+		return exitUsage, err
+	}
+	if o.seed != 0 {
+		sc.Seed = o.seed
+	}
+	start := o.now()
+	dirPath := o.out
+	if dirPath == "" {
+		dirPath = filepath.Join(root, report.DirName(start, sc.Name))
+	}
+	dir, err := report.CreateDir(dirPath)
+	if err != nil {
+		return exitRuntime, err
+	}
+	defer dir.Close()
+	if err := dir.WriteScenario(sc); err != nil {
+		return exitRuntime, fmt.Errorf("write scenario.yaml: %w", err)
+	}
+	run := &report.RunJSON{
+		Lunbench: report.Version, Scenario: sc.Name, Source: sc.Source, Status: "running",
+		Host: report.ThisHost(), Start: start, Seed: sc.Seed, IntervalSec: sc.Interval.Seconds(),
+	}
+	if err := dir.WriteRun(run); err != nil {
+		return exitRuntime, fmt.Errorf("write run.json: %w", err)
+	}
+	fmt.Fprintf(stdout, "lunbench %s: scenario %s (%s), results in %s\n", report.Version, sc.Name, sc.Source, dirPath)
+
+	sinks := []workload.Sink{dir}
+	sinks = append(sinks, &report.Progress{W: stdout})
+	runner, err := workload.NewRunner(sc, workload.Options{Destroy: o.destroy, Now: o.now}, dir, sinks...)
+	if err != nil {
+		run.Status, run.Verdict, run.Error = "failed", report.Error, err.Error()
+		dir.WriteRun(run)
+		var ce *workload.ConfigError
+		if errors.As(err, &ce) {
+			return exitUsage, err
+		}
+		return exitRuntime, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case s := <-sig:
+			fmt.Fprintf(stderr, "\nlunbench: %v: stopping, draining in-flight I/O and writing results\n", s)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	res, runErr := runner.Run(ctx)
+	run.End = res.End
+	run.Targets = res.Targets
+	run.Phases = res.Phases
+	run.Criteria = report.Evaluate(sc, res, report.Extra{})
+	run.Verdict = report.VerdictOf(run.Criteria, res)
+	run.Status = "finished"
+	switch {
+	case runErr != nil:
+		run.Status, run.Verdict, run.Error = "failed", report.Error, runErr.Error()
+	case res.Interrupted:
+		run.Status = "interrupted"
+	}
+	if err := dir.WriteRun(run); err != nil {
+		return exitRuntime, fmt.Errorf("write run.json: %w", err)
+	}
+	if err := dir.Close(); err != nil {
+		return exitRuntime, fmt.Errorf("write results: %w", err)
+	}
+	fmt.Fprintln(stdout)
+	report.PrintSummary(stdout, run)
+	fmt.Fprintf(stdout, "results: %s\n", dirPath)
+	switch {
+	case runErr != nil:
+		return exitRuntime, runErr
+	case res.Interrupted:
+		return exitInterrupted, nil
+	case run.Verdict == report.Fail:
+		return exitFail, nil
+	}
+	return exitPass, nil
+}
+
+// quickstartFile picks where the quickstart's sparse file lives: under the
+// results root when its filesystem takes O_DIRECT (ext4, xfs), else in the
+// first temp directory that does (tmpfs does not).
+func quickstartFile(root string) (string, error) {
+	cands := []string{filepath.Join(root, ".quickstart"), "/var/tmp/lunbench-quickstart", filepath.Join(os.TempDir(), "lunbench-quickstart")}
+	for _, d := range cands {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			continue
+		}
+		if supportsDirectIO(d) {
+			return filepath.Join(d, "quickstart.dat"), nil
+		}
+	}
+	return "", fmt.Errorf("no directory among %v supports O_DIRECT", cands)
+}
+
+func supportsDirectIO(dir string) bool {
+	p := filepath.Join(dir, ".directio-probe")
+	fd, err := unix.Open(p, unix.O_CREAT|unix.O_RDWR|unix.O_DIRECT|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return false
+	}
+	unix.Close(fd)
+	os.Remove(p)
+	return true
+}

@@ -1,0 +1,114 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"lunbench/workload"
+)
+
+var _ workload.Sink = (*Progress)(nil)
+
+// Progress prints one line per interval in line mode: the phase, elapsed of
+// total, and per op the IOPS, throughput and p99 summed over targets.
+type Progress struct {
+	W io.Writer
+}
+
+// Add prints the snapshot's completed intervals as one line.
+func (p *Progress) Add(s *workload.Snapshot) {
+	if len(s.Intervals) == 0 {
+		return
+	}
+	type agg struct {
+		ops, bytes, errs uint64
+		p99, max         time.Duration
+		secs             float64
+	}
+	var per [workload.NumOps]*agg
+	for _, iv := range s.Intervals {
+		a := per[iv.Op]
+		if a == nil {
+			a = &agg{}
+			per[iv.Op] = a
+		}
+		a.ops += iv.Ops
+		a.bytes += iv.Bytes
+		a.errs += iv.Errors
+		a.p99 = max(a.p99, iv.Lat.P99)
+		a.max = max(a.max, iv.Lat.Max)
+		a.secs = max(a.secs, iv.End.Sub(iv.Start).Seconds())
+	}
+	var b strings.Builder
+	total := "?"
+	if s.PhaseLength > 0 {
+		total = Clock(s.PhaseLength)
+	}
+	fmt.Fprintf(&b, "[%d/%d %s] %s/%s", s.PhaseIndex+1, s.PhaseCount, s.Phase, Clock(s.PhaseElapsed), total)
+	if s.Ramp {
+		b.WriteString(" (ramp)")
+	}
+	for op, a := range per {
+		if a == nil || a.secs <= 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "  %s %s IOPS %s p99 %s", workload.Op(op), Thousands(float64(a.ops)/a.secs),
+			MiBps(float64(a.bytes)/a.secs), Lat(a.p99))
+		if a.errs > 0 {
+			fmt.Fprintf(&b, " errors %d", a.errs)
+		}
+	}
+	for _, st := range s.Stalls {
+		fmt.Fprintf(&b, "  STALL %s %s (%d in flight)", st.Target, Lat(st.For), st.InFlight)
+	}
+	fmt.Fprintln(p.W, b.String())
+}
+
+// PrintSummary writes the final table: per phase × target × op, then the
+// criteria and the verdict.
+func PrintSummary(w io.Writer, r *RunJSON) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "phase\ttarget\top\tIOPS\tMiB/s\tmean\tp50\tp99\tp99.9\tmax\terrors\t")
+	for _, p := range r.Phases {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%d\t\n", p.Phase, p.Target, p.Op,
+			Thousands(p.IOPS), p.MBps, Lat(p.Lat.Mean), Lat(p.Lat.P50), Lat(p.Lat.P99), Lat(p.Lat.P999),
+			Lat(p.Lat.Max), p.Errors)
+	}
+	tw.Flush()
+	for _, p := range r.Phases {
+		if len(p.Errnos) == 0 {
+			continue
+		}
+		var parts []string
+		for e, n := range p.Errnos {
+			parts = append(parts, fmt.Sprintf("%s×%d", e, n))
+		}
+		sort.Strings(parts)
+		fmt.Fprintf(w, "errors in %s on %s (%s): %s\n", p.Phase, p.Target, p.Op, strings.Join(parts, ", "))
+	}
+	if len(r.Criteria) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "criterion\tphase\ttarget\tmeasured\tresult")
+		for _, c := range r.Criteria {
+			res := "PASS"
+			if !c.Pass {
+				res = "FAIL"
+			}
+			if c.Note != "" {
+				res += " (" + c.Note + ")"
+			}
+			ph := c.Phase
+			if ph == "" {
+				ph = "(run)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Text, ph, c.Target, c.MeasuredText, res)
+		}
+		tw.Flush()
+	}
+	fmt.Fprintf(w, "\nverdict: %s\n", strings.ToUpper(string(r.Verdict)))
+}

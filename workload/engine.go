@@ -1,0 +1,843 @@
+package workload
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/ncw/directio"
+	"golang.org/x/sys/unix"
+
+	"lunbench/scenarios"
+)
+
+// Clock is the run's monotonic clock: nanoseconds since its base.
+type Clock struct{ base time.Time }
+
+// NewClock returns a clock whose zero is base (which must carry a monotonic
+// reading, as time.Now() does).
+func NewClock(base time.Time) Clock { return Clock{base: base} }
+
+// Now returns monotonic nanoseconds since the base.
+func (c Clock) Now() int64 { return int64(time.Since(c.base)) }
+
+// Time converts clock nanoseconds back to wall time.
+func (c Clock) Time(ns int64) time.Time { return c.base.Add(time.Duration(ns)) }
+
+// Snapshot is what the aggregator publishes at each tick: the state of the
+// running phase, the tick's fine-grained slices, and the intervals that
+// completed at this tick. It is immutable once published.
+type Snapshot struct {
+	Time         time.Time
+	Elapsed      time.Duration // since the run started
+	Phase        string
+	PhaseIndex   int // 0-based
+	PhaseCount   int
+	PhaseElapsed time.Duration
+	// PhaseLength is ramp + duration; 0 for a phase bounded by bytes only.
+	PhaseLength time.Duration
+	Ramp        bool
+	// Slices is the last tick (about 250 ms) per target × op.
+	Slices []Interval
+	// Intervals are the intervals (scenario resolution) that ended at this
+	// tick, per target × op; nil when none did.
+	Intervals []Interval
+	// Stalls lists targets with I/O in flight and no completion for longer
+	// than the stall threshold right now.
+	Stalls []StallState
+}
+
+// StallState is a stall still in progress.
+type StallState struct {
+	Target   string
+	Since    time.Time // the last completion before the gap
+	For      time.Duration
+	InFlight int
+}
+
+// Sink receives snapshots from the aggregator, on its goroutine; it must
+// return quickly.
+type Sink interface {
+	Add(*Snapshot)
+}
+
+// PhaseResult summarises one phase × target × op over the measured part of
+// the phase (ramp excluded).
+type PhaseResult struct {
+	Phase       string            `json:"phase"`
+	Target      string            `json:"target"`
+	Op          Op                `json:"op"`
+	Start       time.Time         `json:"start"`
+	End         time.Time         `json:"end"`
+	Seconds     float64           `json:"seconds"`
+	Ops         uint64            `json:"ops"`
+	Bytes       uint64            `json:"bytes"`
+	Errors      uint64            `json:"errors"`
+	Errnos      map[string]uint64 `json:"errnos,omitempty"`
+	Missed      uint64            `json:"missed,omitempty"`
+	IOPS        float64           `json:"iops"`
+	BytesPerSec float64           `json:"bytes_per_sec"`
+	MBps        float64           `json:"mib_per_sec"`
+	Lat         LatencySummary    `json:"latency"`
+	// Hist is the whole phase's latency histogram (for hlog and reports).
+	Hist *hdr.Histogram `json:"-"`
+}
+
+// TargetResult records what a target turned out to be.
+type TargetResult struct {
+	Name   string `json:"name"`
+	Device Device `json:"device"`
+	// Created is true when lunbench created the (sparse) file.
+	Created bool `json:"created,omitempty"`
+}
+
+// Result is everything a run measured, for the report.
+type Result struct {
+	Start       time.Time      `json:"start"`
+	End         time.Time      `json:"end"`
+	Seed        uint64         `json:"seed"`
+	Interrupted bool           `json:"interrupted"`
+	Targets     []TargetResult `json:"targets"`
+	Phases      []PhaseResult  `json:"phases"`
+	// PhasesRun is how many phases started (all, unless interrupted).
+	PhasesRun int `json:"phases_run"`
+}
+
+// ConfigError is a problem with the scenario found only once the targets are
+// known (block size, range): the scenario is wrong, not the machine.
+type ConfigError struct{ Msg string }
+
+func (e *ConfigError) Error() string { return e.Msg }
+
+// Options configure a Runner.
+type Options struct {
+	// Destroy names the one device the user allows to be overwritten even
+	// though it carries a signature (--destroy-data).
+	Destroy string
+	// Sys is the root for sysfs/procfs lookups.
+	Sys SysRoot
+	// Tick is how often the aggregator collects (default 250 ms).
+	Tick time.Duration
+	// Drain bounds how long to wait for in-flight I/O after a stop.
+	Drain time.Duration
+	// Now returns the wall-clock time (default time.Now).
+	Now func() time.Time
+}
+
+// Runner drives a scenario's phases against its targets.
+type Runner struct {
+	sc      *scenarios.Scenario
+	opt     Options
+	sinks   []Sink
+	events  EventSink
+	targets []*target
+	clock   Clock
+}
+
+type target struct {
+	spec    scenarios.Target
+	dev     Device
+	created bool
+	base    int64 // first byte of the range
+	length  int64 // bytes in the range
+	fd      *os.File
+	write   bool // fd is open for writing
+}
+
+// NewRunner prepares a run: probes every target, creates missing file
+// targets, checks block sizes and ranges against the devices, and applies
+// the write safety guard, so that nothing starts unless everything can.
+func NewRunner(sc *scenarios.Scenario, opt Options, events EventSink, sinks ...Sink) (*Runner, error) {
+	if opt.Tick <= 0 {
+		opt.Tick = 250 * time.Millisecond
+	}
+	if opt.Tick > sc.Interval {
+		opt.Tick = sc.Interval
+	}
+	if opt.Drain <= 0 {
+		opt.Drain = 5 * time.Second
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	r := &Runner{sc: sc, opt: opt, sinks: sinks, events: events}
+	writes := map[string]bool{}
+	for _, p := range sc.Phases {
+		if p.RW.Writes() {
+			for _, t := range p.Targets {
+				writes[t] = true
+			}
+		}
+	}
+	for _, spec := range sc.Targets {
+		t, err := prepareTarget(spec, writes[spec.Name], opt)
+		if err != nil {
+			r.Close()
+			return nil, err
+		}
+		r.targets = append(r.targets, t)
+	}
+	for _, p := range sc.Phases {
+		for _, name := range p.Targets {
+			t := r.target(name)
+			if err := p.CheckBlockSize(t.dev.LogicalBlock); err != nil {
+				r.Close()
+				return nil, &ConfigError{Msg: fmt.Sprintf("phase %q on target %q (%s): %v", p.Name, name, t.dev.Path, err)}
+			}
+			if p.BS > t.length {
+				r.Close()
+				return nil, &ConfigError{Msg: fmt.Sprintf("phase %q: bs %s is larger than target %q's range (%s)",
+					p.Name, scenarios.FormatSize(p.BS), name, scenarios.FormatSize(t.length))}
+			}
+		}
+	}
+	return r, nil
+}
+
+func prepareTarget(spec scenarios.Target, write bool, opt Options) (*target, error) {
+	t := &target{spec: spec}
+	if _, err := os.Stat(spec.Path); os.IsNotExist(err) && spec.Size > 0 {
+		if err := CreateSparse(spec.Path, spec.Size); err != nil {
+			return nil, fmt.Errorf("target %q: %w", spec.Name, err)
+		}
+		t.created = true
+	}
+	dev, err := ProbeDevice(spec.Path, opt.Sys)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: %w", spec.Name, err)
+	}
+	t.dev = dev
+	if dev.Kind == KindFile && spec.Size > 0 && dev.Size < spec.Size && !t.created {
+		return nil, &ConfigError{Msg: fmt.Sprintf("target %q: %s is %s but the scenario asks for size %s; lunbench never grows an existing file: remove it or lower size",
+			spec.Name, spec.Path, scenarios.FormatSize(dev.Size), scenarios.FormatSize(spec.Size))}
+	}
+	t.base = spec.Offset
+	t.length = spec.Length
+	if t.length == 0 {
+		t.length = dev.Size - spec.Offset
+	}
+	if dev.Kind == KindFile && spec.Size > 0 && spec.Length == 0 {
+		t.length = spec.Size - spec.Offset
+	}
+	if spec.Offset < 0 || t.length <= 0 || spec.Offset+t.length > dev.Size {
+		return nil, &ConfigError{Msg: fmt.Sprintf("target %q: range offset %d length %d lies outside %s (size %s)",
+			spec.Name, spec.Offset, t.length, spec.Path, scenarios.FormatSize(dev.Size))}
+	}
+	if dev.LogicalBlock > 0 && (t.base%dev.LogicalBlock != 0 || t.length%dev.LogicalBlock != 0) {
+		return nil, &ConfigError{Msg: fmt.Sprintf("target %q: range offset %d length %d is not a multiple of %s's logical block size %d",
+			spec.Name, t.base, t.length, spec.Path, dev.LogicalBlock)}
+	}
+	if write && dev.Kind == KindBlock {
+		if err := GuardWrite(dev, opt.Destroy, opt.Sys); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+func (r *Runner) target(name string) *target {
+	for _, t := range r.targets {
+		if t.spec.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// Close closes every target's file.
+func (r *Runner) Close() {
+	for _, t := range r.targets {
+		if t.fd != nil {
+			t.fd.Close()
+			t.fd = nil
+		}
+	}
+}
+
+// open makes sure t has a file open in the mode the phase needs: read-only
+// for read phases, read-write (exclusive on block devices) for any phase
+// that writes.
+func (t *target) open(write bool) error {
+	if t.fd != nil && (t.write || !write) {
+		return nil
+	}
+	if t.fd != nil {
+		t.fd.Close()
+		t.fd = nil
+	}
+	f, err := OpenTarget(t.dev, write)
+	if err != nil {
+		return fmt.Errorf("target %q: %w", t.spec.Name, err)
+	}
+	t.fd, t.write = f, write
+	return nil
+}
+
+// Run drives every phase in order. It returns when the scenario ends, when
+// ctx is cancelled (the result is marked interrupted), or on a runtime
+// failure. Results of the phases that ran are returned in every case.
+func (r *Runner) Run(ctx context.Context) (*Result, error) {
+	defer r.Close()
+	start := r.opt.Now()
+	r.clock = NewClock(time.Now())
+	res := &Result{Start: start, Seed: r.sc.Seed}
+	for _, t := range r.targets {
+		res.Targets = append(res.Targets, TargetResult{Name: t.spec.Name, Device: t.dev, Created: t.created})
+	}
+	r.emit(Event{Kind: EvRunStart, Detail: fmt.Sprintf("scenario %s, seed %d", r.sc.Name, r.sc.Seed)})
+	var err error
+	for i := range r.sc.Phases {
+		if ctx.Err() != nil {
+			break
+		}
+		res.PhasesRun++
+		var pr []PhaseResult
+		pr, err = r.runPhase(ctx, i, start)
+		res.Phases = append(res.Phases, pr...)
+		if err != nil {
+			break
+		}
+	}
+	res.End = r.opt.Now()
+	if ctx.Err() != nil {
+		res.Interrupted = true
+		r.emit(Event{Kind: EvInterrupted, Detail: "run interrupted; partial results written"})
+	}
+	r.emit(Event{Kind: EvRunEnd})
+	return res, err
+}
+
+func (r *Runner) emit(e Event) {
+	if e.Time.IsZero() {
+		e.Time = r.opt.Now()
+	}
+	if r.events != nil {
+		r.events.Event(e)
+	}
+}
+
+// worker is one stream of I/O against one target: qd workers per target
+// keep qd I/Os outstanding. Each owns its buffer, its PRNG, its offset
+// generator and its recorder.
+type worker struct {
+	fd      int
+	buf     []byte
+	bs      int64
+	rw      scenarios.RW
+	readPct uint32
+	rng     *rand.Rand
+	offs    Offsets
+	pacer   *Pacer
+	rec     *Recorder
+	clock   Clock
+	budget  int64 // blocks left to transfer while measuring; <0 = unbounded
+	tag     uint64
+	stopOnE bool
+
+	stop      *atomic.Bool
+	measuring *atomic.Bool
+}
+
+func (w *worker) run(start <-chan struct{}, done func()) {
+	defer done()
+	<-start
+	for !w.stop.Load() {
+		if w.budget == 0 {
+			return
+		}
+		op := Read
+		switch {
+		case !w.rw.Reads():
+			op = Write
+		case w.rw.Writes():
+			if w.rng.Uint32N(100) >= w.readPct {
+				op = Write
+			}
+		}
+		off := w.offs.Next()
+		now := w.clock.Now()
+		intended, skipped := now, int64(0)
+		if w.pacer != nil {
+			intended, skipped = w.pacer.Next(now)
+			if d := intended - now; d > 0 {
+				time.Sleep(time.Duration(d))
+				if w.stop.Load() {
+					return
+				}
+			}
+		}
+		if op == Write {
+			w.stampPayload(off)
+		}
+		t0 := w.clock.Now()
+		if w.pacer == nil {
+			intended = t0
+		}
+		w.rec.Issue(t0)
+		n, errno := pio(w.fd, w.buf, off, op)
+		t1 := w.clock.Now()
+		if errno != 0 || int64(n) != w.bs {
+			w.rec.Fail(IOError{At: time.Duration(t1), Op: op, Offset: off, Errno: errno, Short: errno == 0}, t1)
+			if w.stopOnE {
+				w.stop.Store(true)
+			}
+			continue
+		}
+		lat := t1 - intended
+		w.rec.Done(op, n, lat, t1)
+		if skipped > 0 {
+			w.rec.Missed(op, skipped, lat+skipped*w.pacer.Period(), w.pacer.Period())
+		}
+		if w.budget > 0 && w.measuring.Load() {
+			w.budget--
+		}
+	}
+}
+
+// stampPayload makes the block about to be written unique: eight bytes in
+// every 512-byte sector carry the worker's tag, a write counter and the
+// sector's offset. The rest of the buffer is pseudo-random from the start,
+// so the data neither compresses nor deduplicates (ZFS-backed targets do
+// both, and zeros would report fiction).
+func (w *worker) stampPayload(off int64) {
+	w.tag++
+	for i := int64(0); i < w.bs; i += 512 {
+		binary.LittleEndian.PutUint64(w.buf[i:], w.tag^uint64(off+i)*0x9e3779b97f4a7c15)
+	}
+}
+
+// pio issues one positioned read or write, straight to the system call so
+// that no wrapper allocates or locks.
+func pio(fd int, buf []byte, off int64, op Op) (int, syscall.Errno) {
+	trap := uintptr(unix.SYS_PREAD64)
+	if op == Write {
+		trap = unix.SYS_PWRITE64
+	}
+	n, _, e := unix.Syscall6(trap, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), uintptr(off), 0, 0)
+	return int(n), e
+}
+
+// acc accumulates one target × op across workers for an interval and for
+// the phase.
+type acc struct {
+	iv    opCounts
+	phase opCounts
+	// Error bookkeeping for the phase.
+	errnos map[syscall.Errno]uint64
+	logged int
+}
+
+func (a *acc) add(c *opCounts, measuring bool) {
+	merge := func(dst *opCounts) {
+		dst.ops += c.ops
+		dst.bytes += c.bytes
+		dst.errors += c.errors
+		dst.latSum += c.latSum
+		dst.missed += c.missed
+		if c.latMax > dst.latMax {
+			dst.latMax = c.latMax
+		}
+		if c.latMin != 0 && (dst.latMin == 0 || c.latMin < dst.latMin) {
+			dst.latMin = c.latMin
+		}
+		if c.hist != nil && c.hist.TotalCount() > 0 {
+			dst.hist.Merge(c.hist)
+		}
+	}
+	merge(&a.iv)
+	if measuring {
+		merge(&a.phase)
+	}
+}
+
+// maxErrEvents bounds how many I/O errors per phase × target are written
+// as individual events; all are counted.
+const maxErrEvents = 20
+
+func summarize(c *opCounts) LatencySummary {
+	if c.ops == 0 {
+		return LatencySummary{}
+	}
+	h := c.hist
+	q := func(p float64) time.Duration { return time.Duration(h.ValueAtPercentile(p)) }
+	s := LatencySummary{
+		Count:  c.ops,
+		Min:    time.Duration(c.latMin),
+		Mean:   time.Duration(c.latSum / c.ops),
+		Stddev: time.Duration(h.StdDev()),
+		P50:    q(50),
+		P90:    q(90),
+		P99:    q(99),
+		P999:   q(99.9),
+		P9999:  q(99.99),
+		Max:    time.Duration(c.latMax),
+	}
+	// Histogram buckets report their upper edge; never above the exact max.
+	for _, p := range []*time.Duration{&s.P50, &s.P90, &s.P99, &s.P999, &s.P9999} {
+		if *p > s.Max {
+			*p = s.Max
+		}
+	}
+	return s
+}
+
+func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) ([]PhaseResult, error) {
+	p := r.sc.Phases[idx]
+	var tgts []*target
+	for _, name := range p.Targets {
+		t := r.target(name)
+		if err := t.open(p.RW.Writes()); err != nil {
+			return nil, err
+		}
+		tgts = append(tgts, t)
+	}
+	var ops []Op
+	if p.RW.Reads() {
+		ops = append(ops, Read)
+	}
+	if p.RW.Writes() {
+		ops = append(ops, Write)
+	}
+	seed := p.Seed
+	if seed == 0 {
+		seed = r.sc.Seed + uint64(idx)*0x9e3779b97f4a7c15
+	}
+
+	var stop, measuring atomic.Bool
+	measuring.Store(p.Ramp == 0)
+	startCh := make(chan struct{})
+	var wg sync.WaitGroup
+	workers := make([][]*worker, len(tgts))
+	var bytesBudget int64 = -1
+	if p.Bytes > 0 {
+		// Split per worker, rounded up to whole blocks.
+		per := (p.Bytes + int64(p.QD)*p.BS - 1) / (int64(p.QD) * p.BS)
+		bytesBudget = per
+	}
+	for ti, t := range tgts {
+		for wi := 0; wi < p.QD; wi++ {
+			rng := WorkerRNG(seed, idx, ti, wi)
+			w := &worker{
+				fd: int(t.fd.Fd()), buf: directio.AlignedBlock(int(p.BS)), bs: p.BS,
+				rw: p.RW, readPct: uint32(p.ReadPct), rng: rng, rec: NewRecorder(ops...),
+				clock: r.clock, budget: bytesBudget, tag: uint64(ti)<<56 | uint64(wi)<<40 | uint64(idx)<<32,
+				stopOnE: p.OnError == scenarios.Stop, stop: &stop, measuring: &measuring,
+			}
+			fillRandom(w.buf, rng)
+			if p.RW.Random() {
+				w.offs = NewRandOffsets(rng, t.base, t.length, p.BS)
+			} else {
+				w.offs = NewSeqOffsets(t.base, t.length, p.BS, wi, p.QD)
+			}
+			if p.RateIOPS > 0 {
+				period := int64(float64(time.Second) * float64(p.QD) / p.RateIOPS)
+				if period < 1 {
+					period = 1
+				}
+				// Stagger workers across one period so the target sees an
+				// even rate rather than qd-sized bursts.
+				w.pacer = NewPacer(int64(wi)*period/int64(p.QD), period)
+			}
+			workers[ti] = append(workers[ti], w)
+			wg.Add(1)
+			go w.run(startCh, wg.Done)
+		}
+	}
+	accs := make([][NumOps]*acc, len(tgts))
+	for ti := range tgts {
+		for _, op := range ops {
+			accs[ti][op] = &acc{
+				iv:     opCounts{hist: NewHistogram()},
+				phase:  opCounts{hist: NewHistogram()},
+				errnos: map[syscall.Errno]uint64{},
+			}
+		}
+	}
+	sliceAcc := make([][NumOps]opCounts, len(tgts))
+	for ti := range tgts {
+		for _, op := range ops {
+			sliceAcc[ti][op].hist = NewHistogram()
+		}
+	}
+
+	allDone := make(chan struct{})
+	go func() { wg.Wait(); close(allDone) }()
+
+	// Start the clock of the phase: workers rebase pacers on it.
+	phaseStart := r.clock.Now()
+	for _, ws := range workers {
+		for _, w := range ws {
+			if w.pacer != nil {
+				w.pacer.next += phaseStart
+			}
+		}
+	}
+	phaseWall := r.clock.Time(phaseStart)
+	r.emit(Event{Time: phaseWall, Kind: EvPhaseStart, Phase: p.Name,
+		Detail: fmt.Sprintf("%s bs=%s qd=%d", p.RW, scenarios.FormatSize(p.BS), p.QD)})
+	close(startCh)
+
+	rampEnd := phaseStart + int64(p.Ramp)
+	end := int64(math.MaxInt64)
+	if p.Duration > 0 {
+		end = rampEnd + int64(p.Duration)
+	}
+	ivLen := int64(r.sc.Interval)
+	tick := int64(r.opt.Tick)
+	ivStart := phaseStart
+	sliceStart := phaseStart
+	measStart := rampEnd
+	var endReason string
+
+	collect := func(now int64, closeInterval bool, ramp bool) {
+		snap := &Snapshot{
+			Time: r.clock.Time(now), Elapsed: r.clock.Time(now).Sub(runStart), Phase: p.Name,
+			PhaseIndex: idx, PhaseCount: len(r.sc.Phases), PhaseElapsed: time.Duration(now - phaseStart),
+			Ramp: ramp,
+		}
+		if p.Duration > 0 {
+			snap.PhaseLength = p.Ramp + p.Duration
+		}
+		for ti, t := range tgts {
+			inflight := 0
+			var lastDone, oldest int64
+			for _, w := range workers[ti] {
+				w.rec.swap(func(s *slice) {
+					for _, op := range ops {
+						c := &s.op[op]
+						accs[ti][op].add(c, !ramp)
+						sa := &sliceAcc[ti][op]
+						sa.ops += c.ops
+						sa.bytes += c.bytes
+						sa.errors += c.errors
+						sa.latSum += c.latSum
+						if c.latMax > sa.latMax {
+							sa.latMax = c.latMax
+						}
+						if c.latMin != 0 && (sa.latMin == 0 || c.latMin < sa.latMin) {
+							sa.latMin = c.latMin
+						}
+						if c.hist.TotalCount() > 0 {
+							sa.hist.Merge(c.hist)
+						}
+					}
+					r.takeErrors(s, p.Name, t, accs[ti])
+				})
+				if since := w.rec.InFlightSince(); since != 0 {
+					inflight++
+					if oldest == 0 || since < oldest {
+						oldest = since
+					}
+				}
+				if d := w.rec.LastDone(); d > lastDone {
+					lastDone = d
+				}
+			}
+			if lastDone == 0 {
+				lastDone = phaseStart
+			}
+			if inflight > 0 && now-lastDone > int64(r.sc.StallThreshold) {
+				snap.Stalls = append(snap.Stalls, StallState{Target: t.spec.Name, Since: r.clock.Time(lastDone),
+					For: time.Duration(now - lastDone), InFlight: inflight})
+			}
+			for _, op := range ops {
+				sa := &sliceAcc[ti][op]
+				snap.Slices = append(snap.Slices, Interval{
+					Start: r.clock.Time(sliceStart), End: r.clock.Time(now), Phase: p.Name, Target: t.spec.Name,
+					Op: op, Ops: sa.ops, Bytes: sa.bytes, Errors: sa.errors, InFlight: inflight, Ramp: ramp,
+					Lat: summarize(sa),
+				})
+				h := sa.hist
+				h.Reset()
+				*sa = opCounts{hist: h}
+				if closeInterval {
+					a := accs[ti][op]
+					a.iv.hist.SetStartTimeMs(r.clock.Time(ivStart).UnixMilli())
+					a.iv.hist.SetEndTimeMs(r.clock.Time(now).UnixMilli())
+					snap.Intervals = append(snap.Intervals, Interval{
+						Start: r.clock.Time(ivStart), End: r.clock.Time(now), Phase: p.Name, Target: t.spec.Name,
+						Op: op, Ops: a.iv.ops, Bytes: a.iv.bytes, Errors: a.iv.errors, InFlight: inflight,
+						Ramp: ramp, Lat: summarize(&a.iv), Missed: a.iv.missed, Hist: a.iv.hist,
+					})
+				}
+			}
+		}
+		sliceStart = now
+		for _, s := range r.sinks {
+			s.Add(snap)
+		}
+		if closeInterval {
+			ivStart = now
+			for ti := range tgts {
+				for _, op := range ops {
+					a := accs[ti][op]
+					h := a.iv.hist
+					h.Reset()
+					a.iv = opCounts{hist: h}
+				}
+			}
+		}
+	}
+
+	timer := time.NewTimer(0)
+	<-timer.C
+	nextTick := phaseStart + tick
+	nextIv := phaseStart + ivLen
+	if p.Ramp > 0 && rampEnd < nextIv {
+		nextIv = rampEnd
+	}
+loop:
+	for {
+		wake := min(nextTick, nextIv, end)
+		if p.Ramp > 0 && !measuring.Load() {
+			wake = min(wake, rampEnd)
+		}
+		timer.Reset(time.Duration(wake - r.clock.Now()))
+		select {
+		case <-ctx.Done():
+			endReason = "interrupted"
+			break loop
+		case <-allDone:
+			endReason = "done"
+			break loop
+		case <-timer.C:
+		}
+		now := r.clock.Now()
+		if now >= end {
+			endReason = "duration"
+			break
+		}
+		ramp := !measuring.Load()
+		closeIv := now >= nextIv
+		if ramp && now >= rampEnd {
+			// The ramp's last interval ends exactly where measurement begins.
+			closeIv = true
+		}
+		if now >= nextTick || closeIv {
+			collect(now, closeIv, ramp)
+			for nextTick <= now {
+				nextTick += tick
+			}
+			if closeIv {
+				nextIv = now + ivLen
+				if ramp && now >= rampEnd {
+					measuring.Store(true)
+					measStart = now
+				} else if !measuring.Load() && rampEnd < nextIv {
+					nextIv = rampEnd
+				}
+			}
+		}
+		if stop.Load() {
+			endReason = "stopped on error"
+			break
+		}
+	}
+	timer.Stop()
+	stop.Store(true)
+	drained := true
+	select {
+	case <-allDone:
+	case <-time.After(r.opt.Drain):
+		drained = false
+	}
+	now := r.clock.Now()
+	collect(now, true, !measuring.Load())
+	if !drained {
+		r.emit(Event{Kind: EvNote, Phase: p.Name, Detail: fmt.Sprintf("in-flight I/O did not finish within %s of the stop; results exclude it", r.opt.Drain)})
+	}
+	// I/Os that completed while draining are counted, so the measured time
+	// runs to the drain's end; a drain cut short by a hung device is not
+	// charged beyond the phase's planned end.
+	measEnd := now
+	if !drained {
+		measEnd = min(now, end)
+	}
+	measStart = min(measStart, measEnd)
+	secs := float64(measEnd-measStart) / float64(time.Second)
+	var out []PhaseResult
+	for ti, t := range tgts {
+		for _, op := range ops {
+			a := accs[ti][op]
+			pr := PhaseResult{
+				Phase: p.Name, Target: t.spec.Name, Op: op,
+				Start: r.clock.Time(measStart), End: r.clock.Time(measEnd),
+				Seconds: secs, Ops: a.phase.ops, Bytes: a.phase.bytes, Errors: a.phase.errors, Missed: a.phase.missed,
+				Lat: summarize(&a.phase), Hist: a.phase.hist,
+			}
+			if len(a.errnos) > 0 {
+				pr.Errnos = map[string]uint64{}
+				for e, n := range a.errnos {
+					pr.Errnos[errnoName(e)] += n
+				}
+			}
+			if secs > 0 {
+				pr.IOPS = float64(pr.Ops) / secs
+				pr.BytesPerSec = float64(pr.Bytes) / secs
+				pr.MBps = pr.BytesPerSec / (1 << 20)
+			}
+			out = append(out, pr)
+		}
+	}
+	r.emit(Event{Kind: EvPhaseEnd, Phase: p.Name, Detail: endReason})
+	return out, nil
+}
+
+// takeErrors moves a worker slice's error details into the phase's
+// bookkeeping and the event stream.
+func (r *Runner) takeErrors(s *slice, phase string, t *target, accs [NumOps]*acc) {
+	for _, ec := range s.errnos {
+		if ec.n > 0 && accs[ec.op] != nil {
+			accs[ec.op].errnos[ec.errno] += ec.n
+		}
+	}
+	for i := 0; i < s.nErrLog; i++ {
+		e := s.errLog[i]
+		a := accs[e.Op]
+		if a == nil || a.logged >= maxErrEvents {
+			continue
+		}
+		a.logged++
+		detail := fmt.Sprintf("%s failed at offset %d: %s", e.Op, e.Offset, errnoText(e))
+		if a.logged == maxErrEvents {
+			detail += fmt.Sprintf(" (further errors on %s in this phase are counted, not logged)", t.spec.Name)
+		}
+		r.emit(Event{Time: r.clock.Time(int64(e.At)), Kind: EvIOError, Phase: phase, Target: t.spec.Name,
+			Offset: e.Offset, Errno: errnoText(e), Detail: detail})
+	}
+}
+
+func errnoText(e IOError) string {
+	if e.Short {
+		return "short transfer"
+	}
+	return errnoName(e.Errno)
+}
+
+// errnoName returns the symbolic name of an errno (EIO), falling back to its
+// number.
+func errnoName(e syscall.Errno) string {
+	if e == 0 {
+		return "short transfer"
+	}
+	if n := unix.ErrnoName(e); n != "" {
+		return n
+	}
+	return fmt.Sprintf("errno %d", int(e))
+}
+
+// fillRandom fills b with pseudo-random bytes from rng.
+func fillRandom(b []byte, rng *rand.Rand) {
+	for i := 0; i+8 <= len(b); i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], rng.Uint64())
+	}
+}

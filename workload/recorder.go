@@ -1,0 +1,206 @@
+package workload
+
+import (
+	"runtime"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Histogram bounds: 1 µs to 1 h at 3 significant digits, values in
+// nanoseconds. A latency above an hour is clamped for the histogram only;
+// the exact maximum is kept beside it.
+const (
+	histLowest  = int64(time.Microsecond)
+	histHighest = int64(time.Hour)
+	histSigFigs = 3
+)
+
+// NewHistogram returns an empty latency histogram with lunbench's bounds.
+func NewHistogram() *hdr.Histogram { return hdr.New(histLowest, histHighest, histSigFigs) }
+
+// maxErrLog is how many I/O errors each worker keeps details of per slice;
+// the count of every error is kept regardless.
+const maxErrLog = 4
+
+// maxErrnos is how many distinct errnos a slice tracks by value; further
+// distinct values are folded into the last slot.
+const maxErrnos = 6
+
+// IOError describes one failed I/O.
+type IOError struct {
+	At     time.Duration // monotonic time since the run's clock base
+	Op     Op
+	Offset int64
+	Errno  syscall.Errno // 0 with Short set for a short transfer
+	Short  bool
+}
+
+type errnoCount struct {
+	op    Op
+	errno syscall.Errno
+	n     uint64
+}
+
+// opCounts is what one op did in one slice of one worker.
+type opCounts struct {
+	ops, bytes, errors uint64
+	latSum             uint64 // ns, for an exact mean
+	latMin, latMax     int64  // ns, exact; latMin 0 until the first op
+	missed             uint64 // open-loop slots skipped after a stall (backfilled)
+	hist               *hdr.Histogram
+}
+
+// slice is one half of a Recorder's double buffer.
+type slice struct {
+	op      [NumOps]opCounts
+	errnos  [maxErrnos]errnoCount
+	errLog  [maxErrLog]IOError
+	nErrLog int
+}
+
+func (s *slice) reset() {
+	for i := range s.op {
+		h := s.op[i].hist
+		if h != nil {
+			h.Reset()
+		}
+		s.op[i] = opCounts{hist: h}
+	}
+	s.errnos = [maxErrnos]errnoCount{}
+	s.nErrLog = 0
+}
+
+// Recorder collects one worker's measurements. The worker records without
+// locks or allocations; the aggregator takes a consistent slice with Swap.
+//
+// The two halves work as a double buffer guarded by two flags in a
+// Dekker-style handshake (Go's atomics are sequentially consistent): the
+// worker raises busy, reads active, records, and lowers busy; the collector
+// flips active and then waits for busy to fall. Either the worker saw the
+// new active half, or the collector sees busy and waits the few nanoseconds
+// a record takes. A worker blocked in an I/O never holds busy, so a stalled
+// device never blocks collection.
+type Recorder struct {
+	active atomic.Uint32
+	busy   atomic.Uint32
+	// issuedAt is the monotonic time (ns since clock base) the in-flight
+	// I/O started, 0 when none is in flight.
+	issuedAt atomic.Int64
+	// lastDone is the monotonic time of the last completion.
+	lastDone atomic.Int64
+	halves   [2]slice
+	_        [64]byte // keep neighbouring recorders off this cache line
+}
+
+// NewRecorder returns a recorder with histograms for the ops given.
+func NewRecorder(ops ...Op) *Recorder {
+	r := &Recorder{}
+	for h := range r.halves {
+		for _, op := range ops {
+			r.halves[h].op[op].hist = NewHistogram()
+		}
+	}
+	return r
+}
+
+// Issue marks an I/O in flight from now (ns since clock base).
+func (r *Recorder) Issue(now int64) { r.issuedAt.Store(now) }
+
+// Done records a successful I/O of n bytes whose latency is lat, completed
+// at now (ns since clock base).
+func (r *Recorder) Done(op Op, n int, lat, now int64) {
+	r.busy.Store(1)
+	s := &r.halves[r.active.Load()]
+	c := &s.op[op]
+	c.ops++
+	c.bytes += uint64(n)
+	c.latSum += uint64(lat)
+	if lat > c.latMax {
+		c.latMax = lat
+	}
+	if lat < c.latMin || c.latMin == 0 {
+		c.latMin = lat
+	}
+	v := lat
+	if v > histHighest {
+		v = histHighest
+	}
+	_ = c.hist.RecordValue(v)
+	r.busy.Store(0)
+	r.issuedAt.Store(0)
+	r.lastDone.Store(now)
+}
+
+// Missed records k open-loop slots that a stall made the worker skip: each
+// is counted in the histogram with the latency it would have seen (from its
+// intended start to the completion that ended the stall), so coordinated
+// omission does not hide the stall, without issuing a catch-up burst.
+func (r *Recorder) Missed(op Op, k int64, firstLat, period int64) {
+	if k <= 0 {
+		return
+	}
+	r.busy.Store(1)
+	c := &r.halves[r.active.Load()].op[op]
+	c.missed += uint64(k)
+	for i := int64(0); i < k; i++ {
+		v := firstLat - i*period
+		if v <= 0 {
+			break
+		}
+		if v > histHighest {
+			v = histHighest
+		}
+		_ = c.hist.RecordValue(v)
+	}
+	r.busy.Store(0)
+}
+
+// Fail records a failed I/O.
+func (r *Recorder) Fail(e IOError, now int64) {
+	r.busy.Store(1)
+	s := &r.halves[r.active.Load()]
+	s.op[e.Op].errors++
+	i := 0
+	for ; i < maxErrnos-1; i++ {
+		if s.errnos[i].n == 0 || (s.errnos[i].errno == e.Errno && s.errnos[i].op == e.Op) {
+			break
+		}
+	}
+	s.errnos[i].op = e.Op
+	s.errnos[i].errno = e.Errno
+	s.errnos[i].n++
+	if s.nErrLog < maxErrLog {
+		s.errLog[s.nErrLog] = e
+		s.nErrLog++
+	}
+	r.busy.Store(0)
+	r.issuedAt.Store(0)
+	r.lastDone.Store(now)
+}
+
+// InFlightSince returns when the in-flight I/O started (ns since clock
+// base), or 0.
+func (r *Recorder) InFlightSince() int64 { return r.issuedAt.Load() }
+
+// LastDone returns the time of the last completion (ns since clock base).
+func (r *Recorder) LastDone() int64 { return r.lastDone.Load() }
+
+// swap hands the filled half to fn and makes it the spare. Only the
+// collector calls it, never concurrently with itself.
+func (r *Recorder) swap(fn func(*slice)) {
+	old := r.active.Load()
+	r.active.Store(old ^ 1)
+	for spins := 0; r.busy.Load() != 0; spins++ {
+		// The worker is inside a record call that may still be writing to
+		// the old half: a handful of nanoseconds, unless it was preempted.
+		if spins > 100 {
+			runtime.Gosched()
+		}
+	}
+	s := &r.halves[old]
+	fn(s)
+	s.reset()
+}
