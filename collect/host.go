@@ -1,0 +1,157 @@
+// Package collect watches what lies under a benchmark target: it samples
+// /proc/diskstats into iostat -x figures, reads the SCSI, device-mapper and
+// iSCSI topology from sysfs, and polls path and session states during a run.
+//
+// Every read goes through a Host, whose Root may point at a fixture tree, so
+// the whole package is tested against copies of real sysfs layouts.
+package collect
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Host is the machine being looked at. Every /sys, /proc and /dev read goes
+// through Root ("" or "/" for the live system), so tests can point it at a
+// fixture tree.
+type Host struct {
+	Root string
+	// Multipathd runs `multipathd ARGS...` and returns its standard output.
+	// Nil means: on the live system run the real binary if it is installed;
+	// under any other Root never run it. Tests set it to replay canned output.
+	Multipathd func(ctx context.Context, args ...string) ([]byte, error)
+}
+
+// live reports whether h looks at the running system rather than a fixture.
+func (h Host) live() bool { return h.Root == "" || h.Root == "/" }
+
+// p maps a host-absolute path ("/sys/block") to where it is read.
+func (h Host) p(abs string) string {
+	if h.live() {
+		return abs
+	}
+	return filepath.Join(h.Root, abs)
+}
+
+// read returns a sysfs attribute with its trailing newline and padding
+// removed (SCSI vendor and model strings are space-padded).
+func (h Host) read(abs string) (string, error) {
+	b, err := os.ReadFile(h.p(abs))
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// attr is read for optional attributes: missing or unreadable ones (a
+// FAILED session refuses some reads with ENOTCONN) come back empty.
+func (h Host) attr(abs string) string {
+	s, _ := h.read(abs)
+	return s
+}
+
+func (h Host) exists(abs string) bool {
+	_, err := os.Lstat(h.p(abs))
+	return err == nil
+}
+
+// realpath resolves every symlink in a sysfs path and returns it relative to
+// the host ("/sys/devices/..."). sysfs links are all relative, so following
+// them with the OS inside a fixture tree stays inside it.
+func (h Host) realpath(abs string) (string, error) {
+	rp, err := filepath.EvalSymlinks(h.p(abs))
+	if err != nil {
+		return "", err
+	}
+	if h.live() {
+		return rp, nil
+	}
+	root, err := filepath.EvalSymlinks(h.Root)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(root, rp)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return "", errors.New("link leaves the root: " + abs)
+	}
+	return "/" + filepath.ToSlash(rel), nil
+}
+
+// list returns the entry names of a directory, nil if it does not exist.
+func (h Host) list(abs string) []string {
+	ents, err := os.ReadDir(h.p(abs))
+	if err != nil {
+		return nil
+	}
+	names := make([]string, 0, len(ents))
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// evalLinks follows symlinks in p component by component, the way the
+// kernel would, but confined to Root: an absolute link target restarts at
+// Root, not at the real "/". Components that do not exist are kept as they
+// are, which lets /dev/mapper/NAME -> ../dm-4 resolve in a fixture tree that
+// has no device nodes.
+func (h Host) evalLinks(p string) string {
+	p = path.Clean("/" + p)
+	for hops := 0; hops < 40; hops++ {
+		parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+		cur, changed := "/", false
+		for i, part := range parts {
+			next := path.Join(cur, part)
+			target, err := os.Readlink(h.p(next))
+			if err != nil {
+				cur = next
+				continue
+			}
+			if !path.IsAbs(target) {
+				target = path.Join(cur, target)
+			}
+			p = path.Join(append([]string{target}, parts[i+1:]...)...)
+			changed = true
+			break
+		}
+		if !changed {
+			return p
+		}
+	}
+	return p
+}
+
+// natLess orders kernel names the way people expect: dm-2 before dm-10,
+// session4 before session12.
+func natLess(a, b string) bool {
+	for a != "" && b != "" {
+		ad, bd := digitPrefix(a), digitPrefix(b)
+		if ad > 0 && bd > 0 {
+			an, _ := strconv.ParseUint(a[:ad], 10, 64)
+			bn, _ := strconv.ParseUint(b[:bd], 10, 64)
+			if an != bn {
+				return an < bn
+			}
+			a, b = a[ad:], b[bd:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+func digitPrefix(s string) int {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}

@@ -1,0 +1,64 @@
+package collect
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestPathsGolden(t *testing.T) {
+	cases := []struct {
+		name    string
+		fixture string
+		args    []string
+		mpd     bool // replay the fixture's multipathd output
+		json    bool
+		color   bool
+		golden  string
+	}{
+		// One iSCSI disk, no multipath: the disk is its own single path.
+		{name: "single all", fixture: "single", golden: "single.txt"},
+		// A by-path link to a partition resolves to the partition's disk.
+		{name: "single by-path partition", fixture: "single", args: []string{"/dev/disk/by-path/ip-198.18.0.1:3260-iscsi-iqn.2026-01.test.lunbench:disk1-lun-1-part1"}, golden: "single-partition.txt"},
+		// The reference layout, everything, with multipathd's view merged in.
+		{name: "fourpath all", fixture: "fourpath", mpd: true, golden: "fourpath.txt"},
+		// One map named through /dev/mapper, coloured as on a terminal.
+		{name: "fourpath one map colour", fixture: "fourpath", args: []string{"/dev/mapper/hydra_db-a02"}, mpd: true, color: true, golden: "fourpath-map-color.txt"},
+		// The same map as topology.json would hold it, from sysfs alone.
+		{name: "fourpath json", fixture: "fourpath", args: []string{"/dev/disk/by-id/dm-uuid-mpath-3600144f0f484400000004e86860a0003"}, json: true, golden: "fourpath-map.json"},
+		// A failed session: its paths transport-offline, maps at 3/4.
+		{name: "failed all", fixture: "failed", golden: "failed.txt"},
+		// A bound loop device and a free one (not shown: size 0).
+		{name: "loop all", fixture: "loop", golden: "loop.txt"},
+		// NVMe and virtio, an LVM volume on a partition.
+		{name: "nvme all", fixture: "nvme", golden: "nvme.txt"},
+		// Named by dm name, by VG path, and a partition by kernel name.
+		{name: "nvme named", fixture: "nvme", args: []string{"vg0-root", "/dev/vg0/root", "nvme0n1p1"}, golden: "nvme-named.txt"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := Host{Root: fixture(t, c.fixture)}
+			if c.mpd {
+				h.Multipathd = fakeMultipathd(c.fixture)
+			}
+			var buf bytes.Buffer
+			if err := Paths(&buf, c.args, h, c.json, c.color); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, c.golden, buf.Bytes())
+		})
+	}
+}
+
+func TestPathsUnknownDevice(t *testing.T) {
+	h := Host{Root: fixture(t, "single")}
+	var buf bytes.Buffer
+	err := Paths(&buf, []string{"/dev/sdb", "/dev/mapper/nosuch"}, h, false, false)
+	if err == nil || !strings.Contains(err.Error(), "nosuch") {
+		t.Fatalf("err = %v, want one naming nosuch", err)
+	}
+	if !strings.Contains(buf.String(), "sdb") || !strings.Contains(buf.String(), "/dev/mapper/nosuch: resolve") {
+		t.Errorf("tree should show the good device and the bad one's error:\n%s", buf.String())
+	}
+}
+
