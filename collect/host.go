@@ -9,11 +9,14 @@ package collect
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Host is the machine being looked at. Every /sys, /proc and /dev read goes
@@ -39,13 +42,36 @@ func (h Host) p(abs string) string {
 }
 
 // read returns a sysfs attribute with its trailing newline and padding
-// removed (SCSI vendor and model strings are space-padded).
+// removed (SCSI vendor and model strings are space-padded). An attribute
+// is at most a page, so one read(2) gets it all; plain syscalls instead of
+// os.ReadFile halve the cost, which matters to a watcher polling dozens of
+// attributes four times a second.
 func (h Host) read(abs string) (string, error) {
-	b, err := os.ReadFile(h.p(abs))
-	if err != nil {
-		return "", err
+	p := h.p(abs)
+	var fd int
+	var err error
+	for {
+		fd, err = unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			break
+		}
 	}
-	return strings.TrimSpace(string(b)), nil
+	if err != nil {
+		return "", &fs.PathError{Op: "open", Path: p, Err: err}
+	}
+	defer unix.Close(fd)
+	var buf [4096]byte
+	n := 0
+	for {
+		n, err = unix.Read(fd, buf[:])
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return "", &fs.PathError{Op: "read", Path: p, Err: err}
+	}
+	return strings.TrimSpace(string(buf[:n])), nil
 }
 
 // attr is read for optional attributes: missing or unreadable ones (a

@@ -10,11 +10,18 @@ import (
 	"time"
 )
 
-// refreshEvery is how many samples pass between re-resolutions of the
-// targets, so that a path that appears mid-run (a session logging back in
-// as sdk instead of sdg) is picked up within a few intervals. A device that
-// vanishes triggers a re-resolution at the next sample anyway.
-const refreshEvery = 5
+// Targets are re-resolved (which costs a few hundred syscalls for 16
+// multipath maps) only when the device list might have changed:
+//   - a sampled device vanished from /proc/diskstats;
+//   - the set of names in /proc/diskstats changed: then for refreshAfter
+//     samples, since a new path (a session logging back in as sdk) shows in
+//     /proc/diskstats before multipathd adds it to the map's slaves;
+//   - and every refreshEvery samples, for dm table reloads that regroup
+//     existing devices without adding any.
+const (
+	refreshAfter = 5
+	refreshEvery = 30
+)
 
 // Sampler turns /proc/diskstats into DiskStat rows for a run's targets and
 // every device under them. It keeps each device's previous reading itself;
@@ -28,7 +35,9 @@ type Sampler struct {
 	f       *os.File // /proc/diskstats, kept open and re-read with pread
 	buf     []byte
 	samples int
-	stale   bool // a device vanished: resolve again
+	stale   bool   // a device vanished: resolve again
+	names   uint64 // hash of the names in the last /proc/diskstats
+	pending int    // samples left to re-resolve after the names changed
 }
 
 type slot struct {
@@ -63,13 +72,14 @@ func (s *Sampler) Targets() []Resolved { return slices.Clone(s.targets) }
 // Rows come target by target, the target's own device first.
 func (s *Sampler) Sample(now time.Time) ([]DiskStat, error) {
 	s.samples++
-	if s.stale || s.samples%refreshEvery == 0 {
+	if s.stale || s.pending > 0 || s.samples%refreshEvery == 0 {
 		s.refresh()
 	}
 	data, err := s.read()
 	if err != nil {
 		return nil, err
 	}
+	names := uint64(fnvOffset)
 	for len(data) > 0 {
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -77,13 +87,21 @@ func (s *Sampler) Sample(now time.Time) ([]DiskStat, error) {
 		} else {
 			data = nil
 		}
-		sl := s.slots[string(diskstatsName(line))]
+		name := diskstatsName(line)
+		names = fnvAdd(names, name)
+		sl := s.slots[string(name)]
 		if sl == nil {
 			continue
 		}
 		if _, ok := parseDiskstatsLine(line, &sl.cur); ok {
 			sl.seen = true
 		}
+	}
+	if names != s.names {
+		if s.samples > 1 {
+			s.pending = refreshAfter
+		}
+		s.names = names
 	}
 	for _, sl := range s.slots {
 		if sl.seen && sl.havePrev && (countersReset(sl.prev, sl.cur) || !now.After(sl.prevTime)) {
@@ -159,6 +177,9 @@ func (s *Sampler) read() ([]byte, error) {
 // no rows until they come back.
 func (s *Sampler) refresh() {
 	s.stale = false
+	if s.pending > 0 {
+		s.pending--
+	}
 	changed := false
 	for i, t := range s.targets {
 		r, err := s.h.Resolve(t.Arg)
@@ -211,4 +232,18 @@ func diskstatsName(line []byte) []byte {
 			return nil
 		}
 	}
+}
+
+// FNV-1a over the device names of a reading, separated by a byte no name
+// holds, to notice devices coming and going without allocating.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnvAdd(h uint64, b []byte) uint64 {
+	for _, c := range b {
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	return (h ^ '\n') * fnvPrime
 }

@@ -2,6 +2,8 @@ package collect
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -62,3 +64,34 @@ func TestPathsUnknownDevice(t *testing.T) {
 	}
 }
 
+// TestMultipathdUnavailable: when multipathd cannot be asked, the tree is
+// built from sysfs alone and says so.
+func TestMultipathdUnavailable(t *testing.T) {
+	h := Host{Root: fixture(t, "fourpath"), Multipathd: func(context.Context, ...string) ([]byte, error) {
+		return nil, errors.New("can't connect to multipathd socket\nmore")
+	}}
+	var buf bytes.Buffer
+	if err := Paths(&buf, []string{"hydra_db-a02"}, h, false, false); err != nil {
+		t.Fatal(err)
+	}
+	want := "(multipathd unavailable: can't connect to multipathd socket: path states from sysfs only)\n"
+	if !strings.HasSuffix(buf.String(), want) || !strings.Contains(buf.String(), "4/4 paths usable") {
+		t.Errorf("tree:\n%s\nwant it to end with %q", buf.String(), want)
+	}
+}
+
+func TestParseMultipathdPaths(t *testing.T) {
+	in := "dev dm_st  chk_st      dev_st  target WWNN TPG\n" +
+		// A checker state with a space in it.
+		"sdf active i/o pending running iqn.x:01 0x0001\n" +
+		// Unknown values come as [undef].
+		"sdg failed faulty      offline [undef]  [undef]\n"
+	got := parseMultipathdPaths([]byte(in))
+	want := map[string]mpdPath{
+		"sdf": {dm: "active", chk: "i/o pending", dev: "running", wwnn: "iqn.x:01", tpg: "0x0001"},
+		"sdg": {dm: "failed", chk: "faulty", dev: "offline"},
+	}
+	if len(got) != len(want) || got["sdf"] != want["sdf"] || got["sdg"] != want["sdg"] {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}

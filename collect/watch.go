@@ -14,30 +14,50 @@ import (
 // WatchEvery is how often a run polls path, session and connection states.
 const WatchEvery = 250 * time.Millisecond
 
+// rebuildEvery is how many polls pass between full topology reads (5 s at
+// WatchEvery). In between, a poll re-reads only the state attributes it
+// already knows (a few dozen small reads), and falls back to a full read
+// as soon as something structural moves: a map's slaves change, a device
+// or session disappears. New sessions and new targets' paths are thus
+// seen within rebuildEvery polls.
+const rebuildEvery = 20
+
 // Watcher turns changes in the topology under a run's targets into events:
 // a path leaving "running", a session leaving LOGGED_IN, a connection
 // failing, a map losing or gaining a path, a target device vanishing. It
 // reads sysfs only (no multipathd, which would mean a fork every poll).
 // Not safe for concurrent use.
 type Watcher struct {
-	h    Host
-	args []string
-	prev *watchState
-	last Topology
+	h     Host
+	args  []string
+	prev  *watchState
+	polls int
+	// Paths and sessions once seen stay watched (with the target they
+	// served) after the topology stops listing them: a session whose
+	// only path was removed still logs back in, and a path a flushed map
+	// let go is not "gone" while its device exists.
+	paths, sessions map[string]string
 }
 
 // NewWatcher watches the given targets; with none, every map and session.
 func NewWatcher(h Host, devices ...string) *Watcher {
-	return &Watcher{h: h, args: devices}
+	return &Watcher{h: h, args: devices, paths: map[string]string{}, sessions: map[string]string{}}
 }
 
 // Poll reads the states at now and returns an event per change since the
 // previous poll, in a stable order. The first poll sets the baseline and
 // returns no event.
 func (w *Watcher) Poll(now time.Time) []workload.Event {
-	t, _ := w.h.topology(false, w.args)
-	w.last = t
-	cur := newWatchState(t)
+	w.polls++
+	var cur *watchState
+	if w.prev != nil && w.polls%rebuildEvery != 0 {
+		cur = w.quick(w.prev)
+	}
+	if cur == nil {
+		t, _ := w.h.topology(false, w.args)
+		cur = newWatchState(t)
+		w.keepWatching(cur)
+	}
 	prev := w.prev
 	w.prev = cur
 	if prev == nil {
@@ -46,9 +66,97 @@ func (w *Watcher) Poll(now time.Time) []workload.Event {
 	return diffStates(prev, cur, now)
 }
 
-// Last returns the topology read by the latest poll (for topology.json at
-// the end of a run).
-func (w *Watcher) Last() Topology { return w.last }
+// keepWatching adds to cur the paths and sessions seen before that the
+// topology no longer lists, read straight from sysfs, and remembers what cur
+// holds for the next poll.
+func (w *Watcher) keepWatching(cur *watchState) {
+	for name, target := range w.paths {
+		if _, ok := cur.paths[name]; !ok && w.h.exists("/sys/class/block/"+name) {
+			cur.paths[name] = watchItem{state: w.h.attr("/sys/class/block/" + name + "/device/state"), target: target, session: w.h.sessionOf(name)}
+		}
+	}
+	for name, target := range w.sessions {
+		if it, ok := cur.sessions[name]; ok {
+			if it.target == "" {
+				it.target = target
+				cur.sessions[name] = it
+			}
+			continue
+		}
+		if s, ok := w.h.session(name); ok {
+			cur.sessions[name] = watchItem{state: s.State, target: target}
+			for _, c := range s.Connections {
+				cur.conns[c.Name] = watchItem{state: c.State, target: target}
+			}
+		}
+	}
+	clear(w.paths)
+	for name, it := range cur.paths {
+		w.paths[name] = it.target
+	}
+	clear(w.sessions)
+	for name, it := range cur.sessions {
+		w.sessions[name] = it.target
+	}
+}
+
+// quick re-reads the states of what prev knows. It returns nil when the
+// structure changed and a full read is needed.
+func (w *Watcher) quick(prev *watchState) *watchState {
+	h := w.h
+	cur := &watchState{
+		devices:  prev.devices,
+		paths:    make(map[string]watchItem, len(prev.paths)),
+		sessions: make(map[string]watchItem, len(prev.sessions)),
+		conns:    make(map[string]watchItem, len(prev.conns)),
+		maps:     make(map[string]watchMap, len(prev.maps)),
+	}
+	for _, d := range prev.devices {
+		if (d.err == "") != (d.name != "" && h.exists("/sys/class/block/"+d.name)) {
+			return nil
+		}
+	}
+	for name, it := range prev.paths {
+		st, err := h.read("/sys/class/block/" + name + "/device/state")
+		if err != nil && !h.exists("/sys/class/block/"+name) {
+			return nil
+		}
+		if err == nil {
+			it.state = st
+		}
+		cur.paths[name] = it
+	}
+	for name, it := range prev.sessions {
+		st, err := h.read("/sys/class/iscsi_session/" + name + "/state")
+		if err != nil {
+			return nil
+		}
+		it.state = st
+		cur.sessions[name] = it
+	}
+	for name, it := range prev.conns {
+		it.state = h.attr("/sys/class/iscsi_connection/" + name + "/state")
+		cur.conns[name] = it
+	}
+	sessionState := make(map[string]string, len(cur.sessions))
+	for name, it := range cur.sessions {
+		sessionState[name] = it.state
+	}
+	for dm, m := range prev.maps {
+		if !slices.Equal(h.slaves(dm), m.paths) {
+			return nil
+		}
+		m.suspended = h.attr("/sys/class/block/"+dm+"/dm/suspended") == "1"
+		m.usable = 0
+		for _, p := range m.paths {
+			if it := cur.paths[p]; usable(Path{State: it.state, Session: it.session}, sessionState) {
+				m.usable++
+			}
+		}
+		cur.maps[dm] = m
+	}
+	return cur
+}
 
 // Run polls every interval until ctx ends and hands each event to sink.
 func (w *Watcher) Run(ctx context.Context, every time.Duration, sink workload.EventSink) {
@@ -76,10 +184,11 @@ type watchState struct {
 }
 
 type watchItem struct {
-	state  string
-	name   string // kernel name, for devices
-	target string
-	err    string
+	state   string
+	name    string // kernel name, for devices
+	target  string
+	err     string // for devices: why the target did not resolve
+	session string // for paths
 }
 
 type watchMap struct {
@@ -99,7 +208,7 @@ func newWatchState(t Topology) *watchState {
 	}
 	sessTargets := map[string][]string{}
 	addPath := func(p Path, target string) {
-		s.paths[p.Device] = watchItem{state: p.State, target: target}
+		s.paths[p.Device] = watchItem{state: p.State, target: target, session: p.Session}
 		if p.Session != "" && !slices.Contains(sessTargets[p.Session], target) {
 			sessTargets[p.Session] = append(sessTargets[p.Session], target)
 		}

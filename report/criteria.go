@@ -189,6 +189,21 @@ func measure(metric, phase, target string, res *workload.Result, extra Extra) (f
 			m = max(m, p.Lat.Max)
 		}
 		return min(v, m).Seconds(), true
+	case "max_stall", "stalls":
+		// The stall detector watches every phase, so no stall is a
+		// measured zero, not a missing figure.
+		var worst time.Duration
+		n := 0
+		for _, s := range res.Stalls {
+			if (phase == "" || s.Phase == phase) && (target == "" || s.Target == target) {
+				worst = max(worst, s.Dur)
+				n++
+			}
+		}
+		if base == "stalls" {
+			return float64(n), true
+		}
+		return worst.Seconds(), true
 	}
 	if extra.Measured != nil {
 		return extra.Measured(metric, phase, target)

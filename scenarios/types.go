@@ -1,7 +1,3 @@
-// Package scenarios turns a YAML scenario file (or a built-in one) into a
-// validated Scenario: every value parsed into base units (bytes, durations,
-// fractions), defaults filled in, environment references expanded, and every
-// problem reported at once with file:line:column.
 package scenarios
 
 import "time"
@@ -107,13 +103,15 @@ type Phase struct {
 	// QD is the number of I/Os kept outstanding per target.
 	QD int
 	// Duration and Bytes bound the phase; whichever is reached first ends
-	// it. At least one is non-zero. Bytes counts per target.
+	// it. At least one is non-zero. Duration is the measured time and
+	// starts after Ramp. Bytes counts per target.
 	Duration time.Duration
 	Bytes    int64
 	// Ramp is run before measurement starts and excluded from statistics.
 	Ramp time.Duration
 	// RateIOPS, when non-zero, paces the phase open-loop at this many I/Os
-	// per second per target (rate_mbps is converted to it).
+	// per second per target (a throughput written as rate: 200MiB/s is
+	// converted to it with BS).
 	RateIOPS float64
 	// Targets names the targets the phase runs on (all when the file named none).
 	Targets []string
@@ -129,9 +127,11 @@ type Phase struct {
 // Drill is a fault injected while a phase runs.
 type Drill struct {
 	Name string
-	// At is the offset into the phase at which to inject; After names
-	// another drill whose recovery this one follows. Manual drills are
-	// injected when the operator marks them.
+	// At is the offset from the start of the phase (ramp included) at
+	// which to inject; After names another drill of the same phase whose
+	// recovery this one follows. Manual drills are injected when the
+	// operator marks them, and need not have an Inject command. Exactly
+	// one of the three is set.
 	At      time.Duration
 	After   string
 	Manual  bool

@@ -108,6 +108,7 @@ type Result struct {
 	Interrupted bool           `json:"interrupted"`
 	Targets     []TargetResult `json:"targets"`
 	Phases      []PhaseResult  `json:"phases"`
+	Stalls      []Stall        `json:"stalls"`
 	// PhasesRun is how many phases started (all, unless interrupted).
 	PhasesRun int `json:"phases_run"`
 }
@@ -301,8 +302,10 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		}
 		res.PhasesRun++
 		var pr []PhaseResult
-		pr, err = r.runPhase(ctx, i, start)
+		var st []Stall
+		pr, st, err = r.runPhase(ctx, i, start)
 		res.Phases = append(res.Phases, pr...)
+		res.Stalls = append(res.Stalls, st...)
 		if err != nil {
 			break
 		}
@@ -345,6 +348,7 @@ type worker struct {
 
 	stop      *atomic.Bool
 	measuring *atomic.Bool
+	stall     *stallFlag
 }
 
 func (w *worker) run(start <-chan struct{}, done func()) {
@@ -387,6 +391,7 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 		t1 := w.clock.Now()
 		if errno != 0 || int64(n) != w.bs {
 			w.rec.Fail(IOError{At: time.Duration(t1), Op: op, Offset: off, Errno: errno, Short: errno == 0}, t1)
+			w.stall.completed(t1)
 			if w.stopOnE {
 				w.stop.Store(true)
 			}
@@ -394,6 +399,7 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 		}
 		lat := t1 - intended
 		w.rec.Done(op, n, lat, t1)
+		w.stall.completed(t1)
 		if skipped > 0 {
 			w.rec.Missed(op, skipped, lat+skipped*w.pacer.Period(), w.pacer.Period())
 		}
@@ -490,13 +496,13 @@ func summarize(c *opCounts) LatencySummary {
 	return s
 }
 
-func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) ([]PhaseResult, error) {
+func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) ([]PhaseResult, []Stall, error) {
 	p := r.sc.Phases[idx]
 	var tgts []*target
 	for _, name := range p.Targets {
 		t := r.target(name)
 		if err := t.open(p.RW.Writes()); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		tgts = append(tgts, t)
 	}
@@ -523,14 +529,17 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) ([]P
 		per := (p.Bytes + int64(p.QD)*p.BS - 1) / (int64(p.QD) * p.BS)
 		bytesBudget = per
 	}
+	det := &stallDetector{r: r, phase: p.Name, threshold: int64(r.sc.StallThreshold), targets: tgts,
+		workers: workers, inflight: make([]int, len(tgts))}
 	for ti, t := range tgts {
+		det.flags = append(det.flags, &stallFlag{})
 		for wi := 0; wi < p.QD; wi++ {
 			rng := WorkerRNG(seed, idx, ti, wi)
 			w := &worker{
 				fd: int(t.fd.Fd()), buf: directio.AlignedBlock(int(p.BS)), bs: p.BS,
 				rw: p.RW, readPct: uint32(p.ReadPct), rng: rng, rec: NewRecorder(ops...),
 				clock: r.clock, budget: bytesBudget, tag: uint64(ti)<<56 | uint64(wi)<<40 | uint64(idx)<<32,
-				stopOnE: p.OnError == scenarios.Stop, stop: &stop, measuring: &measuring,
+				stopOnE: p.OnError == scenarios.Stop, stop: &stop, measuring: &measuring, stall: det.flags[ti],
 			}
 			fillRandom(w.buf, rng)
 			if p.RW.Random() {
@@ -585,6 +594,22 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) ([]P
 	r.emit(Event{Time: phaseWall, Kind: EvPhaseStart, Phase: p.Name,
 		Detail: fmt.Sprintf("%s bs=%s qd=%d", p.RW, scenarios.FormatSize(p.BS), p.QD)})
 	close(startCh)
+	detDone := make(chan struct{})
+	detStopped := make(chan struct{})
+	go func() {
+		defer close(detStopped)
+		every := min(max(r.sc.StallThreshold/10, 5*time.Millisecond), 50*time.Millisecond)
+		tk := time.NewTicker(every)
+		defer tk.Stop()
+		for {
+			select {
+			case <-detDone:
+				return
+			case <-tk.C:
+				det.poll(r.clock.Now(), phaseStart)
+			}
+		}
+	}()
 
 	rampEnd := phaseStart + int64(p.Ramp)
 	end := int64(math.MaxInt64)
@@ -751,6 +776,9 @@ loop:
 		drained = false
 	}
 	now := r.clock.Now()
+	close(detDone)
+	<-detStopped
+	det.close(now)
 	collect(now, true, !measuring.Load())
 	if !drained {
 		r.emit(Event{Kind: EvNote, Phase: p.Name, Detail: fmt.Sprintf("in-flight I/O did not finish within %s of the stop; results exclude it", r.opt.Drain)})
@@ -789,7 +817,7 @@ loop:
 		}
 	}
 	r.emit(Event{Kind: EvPhaseEnd, Phase: p.Name, Detail: endReason})
-	return out, nil
+	return out, det.stalls, nil
 }
 
 // takeErrors moves a worker slice's error details into the phase's

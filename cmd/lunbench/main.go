@@ -84,6 +84,8 @@ arguments are wrong, 3 runtime failure, 130 interrupted (partial results written
 		newScenariosCmd(stdout),
 		newInitCmd(stdout),
 		newSchemaCmd(stdout),
+		newPathsCmd(stdout),
+		newCheckCmd(stdout),
 	)
 	return root
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"lunbench/collect"
+	"lunbench/collect/preflight"
 	"lunbench/report"
 	"lunbench/scenarios"
 	"lunbench/workload"
@@ -101,6 +104,15 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 		Lunbench: report.Version, Scenario: sc.Name, Source: sc.Source, Status: "running",
 		Host: report.ThisHost(), Start: start, Seed: sc.Seed, IntervalSec: sc.Interval.Seconds(),
 	}
+	// The same checks as `lunbench check`, recorded with the run so a
+	// failed drill can be read against the host's set-up.
+	pre := preflight.Run("/", expectations(sc), start)
+	if b, err := json.Marshal(pre); err == nil {
+		run.Extra = map[string]json.RawMessage{"preflight": b}
+	}
+	if n := pre.Count(preflight.Error); n > 0 {
+		fmt.Fprintf(stderr, "lunbench: preflight found %d error(s) in the host's iSCSI/multipath set-up; see 'lunbench check'\n", n)
+	}
 	if err := dir.WriteRun(run); err != nil {
 		return exitRuntime, fmt.Errorf("write run.json: %w", err)
 	}
@@ -128,10 +140,13 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 		case <-ctx.Done():
 		}
 	}()
+	col := startCollectors(sc, dir, collect.Host{}, stderr)
 	res, runErr := runner.Run(ctx)
+	col.stop()
 	run.End = res.End
 	run.Targets = res.Targets
 	run.Phases = res.Phases
+	run.Stalls = res.Stalls
 	run.Criteria = report.Evaluate(sc, res, report.Extra{})
 	run.Verdict = report.VerdictOf(run.Criteria, res)
 	run.Status = "finished"

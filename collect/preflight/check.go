@@ -42,6 +42,9 @@ func Run(root string, exp map[string]Expect, now time.Time) Report {
 // RunHost is Run with the sources spelled out, so that a different Topology
 // (collect's) can be used.
 func RunHost(h Host, exp map[string]Expect, now time.Time) Report {
+	if h.Topology == nil {
+		h.Topology = SysfsTopology{FS: h.FS}
+	}
 	c := &checker{h: h, exp: exp, r: &Report{Root: h.Root, Time: now}}
 	c.load()
 	if c.nothing() {
@@ -866,7 +869,7 @@ func (c *checker) multipathConfig() {
 			for _, a := range s.Attrs {
 				if why, ok := obsoleteKeywords[a.Key]; ok {
 					c.add(Finding{Severity: Info, Check: "mp.obsolete", Where: fmt.Sprintf("%s:%d", mc.Name, a.Line),
-						Found: fmt.Sprintf("%s in %s", a.Key, s.Name), Why: why,
+						Found: a.Key, Why: why,
 						Fix: "remove it or use the current keyword; `multipathd show config` prints what is in effect"})
 				}
 			}
@@ -904,7 +907,14 @@ func (c *checker) multipathConfig() {
 				Fix: "bound it: no_path_retry 12 with polling_interval 5 queues for 60 s then fails (reference 001 uses no_path_retry 12)"})
 		case atoi(npr.Value) > 0:
 			n, pi := atoi(npr.Value), max(atoi(poll.Value), 1)
-			found := fmt.Sprintf("no_path_retry %d x polling_interval %d s: with every path down I/O queues for %s, then fails", n, pi, seconds(n*pi))
+			src := string(npr.Level)
+			if npr.Level == levelHwtable {
+				src = fmt.Sprintf("built-in hwtable for %s %s", p.Vendor, p.Product)
+				if d := effective(c.mpconfs, "no_path_retry", mpPath{}); d.Level == levelDefaults && d.Value != npr.Value {
+					src += fmt.Sprintf(", which beats no_path_retry %s in defaults at %s: put it in overrides to apply it", d.Value, d.where())
+				}
+			}
+			found := fmt.Sprintf("no_path_retry %d (%s) x polling_interval %d s: with every path down I/O queues for %s, then fails", n, src, pi, seconds(n*pi))
 			if queueFeat {
 				found += fmt.Sprintf("; no_path_retry overrides features \"%s\" (%s)", feat.Value, c.mpWhere(feat))
 			}
@@ -942,6 +952,12 @@ func (c *checker) multipathConfig() {
 				Why: "after a failed path group comes back, I/O stays on the other group until someone runs multipath; a drill's throughput_after sees the degraded layout",
 				Fix: "failback immediate (reference 001) or a delay in seconds"})
 		}
+	}
+
+	if qwd := effective(c.mpconfs, "queue_without_daemon", mpPath{}); qwd.Value == "yes" {
+		c.add(Finding{Severity: Warn, Check: "mp.queue_without_daemon", Where: c.mpWhere(qwd), Found: qwd.found("queue_without_daemon"),
+			Why: "when multipathd stops (shutdown, package upgrade) while paths are down, queued I/O can never be released and the host hangs",
+			Fix: "queue_without_daemon no (the default)"})
 	}
 
 	blOK := false
@@ -986,8 +1002,14 @@ func (c *checker) liveMaps() {
 		most = max(most, len(m.Paths))
 	}
 	for _, m := range c.maps {
+		// Findings about a map carry the scenario's name for it, so that
+		// Report.ForTarget finds them.
+		tgt := m.Name
+		if k, ok := c.expFor(m); ok {
+			tgt = k
+		}
 		if len(m.Paths) == 0 {
-			c.add(Finding{Severity: Error, Check: "mp.paths", Target: m.Name, Where: "/sys/block/" + m.Dev + "/slaves",
+			c.add(Finding{Severity: Error, Check: "mp.paths", Target: tgt, Where: "/sys/block/" + m.Dev + "/slaves",
 				Found: fmt.Sprintf("map %s (%s) has no path", m.Name, m.Dev),
 				Why:   "every I/O to it queues or fails",
 				Fix:   "log the sessions in again and run multipath -v2"})
@@ -1004,14 +1026,14 @@ func (c *checker) liveMaps() {
 				if st == "" {
 					st = "in an unknown state"
 				}
-				c.add(Finding{Severity: Error, Check: "mp.path-state", Target: m.Name, Where: "/sys/block/" + p.Dev + "/device/state",
+				c.add(Finding{Severity: Error, Check: "mp.path-state", Target: tgt, Where: "/sys/block/" + p.Dev + "/device/state",
 					Found: fmt.Sprintf("%s (path of %s%s) is %s, not running", p.Dev, m.Name, via, st),
 					Why:   "the map is degraded before the run starts, so throughput is lower and a drill that fails one more path may leave none",
 					Fix:   "bring the path back (echo running > /sys/block/" + p.Dev + "/device/state after the cause is fixed, or log the session out and in) and check multipath -ll"})
 			}
 		}
 		if _, ok := c.expFor(m); !ok && len(m.Paths) < most {
-			c.add(Finding{Severity: Warn, Check: "mp.paths", Target: m.Name, Where: "/sys/block/" + m.Dev + "/slaves",
+			c.add(Finding{Severity: Warn, Check: "mp.paths", Target: tgt, Where: "/sys/block/" + m.Dev + "/slaves",
 				Found: fmt.Sprintf("map %s has %s where other maps have %d", m.Name, plural(len(m.Paths), "path"), most),
 				Why:   "a LUN with fewer paths is less redundant and slower; its missing paths were never logged in or were removed",
 				Fix:   "check iscsiadm -m session -P 3 and multipath -ll for the missing paths"})
@@ -1029,19 +1051,19 @@ func (c *checker) liveMaps() {
 			if len(nets) == 1 {
 				n := sortedKeys(nets)[0]
 				if n == "default" {
-					c.add(Finding{Severity: Info, Check: "mp.spread", Target: m.Name, Where: "/sys/block/" + m.Dev + "/slaves",
+					c.add(Finding{Severity: Info, Check: "mp.spread", Target: tgt, Where: "/sys/block/" + m.Dev + "/slaves",
 						Found: fmt.Sprintf("the %d paths of %s are not bound to network interfaces (iface default)", withSess, m.Name),
 						Why:   "the routing table picks the NIC, so several paths may share one NIC and fail together",
 						Fix:   "create one iSCSI iface per NIC (iscsiadm -m iface -o new, iface.net_ifacename) and log in through each (reference 001, step 4)"})
 				} else {
-					c.add(Finding{Severity: Warn, Check: "mp.spread", Target: m.Name, Where: "/sys/block/" + m.Dev + "/slaves",
+					c.add(Finding{Severity: Warn, Check: "mp.spread", Target: tgt, Where: "/sys/block/" + m.Dev + "/slaves",
 						Found: fmt.Sprintf("all %d paths of %s go through %s", withSess, m.Name, n),
 						Why:   "one NIC, cable or switch port takes every path down at once",
 						Fix:   "bind a second iSCSI iface to another NIC on its own subnet and log in through it (reference 001, step 4)"})
 				}
 			}
 			if len(portals) == 1 {
-				c.add(Finding{Severity: Warn, Check: "mp.spread", Target: m.Name, Where: "/sys/block/" + m.Dev + "/slaves",
+				c.add(Finding{Severity: Warn, Check: "mp.spread", Target: tgt, Where: "/sys/block/" + m.Dev + "/slaves",
 					Found: fmt.Sprintf("all %d paths of %s go to portal %s", withSess, m.Name, sortedKeys(portals)[0]),
 					Why:   "losing that portal (its NIC, its IP, its target port group) loses every path",
 					Fix:   "give the target a second portal on another subnet, each in its own target portal group (reference 001), and log in to both"})

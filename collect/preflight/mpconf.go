@@ -194,7 +194,7 @@ func ParseMultipathConf(name string, r io.Reader) (*MPConf, error) {
 		if n == 1 {
 			line = strings.TrimPrefix(line, "\ufeff")
 		}
-		toks, bad := tokenize(line)
+		toks, bad := tokenize(strings.TrimRight(line, "\r\n"))
 		if bad {
 			c.problem(n, Warn, "missing closing quote")
 		}
@@ -239,8 +239,8 @@ func ParseMultipathConf(name string, r io.Reader) (*MPConf, error) {
 					} else {
 						for len(stack)-1 > lvl {
 							s := stack[len(stack)-1]
-							c.problem(n, Error, "section %q opened at line %d is not closed before %q; multipathd reads %q and what follows as part of %q",
-								s.Name, s.Line, sec.Name, sec.Name, s.Name)
+							c.problem(n, Error, "section %q opened at line %d is not closed before %q at line %d; multipathd reads the lines that follow as part of it",
+								s.Name, s.Line, sec.Name, n)
 							stack = stack[:len(stack)-1]
 						}
 					}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -145,7 +146,7 @@ func (r *Report) finish() {
 		if a.Target != b.Target {
 			return a.Target < b.Target
 		}
-		return a.Where < b.Where
+		return lessWhere(a.Where, b.Where)
 	})
 	r.Findings = merged
 	s := Summary{Errors: r.Count(Error), Warnings: r.Count(Warn), Infos: r.Count(Info)}
@@ -156,6 +157,28 @@ func (r *Report) finish() {
 		s.Text += " (exit 0)"
 	}
 	r.Summary = s
+}
+
+// lessWhere orders "file:line" places by file, then by line number.
+func lessWhere(a, b string) bool {
+	fa, la := splitWhere(a)
+	fb, lb := splitWhere(b)
+	if fa != fb {
+		return fa < fb
+	}
+	return la < lb
+}
+
+func splitWhere(w string) (string, int) {
+	i := strings.LastIndexByte(w, ':')
+	if i < 0 {
+		return w, 0
+	}
+	n, err := strconv.Atoi(w[i+1:])
+	if err != nil {
+		return w, 0
+	}
+	return w[:i], n
 }
 
 func contains(list []string, s string) bool {

@@ -112,7 +112,13 @@ func (t SysfsTopology) attr(name string) string {
 	if err != nil {
 		return ""
 	}
-	return strings.TrimSpace(string(b))
+	v := strings.TrimSpace(string(b))
+	// The kernel prints an unset string parameter (a username on a
+	// session without CHAP) as "(null)"; iscsiadm shows "<NULL>".
+	if v == "(null)" || v == "<NULL>" {
+		return ""
+	}
+	return v
 }
 
 func (t SysfsTopology) intAttr(name string) int {
@@ -160,7 +166,7 @@ func (t SysfsTopology) Sessions() ([]Session, error) {
 			// username only: never open "password".
 			CHAP: a("username") != "",
 		}
-		if s.Iface == "" || s.Iface == "<NULL>" {
+		if s.Iface == "" {
 			s.Iface = "default"
 		}
 		s.Conn = t.connection(id)

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"lunbench/collect/preflight"
+	"lunbench/scenarios"
+)
+
+func newCheckCmd(stdout io.Writer) *cobra.Command {
+	var asJSON bool
+	var root, scenario string
+	cmd := &cobra.Command{
+		Use:   "check [--scenario FILE]",
+		Short: "Preflight: check the iSCSI initiator and dm-multipath set-up of this host",
+		Long: `check reads open-iscsi's configuration and node records, /etc/multipath.conf,
+the live iSCSI sessions and multipath maps in sysfs, and rp_filter, and reports
+each finding with where it was found, why it matters and how to fix it.
+With --scenario, each target's expect: block (paths, portals, chap,
+recovery_tmo) is checked too. Exit code 0: no errors; 1: errors; 2: usage.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			exp := map[string]preflight.Expect{}
+			if scenario != "" {
+				sc, err := scenarios.Resolve(scenario, os.LookupEnv)
+				if err != nil {
+					return &exitError{code: exitUsage, err: err}
+				}
+				exp = expectations(sc)
+			}
+			r := preflight.Run(root, exp, time.Now())
+			if asJSON {
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(r); err != nil {
+					return &exitError{code: exitRuntime, err: err}
+				}
+			} else {
+				color := false
+				if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == "" {
+					color = true
+				}
+				if err := r.WriteText(stdout, color); err != nil {
+					return &exitError{code: exitRuntime, err: err}
+				}
+			}
+			if code := r.ExitCode(); code != 0 {
+				return &exitError{code: code}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&scenario, "scenario", "", "also check the targets' expect: blocks of this scenario")
+	cmd.Flags().StringVar(&root, "root", "/", "check the host tree under this directory (for fixture trees)")
+	cmd.Flags().MarkHidden("root")
+	return cmd
+}
+
+// expectations maps each target's expect: block to the device it names.
+func expectations(sc *scenarios.Scenario) map[string]preflight.Expect {
+	exp := map[string]preflight.Expect{}
+	for _, t := range sc.Targets {
+		if t.Expect != nil {
+			exp[t.Path] = preflight.Expect(*t.Expect)
+		}
+	}
+	return exp
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"lunbench/collect"
+	"lunbench/report"
+	"lunbench/scenarios"
+)
+
+// collectors watch the host while the workload runs: diskstats for every
+// target and its path devices at the scenario's interval, path and session
+// states every 250 ms, and the topology at the start and at the end.
+type collectors struct {
+	h       collect.Host
+	dir     *report.Dir
+	paths   []string
+	start   collect.Topology
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	csvFile *os.File
+}
+
+// startCollectors starts them; problems are warnings, never the end of a
+// run (a file target on an unusual filesystem may have no block device).
+func startCollectors(sc *scenarios.Scenario, dir *report.Dir, h collect.Host, stderr io.Writer) *collectors {
+	c := &collectors{h: h, dir: dir}
+	for _, t := range sc.Targets {
+		c.paths = append(c.paths, t.Path)
+	}
+	var err error
+	if c.start, err = h.Topology(c.paths...); err != nil {
+		fmt.Fprintf(stderr, "lunbench: warning: topology: %v\n", err)
+	}
+	dir.WriteJSON("topology.json", map[string]any{"start": c.start})
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+
+	sampler, err := collect.NewSampler(h, c.paths...)
+	if err != nil {
+		fmt.Fprintf(stderr, "lunbench: warning: no diskstats for the targets: %v\n", err)
+	} else if c.csvFile, err = os.Create(filepath.Join(dir.Path, "diskstats.csv")); err != nil {
+		fmt.Fprintf(stderr, "lunbench: warning: diskstats.csv: %v\n", err)
+	} else {
+		w := collect.NewDiskStatsCSV(c.csvFile)
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			defer sampler.Close()
+			tk := time.NewTicker(sc.Interval)
+			defer tk.Stop()
+			sampler.Sample(time.Now())
+			for {
+				select {
+				case <-ctx.Done():
+					// One last, partial interval so the run's end is covered.
+					if rows, err := sampler.Sample(time.Now()); err == nil {
+						w.Write(rows)
+					}
+					w.Flush()
+					return
+				case now := <-tk.C:
+					if rows, err := sampler.Sample(now); err == nil {
+						w.Write(rows)
+						w.Flush()
+					}
+				}
+			}
+		}()
+	}
+	watcher := collect.NewWatcher(h, c.paths...)
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		watcher.Run(ctx, 250*time.Millisecond, dir)
+	}()
+	return c
+}
+
+// stop ends the collectors and writes the final topology.
+func (c *collectors) stop() {
+	c.cancel()
+	c.wg.Wait()
+	if c.csvFile != nil {
+		c.csvFile.Sync()
+		c.csvFile.Close()
+	}
+	end, _ := c.h.Topology(c.paths...)
+	c.dir.WriteJSON("topology.json", map[string]any{"start": c.start, "end": end})
+}

@@ -1,0 +1,573 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Defaults the loader fills in.
+const (
+	DefaultInterval       = time.Second
+	DefaultStallThreshold = 500 * time.Millisecond
+	DefaultDrillTimeout   = 60 * time.Second
+	DefaultQD             = 1
+	DefaultMixReadPct     = 50
+)
+
+// targetInfo is a decoded target plus what phases need to check it.
+type targetInfo struct {
+	t Target
+	// allowKnown is false when allow_write was written wrong (and
+	// reported), so the write guard stays quiet rather than pile on.
+	allowKnown bool
+	criteria   []Criterion
+}
+
+// scenario assembles and validates a whole scenario from the root mapping.
+func (d *decoder) scenario(root *yaml.Node) *Scenario {
+	const ctx = "the scenario"
+	top := d.object(root, objScenario, ctx)
+	if top == nil {
+		return nil
+	}
+	s := &Scenario{Source: d.file, Interval: DefaultInterval, StallThreshold: DefaultStallThreshold}
+	if f, ok := top.okf("name"); ok {
+		s.Name = f.s
+	}
+	if f, ok := top.okf("description"); ok {
+		s.Description = f.s
+	}
+	if f, ok := top.okf("seed"); ok {
+		s.Seed = f.u
+	}
+	if f, ok := top.okf("interval"); ok {
+		s.Interval = time.Duration(f.n)
+	}
+	if f, ok := top.okf("stall_threshold"); ok {
+		s.StallThreshold = time.Duration(f.n)
+	}
+
+	targets := d.targets(top["targets"], root)
+	for _, ti := range targets {
+		s.Targets = append(s.Targets, ti.t)
+	}
+
+	var defaults fields
+	if f, ok := top.okf("defaults"); ok && !isNull(f.val) {
+		defaults = d.object(f.val, objDefaults, "defaults")
+		if f, ok := defaults.okf("expect"); ok {
+			d.checkDrillOnly(f.crit, "expect of defaults")
+		}
+	}
+	var phaseCrit []Criterion
+	s.Phases, phaseCrit = d.phases(top["phases"], root, defaults, targets)
+
+	anyVerify := slices.ContainsFunc(s.Phases, func(p Phase) bool { return p.Verify })
+	if f, ok := top.okf("criteria"); ok {
+		d.checkDrillOnly(f.crit, "criteria")
+		d.checkVerify(f.crit, "criteria", anyVerify, "a phase with verify: true")
+		s.Criteria = append(s.Criteria, f.crit...)
+	}
+	for _, ti := range targets {
+		for _, c := range ti.criteria {
+			c.Target = ti.t.Name
+			s.Criteria = append(s.Criteria, c)
+		}
+	}
+	s.Criteria = append(s.Criteria, phaseCrit...)
+	return s
+}
+
+// targets decodes the targets list and checks names are unique.
+func (d *decoder) targets(f *field, root *yaml.Node) []targetInfo {
+	if f == nil || (f.ok && len(f.val.Content) == 0) {
+		at := root
+		if f != nil {
+			at = f.key
+		}
+		d.errf(at, "the scenario needs at least one target (targets: - name: ..., path: ...)")
+		return nil
+	}
+	if !f.ok {
+		return nil
+	}
+	var out []targetInfo
+	first := map[string]int{}
+	for i, el := range f.val.Content {
+		el = d.deref(el)
+		ctx := d.label(el, "target", i)
+		fs := d.object(el, objTarget, ctx)
+		if fs == nil {
+			continue
+		}
+		ti := targetInfo{t: Target{Pos: d.pos(el)}, allowKnown: true}
+		t := &ti.t
+		if nf, ok := fs.okf("name"); ok {
+			t.Name = nf.s
+			if line, dup := first[t.Name]; dup {
+				d.errf(nf.val, "duplicate target name %q (first at line %d)", t.Name, line)
+			} else {
+				first[t.Name] = nf.val.Line
+			}
+		}
+		if pf, ok := fs.okf("path"); ok {
+			t.Path = pf.s
+			if strings.TrimSpace(t.Path) == "" {
+				d.errf(pf.val, "path in %s is empty", ctx)
+			}
+		}
+		if sf, ok := fs.okf("size"); ok {
+			t.Size = sf.n
+		}
+		if af, ok := fs.okf("allow_write"); ok {
+			t.AllowWrite = af.b
+		} else if af != nil {
+			ti.allowKnown = false
+		}
+		of, okOff := fs.okf("offset")
+		if okOff {
+			t.Offset = of.n
+		}
+		lf, okLen := fs.okf("length")
+		if okLen {
+			t.Length = lf.n
+		}
+		if t.Size > 0 && okOff && t.Offset >= t.Size {
+			d.errf(of.val, "offset in %s (%s) must be less than its size (%s)", ctx, FormatSize(t.Offset), FormatSize(t.Size))
+		} else if t.Size > 0 && okLen && t.Offset+t.Length > t.Size {
+			d.errf(lf.val, "offset + length in %s (%s) must not exceed its size (%s)", ctx, FormatSize(t.Offset+t.Length), FormatSize(t.Size))
+		}
+		if ef, ok := fs.okf("expect"); ok && !isNull(ef.val) {
+			t.Expect = d.targetExpect(ef.val, "expect of "+ctx)
+		}
+		if cf, ok := fs.okf("criteria"); ok {
+			d.checkDrillOnly(cf.crit, "criteria of "+ctx)
+			ti.criteria = cf.crit
+		}
+		out = append(out, ti)
+	}
+	return out
+}
+
+// targetExpect decodes a target's host expectations; nil if it sets none.
+func (d *decoder) targetExpect(n *yaml.Node, ctx string) *TargetExpect {
+	fs := d.object(n, objTargetExpect, ctx)
+	if fs == nil {
+		return nil
+	}
+	var e TargetExpect
+	if f, ok := fs.okf("paths"); ok {
+		e.Paths = int(f.n)
+	}
+	if f, ok := fs.okf("portals"); ok {
+		e.Portals = int(f.n)
+	}
+	if f, ok := fs.okf("chap"); ok {
+		e.CHAP = &f.b
+	}
+	if f, ok := fs.okf("recovery_tmo"); ok {
+		e.RecoveryTmoMax = time.Duration(f.n)
+	}
+	if e == (TargetExpect{}) {
+		return nil
+	}
+	return &e
+}
+
+// phases decodes the phases list, merging in defaults and checking each
+// phase against the targets.
+func (d *decoder) phases(f *field, root *yaml.Node, defaults fields, targets []targetInfo) ([]Phase, []Criterion) {
+	if f == nil || (f.ok && len(f.val.Content) == 0) {
+		at := root
+		if f != nil {
+			at = f.key
+		}
+		d.errf(at, "the scenario needs at least one phase (phases: - name: ..., rw: ...)")
+		return nil, nil
+	}
+	if !f.ok {
+		return nil, nil
+	}
+	var out []Phase
+	var crit []Criterion
+	first := map[string]int{}
+	for i, el := range f.val.Content {
+		el = d.deref(el)
+		ctx := d.label(el, "phase", i)
+		fs := d.object(el, objPhase, ctx)
+		if fs == nil {
+			continue
+		}
+		p, pc := d.phase(el, fs, defaults, targets, ctx)
+		crit = append(crit, pc...)
+		if nf, ok := fs.okf("name"); ok {
+			if line, dup := first[p.Name]; dup {
+				d.errf(nf.val, "duplicate phase name %q (first at line %d)", p.Name, line)
+			} else {
+				first[p.Name] = nf.val.Line
+			}
+		}
+		out = append(out, p)
+	}
+	return out, crit
+}
+
+// phase builds one phase from its own keys and, for keys it leaves out,
+// from defaults. It returns the phase's criteria apart, for the caller to
+// flatten into Scenario.Criteria.
+func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInfo, ctx string) (Phase, []Criterion) {
+	p := Phase{Pos: d.pos(el), QD: DefaultQD, OnError: Continue}
+	// get returns the phase's field for key, else the one from defaults.
+	// present is true if either wrote the key; ok if its value is good.
+	get := func(key string) (f *field, ok, present bool) {
+		f = own[key]
+		if f == nil {
+			ownsRate := own["rate"] != nil || own["rate_iops"] != nil
+			if (key == "rate" || key == "rate_iops") && ownsRate {
+				return nil, false, false // the phase chose its own pacing
+			}
+			f = defaults[key]
+		}
+		return f, f != nil && f.ok, f != nil
+	}
+
+	if f, ok, _ := get("name"); ok {
+		p.Name = f.s
+	}
+	rwF, rwOK, rwSet := get("rw")
+	if rwOK {
+		p.RW = RW(rwF.s)
+	} else if !rwSet {
+		d.errf(el, "%s needs rw (one of %s)", ctx, strings.Join(rwNames(), ", "))
+	}
+	bsF, bsOK, bsSet := get("bs")
+	if bsOK {
+		p.BS = bsF.n
+	} else if !bsSet {
+		d.errf(el, "%s needs bs (the block size, e.g. 4k or 1MiB)", ctx)
+	}
+	if f, ok, _ := get("qd"); ok {
+		p.QD = int(f.n)
+	}
+	durF, durOK, durSet := get("duration")
+	if durOK {
+		p.Duration = time.Duration(durF.n)
+	}
+	bytesF, bytesOK, bytesSet := get("bytes")
+	if bytesOK {
+		p.Bytes = bytesF.n
+	}
+	if (!durSet || durOK) && (!bytesSet || bytesOK) && p.Duration == 0 && p.Bytes == 0 {
+		d.errf(el, "%s needs duration or bytes", ctx)
+	}
+	if f, ok, _ := get("ramp"); ok {
+		p.Ramp = time.Duration(f.n)
+		if durOK && p.Duration > 0 && p.Ramp >= p.Duration {
+			d.errf(f.val, "ramp in %s (%s) must be shorter than its duration (%s)", ctx, formatDuration(p.Ramp), formatDuration(p.Duration))
+		}
+	}
+	if own["rate"] != nil && own["rate_iops"] != nil {
+		d.errf(own["rate"].key, "%s sets both rate and rate_iops; set one", ctx)
+	} else {
+		if f, ok, _ := get("rate_iops"); ok {
+			p.RateIOPS = f.f
+		}
+		if f, ok, _ := get("rate"); ok && bsOK && p.BS > 0 {
+			p.RateIOPS = f.f / float64(p.BS)
+		}
+	}
+	if f, ok, _ := get("seed"); ok {
+		p.Seed = f.u
+	}
+	if f, ok, _ := get("on_error"); ok {
+		p.OnError = OnError(f.s)
+	}
+	if f, ok, _ := get("verify"); ok {
+		p.Verify = f.b
+	}
+
+	mix := p.RW == RandRW || p.RW == ReadWrite
+	switch f, ok := own.okf("read_pct"); {
+	case ok && rwOK && !mix:
+		d.errf(f.key, "read_pct in %s only applies to randrw and readwrite, not %s", ctx, p.RW)
+	case ok:
+		p.ReadPct = int(f.f)
+	case mix:
+		// read_pct in defaults applies to mixes only.
+		p.ReadPct = DefaultMixReadPct
+		if f, ok := defaults.okf("read_pct"); ok {
+			p.ReadPct = int(f.f)
+		}
+	case p.RW.Reads():
+		p.ReadPct = 100
+	}
+
+	p.Targets = d.phaseTargets(own, defaults, targets, ctx)
+	if rwOK && p.RW.Writes() {
+		for _, name := range p.Targets {
+			i := slices.IndexFunc(targets, func(ti targetInfo) bool { return ti.t.Name == name })
+			if i >= 0 && targets[i].allowKnown && !targets[i].t.AllowWrite {
+				d.errf(rwF.val, "%s writes (rw: %s) to target %q, which does not allow writes; "+
+					"add allow_write: true to target %q if its data may be destroyed", ctx, p.RW, name, name)
+			}
+		}
+	}
+
+	crit := d.phaseCriteria(&p, own, defaults, rwOK, ctx)
+	if f, ok := own.okf("drills"); ok && !isNull(f.val) {
+		p.Drills = d.drills(f.val, &p, durOK, ctx)
+	}
+	return p, crit
+}
+
+// phaseTargets resolves the phase's targets: those it names, or all.
+func (d *decoder) phaseTargets(own, defaults fields, targets []targetInfo, ctx string) []string {
+	f := own["targets"]
+	if f == nil {
+		f = defaults["targets"]
+	}
+	var all []string
+	for _, ti := range targets {
+		all = append(all, ti.t.Name)
+	}
+	if f == nil {
+		return all
+	}
+	if !f.ok {
+		return nil
+	}
+	if len(f.names) == 0 {
+		d.errf(f.val, "targets in %s is empty; name at least one target, or leave it out for all", ctx)
+		return nil
+	}
+	var out []string
+	for i, name := range f.names {
+		switch {
+		case !slices.Contains(all, name):
+			if len(all) > 0 {
+				d.errAt(f.pos[i], "%s names unknown target %q%s", ctx, name, didYouMean(name, all, nil, "targets are"))
+			}
+		case slices.Contains(out, name):
+			d.errAt(f.pos[i], "%s names target %q twice", ctx, name)
+		default:
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// phaseCriteria returns the phase's expect: block merged metric by metric
+// with the one in defaults, checked against what the phase does.
+func (d *decoder) phaseCriteria(p *Phase, own, defaults fields, rwOK bool, ctx string) []Criterion {
+	var out []Criterion
+	ectx := "expect of " + ctx
+	if f, ok := own.okf("expect"); ok {
+		d.checkDrillOnly(f.crit, ectx)
+		d.checkVerify(f.crit, ectx, p.Verify, "verify: true in "+ctx)
+		if rwOK {
+			for _, c := range f.crit {
+				if !appliesTo(c.Metric, p.RW) {
+					d.errAt(c.Pos, "%s in %s: %s (rw: %s) does no %ss", c.Metric, ectx, ctx, p.RW, opOf(c.Metric))
+				}
+			}
+		}
+		out = append(out, f.crit...)
+	}
+	if f, ok := defaults.okf("expect"); ok && (own["expect"] == nil || own["expect"].ok) {
+		// Inherited rules apply where they make sense, so that
+		// defaults can hold read and write rules for a mixed scenario.
+		for _, c := range f.crit {
+			inherit := !slices.ContainsFunc(out, func(o Criterion) bool { return o.Metric == c.Metric }) &&
+				!drillOnlyMetric(c.Metric) && (!rwOK || appliesTo(c.Metric, p.RW)) &&
+				(p.Verify || !needsVerify(c.Metric))
+			if inherit {
+				out = append(out, c)
+			}
+		}
+	}
+	for i := range out {
+		out[i].Phase = p.Name
+	}
+	return out
+}
+
+// opOf returns "read" or "write" for an op-specific metric, else "".
+func opOf(metric string) string {
+	switch {
+	case strings.HasPrefix(metric, "read_"):
+		return "read"
+	case strings.HasPrefix(metric, "write_"):
+		return "write"
+	}
+	return ""
+}
+
+// appliesTo reports whether a phase with pattern rw can measure metric.
+func appliesTo(metric string, rw RW) bool {
+	switch opOf(metric) {
+	case "read":
+		return rw.Reads()
+	case "write":
+		return rw.Writes()
+	}
+	return true
+}
+
+func needsVerify(metric string) bool { return metric == "lost_writes" || metric == "corrupt_blocks" }
+
+func (d *decoder) checkDrillOnly(cs []Criterion, ctx string) {
+	for _, c := range cs {
+		if drillOnlyMetric(c.Metric) {
+			d.errAt(c.Pos, "%s in %s only applies to a drill; put it in the drill's expect", c.Metric, ctx)
+		}
+	}
+}
+
+func (d *decoder) checkVerify(cs []Criterion, ctx string, verify bool, need string) {
+	for _, c := range cs {
+		if needsVerify(c.Metric) && !verify {
+			d.errAt(c.Pos, "%s in %s needs %s; without verification nothing counts them", c.Metric, ctx, need)
+		}
+	}
+}
+
+// drills decodes a phase's drills and checks how they refer to each other.
+func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, pctx string) []Drill {
+	var out []Drill
+	type ref struct {
+		after string
+		node  *yaml.Node
+	}
+	refs := map[string]ref{}
+	first := map[string]int{}
+	for i, el := range n.Content {
+		el = d.deref(el)
+		ctx := d.label(el, "drill", i)
+		fs := d.object(el, objDrill, ctx)
+		if fs == nil {
+			continue
+		}
+		dr := Drill{Pos: d.pos(el), Timeout: DefaultDrillTimeout}
+		if f, ok := fs.okf("name"); ok {
+			dr.Name = f.s
+			if line, dup := first[dr.Name]; dup {
+				d.errf(f.val, "duplicate drill name %q in %s (first at line %d)", dr.Name, pctx, line)
+			} else {
+				first[dr.Name] = f.val.Line
+			}
+		}
+		atF, atOK := fs.okf("at")
+		if atOK {
+			dr.At = time.Duration(atF.n)
+			if end := p.Ramp + p.Duration; durOK && p.Duration > 0 && dr.At >= end {
+				d.errf(atF.val, "at in %s (%s) must be before the end of %s (%s: ramp %s + duration %s)",
+					ctx, formatDuration(dr.At), pctx, formatDuration(end), formatDuration(p.Ramp), formatDuration(p.Duration))
+			}
+		}
+		afterF, afterOK := fs.okf("after")
+		if afterOK {
+			dr.After = afterF.s
+			refs[dr.Name] = ref{dr.After, afterF.val}
+		}
+		if f, ok := fs.okf("manual"); ok {
+			dr.Manual = f.b
+		}
+		// A manual: that failed to parse may have meant true; stay quiet.
+		manualBad := fs["manual"] != nil && !fs["manual"].ok
+		hasAt, hasAfter := fs["at"] != nil, fs["after"] != nil
+		switch {
+		case hasAt && hasAfter:
+			d.errf(fs["after"].key, "%s sets both at and after; set one", ctx)
+		case dr.Manual && (hasAt || hasAfter):
+			d.errf(fs["manual"].key, "%s is manual, so it takes no at or after", ctx)
+		case !hasAt && !hasAfter && !dr.Manual && !manualBad:
+			d.errf(el, "%s needs at (a time into the phase), after (another drill) or manual: true", ctx)
+		}
+		if f, ok := fs.okf("inject"); ok {
+			dr.Inject = f.s
+		} else if f == nil && !dr.Manual && !manualBad {
+			d.errf(el, "%s needs inject (the shell command that causes the fault)", ctx)
+		}
+		if f, ok := fs.okf("timeout"); ok {
+			dr.Timeout = time.Duration(f.n)
+		}
+		if f, ok := fs.okf("recover"); ok && !isNull(f.val) {
+			rctx := "recover of " + ctx
+			if rf := d.object(f.val, objRecover, rctx); rf != nil {
+				r := &Recover{Pos: d.pos(d.deref(f.val))}
+				if cf, ok := rf.okf("command"); ok {
+					r.Command = cf.s
+				}
+				if af, ok := rf.okf("at"); ok {
+					r.At = time.Duration(af.n)
+				}
+				dr.Recover = r
+			}
+		}
+		if f, ok := fs.okf("expect"); ok {
+			ectx := "expect of " + ctx
+			d.checkVerify(f.crit, ectx, p.Verify, "verify: true in "+pctx)
+			for _, c := range f.crit {
+				c.Phase = p.Name
+				dr.Expect = append(dr.Expect, c)
+			}
+		}
+		out = append(out, dr)
+	}
+	// after: must name another drill of the phase, without going round in
+	// a circle, or the drill would never be injected.
+	for _, dr := range out {
+		r, ok := refs[dr.Name]
+		if !ok {
+			continue
+		}
+		switch {
+		case r.after == dr.Name:
+			d.errf(r.node, "drill %q cannot follow itself", dr.Name)
+		case first[r.after] == 0:
+			var names []string
+			for _, o := range out {
+				if o.Name != dr.Name {
+					names = append(names, o.Name)
+				}
+			}
+			d.errf(r.node, "drill %q follows unknown drill %q%s", dr.Name, r.after, didYouMean(r.after, names, nil, "drills of "+pctx+" are"))
+		default:
+			chain := []string{dr.Name}
+			for cur := r.after; ; {
+				if cur == dr.Name {
+					// Report the cycle once, at its first drill.
+					if slices.Min(chain) == dr.Name {
+						d.errf(r.node, "drills follow each other in a circle: %s -> %s", strings.Join(chain, " -> "), dr.Name)
+					}
+					break
+				}
+				next, ok := refs[cur]
+				if !ok || slices.Contains(chain, cur) {
+					break
+				}
+				chain = append(chain, cur)
+				cur = next.after
+			}
+		}
+	}
+	return out
+}
+
+// CheckBlockSize checks the phase's block size against a device's logical
+// block size, which the loader cannot know: O_DIRECT I/O must be a whole
+// number of logical blocks, so 512-byte I/O fails on a 4Kn LUN.
+func (p Phase) CheckBlockSize(logical int64) error {
+	if logical <= 0 {
+		return fmt.Errorf("phase %q: invalid logical block size %d", p.Name, logical)
+	}
+	if p.BS%logical != 0 {
+		return fmt.Errorf("phase %q: bs %s is not a multiple of the device's logical block size %s; use bs: %s or a multiple",
+			p.Name, FormatSize(p.BS), FormatSize(logical), FormatSize(logical))
+	}
+	return nil
+}

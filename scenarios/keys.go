@@ -1,0 +1,234 @@
+package scenarios
+
+import (
+	"slices"
+	"time"
+)
+
+// kind is the shape of a key's value. The loader parses by it and the JSON
+// Schema is written from it, so the two cannot disagree.
+type kind int
+
+const (
+	kString      kind = iota // any text, ${VAR} expanded
+	kName                    // a name that may appear in file names
+	kInt                     // a non-negative whole number
+	kUint64                  // a seed: 0 .. 2^64-1
+	kFloat                   // a non-negative number
+	kBool                    // true or false
+	kSize                    // bytes: 4k, 1MiB, 512
+	kDuration                // 30s, 500ms
+	kRate                    // bytes per second: 200MiB/s
+	kPercent                 // 70% or 70
+	kEnum                    // one of keyDef.enum
+	kNames                   // a list of names
+	kCriteria                // a mapping metric: "<cmp> <value>"
+	kMaxDuration             // "<= 15s"
+	kObject                  // a mapping, keyDef.object says which
+	kList                    // a list of mappings, keyDef.object says which
+)
+
+// keyDef describes one key of the scenario format.
+type keyDef struct {
+	name string
+	kind kind
+	doc  string
+	// required keys must be written in the mapping itself.
+	required bool
+	enum     []string
+	object   string // for kObject and kList
+	// positive, min, max and align bound numbers, sizes and durations
+	// (max 0 means no bound); they are checked where the value is written.
+	positive bool
+	min, max int64
+	align    int64
+	whole    bool // kPercent: no fractions
+	// synonyms are other spellings users reach for (fio's, mostly); they
+	// only feed "did you mean" suggestions.
+	synonyms []string
+}
+
+// Object names in objects().
+const (
+	objScenario     = "scenario"
+	objTarget       = "target"
+	objTargetExpect = "target_expect"
+	objDefaults     = "defaults"
+	objPhase        = "phase"
+	objDrill        = "drill"
+	objRecover      = "recover"
+)
+
+// rwNames lists the access patterns in the order the docs present them.
+func rwNames() []string {
+	return []string{string(Read), string(Write), string(RandRead), string(RandWrite), string(RandRW), string(ReadWrite)}
+}
+
+// rwSynonyms maps other spellings of access patterns to ours.
+func rwSynonyms() map[string]string {
+	return map[string]string{
+		"rw": "readwrite", "seqread": "read", "seqwrite": "write", "sequential-read": "read",
+		"sequential-write": "write", "random-read": "randread", "random-write": "randwrite",
+		"rand-read": "randread", "rand-write": "randwrite", "randreadwrite": "randrw",
+		"random": "randrw", "mixed": "randrw", "randmix": "randrw", "seqrw": "readwrite",
+	}
+}
+
+// phaseKeys are the keys of a phase; all but name and drills may also be
+// given in defaults:.
+func phaseKeys() []keyDef {
+	return []keyDef{
+		{name: "name", kind: kName, required: true, doc: "Name of the phase, unique in the scenario; used in reports and file names."},
+		{name: "rw", kind: kEnum, enum: rwNames(), synonyms: []string{"readwrite", "pattern", "mode", "op", "access"},
+			doc: "Access pattern: read, write (sequential), randread, randwrite (random), randrw, readwrite (random or sequential mix)."},
+		{name: "bs", kind: kSize, positive: true, align: 512, max: 64 << 20, synonyms: []string{"blocksize", "block_size", "bsize", "blksize", "block"},
+			doc: "Block size of each I/O: a multiple of 512 bytes such as 4k, 8KiB or 1MiB (k, K, KB and KiB all mean 1024)."},
+		{name: "qd", kind: kInt, min: 1, max: 1024, synonyms: []string{"iodepth", "io_depth", "queue_depth", "queuedepth", "depth", "queue"},
+			doc: "Queue depth: I/Os kept in flight per target (1..1024, default 1)."},
+		{name: "duration", kind: kDuration, synonyms: []string{"runtime", "time", "run_time"},
+			doc: "How long the phase measures, after its ramp (30s, 2m). 0 removes a duration inherited from defaults."},
+		{name: "bytes", kind: kSize, synonyms: []string{"size", "io_size", "volume", "total", "amount"},
+			doc: "Bytes to transfer per target (10GiB); the phase ends at duration or bytes, whichever comes first."},
+		{name: "ramp", kind: kDuration, synonyms: []string{"ramp_time", "rampup", "ramp_up", "warmup", "warm_up"},
+			doc: "Warm-up before the measured duration, excluded from statistics; must be shorter than duration."},
+		{name: "read_pct", kind: kPercent, max: 100, whole: true, synonyms: []string{"rwmixread", "read_percent", "readpct", "read_ratio", "mix", "read"},
+			doc: "Share of reads in randrw and readwrite (70% or 70; default 50)."},
+		{name: "rate_iops", kind: kFloat, synonyms: []string{"iops", "rate_limit", "iops_limit"},
+			doc: "Open-loop pacing: I/Os per second per target. Latency is measured from each I/O's scheduled start."},
+		{name: "rate", kind: kRate, synonyms: []string{"rate_mbps", "bandwidth", "bw", "throughput", "mbps"},
+			doc: "Open-loop pacing by throughput per target (200MiB/s); converted to rate_iops with bs. Set rate or rate_iops, not both."},
+		{name: "targets", kind: kNames, synonyms: []string{"target", "luns", "lun", "devices", "device"},
+			doc: "Names of the targets the phase runs on, all of them if left out."},
+		{name: "seed", kind: kUint64, synonyms: []string{"random_seed", "randseed"},
+			doc: "Seed of the phase's random offsets and data; derived from the scenario seed when 0 or left out."},
+		{name: "on_error", kind: kEnum, enum: []string{string(Continue), string(Stop)}, synonyms: []string{"continue_on_error", "onerror", "error", "errors"},
+			doc: "continue: count failed I/Os and go on (default); stop: end the phase at the first error."},
+		{name: "verify", kind: kBool, synonyms: []string{"check", "validate", "stamp"},
+			doc: "Stamp every written block and check blocks on read, to catch lost or misdirected writes."},
+		{name: "expect", kind: kCriteria, synonyms: []string{"criteria", "assert", "thresholds", "pass", "sla"},
+			doc: "Pass/fail rules for this phase, metric: \"<cmp> <value>\" (read_p99: \"<= 2ms\")."},
+		{name: "drills", kind: kList, object: objDrill, synonyms: []string{"drill", "faults", "fault", "inject"},
+			doc: "Faults injected while the phase runs."},
+	}
+}
+
+// objects returns the keys of every mapping in the format.
+func objects() map[string][]keyDef {
+	var defaults []keyDef
+	for _, k := range phaseKeys() {
+		if k.name != "name" && k.name != "drills" {
+			defaults = append(defaults, k)
+		}
+	}
+	return map[string][]keyDef{
+		objScenario: {
+			{name: "name", kind: kName, required: true, synonyms: []string{"title", "scenario"},
+				doc: "Name of the scenario; used in the results directory name."},
+			{name: "description", kind: kString, synonyms: []string{"desc", "about", "comment", "summary"},
+				doc: "Free text shown in reports."},
+			{name: "seed", kind: kUint64, synonyms: []string{"random_seed", "randseed"},
+				doc: "Seed of every random choice; 0 or left out picks one, recorded in the results so the run can be repeated."},
+			{name: "interval", kind: kDuration, min: int64(100 * time.Millisecond), synonyms: []string{"sample", "sample_interval", "resolution", "period"},
+				doc: "Time-series resolution of the results (default 1s, at least 100ms)."},
+			{name: "stall_threshold", kind: kDuration, positive: true, synonyms: []string{"stall", "stall_time", "stall_timeout", "stall_after"},
+				doc: "How long a target may have I/O in flight with none completing before it counts as a stall (default 500ms)."},
+			{name: "targets", kind: kList, object: objTarget, synonyms: []string{"target", "luns", "lun", "devices", "device", "disks"},
+				doc: "The files and block devices to test."},
+			{name: "defaults", kind: kObject, object: objDefaults, synonyms: []string{"default", "global", "common", "phase_defaults"},
+				doc: "Phase keys applied to every phase that does not set them."},
+			{name: "phases", kind: kList, object: objPhase, synonyms: []string{"phase", "steps", "jobs", "tests", "workloads"},
+				doc: "The steps of the scenario, run in order."},
+			{name: "criteria", kind: kCriteria, synonyms: []string{"expect", "assert", "thresholds", "pass", "sla"},
+				doc: "Pass/fail rules over the whole run, metric: \"<cmp> <value>\" (max_stall: \"<= 15s\")."},
+		},
+		objTarget: {
+			{name: "name", kind: kName, required: true, doc: "Name of the target, unique in the scenario; phases refer to it."},
+			{name: "path", kind: kString, required: true, synonyms: []string{"file", "filename", "device", "dev", "lun"},
+				doc: "A block device (/dev/mapper/mpatha) or a regular file; ${VAR} and ${VAR:-default} are expanded."},
+			{name: "size", kind: kSize, align: 512, synonyms: []string{"file_size", "filesize", "capacity"},
+				doc: "Files only: size to create a missing file with (sparse). Left out, the file or device must exist."},
+			{name: "allow_write", kind: kBool, synonyms: []string{"allow_writes", "writable", "write", "writes", "readwrite", "destructive"},
+				doc: "Must be true before any write or mixed phase may touch the target: writes destroy its data."},
+			{name: "offset", kind: kSize, align: 512, synonyms: []string{"start", "offset_bytes"},
+				doc: "Start of the range I/O is confined to (multiple of 512)."},
+			{name: "length", kind: kSize, align: 512, synonyms: []string{"len", "range", "span"},
+				doc: "Length of the range I/O is confined to (multiple of 512); left out, up to the end."},
+			{name: "expect", kind: kObject, object: objTargetExpect, synonyms: []string{"host", "paths", "multipath"},
+				doc: "What the storage path should look like, checked by lunbench check."},
+			{name: "criteria", kind: kCriteria, synonyms: []string{"assert", "thresholds", "pass", "sla"},
+				doc: "Pass/fail rules over the whole run for this target only, metric: \"<cmp> <value>\"."},
+		},
+		objTargetExpect: {
+			{name: "paths", kind: kInt, synonyms: []string{"path", "active_paths", "npaths"},
+				doc: "Number of active multipath paths."},
+			{name: "portals", kind: kInt, synonyms: []string{"portal", "nportals"},
+				doc: "Number of distinct iSCSI portals."},
+			{name: "chap", kind: kBool, synonyms: []string{"auth", "authentication"},
+				doc: "Whether every iSCSI session uses CHAP."},
+			{name: "recovery_tmo", kind: kMaxDuration, synonyms: []string{"replacement_timeout", "recovery_timeout", "timeout"},
+				doc: "Upper bound for the iSCSI recovery timeout, \"<= 15s\"."},
+		},
+		objDefaults: defaults,
+		objPhase:    phaseKeys(),
+		objDrill: {
+			{name: "name", kind: kName, required: true, doc: "Name of the drill, unique in its phase."},
+			{name: "at", kind: kDuration, synonyms: []string{"start", "delay", "when", "offset"},
+				doc: "When to inject, from the start of the phase (ramp included)."},
+			{name: "after", kind: kName, synonyms: []string{"follows", "follow", "then"},
+				doc: "Inject when the named drill of this phase has recovered, instead of at a time."},
+			{name: "manual", kind: kBool, synonyms: []string{"interactive", "operator"},
+				doc: "The operator injects the fault by hand and marks the moment in the dashboard."},
+			{name: "inject", kind: kString, synonyms: []string{"command", "cmd", "run", "exec", "fault"},
+				doc: "Shell command that causes the fault (run with /bin/sh -c)."},
+			{name: "timeout", kind: kDuration, positive: true, synonyms: []string{"command_timeout", "tmo"},
+				doc: "Time limit for each of the drill's commands (default 60s)."},
+			{name: "recover", kind: kObject, object: objRecover, synonyms: []string{"recovery", "restore", "undo", "revert", "heal"},
+				doc: "The command that undoes the fault, and when to run it."},
+			{name: "expect", kind: kCriteria, synonyms: []string{"criteria", "assert", "thresholds", "pass", "sla"},
+				doc: "Pass/fail rules for the drill (max_stall, resume_within, throughput_after, errors, ...)."},
+		},
+		objRecover: {
+			{name: "command", kind: kString, required: true, synonyms: []string{"cmd", "run", "exec", "inject"},
+				doc: "Shell command that undoes the fault (run with /bin/sh -c)."},
+			{name: "at", kind: kDuration, required: true, synonyms: []string{"after", "delay", "when"},
+				doc: "When to run it, counted from the inject."},
+		},
+	}
+}
+
+// keyNames lists the names of defs in order.
+func keyNames(defs []keyDef) []string {
+	out := make([]string, len(defs))
+	for i, d := range defs {
+		out[i] = d.name
+	}
+	return out
+}
+
+// synonymMap maps every synonym in defs to its key.
+func synonymMap(defs []keyDef) map[string]string {
+	m := map[string]string{}
+	for _, d := range defs {
+		for _, s := range d.synonyms {
+			if !slices.Contains(keyNames(defs), s) {
+				m[s] = d.name
+			}
+		}
+	}
+	return m
+}
+
+// drillOnlyMetrics only make sense around a drill's fault.
+func drillOnlyMetric(m string) bool { return m == "resume_within" || m == "throughput_after" }
+
+// defaultCmp is the comparison a metric is usually held to, for hints.
+func defaultCmp(metric string) Cmp {
+	u, _ := MetricUnit(metric)
+	switch {
+	case u == Seconds:
+		return LE
+	case u == Count && !slices.Contains([]string{"iops", "read_iops", "write_iops"}, metric):
+		return EQ
+	}
+	return GE
+}

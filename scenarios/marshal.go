@@ -1,0 +1,226 @@
+package scenarios
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Marshal writes a resolved scenario back as YAML, every default spelled
+// out and values in human units, as recorded in a run's scenario.yaml.
+// Parse reads the result back to an equal Scenario (apart from Pos,
+// Source and Builtin), so a recorded run can be repeated exactly.
+//
+// Values are written as resolved: ${VAR} references are gone, so a secret
+// passed in through the environment (say, in a drill command) appears in
+// the output.
+func Marshal(s *Scenario) ([]byte, error) {
+	m := mapping()
+	m.HeadComment = fmt.Sprintf("Scenario %q as resolved by lunbench from %s: defaults filled in,\n"+
+		"variables expanded, the seed fixed. Run this file to repeat the run.", s.Name, s.Source)
+	add(m, "name", str(s.Name))
+	if s.Description != "" {
+		add(m, "description", str(s.Description))
+	}
+	add(m, "seed", num(strconv.FormatUint(s.Seed, 10)))
+	add(m, "interval", dur(s.Interval))
+	add(m, "stall_threshold", dur(s.StallThreshold))
+
+	byTarget := map[string][]Criterion{}
+	byPhase := map[string][]Criterion{}
+	var run []Criterion
+	for _, c := range s.Criteria {
+		switch {
+		case c.Phase != "":
+			byPhase[c.Phase] = append(byPhase[c.Phase], c)
+		case c.Target != "":
+			byTarget[c.Target] = append(byTarget[c.Target], c)
+		default:
+			run = append(run, c)
+		}
+	}
+	targets := seq()
+	for _, t := range s.Targets {
+		tm := mapping()
+		add(tm, "name", str(t.Name))
+		add(tm, "path", str(t.Path))
+		if t.Size > 0 {
+			add(tm, "size", str(FormatSize(t.Size)))
+		}
+		add(tm, "allow_write", boolean(t.AllowWrite))
+		if t.Offset > 0 {
+			add(tm, "offset", str(FormatSize(t.Offset)))
+		}
+		if t.Length > 0 {
+			add(tm, "length", str(FormatSize(t.Length)))
+		}
+		if e := t.Expect; e != nil {
+			em := mapping()
+			if e.Paths > 0 {
+				add(em, "paths", num(strconv.Itoa(e.Paths)))
+			}
+			if e.Portals > 0 {
+				add(em, "portals", num(strconv.Itoa(e.Portals)))
+			}
+			if e.CHAP != nil {
+				add(em, "chap", boolean(*e.CHAP))
+			}
+			if e.RecoveryTmoMax > 0 {
+				add(em, "recovery_tmo", quoted("<= "+formatDuration(e.RecoveryTmoMax)))
+			}
+			add(tm, "expect", em)
+		}
+		if cs := byTarget[t.Name]; len(cs) > 0 {
+			add(tm, "criteria", criteria(cs))
+		}
+		targets.Content = append(targets.Content, tm)
+	}
+	add(m, "targets", targets)
+
+	phases := seq()
+	for _, p := range s.Phases {
+		pm := mapping()
+		add(pm, "name", str(p.Name))
+		add(pm, "rw", str(string(p.RW)))
+		add(pm, "bs", str(FormatSize(p.BS)))
+		add(pm, "qd", num(strconv.Itoa(p.QD)))
+		if p.Duration > 0 {
+			add(pm, "duration", dur(p.Duration))
+		}
+		if p.Bytes > 0 {
+			add(pm, "bytes", str(FormatSize(p.Bytes)))
+		}
+		if p.Ramp > 0 {
+			add(pm, "ramp", dur(p.Ramp))
+		}
+		if p.RW == RandRW || p.RW == ReadWrite {
+			add(pm, "read_pct", str(strconv.Itoa(p.ReadPct)+"%"))
+		}
+		if p.RateIOPS > 0 {
+			add(pm, "rate_iops", num(strconv.FormatFloat(p.RateIOPS, 'g', -1, 64)))
+		}
+		names := seq()
+		names.Style = yaml.FlowStyle
+		for _, t := range p.Targets {
+			names.Content = append(names.Content, str(t))
+		}
+		add(pm, "targets", names)
+		if p.Seed != 0 {
+			add(pm, "seed", num(strconv.FormatUint(p.Seed, 10)))
+		}
+		add(pm, "on_error", str(string(p.OnError)))
+		add(pm, "verify", boolean(p.Verify))
+		if cs := byPhase[p.Name]; len(cs) > 0 {
+			add(pm, "expect", criteria(cs))
+		}
+		if len(p.Drills) > 0 {
+			drills := seq()
+			for _, dr := range p.Drills {
+				drills.Content = append(drills.Content, drill(dr))
+			}
+			add(pm, "drills", drills)
+		}
+		phases.Content = append(phases.Content, pm)
+	}
+	add(m, "phases", phases)
+	if len(run) > 0 {
+		add(m, "criteria", criteria(run))
+	}
+
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("marshal scenario %q: %w", s.Name, err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("marshal scenario %q: %w", s.Name, err)
+	}
+	return buf.Bytes(), nil
+}
+
+func drill(dr Drill) *yaml.Node {
+	m := mapping()
+	add(m, "name", str(dr.Name))
+	switch {
+	case dr.Manual:
+		add(m, "manual", boolean(true))
+	case dr.After != "":
+		add(m, "after", str(dr.After))
+	default:
+		add(m, "at", dur(dr.At))
+	}
+	if dr.Inject != "" {
+		add(m, "inject", str(dr.Inject))
+	}
+	add(m, "timeout", dur(dr.Timeout))
+	if r := dr.Recover; r != nil {
+		rm := mapping()
+		add(rm, "command", str(r.Command))
+		add(rm, "at", dur(r.At))
+		add(m, "recover", rm)
+	}
+	if len(dr.Expect) > 0 {
+		add(m, "expect", criteria(dr.Expect))
+	}
+	return m
+}
+
+// criteria writes rules in the form they are read: metric: "<cmp> <value>".
+func criteria(cs []Criterion) *yaml.Node {
+	m := mapping()
+	for _, c := range cs {
+		add(m, c.Metric, quoted(strings.TrimPrefix(c.Text, c.Metric+" ")))
+	}
+	return m
+}
+
+func mapping() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"} }
+func seq() *yaml.Node     { return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"} }
+
+func add(m *yaml.Node, key string, v *yaml.Node) {
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v)
+}
+
+// str is a string value, escaped so the loader's ${VAR} expansion gives it
+// back unchanged.
+func str(s string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: escapeVars(s)}
+}
+
+func quoted(s string) *yaml.Node {
+	n := str(s)
+	n.Style = yaml.DoubleQuotedStyle
+	return n
+}
+
+func num(s string) *yaml.Node {
+	tag := "!!int"
+	if strings.ContainsAny(s, ".eE") {
+		tag = "!!float"
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: s}
+}
+
+func boolean(b bool) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(b)}
+}
+
+func dur(d time.Duration) *yaml.Node { return str(formatDuration(d)) }
+
+// formatDuration writes d as time.Duration.String does, without the zero
+// tails that read oddly in a scenario: "1m" rather than "1m0s".
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}

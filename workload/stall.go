@@ -1,0 +1,122 @@
+package workload
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// Stall is a span during which a target had I/O in flight and nothing
+// completed for longer than the scenario's stall threshold. Its length is
+// the gap between the completions on either side, so its resolution is the
+// clock's, not the detector's polling period.
+type Stall struct {
+	Phase  string        `json:"phase"`
+	Target string        `json:"target"`
+	Start  time.Time     `json:"start"` // the last completion before the gap
+	End    time.Time     `json:"end"`   // the first completion after it
+	Dur    time.Duration `json:"dur_ns"`
+	// InFlight is how many I/Os were outstanding when it was detected.
+	InFlight int `json:"in_flight"`
+	// Unresolved is set when the phase ended before any I/O completed.
+	Unresolved bool `json:"unresolved,omitempty"`
+}
+
+// stallFlag is shared by one target's workers and its detector. Workers
+// only read since on each completion (a line that is written once per
+// stall, so it stays in every core's cache) and, during a stall, race to
+// set resume once.
+type stallFlag struct {
+	since  atomic.Int64 // ns of the last completion before an ongoing stall, 0 = none
+	resume atomic.Int64 // ns of the first completion after it
+	_      [48]byte
+}
+
+// completed is called by a worker after every I/O.
+func (f *stallFlag) completed(now int64) {
+	if f.since.Load() != 0 && f.resume.Load() == 0 {
+		f.resume.CompareAndSwap(0, now)
+	}
+}
+
+// stallDetector watches one phase's targets.
+type stallDetector struct {
+	r         *Runner
+	phase     string
+	threshold int64
+	targets   []*target
+	workers   [][]*worker
+	flags     []*stallFlag
+	inflight  []int
+	stalls    []Stall
+}
+
+// poll checks every target at now; it runs often (every few ms), so a
+// stall is reported while it is still going on.
+func (d *stallDetector) poll(now int64, phaseStart int64) {
+	for ti, f := range d.flags {
+		if since := f.since.Load(); since != 0 {
+			if res := f.resume.Load(); res != 0 {
+				d.finish(ti, since, res, false)
+			}
+			continue
+		}
+		inflight := 0
+		var last int64
+		for _, w := range d.workers[ti] {
+			if w.rec.InFlightSince() != 0 {
+				inflight++
+			}
+			last = max(last, w.rec.LastDone())
+		}
+		if last == 0 {
+			last = phaseStart
+		}
+		if inflight == 0 || now-last <= d.threshold {
+			continue
+		}
+		f.resume.Store(0)
+		f.since.Store(last)
+		// A completion that landed between the reads above and the store
+		// did not see the flag: look again so the stall is not left open.
+		var again int64
+		for _, w := range d.workers[ti] {
+			again = max(again, w.rec.LastDone())
+		}
+		if again > last {
+			f.since.Store(0)
+			continue
+		}
+		d.inflight[ti] = inflight
+		d.r.emit(Event{Time: d.r.clock.Time(now), Kind: EvStallStart, Phase: d.phase, Target: d.targets[ti].spec.Name,
+			Dur:    time.Duration(now - last),
+			Detail: fmt.Sprintf("no I/O completed for %s with %d in flight", time.Duration(now-last).Round(time.Millisecond), inflight)})
+	}
+}
+
+func (d *stallDetector) finish(ti int, since, res int64, unresolved bool) {
+	f := d.flags[ti]
+	s := Stall{Phase: d.phase, Target: d.targets[ti].spec.Name, Start: d.r.clock.Time(since), End: d.r.clock.Time(res),
+		Dur: time.Duration(res - since), InFlight: d.inflight[ti], Unresolved: unresolved}
+	d.stalls = append(d.stalls, s)
+	detail := fmt.Sprintf("I/O resumed after %s", s.Dur)
+	if unresolved {
+		detail = fmt.Sprintf("phase ended with I/O still stalled after %s", s.Dur)
+	}
+	d.r.emit(Event{Time: s.End, Kind: EvStallEnd, Phase: d.phase, Target: s.Target, Dur: s.Dur, Detail: detail})
+	f.since.Store(0)
+	f.resume.Store(0)
+}
+
+// close ends the phase: a stall still open is recorded up to now.
+func (d *stallDetector) close(now int64) {
+	for ti, f := range d.flags {
+		if since := f.since.Load(); since != 0 {
+			if res := f.resume.Load(); res != 0 {
+				d.finish(ti, since, res, false)
+			} else {
+				d.finish(ti, since, now, true)
+			}
+		}
+	}
+}
