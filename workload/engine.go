@@ -368,9 +368,12 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 			}
 		}
 		off := w.offs.Next()
-		now := w.clock.Now()
-		intended, skipped := now, int64(0)
+		// Clock reads are the costliest part of issuing an I/O on hosts
+		// without a vDSO clock (about 0.5 µs each on some VMs): closed
+		// loop reads the clock twice per I/O, open loop three times.
+		var intended, skipped int64
 		if w.pacer != nil {
+			now := w.clock.Now()
 			intended, skipped = w.pacer.Next(now)
 			if d := intended - now; d > 0 {
 				time.Sleep(time.Duration(d))
@@ -443,25 +446,25 @@ type acc struct {
 }
 
 func (a *acc) add(c *opCounts, measuring bool) {
-	merge := func(dst *opCounts) {
-		dst.ops += c.ops
-		dst.bytes += c.bytes
-		dst.errors += c.errors
-		dst.latSum += c.latSum
-		dst.missed += c.missed
-		if c.latMax > dst.latMax {
-			dst.latMax = c.latMax
-		}
-		if c.latMin != 0 && (dst.latMin == 0 || c.latMin < dst.latMin) {
-			dst.latMin = c.latMin
-		}
-		if c.hist != nil && c.hist.TotalCount() > 0 {
-			dst.hist.Merge(c.hist)
-		}
-	}
-	merge(&a.iv)
+	a.iv.merge(c)
 	if measuring {
-		merge(&a.phase)
+		a.phase.merge(c)
+	}
+}
+
+// merge adds c's counts and histogram into o.
+func (o *opCounts) merge(c *opCounts) {
+	o.ops += c.ops
+	o.bytes += c.bytes
+	o.errors += c.errors
+	o.latSum += c.latSum
+	o.missed += c.missed
+	o.latMax = max(o.latMax, c.latMax)
+	if c.latMin != 0 && (o.latMin == 0 || c.latMin < o.latMin) {
+		o.latMin = c.latMin
+	}
+	if c.hist != nil && c.hist.TotalCount() > 0 {
+		o.hist.Merge(c.hist)
 	}
 }
 
@@ -640,20 +643,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) ([]P
 					for _, op := range ops {
 						c := &s.op[op]
 						accs[ti][op].add(c, !ramp)
-						sa := &sliceAcc[ti][op]
-						sa.ops += c.ops
-						sa.bytes += c.bytes
-						sa.errors += c.errors
-						sa.latSum += c.latSum
-						if c.latMax > sa.latMax {
-							sa.latMax = c.latMax
-						}
-						if c.latMin != 0 && (sa.latMin == 0 || c.latMin < sa.latMin) {
-							sa.latMin = c.latMin
-						}
-						if c.hist.TotalCount() > 0 {
-							sa.hist.Merge(c.hist)
-						}
+						sliceAcc[ti][op].merge(c)
 					}
 					r.takeErrors(s, p.Name, t, accs[ti])
 				})
