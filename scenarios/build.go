@@ -11,11 +11,11 @@ import (
 
 // Defaults the loader fills in.
 const (
-	DefaultInterval       = time.Second
-	DefaultStallThreshold = 500 * time.Millisecond
-	DefaultDrillTimeout   = 60 * time.Second
-	DefaultQD             = 1
-	DefaultMixReadPct     = 50
+	defaultInterval       = time.Second
+	defaultStallThreshold = 500 * time.Millisecond
+	defaultDrillTimeout   = 60 * time.Second
+	defaultQD             = 1
+	defaultMixReadPct     = 50
 )
 
 // targetInfo is a decoded target plus what phases need to check it.
@@ -34,7 +34,7 @@ func (d *decoder) scenario(root *yaml.Node) *Scenario {
 	if top == nil {
 		return nil
 	}
-	s := &Scenario{Source: d.file, Interval: DefaultInterval, StallThreshold: DefaultStallThreshold}
+	s := &Scenario{Source: d.file, Interval: defaultInterval, StallThreshold: defaultStallThreshold}
 	if f, ok := top.okf("name"); ok {
 		s.Name = f.s
 	}
@@ -220,7 +220,7 @@ func (d *decoder) phases(f *field, root *yaml.Node, defaults fields, targets []t
 // from defaults. It returns the phase's criteria apart, for the caller to
 // flatten into Scenario.Criteria.
 func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInfo, ctx string) (Phase, []Criterion) {
-	p := Phase{Pos: d.pos(el), QD: DefaultQD, OnError: Continue}
+	p := Phase{Pos: d.pos(el), QD: defaultQD, OnError: Continue}
 	// get returns the phase's field for key, else the one from defaults.
 	// present is true if either wrote the key; ok if its value is good.
 	get := func(key string) (f *field, ok, present bool) {
@@ -298,7 +298,7 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 		p.ReadPct = int(f.f)
 	case mix:
 		// read_pct in defaults applies to mixes only.
-		p.ReadPct = DefaultMixReadPct
+		p.ReadPct = defaultMixReadPct
 		if f, ok := defaults.okf("read_pct"); ok {
 			p.ReadPct = int(f.f)
 		}
@@ -451,7 +451,7 @@ func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, pctx string) []Dril
 		if fs == nil {
 			continue
 		}
-		dr := Drill{Pos: d.pos(el), Timeout: DefaultDrillTimeout}
+		dr := Drill{Pos: d.pos(el), Timeout: defaultDrillTimeout}
 		if f, ok := fs.okf("name"); ok {
 			dr.Name = f.s
 			if line, dup := first[dr.Name]; dup {

@@ -82,7 +82,7 @@ func phaseKeys() []keyDef {
 		{name: "rw", kind: kEnum, enum: rwNames(), synonyms: []string{"readwrite", "pattern", "mode", "op", "access"},
 			doc: "Access pattern: read, write (sequential), randread, randwrite (random), randrw, readwrite (random or sequential mix)."},
 		{name: "bs", kind: kSize, positive: true, align: 512, max: 64 << 20, synonyms: []string{"blocksize", "block_size", "bsize", "blksize", "block"},
-			doc: "Block size of each I/O: a multiple of 512 bytes such as 4k, 8KiB or 1MiB (k, K, KB and KiB all mean 1024)."},
+			doc: "Block size of each I/O: a multiple of 512 bytes up to 64MiB, such as 4k, 8KiB or 1MiB (k, K, KB and KiB all mean 1024)."},
 		{name: "qd", kind: kInt, min: 1, max: 1024, synonyms: []string{"iodepth", "io_depth", "queue_depth", "queuedepth", "depth", "queue"},
 			doc: "Queue depth: I/Os kept in flight per target (1..1024, default 1)."},
 		{name: "duration", kind: kDuration, synonyms: []string{"runtime", "time", "run_time"},
@@ -218,7 +218,8 @@ func synonymMap(defs []keyDef) map[string]string {
 	return m
 }
 
-// drillOnlyMetrics only make sense around a drill's fault.
+// drillOnlyMetric reports whether a metric only makes sense around a
+// drill's fault.
 func drillOnlyMetric(m string) bool { return m == "resume_within" || m == "throughput_after" }
 
 // defaultCmp is the comparison a metric is usually held to, for hints.

@@ -3,6 +3,8 @@ package scenarios
 import (
 	"bytes"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,14 +32,25 @@ func Marshal(s *Scenario) ([]byte, error) {
 	add(m, "interval", dur(s.Interval))
 	add(m, "stall_threshold", dur(s.StallThreshold))
 
+	// Rules go back where the format writes them: a phase's expect:, a
+	// target's criteria:, or the top-level criteria:.
 	byTarget := map[string][]Criterion{}
 	byPhase := map[string][]Criterion{}
 	var run []Criterion
 	for _, c := range s.Criteria {
 		switch {
+		case c.Phase != "" && c.Target != "":
+			return nil, fmt.Errorf("marshal scenario %q: criterion %q is for both phase %q and target %q, which the format cannot express",
+				s.Name, c.Text, c.Phase, c.Target)
 		case c.Phase != "":
+			if !slices.ContainsFunc(s.Phases, func(p Phase) bool { return p.Name == c.Phase }) {
+				return nil, fmt.Errorf("marshal scenario %q: criterion %q names unknown phase %q", s.Name, c.Text, c.Phase)
+			}
 			byPhase[c.Phase] = append(byPhase[c.Phase], c)
 		case c.Target != "":
+			if !slices.ContainsFunc(s.Targets, func(t Target) bool { return t.Name == c.Target }) {
+				return nil, fmt.Errorf("marshal scenario %q: criterion %q names unknown target %q", s.Name, c.Text, c.Target)
+			}
 			byTarget[c.Target] = append(byTarget[c.Target], c)
 		default:
 			run = append(run, c)
@@ -171,12 +184,26 @@ func drill(dr Drill) *yaml.Node {
 }
 
 // criteria writes rules in the form they are read: metric: "<cmp> <value>".
+// The value is the one written in the file, from Text; a rule built in
+// code without Text gets its threshold in base units.
 func criteria(cs []Criterion) *yaml.Node {
 	m := mapping()
 	for _, c := range cs {
-		add(m, c.Metric, quoted(strings.TrimPrefix(c.Text, c.Metric+" ")))
+		v, ok := strings.CutPrefix(c.Text, c.Metric+" ")
+		if !ok {
+			v = string(c.Cmp) + " " + formatThreshold(c.Metric, c.Threshold)
+		}
+		add(m, c.Metric, quoted(v))
 	}
 	return m
+}
+
+// formatThreshold writes a threshold in a spelling its metric's parser reads.
+func formatThreshold(metric string, v float64) string {
+	if u, _ := MetricUnit(metric); u == Seconds {
+		return formatDuration(time.Duration(math.Round(v * float64(time.Second))))
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
 func mapping() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"} }

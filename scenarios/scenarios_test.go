@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
@@ -366,6 +367,49 @@ func TestProblemString(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.p.String(); got != tt.want {
 			t.Errorf("%+v.String() = %q, want %q", tt.p, got, tt.want)
+		}
+	}
+}
+
+// TestMarshalBuilt covers scenarios built in code rather than loaded:
+// rules without Text, and rules the format has no place for.
+func TestMarshalBuilt(t *testing.T) {
+	base := func() *Scenario {
+		return &Scenario{Name: "b", Seed: 1, Interval: time.Second, StallThreshold: time.Second,
+			Targets: []Target{{Name: "t", Path: "/x"}},
+			Phases:  []Phase{{Name: "p", RW: Read, BS: 4096, QD: 1, Duration: time.Second, ReadPct: 100, Targets: []string{"t"}, OnError: Continue}}}
+	}
+	s := base()
+	s.Criteria = []Criterion{
+		{Metric: "read_p99", Cmp: LE, Threshold: 0.0025, Phase: "p"}, // seconds
+		{Metric: "throughput", Cmp: GE, Threshold: 200 << 20},        // bytes per second
+		{Metric: "errors", Cmp: EQ, Threshold: 0, Target: "t"},       // count
+	}
+	out, err := Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse("b.yaml", out, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var texts []string
+	for _, c := range back.Criteria {
+		texts = append(texts, c.Text)
+	}
+	want := []string{"throughput >= 209715200", "errors == 0", "read_p99 <= 2.5ms"}
+	if !slices.Equal(texts, want) || back.Criteria[2].Threshold != 0.0025 {
+		t.Errorf("criteria %q, want %q", texts, want)
+	}
+	for _, c := range []Criterion{
+		{Metric: "errors", Cmp: EQ, Phase: "nope"},           // unknown phase
+		{Metric: "errors", Cmp: EQ, Target: "nope"},          // unknown target
+		{Metric: "errors", Cmp: EQ, Phase: "p", Target: "t"}, // no place in the format
+	} {
+		s := base()
+		s.Criteria = []Criterion{c}
+		if _, err := Marshal(s); err == nil {
+			t.Errorf("Marshal with %+v: no error", c)
 		}
 	}
 }

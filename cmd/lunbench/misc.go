@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
 	"lunbench/scenarios"
 )
@@ -18,11 +19,14 @@ func newScenariosCmd(stdout io.Writer) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			for _, name := range scenarios.Builtins() {
-				sc, err := scenarios.LoadBuiltin(name, func(string) (string, bool) { return "", false })
-				desc := ""
-				if err == nil {
-					desc = strings.SplitN(strings.TrimSpace(sc.Description), "\n", 2)[0]
+				// Read only the description: a built-in may need variables
+				// (LUN=...) before it validates, and listing should not.
+				src, _ := scenarios.BuiltinSource(name)
+				var head struct {
+					Description string `yaml:"description"`
 				}
+				yaml.Unmarshal(src, &head)
+				desc := strings.SplitN(strings.TrimSpace(head.Description), "\n", 2)[0]
 				fmt.Fprintf(stdout, "%-16s %s\n", name, desc)
 			}
 			return nil
