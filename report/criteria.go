@@ -229,6 +229,9 @@ func mergeHists(sel []workload.PhaseResult) *hdr.Histogram {
 func FormatMetric(u scenarios.Unit, v float64) string {
 	switch u {
 	case scenarios.Seconds:
+		if v == 0 {
+			return "0s"
+		}
 		return Lat(time.Duration(v * float64(time.Second)))
 	case scenarios.BytesPerSec:
 		return MiBps(v)

@@ -12,6 +12,7 @@ import (
 	"lunbench/collect"
 	"lunbench/report"
 	"lunbench/scenarios"
+	"lunbench/workload"
 )
 
 // collectors watch the host while the workload runs: diskstats for every
@@ -29,7 +30,11 @@ type collectors struct {
 
 // startCollectors starts them; problems are warnings, never the end of a
 // run (a file target on an unusual filesystem may have no block device).
-func startCollectors(sc *scenarios.Scenario, dir *report.Dir, h collect.Host, stderr io.Writer) *collectors {
+//
+// Path events go to events; each diskstats sample also goes to onDisk when
+// it is set (the dashboard's paths table).
+func startCollectors(sc *scenarios.Scenario, dir *report.Dir, h collect.Host, events workload.EventSink,
+	onDisk func([]collect.DiskStat), stderr io.Writer) *collectors {
 	c := &collectors{h: h, dir: dir}
 	for _, t := range sc.Targets {
 		c.paths = append(c.paths, t.Path)
@@ -69,6 +74,9 @@ func startCollectors(sc *scenarios.Scenario, dir *report.Dir, h collect.Host, st
 					if rows, err := sampler.Sample(now); err == nil {
 						w.Write(rows)
 						w.Flush()
+						if onDisk != nil {
+							onDisk(rows)
+						}
 					}
 				}
 			}
@@ -78,7 +86,7 @@ func startCollectors(sc *scenarios.Scenario, dir *report.Dir, h collect.Host, st
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		watcher.Run(ctx, 250*time.Millisecond, dir)
+		watcher.Run(ctx, collect.WatchEvery, events)
 	}()
 	return c
 }

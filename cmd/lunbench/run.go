@@ -10,12 +10,15 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gdamore/tcell/v2"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 
 	"lunbench/collect"
 	"lunbench/collect/preflight"
 	"lunbench/report"
+	"lunbench/report/live"
 	"lunbench/scenarios"
 	"lunbench/workload"
 )
@@ -119,8 +122,28 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	fmt.Fprintf(stdout, "lunbench %s: scenario %s (%s), results in %s\n", report.Version, sc.Name, sc.Source, dirPath)
 
 	sinks := []workload.Sink{dir}
-	sinks = append(sinks, &report.Progress{W: stdout})
-	runner, err := workload.NewRunner(sc, workload.Options{Destroy: o.destroy, Now: o.now}, dir, sinks...)
+	var events workload.EventSink = dir
+	var dash *live.Dashboard
+	var screen tcell.Screen
+	if !o.noTUI && isTerminal(stdout) {
+		if screen, err = tcell.NewScreen(); err != nil {
+			fmt.Fprintf(stderr, "lunbench: no dashboard (%v); line output instead\n", err)
+			screen = nil
+		}
+	}
+	if screen != nil {
+		dash = live.New(screen, live.Options{
+			Scenario: sc.Name, RunLength: runLength(sc), NoColor: os.Getenv("NO_COLOR") != "",
+			OnMark: func() {
+				events.Event(workload.Event{Time: o.now(), Kind: workload.EvDrillMark, Detail: "operator marked a manual fault (m)"})
+			},
+		})
+		sinks = append(sinks, dash)
+		events = live.TeeEvents(dir, dash)
+	} else {
+		sinks = append(sinks, &report.Progress{W: stdout})
+	}
+	runner, err := workload.NewRunner(sc, workload.Options{Destroy: o.destroy, Now: o.now}, events, sinks...)
 	if err != nil {
 		run.Status, run.Verdict, run.Error = "failed", report.Error, err.Error()
 		dir.WriteRun(run)
@@ -140,9 +163,24 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 		case <-ctx.Done():
 		}
 	}()
-	col := startCollectors(sc, dir, collect.Host{}, stderr)
+	var onDisk func([]collect.DiskStat)
+	dashDone := make(chan error, 1)
+	dashCtx, stopDash := context.WithCancel(context.Background())
+	defer stopDash()
+	if dash != nil {
+		onDisk = dash.AddDiskStats
+		// q in the dashboard stops the run as a signal would.
+		go func() { dashDone <- dash.Run(dashCtx, cancel) }()
+	} else {
+		dashDone <- nil
+	}
+	col := startCollectors(sc, dir, collect.Host{}, events, onDisk, stderr)
 	res, runErr := runner.Run(ctx)
 	col.stop()
+	stopDash()
+	if err := <-dashDone; err != nil {
+		fmt.Fprintf(stderr, "lunbench: dashboard: %v\n", err)
+	}
 	run.End = res.End
 	run.Targets = res.Targets
 	run.Phases = res.Phases
@@ -201,4 +239,23 @@ func supportsDirectIO(dir string) bool {
 	unix.Close(fd)
 	os.Remove(p)
 	return true
+}
+
+// isTerminal reports whether w is a terminal (the dashboard's condition).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// runLength is the planned length of the whole run, or 0 when a phase is
+// bounded by bytes only.
+func runLength(sc *scenarios.Scenario) time.Duration {
+	var total time.Duration
+	for _, p := range sc.Phases {
+		if p.Duration == 0 {
+			return 0
+		}
+		total += p.Ramp + p.Duration
+	}
+	return total
 }
