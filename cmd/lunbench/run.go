@@ -158,23 +158,29 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	go func() {
 		select {
 		case s := <-sig:
-			fmt.Fprintf(stderr, "\nlunbench: %v: stopping, draining in-flight I/O and writing results\n", s)
+			if dash == nil {
+				fmt.Fprintf(stderr, "\nlunbench: %v: stopping, draining in-flight I/O and writing results\n", s)
+			}
 			cancel()
 		case <-ctx.Done():
 		}
 	}()
 	var onDisk func([]collect.DiskStat)
+	if dash != nil {
+		onDisk = dash.AddDiskStats
+	}
+	// Collectors first: their warnings go to stderr, which would garble
+	// the dashboard once it owns the terminal.
+	col := startCollectors(sc, dir, collect.Host{}, events, onDisk, stderr)
 	dashDone := make(chan error, 1)
 	dashCtx, stopDash := context.WithCancel(context.Background())
 	defer stopDash()
 	if dash != nil {
-		onDisk = dash.AddDiskStats
 		// q in the dashboard stops the run as a signal would.
 		go func() { dashDone <- dash.Run(dashCtx, cancel) }()
 	} else {
 		dashDone <- nil
 	}
-	col := startCollectors(sc, dir, collect.Host{}, events, onDisk, stderr)
 	res, runErr := runner.Run(ctx)
 	col.stop()
 	stopDash()

@@ -1,0 +1,375 @@
+// Package live is the tcell dashboard of `lunbench run`: a live view of the
+// same snapshots, disk statistics and events that the results directory
+// records.
+//
+// Data comes in on the aggregator's and the collectors' goroutines and is
+// only ever read by Run's goroutine. Add (on the I/O side) stores pointers
+// atomically and never takes a lock; events and disk statistics are rare
+// enough for a small mutex.
+package live
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"lunbench/collect"
+	"lunbench/workload"
+)
+
+var (
+	_ workload.Sink      = (*Dashboard)(nil)
+	_ workload.EventSink = (*Dashboard)(nil)
+)
+
+// Options configure a Dashboard.
+type Options struct {
+	// Scenario is the name shown in the header.
+	Scenario string
+	// RunLength is the sum of the phases' ramps and durations, for the
+	// run's remaining time; 0 when a phase is bounded by bytes only.
+	RunLength time.Duration
+	// NoColor draws in monochrome (bold, reverse, dim), for NO_COLOR.
+	NoColor bool
+	// OnMark is called when the user presses m: a manual fault mark.
+	OnMark func()
+	// EventLines is how many events are kept (default 500).
+	EventLines int
+	// Window is the chart's initial width in seconds (default 60).
+	Window time.Duration
+	// Redraw is the redraw period (default 250 ms, 4 Hz).
+	Redraw time.Duration
+}
+
+// histLen bounds the chart's history: 4096 ticks of 250 ms is about 17
+// minutes, more than the widest window (10 minutes).
+const histLen = 4096
+
+// point is what one snapshot contributes to the charts.
+type point struct {
+	elapsed time.Duration // end of the slice, since run start
+	dur     time.Duration // the slice's length
+	r, w    float64       // bytes/s
+	p99     time.Duration // worst over targets and ops
+	max     time.Duration
+	stalled bool
+}
+
+// windows are the chart widths that + and - step through.
+func windows() []time.Duration {
+	return []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute}
+}
+
+// The views that tab cycles through.
+const (
+	viewOverview = iota
+	viewLatency
+	viewPaths
+	viewEvents
+	numViews
+)
+
+func viewName(v int) string {
+	return [...]string{"overview", "latency", "paths", "events"}[v]
+}
+
+// Dashboard is the live view. Create it with New, feed it as a
+// workload.Sink and workload.EventSink, and call Run on its own goroutine.
+type Dashboard struct {
+	screen tcell.Screen
+	opt    Options
+
+	// Written by the aggregator, read by Run.
+	snap  atomic.Pointer[workload.Snapshot]
+	ivs   atomic.Pointer[[]workload.Interval] // the last completed intervals
+	hist  [histLen]atomic.Pointer[point]
+	histN atomic.Uint64
+	drill atomic.Bool
+
+	mu        sync.Mutex // guards the fields below
+	events    []workload.Event
+	evStart   int // ring start once full
+	disk      []collect.DiskStat
+	pathState map[string]string
+	lastEnd   *workload.Event // the last stall_end
+	verdict   string
+	failed    bool
+
+	// Run's goroutine only.
+	view     int
+	window   int // index into windows()
+	help     bool
+	confirm  bool
+	quitting bool
+	frames   atomic.Int64 // draws so far, for tests
+}
+
+// New returns a dashboard drawing on screen. Run initialises the screen
+// and finalises it on return.
+func New(screen tcell.Screen, opt Options) *Dashboard {
+	if opt.EventLines <= 0 {
+		opt.EventLines = 500
+	}
+	if opt.Redraw <= 0 {
+		opt.Redraw = 250 * time.Millisecond
+	}
+	d := &Dashboard{screen: screen, opt: opt, pathState: map[string]string{}, window: 2}
+	if opt.Window > 0 {
+		d.window = len(windows()) - 1
+		for i, w := range windows() {
+			if w >= opt.Window {
+				d.window = i
+				break
+			}
+		}
+	}
+	return d
+}
+
+// Add keeps the snapshot for the next redraw. It runs on the aggregator's
+// goroutine: it never blocks and takes no lock.
+func (d *Dashboard) Add(s *workload.Snapshot) {
+	d.snap.Store(s)
+	if len(s.Intervals) > 0 {
+		ivs := make([]workload.Interval, len(s.Intervals))
+		copy(ivs, s.Intervals)
+		for i := range ivs {
+			ivs[i].Hist = nil // only valid during Add
+		}
+		d.ivs.Store(&ivs)
+	}
+	p := &point{elapsed: s.Elapsed, stalled: len(s.Stalls) > 0}
+	for _, sl := range s.Slices {
+		dur := sl.End.Sub(sl.Start)
+		p.dur = max(p.dur, dur)
+		if dur <= 0 {
+			continue
+		}
+		rate := float64(sl.Bytes) / dur.Seconds()
+		if sl.Op == workload.Write {
+			p.w += rate
+		} else {
+			p.r += rate
+		}
+		p.p99 = max(p.p99, sl.Lat.P99)
+		p.max = max(p.max, sl.Lat.Max)
+	}
+	if p.dur <= 0 {
+		p.dur = 250 * time.Millisecond
+	}
+	n := d.histN.Add(1) - 1
+	d.hist[n%histLen].Store(p)
+}
+
+// Event records an event for the log, the paths table and the stall banner.
+func (d *Dashboard) Event(e workload.Event) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.events) < d.opt.EventLines {
+		d.events = append(d.events, e)
+	} else {
+		d.events[d.evStart] = e
+		d.evStart = (d.evStart + 1) % len(d.events)
+	}
+	switch e.Kind {
+	case workload.EvStallEnd:
+		ev := e
+		d.lastEnd = &ev
+	case workload.EvDrillInject:
+		d.drill.Store(true)
+	case workload.EvDrillRecover:
+		d.drill.Store(false)
+	case workload.EvPathState:
+		// Detail is "sdg running→blocked" (collect/watch.go).
+		if i := strings.LastIndex(e.Detail, "→"); i >= 0 && e.Path != "" {
+			d.pathState[e.Path] = strings.TrimSpace(e.Detail[i+len("→"):])
+		}
+	}
+}
+
+// AddDiskStats replaces the paths table with the sampler's latest rows.
+func (d *Dashboard) AddDiskStats(rows []collect.DiskStat) {
+	cp := make([]collect.DiskStat, len(rows))
+	copy(cp, rows)
+	d.mu.Lock()
+	d.disk = cp
+	d.mu.Unlock()
+}
+
+// SetPathState sets a path device's state directly (for example from the
+// topology at the start of the run); EvPathState events update it after.
+func (d *Dashboard) SetPathState(device, state string) {
+	d.mu.Lock()
+	d.pathState[device] = state
+	d.mu.Unlock()
+}
+
+// SetVerdict shows the verdict so far in the header.
+func (d *Dashboard) SetVerdict(text string, failed bool) {
+	d.mu.Lock()
+	d.verdict, d.failed = text, failed
+	d.mu.Unlock()
+}
+
+// SetDrillActive says whether a drill is in progress: q then asks first.
+// drill_inject and drill_recover events set it too.
+func (d *Dashboard) SetDrillActive(on bool) { d.drill.Store(on) }
+
+// state is a consistent copy of what the mutex guards, for one frame.
+type state struct {
+	snap      *workload.Snapshot
+	ivs       []workload.Interval
+	events    []workload.Event
+	disk      []collect.DiskStat
+	pathState map[string]string
+	lastEnd   *workload.Event
+	verdict   string
+	failed    bool
+	drill     bool
+	hist      []*point // oldest first
+}
+
+func (d *Dashboard) state() state {
+	st := state{snap: d.snap.Load(), drill: d.drill.Load()}
+	if p := d.ivs.Load(); p != nil {
+		st.ivs = *p
+	}
+	n := d.histN.Load()
+	k := min(n, histLen)
+	st.hist = make([]*point, 0, k)
+	for i := n - k; i < n; i++ {
+		if p := d.hist[i%histLen].Load(); p != nil {
+			st.hist = append(st.hist, p)
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st.events = make([]workload.Event, 0, len(d.events))
+	st.events = append(st.events, d.events[d.evStart:]...)
+	st.events = append(st.events, d.events[:d.evStart]...)
+	st.disk = d.disk
+	st.pathState = make(map[string]string, len(d.pathState))
+	for k, v := range d.pathState {
+		st.pathState[k] = v
+	}
+	st.lastEnd = d.lastEnd
+	st.verdict, st.failed = d.verdict, d.failed
+	return st
+}
+
+// Run initialises the screen and redraws it from the latest snapshot until
+// ctx ends. q or Ctrl-C calls quit once (after a y/n confirmation while a
+// drill is in progress); the caller then stops the run and cancels ctx.
+// The screen is finalised on return, and on a panic before re-panicking,
+// so the terminal is never left in raw mode.
+func (d *Dashboard) Run(ctx context.Context, quit func()) (err error) {
+	if err := d.screen.Init(); err != nil {
+		return err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			d.screen.Fini()
+			panic(r)
+		}
+		d.screen.Fini()
+	}()
+	d.screen.HideCursor()
+	evs := make(chan tcell.Event, 16)
+	stop := make(chan struct{})
+	defer close(stop) // before Fini: ends ChannelEvents
+	go d.screen.ChannelEvents(evs, stop)
+	tk := time.NewTicker(d.opt.Redraw)
+	defer tk.Stop()
+	d.draw()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tk.C:
+			d.draw()
+		case ev, ok := <-evs:
+			if !ok {
+				return nil // the screen was finalised under us
+			}
+			switch ev := ev.(type) {
+			case *tcell.EventResize:
+				d.screen.Sync()
+			case *tcell.EventKey:
+				d.key(ev, quit)
+			}
+			d.draw()
+		}
+	}
+}
+
+// key handles one key press.
+func (d *Dashboard) key(ev *tcell.EventKey, quit func()) {
+	r := ev.Rune()
+	if ev.Key() != tcell.KeyRune {
+		r = 0
+	}
+	if d.confirm {
+		switch {
+		case r == 'y' || r == 'Y':
+			d.confirm = false
+			d.stop(quit)
+		case r == 'n' || r == 'N' || ev.Key() == tcell.KeyEscape:
+			d.confirm = false
+		}
+		return
+	}
+	if d.help && (ev.Key() == tcell.KeyEscape || r == '?') {
+		d.help = false
+		return
+	}
+	switch {
+	case r == 'q' || r == 'Q' || ev.Key() == tcell.KeyCtrlC:
+		if d.quitting {
+			return
+		}
+		if d.drill.Load() {
+			d.confirm = true
+			return
+		}
+		d.stop(quit)
+	case r == 'm' || r == 'M':
+		if d.opt.OnMark != nil {
+			d.opt.OnMark()
+		}
+	case ev.Key() == tcell.KeyTab:
+		d.view = (d.view + 1) % numViews
+	case ev.Key() == tcell.KeyBacktab:
+		d.view = (d.view + numViews - 1) % numViews
+	case r == '+' || r == '=':
+		d.window = min(d.window+1, len(windows())-1)
+	case r == '-' || r == '_':
+		d.window = max(d.window-1, 0)
+	case r == '?' || r == 'h':
+		d.help = !d.help
+	case ev.Key() == tcell.KeyEscape:
+		d.help = false
+	}
+}
+
+func (d *Dashboard) stop(quit func()) {
+	d.quitting = true
+	if quit != nil {
+		quit()
+	}
+}
+
+// TeeEvents returns an EventSink that hands every event to each of sinks,
+// so the results directory and the dashboard can share one source.
+func TeeEvents(sinks ...workload.EventSink) workload.EventSink { return tee(sinks) }
+
+type tee []workload.EventSink
+
+func (t tee) Event(e workload.Event) {
+	for _, s := range t {
+		s.Event(e)
+	}
+}

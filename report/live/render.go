@@ -1,0 +1,714 @@
+package live
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"lunbench/collect"
+	"lunbench/report"
+	"lunbench/workload"
+)
+
+// styles are the frame's palette; in monochrome the alerts use reverse
+// and bold, so a stall or a dead path still stands out.
+type styles struct {
+	base, dim, bold, title     tcell.Style
+	alert, warn, good, rd, wr  tcell.Style
+	deadRow, stallCol, keyName tcell.Style
+}
+
+func newStyles(noColor bool) styles {
+	b := tcell.StyleDefault
+	if noColor {
+		return styles{
+			base: b, dim: b.Dim(true), bold: b.Bold(true), title: b.Reverse(true).Bold(true),
+			alert: b.Reverse(true).Bold(true), warn: b.Bold(true), good: b,
+			rd: b, wr: b.Dim(true), deadRow: b.Reverse(true), stallCol: b.Dim(true), keyName: b.Bold(true),
+		}
+	}
+	return styles{
+		base: b, dim: b.Foreground(tcell.ColorGray), bold: b.Bold(true),
+		title:    b.Background(tcell.ColorNavy).Foreground(tcell.ColorWhite).Bold(true),
+		alert:    b.Background(tcell.ColorRed).Foreground(tcell.ColorWhite).Bold(true),
+		warn:     b.Foreground(tcell.ColorYellow).Bold(true),
+		good:     b.Foreground(tcell.ColorGreen),
+		rd:       b.Foreground(tcell.ColorTeal),
+		wr:       b.Foreground(tcell.ColorOlive),
+		deadRow:  b.Background(tcell.ColorMaroon).Foreground(tcell.ColorWhite).Bold(true),
+		stallCol: b.Foreground(tcell.ColorRed),
+		keyName:  b.Foreground(tcell.ColorAqua).Bold(true),
+	}
+}
+
+// canvas draws clipped text on the screen, or on a column of it from x0
+// (w wide) for side-by-side tables.
+type canvas struct {
+	s    tcell.Screen
+	x0   int
+	w, h int
+}
+
+// split returns the canvas's right part from column x.
+func (c canvas) split(x int) canvas {
+	return canvas{s: c.s, x0: c.x0 + x, w: c.w - x, h: c.h}
+}
+
+// text writes str at x, y clipped to the screen and to x+limit (limit < 0:
+// no limit), ending a clipped string with …; it returns the column after
+// the text.
+func (c canvas) text(x, y, limit int, str string, st tcell.Style) int {
+	if y < 0 || y >= c.h {
+		return x
+	}
+	end := c.w
+	if limit >= 0 {
+		end = min(end, x+limit)
+	}
+	wrote := false
+	for _, r := range str {
+		if x >= end {
+			if wrote && limit != 1 {
+				c.s.SetContent(c.x0+end-1, y, '…', nil, st)
+			}
+			break
+		}
+		if x >= 0 {
+			c.s.SetContent(c.x0+x, y, r, nil, st)
+			wrote = true
+		}
+		x++
+	}
+	return x
+}
+
+func (c canvas) fill(x, y, n int, r rune, st tcell.Style) {
+	for i := 0; i < n; i++ {
+		c.text(x+i, y, 1, string(r), st)
+	}
+}
+
+// draw renders one frame from the current state.
+func (d *Dashboard) draw() {
+	d.render(d.state())
+	d.screen.Show()
+	d.frames.Add(1)
+}
+
+func (d *Dashboard) render(st state) {
+	w, h := d.screen.Size()
+	c := canvas{s: d.screen, w: w, h: h}
+	sty := newStyles(d.opt.NoColor)
+	d.screen.Clear()
+	if w <= 0 || h <= 0 {
+		return
+	}
+	if w < 40 || h < 10 {
+		c.text(0, 0, -1, "terminal too small", sty.warn)
+		c.text(0, 1, -1, fmt.Sprintf("%d×%d, need 40×10", w, h), sty.warn)
+		return
+	}
+	y := d.header(c, st, sty)
+	y = d.banner(c, y, st, sty)
+	body := h - 1 - y
+	switch d.view {
+	case viewOverview:
+		d.overview(c, y, body, st, sty)
+	case viewLatency:
+		d.latency(c, y, body, st, sty)
+	case viewPaths:
+		c.text(0, y, -1, " paths", sty.bold)
+		pathsTable(c, y+1, body-1, st, sty)
+	case viewEvents:
+		c.text(0, y, -1, " events", sty.bold)
+		eventsLog(c, y+1, body-1, st, sty)
+	}
+	d.footer(c, st, sty)
+	if d.help {
+		d.helpBox(c, sty)
+	}
+}
+
+// header draws two lines: scenario and phase with its progress, then the
+// run's time and the verdict so far.
+func (d *Dashboard) header(c canvas, st state, sty styles) int {
+	c.fill(0, 0, c.w, ' ', sty.title)
+	x := c.text(0, 0, -1, " lunbench ", sty.title)
+	if d.opt.Scenario != "" {
+		x = c.text(x, 0, -1, "· "+d.opt.Scenario+"  ", sty.title)
+	}
+	s := st.snap
+	if s == nil {
+		c.text(x, 0, -1, "waiting for the first snapshot…", sty.title)
+		d.runLine(c, st, sty)
+		return 2
+	}
+	word := "phase "
+	if c.w < 100 {
+		word = "" // room for the progress bar
+	}
+	x = c.text(x, 0, -1, fmt.Sprintf("%s%d/%d %s", word, s.PhaseIndex+1, s.PhaseCount, s.Phase), sty.title)
+	if s.Ramp {
+		x = c.text(x, 0, -1, " (ramp)", sty.title)
+	}
+	x += 2
+	if s.PhaseLength > 0 {
+		frac := float64(s.PhaseElapsed) / float64(s.PhaseLength)
+		rest := fmt.Sprintf(" %3.0f%%  %s/%s  -%s", math.Min(frac, 1)*100,
+			report.Clock(s.PhaseElapsed), report.Clock(s.PhaseLength), report.Clock(max(0, s.PhaseLength-s.PhaseElapsed)))
+		// The figures matter more than the bar: it takes what is left.
+		if barW := min(40, c.w-x-len([]rune(rest))-1); barW >= 4 {
+			x = bar(c, x, 0, barW, frac, sty.title)
+		}
+		c.text(x, 0, -1, rest, sty.title)
+	} else {
+		c.text(x, 0, -1, report.Clock(s.PhaseElapsed)+" (bounded by bytes)", sty.title)
+	}
+	d.runLine(c, st, sty)
+	return 2
+}
+
+func (d *Dashboard) runLine(c canvas, st state, sty styles) {
+	x := 1
+	if s := st.snap; s != nil {
+		x = c.text(x, 1, -1, "run "+report.Clock(s.Elapsed), sty.bold)
+		if d.opt.RunLength > 0 {
+			x = c.text(x, 1, -1, fmt.Sprintf("/%s  -%s", report.Clock(d.opt.RunLength),
+				report.Clock(max(0, d.opt.RunLength-s.Elapsed))), sty.bold)
+		}
+		x += 3
+	}
+	if st.drill {
+		x = c.text(x, 1, -1, " DRILL ", sty.warn.Reverse(true)) + 2
+	}
+	// Nothing is claimed until someone evaluates: an empty verdict shows
+	// nothing rather than a reassurance nobody checked.
+	if st.verdict != "" {
+		vs := sty.good
+		if st.failed {
+			vs = sty.alert
+		}
+		c.text(x, 1, -1, "verdict: "+st.verdict, vs)
+	}
+}
+
+// bar draws a progress bar with eighth blocks.
+func bar(c canvas, x, y, w int, frac float64, st tcell.Style) int {
+	frac = math.Max(0, math.Min(frac, 1))
+	eighths := int(frac * float64(w*8))
+	for i := 0; i < w; i++ {
+		n := min(8, max(0, eighths-i*8))
+		r := '·'
+		if n > 0 {
+			r = []rune(" ▏▎▍▌▋▊▉█")[n]
+		}
+		c.text(x+i, y, 1, string(r), st)
+	}
+	return x + w
+}
+
+// banner draws the stall line: a live stall in alert colours, then the
+// last stall's exact length from its stall_end event for a minute.
+func (d *Dashboard) banner(c canvas, y int, st state, sty styles) int {
+	s := st.snap
+	switch {
+	case s != nil && len(s.Stalls) > 0:
+		var parts []string
+		for _, sl := range s.Stalls {
+			parts = append(parts, fmt.Sprintf("%.1f s on %s (%d in flight)", sl.For.Seconds(), sl.Target, sl.InFlight))
+		}
+		c.fill(0, y, c.w, ' ', sty.alert)
+		c.text(1, y, -1, "▲ I/O STALLED "+strings.Join(parts, ", "), sty.alert)
+	case d.quitting:
+		c.text(1, y, -1, "stopping: draining in-flight I/O and writing results…", sty.warn)
+	case st.lastEnd != nil && (s == nil || s.Time.Sub(st.lastEnd.Time) < time.Minute):
+		e := st.lastEnd
+		c.text(1, y, -1, fmt.Sprintf("I/O resumed on %s after a %.3f s stall (at %s)", e.Target, e.Dur.Seconds(),
+			e.Time.Format("15:04:05")), sty.warn)
+	default:
+		c.text(1, y, -1, "no stall", sty.dim)
+	}
+	return y + 1
+}
+
+// overview fits the chart, the targets, the paths and the events into
+// rows lines below y; the chart and the events share what is left.
+func (d *Dashboard) overview(c canvas, y, rows int, st state, sty styles) {
+	figs := figures(st)
+	nT := len(figs)
+	nP := len(st.disk)
+	tRows := 1 + max(nT, 1)
+	pRows := 0
+	if nP > 0 {
+		pRows = 1 + nP
+	}
+	// A wide terminal puts the two tables side by side, leaving the
+	// height to the chart and the events.
+	const targetsW, pathsW = 76, 80
+	if c.w >= targetsW+pathsW && nP > 0 {
+		tRows = max(tRows, pRows)
+		left := rows - tRows
+		evH := 0
+		if left >= 7 {
+			evH = max(2, left/3)
+		}
+		chartH := left - evH
+		if chartH >= 3 {
+			d.throughput(c, y, chartH, st, sty)
+		}
+		y += max(chartH, 0)
+		targetsTable(c, y, tRows, figs, sty)
+		pathsTable(c.split(targetsW), y, tRows, st, sty)
+		eventsLog(c, y+tRows, evH, st, sty)
+		return
+	}
+	left := rows - tRows - pRows
+	// The chart needs 5 lines (two panels of 2 and an axis); shrink the
+	// paths table before the chart disappears.
+	if left < 5 && pRows > 0 {
+		pRows = max(2, pRows-(5-left))
+		left = rows - tRows - pRows
+	}
+	chartH := left
+	evH := 0
+	if left >= 7 {
+		evH = max(2, left/3)
+		chartH = left - evH
+	}
+	if chartH >= 3 {
+		d.throughput(c, y, chartH, st, sty)
+	}
+	y += max(chartH, 0)
+	targetsTable(c, y, tRows, figs, sty)
+	y += tRows
+	if pRows > 0 {
+		pathsTable(c, y, pRows, st, sty)
+		y += pRows
+	}
+	if evH > 0 {
+		eventsLog(c, y, evH, st, sty)
+	}
+}
+
+// latency shows p99 and max over time and the per target × op table.
+func (d *Dashboard) latency(c canvas, y, rows int, st state, sty styles) {
+	figs := figures(st)
+	tRows := 1 + max(len(figs), 1)
+	chartH := rows - tRows
+	if chartH >= 3 {
+		win := windows()[d.window]
+		cols := c.w - gutter - 1
+		p99, stalled := bucket(st, win, cols, func(p *point) float64 { return float64(p.p99) })
+		mx, _ := bucket(st, win, cols, func(p *point) float64 { return float64(p.max) })
+		// Each panel has its own scale: one 40 s stall in max must not
+		// flatten p99 into the floor.
+		scale := func(vs []float64) (float64, string) {
+			top := niceCeil(maxOf(vs)/float64(time.Millisecond)) * float64(time.Millisecond)
+			return top, report.Lat(time.Duration(top))
+		}
+		ph := (chartH - 1) / 2
+		s99, l99 := scale(p99)
+		smx, lmx := scale(mx)
+		panel(c, y, ph, "p99", l99, p99, s99, stalled, sty.rd, sty)
+		panel(c, y+ph, chartH-1-ph, "max", lmx, mx, smx, stalled, sty.wr, sty)
+		axis(c, y+chartH-1, win, stalled, sty)
+	}
+	targetsTable(c, y+max(chartH, 0), tRows, figs, sty)
+}
+
+// gutter is the width of the chart's y-axis labels.
+const gutter = 11
+
+func (d *Dashboard) throughput(c canvas, y, h int, st state, sty styles) {
+	win := windows()[d.window]
+	cols := c.w - gutter - 1
+	rd, stalled := bucket(st, win, cols, func(p *point) float64 { return p.r })
+	wr, _ := bucket(st, win, cols, func(p *point) float64 { return p.w })
+	top := max(maxOf(rd), maxOf(wr))
+	unit, div := byteUnit(top)
+	scale := niceCeil(top/div) * div
+	label := fmt.Sprintf("%s %s", round(scale/div), unit)
+	ph := (h - 1) / 2
+	panel(c, y, ph, "read", label, rd, scale, stalled, sty.rd, sty)
+	panel(c, y+ph, h-1-ph, "write", label, wr, scale, stalled, sty.wr, sty)
+	axis(c, y+h-1, win, stalled, sty)
+}
+
+// bucket averages a series over the window into cols columns, weighting
+// each snapshot by how much of a column it covers, so both narrow and wide
+// windows read right. Columns without data are NaN.
+func bucket(st state, win time.Duration, cols int, f func(*point) float64) (vals []float64, stalled []bool) {
+	vals = make([]float64, max(cols, 0))
+	stalled = make([]bool, len(vals))
+	if cols <= 0 || st.snap == nil {
+		for i := range vals {
+			vals[i] = math.NaN()
+		}
+		return vals, stalled
+	}
+	now := st.snap.Elapsed
+	colDur := float64(win) / float64(cols)
+	start := float64(now - win)
+	weight := make([]float64, cols)
+	for _, p := range st.hist {
+		a, b := float64(p.elapsed-p.dur), float64(p.elapsed)
+		if b <= start || a > float64(now) {
+			continue
+		}
+		c0 := max(0, int((a-start)/colDur))
+		c1 := min(cols-1, int((b-start)/colDur))
+		for ci := c0; ci <= c1; ci++ {
+			lo := math.Max(a, start+float64(ci)*colDur)
+			hi := math.Min(b, start+float64(ci+1)*colDur)
+			if hi <= lo {
+				continue
+			}
+			vals[ci] += f(p) * (hi - lo)
+			weight[ci] += hi - lo
+			stalled[ci] = stalled[ci] || p.stalled
+		}
+	}
+	for i := range vals {
+		if weight[i] > 0 {
+			vals[i] /= weight[i]
+		} else {
+			vals[i] = math.NaN()
+		}
+	}
+	return vals, stalled
+}
+
+// panel draws one series as bars of eighth blocks, h lines high; stalled
+// columns are shaded through the whole panel.
+func panel(c canvas, y, h int, name, top string, vals []float64, scale float64, stalled []bool, st tcell.Style, sty styles) {
+	if h <= 0 {
+		return
+	}
+	c.text(0, y, gutter-1, fmt.Sprintf("%*s", gutter-1, top), sty.dim)
+	if h > 1 {
+		c.text(0, y+h-1, gutter-1, name, st.Bold(true))
+	} else {
+		c.text(0, y, 5, name, st.Bold(true))
+	}
+	for row := 0; row < h; row++ {
+		c.text(gutter-1, y+row, 1, "│", sty.dim)
+	}
+	blocks := []rune(" ▁▂▃▄▅▆▇█")
+	for i, v := range vals {
+		x := gutter + i
+		var eighths int
+		if !math.IsNaN(v) && scale > 0 {
+			eighths = int(math.Round(v / scale * float64(h*8)))
+			if v > 0 && eighths == 0 {
+				eighths = 1 // a trickle is not nothing
+			}
+		}
+		for row := 0; row < h; row++ {
+			level := eighths - (h-1-row)*8
+			r := blocks[min(8, max(0, level))]
+			cs := st
+			if r == ' ' && stalled[i] {
+				r, cs = '░', sty.stallCol
+			}
+			c.text(x, y+row, 1, string(r), cs)
+		}
+	}
+}
+
+// axis draws the time axis: -window at the left, now at the right, and a
+// red ▲ under columns where I/O stalled.
+func axis(c canvas, y int, win time.Duration, stalled []bool, sty styles) {
+	c.text(0, y, -1, strings.Repeat(" ", gutter-1)+"└", sty.dim)
+	cols := len(stalled)
+	c.fill(gutter, y, cols, '─', sty.dim)
+	c.text(gutter, y, -1, "-"+short(win), sty.dim)
+	if cols > 30 {
+		c.text(gutter+cols/2-2, y, -1, "-"+short(win/2), sty.dim)
+	}
+	c.text(gutter+cols-3, y, -1, "now", sty.dim)
+	for i, s := range stalled {
+		if s {
+			c.text(gutter+i, y, 1, "▲", sty.stallCol.Bold(true))
+		}
+	}
+}
+
+func short(d time.Duration) string {
+	if d >= time.Minute && d%time.Minute == 0 {
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	}
+	return fmt.Sprintf("%gs", d.Seconds())
+}
+
+// fig is one row of the per target × op table.
+type fig struct {
+	target        string
+	op            workload.Op
+	iops, bps     float64
+	p50, p99, max time.Duration
+	inflight      int
+	errors        uint64
+}
+
+// figures prefers the last completed interval (1 s, steadier) and takes
+// in-flight counts from the last slice (250 ms, current).
+func figures(st state) []fig {
+	var out []fig
+	src := st.ivs
+	if len(src) == 0 && st.snap != nil {
+		src = st.snap.Slices
+	}
+	for _, iv := range src {
+		f := fig{target: iv.Target, op: iv.Op, p50: iv.Lat.P50, p99: iv.Lat.P99, max: iv.Lat.Max,
+			inflight: iv.InFlight, errors: iv.Errors}
+		if sec := iv.End.Sub(iv.Start).Seconds(); sec > 0 {
+			f.iops, f.bps = float64(iv.Ops)/sec, float64(iv.Bytes)/sec
+		}
+		out = append(out, f)
+	}
+	if st.snap != nil {
+		for i := range out {
+			for _, sl := range st.snap.Slices {
+				if sl.Target == out[i].target && sl.Op == out[i].op {
+					out[i].inflight = sl.InFlight
+				}
+			}
+		}
+	}
+	return out
+}
+
+func targetsTable(c canvas, y, rows int, figs []fig, sty styles) {
+	if rows <= 0 {
+		return
+	}
+	c.text(0, y, -1, fmt.Sprintf(" %-12s %-5s %8s %7s %7s %7s %7s %5s %6s", "target", "op", "IOPS", "MiB/s", "p50", "p99", "max", "infl", "errors"), sty.bold.Underline(true))
+	if len(figs) == 0 {
+		c.text(1, y+1, -1, "no I/O yet", sty.dim)
+	}
+	for i, f := range figs {
+		if i+1 >= rows {
+			break
+		}
+		st := sty.base
+		if f.errors > 0 {
+			st = sty.warn
+		}
+		c.text(0, y+1+i, -1, fmt.Sprintf(" %-12s %-5s %8s %7s %7s %7s %7s %5d %6d", clip(f.target, 12), f.op,
+			report.Thousands(f.iops), trim(f.bps/(1<<20)), report.Lat(f.p50), report.Lat(f.p99), report.Lat(f.max),
+			f.inflight, f.errors), st)
+	}
+}
+
+// dead reports whether a path state means the path carries no I/O.
+func dead(state string) bool {
+	switch state {
+	case "", "running", "live", "active", "LOGGED_IN", "up":
+		return false
+	}
+	return true
+}
+
+func pathsTable(c canvas, y, rows int, st state, sty styles) {
+	if rows <= 0 {
+		return
+	}
+	c.text(0, y, -1, fmt.Sprintf(" %-9s %-8s %6s %6s %6s %7s %5s %4s  %s", "device", "target", "r/s", "w/s", "MiB/s", "await", "%util", "infl", "state"), sty.bold.Underline(true))
+	if len(st.disk) == 0 {
+		c.text(1, y+1, -1, "no disk statistics yet", sty.dim)
+		return
+	}
+	for i, ds := range st.disk {
+		if i+1 >= rows {
+			break
+		}
+		if i+2 == rows && i+1 < len(st.disk) {
+			c.text(1, y+1+i, -1, fmt.Sprintf("… %d more: tab to the paths view", len(st.disk)-i), sty.dim)
+			break
+		}
+		state := st.pathState[ds.Device]
+		shown := state
+		if shown == "" {
+			shown = "-"
+		}
+		rowSty := sty.base
+		switch {
+		case dead(state):
+			rowSty = sty.deadRow
+			shown = "✖ " + state
+		case ds.InFlight > 0 && ds.RPS+ds.WPS == 0:
+			rowSty, shown = sty.warn, "stuck"
+		}
+		await := 0.0
+		if n := ds.RPS + ds.WPS; n > 0 {
+			await = (ds.RAwait*ds.RPS + ds.WAwait*ds.WPS) / n
+		}
+		line := fmt.Sprintf(" %-9s %-8s %6s %6s %6s %7s %5.1f %4d  %s", device(ds), clip(ds.Target, 8),
+			report.Thousands(ds.RPS), report.Thousands(ds.WPS), trim((ds.RkBPS+ds.WkBPS)/1024),
+			trim(await)+"ms", ds.Util, ds.InFlight, shown)
+		if rowSty != sty.base {
+			c.fill(0, y+1+i, c.w, ' ', rowSty)
+		}
+		c.text(0, y+1+i, -1, line, rowSty)
+	}
+}
+
+// device names the row; a path sits indented under its LUN, and the
+// filesystem holding a file target is marked.
+func device(ds collect.DiskStat) string {
+	switch ds.Role {
+	case collect.RolePath:
+		return "└ " + clip(ds.Device, 7)
+	case collect.RoleFS:
+		return clip(ds.Device, 6) + " fs"
+	}
+	return clip(ds.Device, 9)
+}
+
+// eventsLog shows the newest events that fit, oldest first.
+func eventsLog(c canvas, y, rows int, st state, sty styles) {
+	if rows <= 0 {
+		return
+	}
+	evs := st.events
+	if len(evs) > rows {
+		evs = evs[len(evs)-rows:]
+	}
+	if len(evs) == 0 {
+		c.text(1, y, -1, "no events yet", sty.dim)
+	}
+	for i, e := range evs {
+		es := sty.base
+		switch e.Kind {
+		case workload.EvStallStart, workload.EvIOError, workload.EvDeviceGone:
+			es = sty.stallCol.Bold(true)
+		case workload.EvStallEnd, workload.EvDrillInject, workload.EvDrillMark, workload.EvDrillRecover:
+			es = sty.warn
+		case workload.EvPathState, workload.EvSessionState, workload.EvMapChange:
+			if i := strings.LastIndex(e.Detail, "→"); i >= 0 && dead(strings.TrimSpace(e.Detail[i+len("→"):])) {
+				es = sty.stallCol.Bold(true)
+			}
+		}
+		who := e.Target
+		if who == "" {
+			who = e.Phase
+		}
+		if e.Path != "" {
+			who = strings.TrimPrefix(who+" "+e.Path, " ")
+		}
+		detail := e.Detail
+		if e.Kind == workload.EvStallEnd && e.Dur > 0 {
+			detail = fmt.Sprintf("stalled %.3f s; %s", e.Dur.Seconds(), detail)
+		}
+		c.text(0, y+i, -1, fmt.Sprintf(" %s %-13s %-14s %s", e.Time.Format("15:04:05"), e.Kind, clip(who, 14), detail), es)
+	}
+}
+
+func (d *Dashboard) footer(c canvas, st state, sty styles) {
+	y := c.h - 1
+	if d.confirm {
+		c.fill(0, y, c.w, ' ', sty.alert)
+		c.text(1, y, -1, "A drill is in progress. Stop the run anyway? y/n", sty.alert)
+		return
+	}
+	x := 1
+	key := func(k, what string) {
+		x = c.text(x, y, -1, k, sty.keyName)
+		x = c.text(x, y, -1, " "+what+"  ", sty.dim)
+	}
+	key("q", "quit")
+	key("m", "mark fault")
+	key("tab", "view: "+viewName(d.view))
+	key("+/-", "window "+short(windows()[d.window]))
+	key("?", "help")
+}
+
+func (d *Dashboard) helpBox(c canvas, sty styles) {
+	lines := []string{
+		"lunbench live dashboard",
+		"",
+		"q, Ctrl-C  stop the run (results are written;",
+		"           asks first while a drill runs)",
+		"m          mark a fault now (drill_mark event)",
+		"tab        next view: overview, latency,",
+		"           paths, events (shift-tab: back)",
+		"+ / -      widen / narrow the chart window",
+		"?, Esc     close this help",
+		"",
+		"░ and ▲ in a chart: I/O stalled then",
+	}
+	bw, bh := 50, len(lines)+2
+	x0, y0 := max(0, (c.w-bw)/2), max(0, (c.h-bh)/2)
+	for row := 0; row < bh; row++ {
+		c.fill(x0, y0+row, bw, ' ', sty.title)
+	}
+	for i, l := range lines {
+		c.text(x0+2, y0+1+i, bw-4, l, sty.title)
+	}
+}
+
+// byteUnit picks the unit for a byte rate.
+func byteUnit(v float64) (string, float64) {
+	switch {
+	case v >= 1000<<20:
+		return "GiB/s", 1 << 30
+	case v >= 1000<<10:
+		return "MiB/s", 1 << 20
+	default:
+		return "KiB/s", 1 << 10
+	}
+}
+
+// niceCeil rounds v up to 1, 2, 2.5 or 5 times a power of ten, so the axis
+// reads as a round number; 0 stays 1 so an idle chart has a scale.
+func niceCeil(v float64) float64 {
+	if v <= 0 || math.IsNaN(v) {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if v <= m*p*(1+1e-9) {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+func maxOf(vs []float64) float64 {
+	m := 0.0
+	for _, v := range vs {
+		if !math.IsNaN(v) && v > m {
+			m = v
+		}
+	}
+	return m
+}
+
+// trim formats a figure with three significant digits or so.
+func trim(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	default:
+		return fmt.Sprintf("%.2f", v)
+	}
+}
+
+// round formats an axis value without trailing zeros: 1, 2.5, 500.
+func round(v float64) string {
+	s := fmt.Sprintf("%.2f", v)
+	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
