@@ -165,6 +165,13 @@ func WriteAtomic(path string, b []byte) error {
 	if err != nil {
 		return err
 	}
+	// Results are meant to be read by others (CI, colleagues): 0644, not
+	// CreateTemp's 0600.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
@@ -179,7 +186,11 @@ func WriteAtomic(path string, b []byte) error {
 		os.Remove(tmp.Name())
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
 }
 
 // Add writes the snapshot's completed intervals.

@@ -206,6 +206,11 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if err := dir.Close(); err != nil {
 		return exitRuntime, fmt.Errorf("write results: %w", err)
 	}
+	// Charts, report.md/html and junit.xml come from the directory alone,
+	// exactly as `lunbench report` rebuilds them later.
+	if err := report.Render(dirPath, report.Options{}); err != nil {
+		fmt.Fprintf(stderr, "lunbench: warning: report: %v (rebuild with: lunbench report %s)\n", err, dirPath)
+	}
 	fmt.Fprintln(stdout)
 	report.PrintSummary(stdout, run)
 	fmt.Fprintf(stdout, "results: %s\n", dirPath)

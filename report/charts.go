@@ -1,0 +1,1456 @@
+package report
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
+	"lunbench/workload"
+)
+
+// Options configure Render.
+type Options struct {
+	// Width and Height are each chart's size in pixels; 1600×900 when zero.
+	Width, Height int
+	// Buckets is how many time buckets a long series is reduced to for
+	// drawing (each keeps its minimum and maximum); Width when zero.
+	Buckets int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Width <= 0 {
+		o.Width = 1600
+	}
+	if o.Height <= 0 {
+		o.Height = 900
+	}
+	if o.Buckets <= 0 {
+		o.Buckets = o.Width
+	}
+	return o
+}
+
+// InputError reports a results directory that is missing or cannot be
+// read as one (run.json absent or invalid); other Render errors are
+// failures to write.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Render rebuilds, from the results directory alone, the charts (PNG),
+// report.md, the self-contained report.html and junit.xml.
+func Render(dir string, opt Options) error {
+	opt = opt.withDefaults()
+	d, err := loadRunData(dir)
+	if err != nil {
+		return &InputError{err}
+	}
+	charts, err := writeCharts(dir, d, opt)
+	if err != nil {
+		return err
+	}
+	if err := writeDocuments(dir, d, charts); err != nil {
+		return err
+	}
+	return writeJUnitFile(dir, d.run)
+}
+
+// runData is everything read back from a results directory.
+type runData struct {
+	run      *RunJSON
+	ivs      []IntervalRow
+	events   []workload.Event
+	disk     []diskRow
+	scenario []byte
+	topology []byte
+	hists    map[phaseKey]*hdr.Histogram
+	t0       time.Time
+}
+
+type phaseKey struct {
+	Phase, Target string
+	Op            workload.Op
+}
+
+// diskRow is the part of a diskstats.csv row the charts use.
+type diskRow struct {
+	Time                 time.Time
+	Target, Device, Role string
+	RkBs, WkBs           float64
+	RAwait, WAwait       float64
+	AquSz, Util          float64
+	// Interval is the length of the time the rates cover, ending at Time.
+	Interval float64
+}
+
+func loadRunData(dir string) (*runData, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("results %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("results %s: not a directory", dir)
+	}
+	r, err := ReadRun(dir)
+	if err != nil {
+		return nil, err
+	}
+	d := &runData{run: r, t0: r.Start}
+	if d.ivs, err = ReadIntervals(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if d.events, err = ReadEvents(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if d.disk, err = readDiskStats(filepath.Join(dir, "diskstats.csv")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "scenario.yaml")); err == nil {
+		d.scenario = b
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "topology.json")); err == nil {
+		d.topology = b
+	}
+	d.hists = readHists(dir, r)
+	if d.t0.IsZero() && len(d.ivs) > 0 {
+		d.t0 = d.ivs[0].Start
+	}
+	return d, nil
+}
+
+// readDiskStats reads the columns of diskstats.csv the charts draw,
+// keeping what is whole of a file cut short.
+func readDiskStats(path string) ([]diskRow, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	cr := csv.NewReader(bufio.NewReaderSize(f, 256<<10))
+	cr.ReuseRecord = true
+	head, err := cr.Read()
+	if err != nil {
+		if err == io.EOF {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	for _, h := range []string{"time", "target", "device", "role"} {
+		if _, ok := col[h]; !ok {
+			return nil, fmt.Errorf("%s: missing column %q", path, h)
+		}
+	}
+	var out []diskRow
+	for {
+		rec, err := cr.Read()
+		if err != nil {
+			break // EOF or a torn last line
+		}
+		fl := func(k string) float64 {
+			i, ok := col[k]
+			if !ok || i >= len(rec) {
+				return math.NaN()
+			}
+			v, err := strconv.ParseFloat(rec[i], 64)
+			if err != nil {
+				return math.NaN()
+			}
+			return v
+		}
+		t, err := time.Parse(time.RFC3339Nano, rec[col["time"]])
+		if err != nil {
+			continue
+		}
+		out = append(out, diskRow{Time: t, Target: rec[col["target"]], Device: rec[col["device"]], Role: rec[col["role"]],
+			RkBs: fl("rkB/s"), WkBs: fl("wkB/s"), RAwait: fl("r_await"), WAwait: fl("w_await"),
+			AquSz: fl("aqu-sz"), Util: fl("%util"), Interval: nz(fl("interval_s"))})
+	}
+	return out, nil
+}
+
+// readHists merges every interval of each phase × target × op's hlog
+// file; a file that is missing or unreadable is simply left out.
+func readHists(dir string, r *RunJSON) map[phaseKey]*hdr.Histogram {
+	out := map[phaseKey]*hdr.Histogram{}
+	unsafe := regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+	for _, p := range r.Phases {
+		k := phaseKey{p.Phase, p.Target, p.Op}
+		name := unsafe.ReplaceAllString(fmt.Sprintf("%s_%s_%s", p.Phase, p.Target, p.Op), "-")
+		f, err := os.Open(filepath.Join(dir, "hist", name+".hlog"))
+		if err != nil {
+			continue
+		}
+		h := readHlog(f)
+		f.Close()
+		if h != nil && h.TotalCount() > 0 {
+			out[k] = h
+		}
+	}
+	return out
+}
+
+func readHlog(rd io.Reader) (h *hdr.Histogram) {
+	defer func() {
+		if recover() != nil { // a torn file must not take the report down
+			h = nil
+		}
+	}()
+	lr := hdr.NewHistogramLogReader(bufio.NewReader(rd))
+	for {
+		ih, err := lr.NextIntervalHistogram()
+		if err != nil || ih == nil {
+			return h
+		}
+		if h == nil {
+			h = workload.NewHistogram()
+		}
+		h.Merge(ih)
+	}
+}
+
+// The colours every chart uses: one per op, red for stalls.
+func opColor(op workload.Op) color.RGBA {
+	if op == workload.Write {
+		return color.RGBA{R: 0xe6, G: 0x6a, B: 0x00, A: 0xff}
+	}
+	return color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}
+}
+
+func stallColor() color.NRGBA { return color.NRGBA{R: 0xe0, G: 0x10, B: 0x10, A: 0x70} }
+
+func drillColor() color.RGBA { return color.RGBA{R: 0x7b, G: 0x1f, B: 0xa2, A: 0xff} }
+
+func bandColor(i int) color.RGBA {
+	if i%2 == 0 {
+		return color.RGBA{R: 0xee, G: 0xee, B: 0xee, A: 0xff}
+	}
+	return color.RGBA{R: 0xf8, G: 0xf8, B: 0xf8, A: 0xff}
+}
+
+func pathColor(i int) color.RGBA {
+	cs := [...]color.RGBA{
+		{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}, {R: 0x94, G: 0x67, B: 0xbd, A: 0xff}, {R: 0x17, G: 0xbe, B: 0xcf, A: 0xff},
+		{R: 0x8c, G: 0x56, B: 0x4b, A: 0xff}, {R: 0xbc, G: 0xbd, B: 0x22, A: 0xff}, {R: 0xe3, G: 0x77, B: 0xc2, A: 0xff},
+		{R: 0x7f, G: 0x7f, B: 0x7f, A: 0xff}, {R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
+	}
+	return cs[i%len(cs)]
+}
+
+// dashes tells targets (or phases) apart within one op's colour.
+func dashes(i int) []vg.Length {
+	switch i % 4 {
+	case 1:
+		return []vg.Length{vg.Points(6), vg.Points(3)}
+	case 2:
+		return []vg.Length{vg.Points(2), vg.Points(2)}
+	case 3:
+		return []vg.Length{vg.Points(8), vg.Points(3), vg.Points(2), vg.Points(3)}
+	}
+	return nil
+}
+
+// shade mixes c toward white by f (0 = c, 1 = white).
+func shade(c color.RGBA, f float64) color.RGBA {
+	m := func(v uint8) uint8 { return uint8(float64(v) + (255-float64(v))*f) }
+	return color.RGBA{R: m(c.R), G: m(c.G), B: m(c.B), A: c.A}
+}
+
+// A chart is one PNG: one or more panels stacked with a shared time axis
+// and one legend to the right of them.
+type chart struct {
+	file   string
+	title  string
+	panels []*plot.Plot
+	legend []legendItem
+}
+
+type legendItem struct {
+	name  string
+	thumb plot.Thumbnailer
+}
+
+// chartFile names a written chart for the documents.
+type chartFile struct {
+	File, Title string
+	PNG         []byte
+}
+
+// writeCharts draws every chart the data supports and writes it as a PNG.
+func writeCharts(dir string, d *runData, opt Options) ([]chartFile, error) {
+	var out []chartFile
+	for _, ch := range buildCharts(d, opt) {
+		img, _ := ch.draw(opt.Width, opt.Height)
+		var buf strings.Builder
+		if err := png.Encode(&buf, img); err != nil {
+			return nil, err
+		}
+		b := []byte(buf.String())
+		if err := WriteAtomic(filepath.Join(dir, ch.file), b); err != nil {
+			return nil, fmt.Errorf("chart %s: %w", ch.file, err)
+		}
+		out = append(out, chartFile{File: ch.file, Title: ch.title, PNG: b})
+	}
+	return out, nil
+}
+
+func buildCharts(d *runData, opt Options) []*chart {
+	var out []*chart
+	for _, ch := range []*chart{
+		throughputChart(d, opt, false),
+		throughputChart(d, opt, true),
+		latencyChart(d, opt),
+		percentileChart(d),
+		pathsChart(d, opt),
+		deviceChart(d, opt),
+	} {
+		if ch != nil {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// dpi is the charts' resolution; px converts pixels to points at it.
+const dpi = 96
+
+func px(n float64) vg.Length { return vg.Length(n * 72 / dpi) }
+
+// draw renders the chart; xPixel maps a data x of the first panel to its
+// image column (for tests).
+func (ch *chart) draw(w, h int) (*image.RGBA, func(x float64) int) {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	cv := vgimg.NewWith(vgimg.UseImage(img), vgimg.UseDPI(dpi))
+	dc := draw.New(cv)
+	// Title across the top, legend in a column to the right: neither
+	// overlaps the data.
+	title := draw.Crop(dc, 0, 0, dc.Max.Y-dc.Min.Y-px(44), 0)
+	tsty := draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, vg.Points(15)), Handler: plot.DefaultTextHandler, XAlign: draw.XCenter, YAlign: draw.YCenter}
+	title.FillText(tsty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: (title.Min.Y + title.Max.Y) / 2}, ch.title)
+	legendW := vg.Length(0)
+	if len(ch.legend) > 0 {
+		legendW = px(300)
+	}
+	area := draw.Crop(dc, px(8), -legendW, px(8), -px(48))
+	tiles := draw.Tiles{Rows: len(ch.panels), Cols: 1, PadY: px(16)}
+	grid := make([][]*plot.Plot, len(ch.panels))
+	for i, p := range ch.panels {
+		grid[i] = []*plot.Plot{p}
+	}
+	cs := plot.Align(grid, tiles, area)
+	for i, p := range ch.panels {
+		p.Draw(cs[i][0])
+	}
+	if len(ch.legend) > 0 {
+		lc := draw.Crop(dc, dc.Max.X-dc.Min.X-legendW+px(12), 0, px(8), -px(56))
+		leg := plot.NewLegend()
+		leg.Left, leg.Top = true, true
+		leg.ThumbnailWidth = px(40)
+		leg.TextStyle.Font.Size = vg.Points(11)
+		leg.Padding = px(6)
+		for _, it := range ch.legend {
+			leg.Add(it.name, it.thumb)
+		}
+		leg.Draw(lc)
+	}
+	out := cv.Image().(*image.RGBA)
+	p0 := ch.panels[0]
+	data := p0.DataCanvas(cs[0][0])
+	xf, _ := p0.Transforms(&data)
+	return out, func(x float64) int { return int(math.Round(float64(xf(x)) * dpi / 72)) }
+}
+
+// newPanel makes a panel with the house look: mm:ss time axis, grid.
+func newPanel(ylabel string) *plot.Plot {
+	p := plot.New()
+	p.X.Label.Text = "elapsed (mm:ss)"
+	p.X.Tick.Marker = clockTicks{}
+	p.Y.Tick.Marker = thousandsTicks{}
+	p.Y.Label.Text = ylabel
+	p.X.Label.TextStyle.Font.Size = vg.Points(11)
+	p.Y.Label.TextStyle.Font.Size = vg.Points(11)
+	p.X.Tick.Label.Font.Size = vg.Points(10)
+	p.Y.Tick.Label.Font.Size = vg.Points(10)
+	return p
+}
+
+// title names the run: scenario, targets, start.
+func (d *runData) title(what string) string {
+	var names []string
+	for _, t := range d.run.Targets {
+		names = append(names, t.Name)
+	}
+	if len(names) == 0 {
+		names = uniqueTargets(d.ivs)
+	}
+	s := fmt.Sprintf("%s — scenario %s", what, d.run.Scenario)
+	if len(names) > 0 {
+		s += ", target " + strings.Join(names, ", ")
+	}
+	if !d.t0.IsZero() {
+		s += ", " + d.t0.UTC().Format("2006-01-02 15:04:05Z")
+	}
+	return s
+}
+
+func uniqueTargets(ivs []IntervalRow) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range ivs {
+		if !seen[r.Target] {
+			seen[r.Target] = true
+			out = append(out, r.Target)
+		}
+	}
+	return out
+}
+
+func (d *runData) x(t time.Time) float64 { return t.Sub(d.t0).Seconds() }
+
+// span is a shaded stretch of time.
+type span struct {
+	X0, X1 float64
+	Label  string
+}
+
+// phaseSpans returns each phase's time span, from the phase events or
+// else from the phase results.
+func (d *runData) phaseSpans() []span {
+	var out []span
+	open := map[string]int{}
+	for _, e := range d.events {
+		switch e.Kind {
+		case workload.EvPhaseStart:
+			open[e.Phase] = len(out)
+			out = append(out, span{X0: d.x(e.Time), X1: math.NaN(), Label: e.Phase})
+		case workload.EvPhaseEnd:
+			if i, ok := open[e.Phase]; ok {
+				out[i].X1 = d.x(e.Time)
+				delete(open, e.Phase)
+			}
+		}
+	}
+	if len(out) == 0 {
+		idx := map[string]int{}
+		for _, p := range d.run.Phases {
+			i, ok := idx[p.Phase]
+			if !ok {
+				idx[p.Phase] = len(out)
+				out = append(out, span{X0: d.x(p.Start), X1: d.x(p.End), Label: p.Phase})
+				continue
+			}
+			out[i].X0 = min(out[i].X0, d.x(p.Start))
+			out[i].X1 = max(out[i].X1, d.x(p.End))
+		}
+	}
+	end := d.endX()
+	for i := range out {
+		if math.IsNaN(out[i].X1) {
+			out[i].X1 = end
+		}
+	}
+	return out
+}
+
+// endX is the last moment the run has data for.
+func (d *runData) endX() float64 {
+	end := 0.0
+	if !d.run.End.IsZero() {
+		end = d.x(d.run.End)
+	}
+	for _, r := range d.ivs {
+		end = max(end, d.x(r.End))
+	}
+	for _, e := range d.events {
+		end = max(end, d.x(e.Time))
+	}
+	return end
+}
+
+// stallSpans returns the stalls from run.json, plus those only the events
+// know of (a run killed before run.json was final).
+func (d *runData) stallSpans() []span {
+	var out []span
+	known := map[string][]span{}
+	for _, s := range d.run.Stalls {
+		end := s.End
+		if end.IsZero() || s.Unresolved {
+			end = s.Start.Add(s.Dur)
+		}
+		sp := span{X0: d.x(s.Start), X1: d.x(end), Label: s.Target}
+		if sp.X1 <= sp.X0 {
+			sp.X1 = d.endX()
+		}
+		out = append(out, sp)
+		known[s.Target] = append(known[s.Target], sp)
+	}
+	covered := func(target string, x float64) bool {
+		for _, sp := range known[target] {
+			if x >= sp.X0-0.5 && x <= sp.X1+0.5 {
+				return true
+			}
+		}
+		return false
+	}
+	open := map[string]float64{}
+	for _, e := range d.events {
+		switch e.Kind {
+		case workload.EvStallStart:
+			open[e.Target] = d.x(e.Time.Add(-e.Dur))
+		case workload.EvStallEnd:
+			x1 := d.x(e.Time)
+			x0, ok := open[e.Target]
+			if e.Dur > 0 {
+				x0, ok = d.x(e.Time.Add(-e.Dur)), true
+			}
+			delete(open, e.Target)
+			if ok && !covered(e.Target, x1) {
+				out = append(out, span{X0: x0, X1: x1, Label: e.Target})
+			}
+		}
+	}
+	for tg, x0 := range open {
+		if !covered(tg, x0) {
+			out = append(out, span{X0: x0, X1: d.endX(), Label: tg})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].X0 < out[j].X0 })
+	return out
+}
+
+// mark is a labelled moment.
+type mark struct {
+	X      float64
+	Label  string
+	Target string
+}
+
+func (d *runData) drillMarks() []mark {
+	var out []mark
+	for _, e := range d.events {
+		if e.Kind != workload.EvDrillInject && e.Kind != workload.EvDrillRecover {
+			continue
+		}
+		l := "inject"
+		if e.Kind == workload.EvDrillRecover {
+			l = "recover"
+		}
+		if e.Detail != "" {
+			l += ": " + e.Detail
+		}
+		if len(l) > 40 {
+			l = l[:39] + "…"
+		}
+		out = append(out, mark{X: d.x(e.Time), Label: l, Target: e.Target})
+	}
+	return out
+}
+
+// decorate adds the data to a time panel between its decorations: phase
+// bands and grid under it; stall spans, drill lines and phase names over
+// it, so a filled area cannot hide them.
+func (d *runData) decorate(p *plot.Plot, legend *[]legendItem, withLabels bool, data ...plot.Plotter) {
+	d.decorateFor(p, "", legend, withLabels, data...)
+}
+
+// decorateFor is decorate for a panel of one target ("" = all): other
+// targets' stalls and drills are left out.
+func (d *runData) decorateFor(p *plot.Plot, target string, legend *[]legendItem, withLabels bool, data ...plot.Plotter) {
+	spans := d.phaseSpans()
+	p.Add(&bands{spans: spans}, gridLines{})
+	p.Add(data...)
+	p.X.Min, p.X.Max = 0, max(d.endX(), 1)
+	if p.X.Max >= 3600 && p.X.Label.Text != "" {
+		p.X.Label.Text = "elapsed (h:mm:ss)"
+	}
+	var stalls []span
+	for _, s := range d.stallSpans() {
+		if target == "" || s.Label == target {
+			stalls = append(stalls, s)
+		}
+	}
+	if len(stalls) > 0 {
+		p.Add(&stallSpans{spans: stalls})
+	}
+	var marks []mark
+	for _, m := range d.drillMarks() {
+		if target == "" || m.Target == "" || m.Target == target {
+			marks = append(marks, m)
+		}
+	}
+	if len(marks) > 0 {
+		p.Add(&vlines{marks: marks, labels: withLabels})
+	}
+	if withLabels {
+		p.Add(&bands{spans: spans, labels: true})
+	}
+	if legend != nil {
+		if len(stalls) > 0 {
+			*legend = append(*legend, legendItem{"stall (I/O in flight, none completing)", &stallSpans{}})
+		}
+		if len(marks) > 0 {
+			*legend = append(*legend, legendItem{"drill inject / recover", &vlines{}})
+		}
+	}
+}
+
+// opSeries groups the intervals by target × op, in time order.
+func (d *runData) opSeries() (keys []phaseKey, rows map[phaseKey][]IntervalRow) {
+	rows = map[phaseKey][]IntervalRow{}
+	for _, r := range d.ivs {
+		k := phaseKey{Target: r.Target, Op: r.Op}
+		if _, ok := rows[k]; !ok {
+			keys = append(keys, k)
+		}
+		rows[k] = append(rows[k], r)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].Target != keys[j].Target {
+			return keys[i].Target < keys[j].Target
+		}
+		return keys[i].Op < keys[j].Op
+	})
+	for _, k := range keys {
+		rs := rows[k]
+		sort.SliceStable(rs, func(i, j int) bool { return rs[i].Start.Before(rs[j].Start) })
+	}
+	return keys, rows
+}
+
+func (d *runData) step() float64 {
+	if d.run.IntervalSec > 0 {
+		return d.run.IntervalSec
+	}
+	return 1
+}
+
+// timeSeries makes x (interval mid-points) and y from rows, with a NaN
+// wherever intervals are missing, so the line breaks instead of
+// bridging a gap.
+func (d *runData) timeSeries(rs []IntervalRow, y func(IntervalRow) float64) (xs, ys []float64) {
+	step := d.step()
+	last := math.Inf(-1)
+	for _, r := range rs {
+		x0, x1 := d.x(r.Start), d.x(r.End)
+		if x0-last > 0.5*step && !math.IsInf(last, -1) {
+			xs, ys = append(xs, (last+x0)/2), append(ys, math.NaN())
+		}
+		xs, ys = append(xs, (x0+x1)/2), append(ys, y(r))
+		last = x1
+	}
+	return xs, ys
+}
+
+func targetIndex(d *runData) map[string]int {
+	idx := map[string]int{}
+	for _, t := range uniqueTargets(d.ivs) {
+		idx[t] = len(idx)
+	}
+	return idx
+}
+
+// throughputChart is MiB/s (or IOPS) over time per target × op.
+func throughputChart(d *runData, opt Options, iops bool) *chart {
+	keys, rows := d.opSeries()
+	if len(keys) == 0 {
+		return nil
+	}
+	ch := &chart{file: "throughput.png", title: d.title("Throughput")}
+	p := newPanel("throughput (MiB/s)")
+	if iops {
+		ch.file, ch.title = "iops.png", d.title("IOPS")
+		p.Y.Label.Text = "IOPS (I/Os per second)"
+	}
+	p.Y.Tick.Marker = thousandsTicks{}
+	var data []plot.Plotter
+	tix := targetIndex(d)
+	multi := len(tix) > 1
+	for _, k := range keys {
+		xs, ys := d.timeSeries(rows[k], func(r IntervalRow) float64 {
+			if iops {
+				return r.IOPS
+			}
+			return r.MiBs
+		})
+		s := &line{xs: xs, ys: ys, buckets: opt.Buckets, style: draw.LineStyle{Color: opColor(k.Op), Width: px(2.5),
+			Dashes: dashes(tix[k.Target])}}
+		data = append(data, s)
+		name := k.Op.String()
+		if multi {
+			name = k.Target + " " + name
+		}
+		ch.legend = append(ch.legend, legendItem{name, s})
+	}
+	d.decorate(p, &ch.legend, true, data...)
+	p.Y.Min = 0
+	p.Y.Max *= 1.12 // headroom for the phase labels
+	ch.panels = []*plot.Plot{p}
+	return ch
+}
+
+// latencyChart is the per-interval p50, p99, p99.9 and max on a log axis.
+func latencyChart(d *runData, opt Options) *chart {
+	keys, rows := d.opSeries()
+	if len(keys) == 0 {
+		return nil
+	}
+	ch := &chart{file: "latency.png", title: d.title("Latency per interval")}
+	p := newPanel("latency (log scale)")
+	var data []plot.Plotter
+	tix := targetIndex(d)
+	multi := len(tix) > 1
+	type pct struct {
+		name  string
+		get   func(IntervalRow) float64
+		light float64
+		width float64
+		dash  []vg.Length
+	}
+	pcts := []pct{
+		{"max", func(r IntervalRow) float64 { return r.MaxUs }, 0.6, 1.5, []vg.Length{vg.Points(2), vg.Points(2)}},
+		{"p99.9", func(r IntervalRow) float64 { return r.P999Us }, 0.4, 1.5, nil},
+		{"p99", func(r IntervalRow) float64 { return r.P99Us }, 0.2, 2, nil},
+		{"p50", func(r IntervalRow) float64 { return r.P50Us }, 0, 2.5, nil},
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, k := range keys {
+		for _, pc := range pcts {
+			xs, ys := d.timeSeries(rows[k], func(r IntervalRow) float64 {
+				v := pc.get(r) / 1e6 // seconds
+				if v <= 0 {
+					return math.NaN() // no completions: nothing to put on a log axis
+				}
+				lo, hi = min(lo, v), max(hi, v)
+				return v
+			})
+			dash := pc.dash
+			if dash == nil {
+				dash = dashes(tix[k.Target])
+			}
+			s := &line{xs: xs, ys: ys, buckets: opt.Buckets, style: draw.LineStyle{Color: shade(opColor(k.Op), pc.light), Width: px(pc.width), Dashes: dash}}
+			data = append(data, s)
+			name := k.Op.String() + " " + pc.name
+			if multi {
+				name = k.Target + " " + name
+			}
+			ch.legend = append(ch.legend, legendItem{name, s})
+		}
+	}
+	if math.IsInf(lo, 1) {
+		return nil
+	}
+	d.decorate(p, &ch.legend, true, data...)
+	logY(p, lo, hi*2.5) // headroom for the phase labels
+	ch.panels = []*plot.Plot{p}
+	return ch
+}
+
+// logY puts the y axis on a log scale of seconds from the decade below lo
+// to hi.
+func logY(p *plot.Plot, lo, hi float64) {
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = latencyTicks{}
+	p.Y.Min = math.Pow(10, math.Floor(math.Log10(lo)))
+	p.Y.Max = hi
+	if p.Y.Max <= p.Y.Min {
+		p.Y.Max = p.Y.Min * 10
+	}
+}
+
+// maxX is where the percentile chart puts the maximum.
+const maxX = 5
+
+// nines maps a percentile to the "nines" axis: 90 → 1, 99 → 2, 99.9 → 3.
+func nines(q float64) float64 { return -math.Log10(1 - q/100) }
+
+// percentileChart draws each phase × target × op's latency against
+// percentile on a nines axis, from the merged hlog files or else from
+// the summary in run.json.
+func percentileChart(d *runData) *chart {
+	if len(d.run.Phases) == 0 {
+		return nil
+	}
+	ch := &chart{file: "latency_percentiles.png", title: d.title("Latency by percentile")}
+	p := plot.New()
+	p.X.Label.Text = "percentile (log scale of nines; max at the right)"
+	p.Y.Label.Text = "latency (log scale)"
+	p.X.Tick.Marker = ninesTicks{}
+	p.Add(gridLines{})
+	multiT := len(d.run.Targets) > 1
+	lo, hi := math.Inf(1), math.Inf(-1)
+	phaseNo := map[string]int{}
+	glyphs := []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.CrossGlyph{}, draw.RingGlyph{}, draw.PlusGlyph{}, draw.BoxGlyph{}, draw.PyramidGlyph{}}
+	for _, pr := range d.run.Phases {
+		if _, ok := phaseNo[pr.Phase]; !ok {
+			phaseNo[pr.Phase] = len(phaseNo)
+		}
+		var qs, vs []float64
+		if h := d.hists[phaseKey{pr.Phase, pr.Target, pr.Op}]; h != nil {
+			// 20 points per nine, landing exactly on 90, 99, 99.9, 99.99.
+			xs := []float64{nines(50)}
+			for n := 7; n <= 80; n++ {
+				xs = append(xs, float64(n)/20)
+			}
+			for _, x := range xs {
+				q := 100 * (1 - math.Pow(10, -x))
+				v := float64(h.ValueAtPercentile(q)) / 1e9
+				if pr.Lat.Max > 0 {
+					v = min(v, pr.Lat.Max.Seconds())
+				}
+				qs, vs = append(qs, x), append(vs, v)
+			}
+		} else {
+			l := pr.Lat
+			for i, v := range []time.Duration{l.P50, l.P90, l.P99, l.P999, l.P9999} {
+				if v > 0 {
+					qs, vs = append(qs, nines([]float64{50, 90, 99, 99.9, 99.99}[i])), append(vs, v.Seconds())
+				}
+			}
+		}
+		if len(qs) == 0 {
+			continue
+		}
+		if pr.Lat.Max > 0 { // the exact max, one step right of 99.99%
+			qs, vs = append(qs, maxX), append(vs, pr.Lat.Max.Seconds())
+		}
+		for _, v := range vs {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		n := phaseNo[pr.Phase]
+		sty := draw.LineStyle{Color: shade(opColor(pr.Op), 0.45*float64(n%2)), Width: px(2.5), Dashes: dashes(n / 2)}
+		s := &line{xs: qs, ys: vs, style: sty}
+		p.Add(s)
+		// Markers at the five nines the tables quote.
+		var mx, my []float64
+		for _, x := range []float64{nines(50), 1, 2, 3, 4, maxX} {
+			for i := range qs {
+				if math.Abs(qs[i]-x) < 1e-6 {
+					mx, my = append(mx, x), append(my, vs[i])
+				}
+			}
+		}
+		pts := &points{xs: mx, ys: my, glyph: draw.GlyphStyle{Color: sty.Color, Radius: px(5), Shape: glyphs[n%len(glyphs)]}}
+		p.Add(pts)
+		name := pr.Phase + " " + pr.Op.String()
+		if multiT {
+			name = pr.Phase + " " + pr.Target + " " + pr.Op.String()
+		}
+		ch.legend = append(ch.legend, legendItem{name, &both{s, pts}})
+	}
+	if math.IsInf(lo, 1) {
+		return nil
+	}
+	logY(p, lo, hi*1.3)
+	p.X.Min, p.X.Max = nines(50), maxX
+	ch.panels = []*plot.Plot{p}
+	return ch
+}
+
+// pathsChart stacks per-path throughput per target from diskstats.csv.
+func pathsChart(d *runData, opt Options) *chart {
+	byTarget := map[string]map[string][]diskRow{}
+	var targets []string
+	for _, r := range d.disk {
+		if r.Role != "path" {
+			continue
+		}
+		if byTarget[r.Target] == nil {
+			byTarget[r.Target] = map[string][]diskRow{}
+			targets = append(targets, r.Target)
+		}
+		byTarget[r.Target][r.Device] = append(byTarget[r.Target][r.Device], r)
+	}
+	if len(targets) == 0 {
+		return nil
+	}
+	sort.Strings(targets)
+	ch := &chart{file: "paths.png", title: d.title("Throughput per path (stacked, read + write)")}
+	colorOf := map[string]color.RGBA{}
+	for ti, tg := range targets {
+		p := newPanel("MiB/s")
+		name := d.targetName(tg)
+		p.Title.Text = name
+		if name != tg {
+			p.Title.Text = name + " (" + tg + ")"
+		}
+		var devs []string
+		for dev := range byTarget[tg] {
+			devs = append(devs, dev)
+		}
+		sort.Strings(devs)
+		// Stack on a common time grid: the sampler writes every path of a
+		// target at the same instant.
+		var times []time.Time
+		seen := map[time.Time]bool{}
+		for _, dev := range devs {
+			for _, r := range byTarget[tg][dev] {
+				if !seen[r.Time] {
+					seen[r.Time] = true
+					times = append(times, r.Time)
+				}
+			}
+		}
+		sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+		base := make([]float64, len(times))
+		var layers []*stackLayer
+		for _, dev := range devs {
+			val := map[time.Time]float64{}
+			for _, r := range byTarget[tg][dev] {
+				v := (nz(r.RkBs) + nz(r.WkBs)) / 1024
+				val[r.Time] = v
+			}
+			l := &stackLayer{buckets: opt.Buckets}
+			half := map[time.Time]float64{}
+			for _, r := range byTarget[tg][dev] {
+				half[r.Time] = r.Interval / 2
+			}
+			for i, t := range times {
+				l.xs = append(l.xs, d.x(t)-half[t])
+				l.lo = append(l.lo, base[i])
+				base[i] += val[t]
+				l.hi = append(l.hi, base[i])
+			}
+			c, ok := colorOf[dev]
+			if !ok {
+				c = pathColor(len(colorOf))
+				colorOf[dev] = c
+				ch.legend = append(ch.legend, legendItem{"path " + dev, l})
+			}
+			l.color = c
+			layers = append(layers, l)
+		}
+		var data []plot.Plotter
+		for i := len(layers) - 1; i >= 0; i-- {
+			data = append(data, layers[i])
+		}
+		var leg *[]legendItem
+		if ti == 0 {
+			leg = &ch.legend
+		}
+		d.decorateFor(p, name, leg, true, data...)
+		p.Y.Min = 0
+		p.Y.Max *= 1.12
+		ch.panels = append(ch.panels, p)
+	}
+	return ch
+}
+
+// targetName maps diskstats.csv's target column (the name, or the path
+// the user gave) to the target's name.
+func (d *runData) targetName(t string) string {
+	for _, tr := range d.run.Targets {
+		if tr.Name == t {
+			return t
+		}
+	}
+	for _, tr := range d.run.Targets {
+		if tr.Device.Path == t || tr.Device.Resolved == t {
+			return tr.Name
+		}
+	}
+	return t
+}
+
+func nz(v float64) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return v
+}
+
+// deviceChart draws %util, aqu-sz and await of the LUN (or file system)
+// devices from diskstats.csv in three panels.
+func deviceChart(d *runData, opt Options) *chart {
+	type key struct{ target, device string }
+	rows := map[key][]diskRow{}
+	var keys []key
+	for _, r := range d.disk {
+		if r.Role == "path" {
+			continue
+		}
+		k := key{r.Target, r.Device}
+		if _, ok := rows[k]; !ok {
+			keys = append(keys, k)
+		}
+		rows[k] = append(rows[k], r)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].target+keys[i].device < keys[j].target+keys[j].device })
+	ch := &chart{file: "device.png", title: d.title("Device statistics (diskstats)")}
+	util, aqu, await := newPanel("%util"), newPanel("aqu-sz (requests)"), newPanel("await (ms)")
+	var utilData, aquData, awaitData []plot.Plotter
+	util.X.Label.Text, aqu.X.Label.Text = "", ""
+	for i, k := range keys {
+		rs := rows[k]
+		sort.Slice(rs, func(a, b int) bool { return rs[a].Time.Before(rs[b].Time) })
+		dev := k.device
+		if len(keys) > 1 {
+			dev = k.device + " (" + k.target + ")"
+		}
+		grey := color.RGBA{R: 0x33, G: 0x33, B: 0x33, A: 0xff}
+		dash := dashes(i)
+		mk := func(get func(diskRow) float64, c color.RGBA) *line {
+			var xs, ys []float64
+			last := math.Inf(-1)
+			for _, r := range rs {
+				x := d.x(r.Time) - r.Interval/2 // the middle of what the rates cover
+				if x-last > 2.5*d.step() && !math.IsInf(last, -1) {
+					xs, ys = append(xs, (x+last)/2), append(ys, math.NaN())
+				}
+				xs, ys = append(xs, x), append(ys, get(r))
+				last = x
+			}
+			return &line{xs: xs, ys: ys, buckets: opt.Buckets, style: draw.LineStyle{Color: c, Width: px(2), Dashes: dash}}
+		}
+		u := mk(func(r diskRow) float64 { return r.Util }, grey)
+		utilData = append(utilData, u)
+		q := mk(func(r diskRow) float64 { return r.AquSz }, shade(grey, 0.3))
+		aquData = append(aquData, q)
+		ra := mk(func(r diskRow) float64 { return r.RAwait }, opColor(workload.Read))
+		wa := mk(func(r diskRow) float64 { return r.WAwait }, opColor(workload.Write))
+		awaitData = append(awaitData, ra, wa)
+		ch.legend = append(ch.legend, legendItem{dev + " %util", u}, legendItem{dev + " aqu-sz", q},
+			legendItem{dev + " r_await", ra}, legendItem{dev + " w_await", wa})
+	}
+	d.decorate(util, &ch.legend, true, utilData...)
+	d.decorate(aqu, nil, false, aquData...)
+	d.decorate(await, nil, false, awaitData...)
+	util.Y.Min, util.Y.Max = 0, 112 // headroom for the phase labels
+	aqu.Y.Min, await.Y.Min = 0, 0
+	aqu.Y.Max *= 1.08
+	await.Y.Max *= 1.08
+	ch.panels = []*plot.Plot{util, aqu, await}
+	return ch
+}
+
+// minMaxIndex picks which points of a series to draw: all of them when
+// there are few, else per time bucket the first point, the minimum and the
+// maximum, so peaks and drops to zero survive. A NaN (a gap) is always
+// kept, so a gap is never bridged.
+func minMaxIndex(xs, ys []float64, buckets int) []int {
+	if buckets <= 0 || len(xs) <= 3*buckets {
+		idx := make([]int, len(xs))
+		for i := range idx {
+			idx[i] = i
+		}
+		return idx
+	}
+	x0, x1 := xs[0], xs[len(xs)-1]
+	width := (x1 - x0) / float64(buckets)
+	if width <= 0 {
+		width = 1
+	}
+	out := make([]int, 0, 3*buckets+8)
+	cur, lo, hi, first := -1, -1, -1, -1
+	flush := func() {
+		if first < 0 {
+			return
+		}
+		idx := []int{first, lo, hi}
+		sort.Ints(idx)
+		for i, v := range idx {
+			if i == 0 || v != idx[i-1] {
+				out = append(out, v)
+			}
+		}
+		first, lo, hi = -1, -1, -1
+	}
+	for i := range xs {
+		if math.IsNaN(ys[i]) {
+			flush()
+			out = append(out, i)
+			continue
+		}
+		b := int((xs[i] - x0) / width)
+		if b != cur {
+			flush()
+			cur = b
+		}
+		if first < 0 {
+			first, lo, hi = i, i, i
+			continue
+		}
+		if ys[i] < ys[lo] {
+			lo = i
+		}
+		if ys[i] > ys[hi] {
+			hi = i
+		}
+	}
+	flush()
+	return out
+}
+
+// line is a series drawn as a polyline that breaks at NaN, reduced to
+// min/max buckets when long.
+type line struct {
+	xs, ys  []float64
+	buckets int
+	style   draw.LineStyle
+}
+
+func (l *line) Plot(c draw.Canvas, plt *plot.Plot) {
+	tx, ty := plt.Transforms(&c)
+	var segs [][]vg.Point
+	var cur []vg.Point
+	for _, i := range minMaxIndex(l.xs, l.ys, l.buckets) {
+		if math.IsNaN(l.ys[i]) || math.IsInf(l.ys[i], 0) {
+			if len(cur) > 0 {
+				segs = append(segs, cur)
+			}
+			cur = nil
+			continue
+		}
+		cur = append(cur, vg.Point{X: tx(l.xs[i]), Y: ty(l.ys[i])})
+	}
+	if len(cur) > 0 {
+		segs = append(segs, cur)
+	}
+	for _, s := range segs {
+		if len(s) == 1 { // a lone point between gaps: draw a dot
+			c.DrawGlyph(draw.GlyphStyle{Color: l.style.Color, Radius: l.style.Width, Shape: draw.CircleGlyph{}}, s[0])
+		}
+	}
+	c.StrokeLines(l.style, chunks(c.ClipLinesXY(segs...))...)
+}
+
+// chunks splits polylines into pieces of at most 64 points (each sharing
+// its first point with the last of the one before): the rasterizer slows
+// down steeply on one long, dense path.
+func chunks(lines [][]vg.Point) [][]vg.Point {
+	const n = 64
+	var out [][]vg.Point
+	for _, l := range lines {
+		for len(l) > n {
+			out = append(out, l[:n])
+			l = l[n-1:]
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func (l *line) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, ymin = math.Inf(1), math.Inf(1)
+	xmax, ymax = math.Inf(-1), math.Inf(-1)
+	for i, x := range l.xs {
+		xmin, xmax = min(xmin, x), max(xmax, x)
+		if y := l.ys[i]; !math.IsNaN(y) && !math.IsInf(y, 0) {
+			ymin, ymax = min(ymin, y), max(ymax, y)
+		}
+	}
+	if math.IsInf(ymin, 1) {
+		ymin, ymax = 0, 1
+	}
+	if math.IsInf(xmin, 1) {
+		xmin, xmax = 0, 1
+	}
+	return xmin, xmax, ymin, ymax
+}
+
+func (l *line) Thumbnail(c *draw.Canvas) {
+	y := c.Center().Y
+	c.StrokeLine2(l.style, c.Min.X, y, c.Max.X, y)
+}
+
+// points draws glyphs.
+type points struct {
+	xs, ys []float64
+	glyph  draw.GlyphStyle
+}
+
+func (p *points) Plot(c draw.Canvas, plt *plot.Plot) {
+	tx, ty := plt.Transforms(&c)
+	for i := range p.xs {
+		pt := vg.Point{X: tx(p.xs[i]), Y: ty(p.ys[i])}
+		if c.Contains(pt) {
+			c.DrawGlyph(p.glyph, pt)
+		}
+	}
+}
+
+func (p *points) Thumbnail(c *draw.Canvas) { c.DrawGlyph(p.glyph, c.Center()) }
+
+// both is a legend thumbnail of a line with its marker.
+type both struct {
+	l *line
+	p *points
+}
+
+func (b *both) Thumbnail(c *draw.Canvas) { b.l.Thumbnail(c); b.p.Thumbnail(c) }
+
+// bands shades the phases in alternating greys or, with labels, writes
+// their names at the top.
+type bands struct {
+	spans  []span
+	labels bool
+}
+
+func (b *bands) Plot(c draw.Canvas, plt *plot.Plot) {
+	tx, _ := plt.Transforms(&c)
+	sty := draw.TextStyle{Color: color.RGBA{R: 0x44, G: 0x44, B: 0x44, A: 0xff}, Font: font.From(plot.DefaultFont, vg.Points(10)),
+		Handler: plot.DefaultTextHandler, XAlign: draw.XLeft, YAlign: draw.YTop}
+	for i, s := range b.spans {
+		x0, x1 := max(tx(s.X0), c.Min.X), min(tx(s.X1), c.Max.X)
+		if x1 <= x0 {
+			continue
+		}
+		if !b.labels {
+			c.FillPolygon(bandColor(i), rect(x0, c.Min.Y, x1, c.Max.Y))
+			c.StrokeLine2(draw.LineStyle{Color: color.RGBA{R: 0xbb, G: 0xbb, B: 0xbb, A: 0xff}, Width: px(1)}, x0, c.Min.Y, x0, c.Max.Y)
+		} else {
+			y := c.Max.Y - px(4) - vg.Length(i%2)*px(16)
+			c.FillText(sty, vg.Point{X: x0 + px(4), Y: y}, s.Label)
+		}
+	}
+}
+
+func rect(x0, y0, x1, y1 vg.Length) []vg.Point {
+	return []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}}
+}
+
+// stallSpans marks stalls as red spans at least a few pixels wide, so a
+// short stall in a long run still shows.
+type stallSpans struct{ spans []span }
+
+func (s *stallSpans) Plot(c draw.Canvas, plt *plot.Plot) {
+	tx, _ := plt.Transforms(&c)
+	for _, sp := range s.spans {
+		x0, x1 := tx(sp.X0), tx(sp.X1)
+		if x1-x0 < px(4) {
+			mid := (x0 + x1) / 2
+			x0, x1 = mid-px(2), mid+px(2)
+		}
+		x0, x1 = max(x0, c.Min.X), min(x1, c.Max.X)
+		if x1 > x0 {
+			c.FillPolygon(stallColor(), rect(x0, c.Min.Y, x1, c.Max.Y))
+		}
+	}
+}
+
+func (s *stallSpans) Thumbnail(c *draw.Canvas) {
+	c.FillPolygon(stallColor(), rect(c.Min.X, c.Min.Y, c.Max.X, c.Max.Y))
+}
+
+// vlines draws labelled vertical lines (drill events).
+type vlines struct {
+	marks  []mark
+	labels bool
+}
+
+func (v *vlines) Plot(c draw.Canvas, plt *plot.Plot) {
+	tx, _ := plt.Transforms(&c)
+	ls := draw.LineStyle{Color: drillColor(), Width: px(2), Dashes: []vg.Length{px(8), px(4)}}
+	sty := draw.TextStyle{Color: drillColor(), Font: font.From(plot.DefaultFont, vg.Points(10)),
+		Handler: plot.DefaultTextHandler, XAlign: draw.XLeft, YAlign: draw.YTop}
+	for i, m := range v.marks {
+		x := tx(m.X)
+		if x < c.Min.X || x > c.Max.X {
+			continue
+		}
+		c.StrokeLine2(ls, x, c.Min.Y, x, c.Max.Y)
+		if v.labels {
+			y := c.Max.Y - px(40) - vg.Length(i%4)*px(16)
+			w := sty.Width(m.Label)
+			lx := x + px(4)
+			if lx+w > c.Max.X { // keep the label inside: put it left of the line
+				lx = x - px(4) - w
+			}
+			c.FillText(sty, vg.Point{X: lx, Y: y}, m.Label)
+		}
+	}
+}
+
+func (v *vlines) Thumbnail(c *draw.Canvas) {
+	x := c.Center().X
+	c.StrokeLine2(draw.LineStyle{Color: drillColor(), Width: px(2), Dashes: []vg.Length{px(8), px(4)}}, x, c.Min.Y, x, c.Max.Y)
+}
+
+// stackLayer is one filled band of a stacked area chart.
+type stackLayer struct {
+	xs, lo, hi []float64
+	buckets    int
+	color      color.RGBA
+}
+
+func (s *stackLayer) Plot(c draw.Canvas, plt *plot.Plot) {
+	tx, ty := plt.Transforms(&c)
+	idx := minMaxIndex(s.xs, s.hi, s.buckets)
+	var top, bot []vg.Point
+	for _, i := range idx {
+		top = append(top, vg.Point{X: tx(s.xs[i]), Y: ty(s.hi[i])})
+		bot = append(bot, vg.Point{X: tx(s.xs[i]), Y: ty(s.lo[i])})
+	}
+	if len(top) == 0 {
+		return
+	}
+	// Fill in pieces, for the same reason lines are stroked in chunks.
+	for a := 0; a < len(top)-1; a += 63 {
+		b := min(a+64, len(top))
+		poly := append([]vg.Point{}, top[a:b]...)
+		for i := b - 1; i >= a; i-- {
+			poly = append(poly, bot[i])
+		}
+		c.FillPolygon(shade(s.color, 0.35), c.ClipPolygonXY(poly))
+	}
+	c.StrokeLines(draw.LineStyle{Color: s.color, Width: px(1.5)}, chunks(c.ClipLinesXY(top))...)
+}
+
+func (s *stackLayer) DataRange() (xmin, xmax, ymin, ymax float64) {
+	if len(s.xs) == 0 {
+		return 0, 1, 0, 1
+	}
+	ymax = 0
+	for _, v := range s.hi {
+		ymax = max(ymax, v)
+	}
+	return s.xs[0], s.xs[len(s.xs)-1], 0, ymax
+}
+
+func (s *stackLayer) Thumbnail(c *draw.Canvas) {
+	c.FillPolygon(shade(s.color, 0.35), rect(c.Min.X, c.Min.Y, c.Max.X, c.Max.Y))
+}
+
+// gridLines draws a light grid at the major ticks.
+type gridLines struct{}
+
+func (gridLines) Plot(c draw.Canvas, plt *plot.Plot) {
+	tx, ty := plt.Transforms(&c)
+	ls := draw.LineStyle{Color: color.RGBA{R: 0xd8, G: 0xd8, B: 0xd8, A: 0xff}, Width: px(1)}
+	for _, t := range plt.X.Tick.Marker.Ticks(plt.X.Min, plt.X.Max) {
+		if !t.IsMinor() {
+			if x := tx(t.Value); x >= c.Min.X && x <= c.Max.X {
+				c.StrokeLine2(ls, x, c.Min.Y, x, c.Max.Y)
+			}
+		}
+	}
+	for _, t := range plt.Y.Tick.Marker.Ticks(plt.Y.Min, plt.Y.Max) {
+		if !t.IsMinor() {
+			if y := ty(t.Value); y >= c.Min.Y && y <= c.Max.Y {
+				c.StrokeLine2(ls, c.Min.X, y, c.Max.X, y)
+			}
+		}
+	}
+}
+
+// clockTicks labels seconds as mm:ss (h:mm:ss past an hour) at round steps.
+type clockTicks struct{}
+
+func (clockTicks) Ticks(lo, hi float64) []plot.Tick {
+	span := hi - lo
+	step := 1.0
+	for _, s := range []float64{1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400} {
+		step = s
+		if span/s <= 12 {
+			break
+		}
+	}
+	var out []plot.Tick
+	for v := math.Ceil(lo/step) * step; v <= hi+1e-9; v += step {
+		out = append(out, plot.Tick{Value: v, Label: Clock(time.Duration(v * float64(time.Second)))})
+	}
+	return out
+}
+
+// thousandsTicks puts six to ten labelled ticks at round values, with
+// thousands separators.
+type thousandsTicks struct{}
+
+func (thousandsTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) {
+		return []plot.Tick{{Value: lo, Label: Thousands(lo)}}
+	}
+	raw := (hi - lo) / 8
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := mag * 10
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if mag*m >= raw {
+			step = mag * m
+			break
+		}
+	}
+	var out []plot.Tick
+	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
+		label := Thousands(v)
+		if step < 1 {
+			label = trimFloat(v, 3)
+		}
+		out = append(out, plot.Tick{Value: v, Label: label})
+		if minor := v + step/2; minor < hi {
+			out = append(out, plot.Tick{Value: minor})
+		}
+	}
+	return out
+}
+
+// latencyTicks labels a log axis of seconds in µs, ms and s.
+type latencyTicks struct{}
+
+func (latencyTicks) Ticks(lo, hi float64) []plot.Tick {
+	if lo <= 0 {
+		lo = 1e-7
+	}
+	var out []plot.Tick
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		base := math.Pow(10, e)
+		for m := 1.0; m < 10; m++ {
+			v := base * m
+			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 {
+				t.Label = Lat(time.Duration(math.Round(v * 1e9)))
+			}
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// ninesTicks labels the nines axis with percentiles.
+type ninesTicks struct{}
+
+func (ninesTicks) Ticks(lo, hi float64) []plot.Tick {
+	var out []plot.Tick
+	for _, q := range []float64{50, 90, 99, 99.9, 99.99} {
+		if x := nines(q); x >= lo-1e-9 && x <= hi+1e-9 {
+			out = append(out, plot.Tick{Value: x, Label: strconv.FormatFloat(q, 'f', -1, 64) + "%"})
+		}
+	}
+	if maxX <= hi+1e-9 {
+		out = append(out, plot.Tick{Value: maxX, Label: "max"})
+	}
+	for _, q := range []float64{75, 95, 99.5, 99.95} {
+		if x := nines(q); x >= lo && x <= hi {
+			out = append(out, plot.Tick{Value: x})
+		}
+	}
+	return out
+}

@@ -1,0 +1,443 @@
+package report
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/montanaflynn/stats"
+
+	"lunbench/workload"
+)
+
+// maxEvents bounds the events listed in the documents; the rest stay in
+// events.jsonl.
+const maxEvents = 500
+
+// maxTopology bounds how much of topology.json the documents quote.
+const maxTopology = 20000
+
+// SeriesStats summarises the per-interval throughput of one phase ×
+// target × op (ramp intervals left out): how steady it was.
+type SeriesStats struct {
+	Phase, Target string
+	Op            workload.Op
+	N             int
+	// In MiB/s.
+	Mean, Stddev, Min, P5, P95, Max float64
+	// CV is the coefficient of variation, Stddev / Mean.
+	CV float64
+}
+
+// ThroughputStats computes SeriesStats from intervals.csv rows, in the
+// order phases first appear.
+func ThroughputStats(rows []IntervalRow) []SeriesStats {
+	type key struct {
+		phase, target string
+		op            workload.Op
+	}
+	var keys []key
+	vals := map[key][]float64{}
+	for _, r := range rows {
+		if r.Ramp {
+			continue
+		}
+		k := key{r.Phase, r.Target, r.Op}
+		if _, ok := vals[k]; !ok {
+			keys = append(keys, k)
+		}
+		vals[k] = append(vals[k], r.MiBs)
+	}
+	var out []SeriesStats
+	for _, k := range keys {
+		v := stats.Float64Data(vals[k])
+		s := SeriesStats{Phase: k.phase, Target: k.target, Op: k.op, N: len(v)}
+		s.Mean, _ = v.Mean()
+		s.Stddev, _ = v.StandardDeviation()
+		s.Min, _ = v.Min()
+		s.Max, _ = v.Max()
+		s.P5, _ = v.Percentile(5)
+		s.P95, _ = v.Percentile(95)
+		if s.Mean > 0 {
+			s.CV = s.Stddev / s.Mean
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// doc is what both documents show, prepared once.
+type doc struct {
+	Title    string
+	Verdict  string
+	Status   string
+	Error    string
+	Facts    [][2]string
+	Criteria []docCriterion
+	Phases   []docPhase
+	Series   []docSeries
+	Stalls   []docStall
+	Events   []docEvent
+	// EventsLeft counts events not listed.
+	EventsLeft int
+	Host       [][2]string
+	Targets    []docTarget
+	Extra      []docExtra
+	Charts     []chartFile
+	Scenario   string
+}
+
+type docCriterion struct{ Text, Phase, Target, Measured, Threshold, Result, Note string }
+
+type docPhase struct {
+	Phase, Target, Op, IOPS, MiBs                 string
+	Mean, P50, P90, P99, P999, P9999, Max, Errors string
+}
+
+type docSeries struct{ Phase, Target, Op, N, Mean, Stddev, Min, P5, P95, Max, CV string }
+
+type docStall struct{ Phase, Target, At, Length, InFlight, Note string }
+
+type docEvent struct{ At, Kind, Phase, Target, Path, Detail string }
+
+type docTarget struct {
+	Name  string
+	Facts [][2]string
+}
+
+type docExtra struct{ Name, JSON string }
+
+func buildDoc(d *runData, charts []chartFile) *doc {
+	r := d.run
+	v := strings.ToUpper(string(r.Verdict))
+	if v == "" {
+		v = "NONE (" + r.Status + ")"
+	}
+	out := &doc{Title: "lunbench report: " + r.Scenario, Verdict: v, Status: r.Status, Error: r.Error, Charts: charts,
+		Scenario: string(d.scenario)}
+	out.Facts = [][2]string{{"scenario", r.Scenario}, {"source", r.Source}, {"status", r.Status}}
+	if !r.Start.IsZero() {
+		out.Facts = append(out.Facts, [2]string{"start", r.Start.UTC().Format("2006-01-02 15:04:05 MST")})
+	}
+	if !r.End.IsZero() {
+		out.Facts = append(out.Facts, [2]string{"end", r.End.UTC().Format("2006-01-02 15:04:05 MST")},
+			[2]string{"duration", Clock(r.End.Sub(r.Start))})
+	}
+	out.Facts = append(out.Facts, [2]string{"seed", fmt.Sprint(r.Seed)}, [2]string{"interval", fmt.Sprintf("%gs", r.IntervalSec)},
+		[2]string{"lunbench", r.Lunbench})
+	for _, c := range r.Criteria {
+		res := "PASS"
+		if !c.Pass {
+			res = "FAIL"
+		}
+		out.Criteria = append(out.Criteria, docCriterion{Text: c.Text, Phase: phaseOrRun(c.Phase), Target: c.Target,
+			Measured: c.MeasuredText, Threshold: strings.TrimSpace(c.Cmp + " " + c.ThresholdText), Result: res, Note: c.Note})
+	}
+	for _, p := range r.Phases {
+		l := p.Lat
+		out.Phases = append(out.Phases, docPhase{Phase: p.Phase, Target: p.Target, Op: p.Op.String(),
+			IOPS: Thousands(p.IOPS), MiBs: fmt.Sprintf("%.1f", p.BytesPerSec/(1<<20)),
+			Mean: Lat(l.Mean), P50: Lat(l.P50), P90: Lat(l.P90), P99: Lat(l.P99), P999: Lat(l.P999), P9999: Lat(l.P9999),
+			Max: Lat(l.Max), Errors: Thousands(float64(p.Errors))})
+	}
+	for _, s := range ThroughputStats(d.ivs) {
+		out.Series = append(out.Series, docSeries{Phase: s.Phase, Target: s.Target, Op: s.Op.String(), N: fmt.Sprint(s.N),
+			Mean: f1(s.Mean), Stddev: f1(s.Stddev), Min: f1(s.Min), P5: f1(s.P5), P95: f1(s.P95), Max: f1(s.Max),
+			CV: fmt.Sprintf("%.1f%%", s.CV*100)})
+	}
+	for _, s := range r.Stalls {
+		ds := docStall{Phase: s.Phase, Target: s.Target, At: Clock(s.Start.Sub(d.t0)), Length: Lat(s.Dur), InFlight: fmt.Sprint(s.InFlight)}
+		if s.Unresolved {
+			ds.Note = "unresolved: no I/O completed before the phase ended"
+		}
+		out.Stalls = append(out.Stalls, ds)
+	}
+	for i, e := range d.events {
+		if i >= maxEvents {
+			out.EventsLeft = len(d.events) - maxEvents
+			break
+		}
+		det := e.Detail
+		if e.Errno != "" {
+			det = strings.TrimSpace(det + " " + e.Errno)
+		}
+		out.Events = append(out.Events, docEvent{At: clockMs(e.Time.Sub(d.t0)), Kind: e.Kind.String(), Phase: e.Phase,
+			Target: e.Target, Path: e.Path, Detail: det})
+	}
+	h := r.Host
+	out.Host = [][2]string{{"hostname", h.Hostname}, {"kernel", h.Kernel}, {"os/arch", h.OS + "/" + h.Arch},
+		{"CPUs", fmt.Sprint(h.CPUs)}, {"Go", h.GoVer}}
+	for _, t := range r.Targets {
+		dv := t.Device
+		facts := [][2]string{{"path", dv.Path}, {"resolved", dv.Resolved}, {"kind", string(dv.Kind)},
+			{"size", sizeText(dv.Size)}, {"block size", fmt.Sprintf("%d logical, %d physical", dv.LogicalBlock, dv.PhysicalBlock)},
+			{"device", fmt.Sprintf("%d:%d %s", dv.Major, dv.Minor, dv.KernelName)}}
+		for _, kv := range [][2]string{{"vendor", dv.Vendor}, {"model", dv.Model}, {"revision", dv.Rev}, {"serial", dv.Serial},
+			{"WWID", dv.WWID}, {"dm name", dv.DMName}, {"dm uuid", dv.DMUUID}} {
+			if kv[1] != "" {
+				facts = append(facts, kv)
+			}
+		}
+		facts = append(facts, [2]string{"rotational", fmt.Sprint(dv.Rotational)})
+		if t.Created {
+			facts = append(facts, [2]string{"created by lunbench", "yes"})
+		}
+		out.Targets = append(out.Targets, docTarget{Name: t.Name, Facts: facts})
+	}
+	var names []string
+	for k := range r.Extra {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		var b bytes.Buffer
+		if json.Indent(&b, r.Extra[k], "", "  ") != nil {
+			b.Reset()
+			b.Write(r.Extra[k])
+		}
+		out.Extra = append(out.Extra, docExtra{Name: k, JSON: b.String()})
+	}
+	if len(d.topology) > 0 {
+		t := strings.TrimRight(string(d.topology), "\n")
+		if len(t) > maxTopology {
+			t = t[:maxTopology] + "\n… (cut; see topology.json)"
+		}
+		out.Extra = append(out.Extra, docExtra{Name: "topology (topology.json)", JSON: t})
+	}
+	return out
+}
+
+func f1(v float64) string { return fmt.Sprintf("%.1f", v) }
+
+// clockMs is mm:ss.mmm since the run's start.
+func clockMs(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	ms := d.Milliseconds() % 1000
+	return fmt.Sprintf("%s.%03d", Clock(d.Truncate(time.Second)), ms)
+}
+
+func sizeText(n int64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
+	v, i := float64(n), 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%d B", n)
+	}
+	return fmt.Sprintf("%s %s (%s bytes)", trimFloat(v, 2), units[i], Thousands(float64(n)))
+}
+
+// mdCell makes text safe inside a Markdown table cell.
+func mdCell(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func mdTable(b *strings.Builder, head []string, rows [][]string) {
+	b.WriteString("| " + strings.Join(head, " | ") + " |\n|")
+	for range head {
+		b.WriteString(" --- |")
+	}
+	b.WriteString("\n")
+	for _, r := range rows {
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = mdCell(c)
+		}
+		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
+	b.WriteString("\n")
+}
+
+func kvRows(kv [][2]string) [][]string {
+	var out [][]string
+	for _, p := range kv {
+		out = append(out, []string{p[0], p[1]})
+	}
+	return out
+}
+
+// Markdown renders report.md. Charts are referenced by file name, next to
+// the document.
+func (o *doc) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n\n", o.Title)
+	fmt.Fprintf(&b, "> **Verdict: %s**", o.Verdict)
+	if o.Status != "" && o.Status != "finished" {
+		fmt.Fprintf(&b, " — run %s", o.Status)
+	}
+	b.WriteString("\n")
+	if o.Error != "" {
+		fmt.Fprintf(&b, ">\n> error: %s\n", mdCell(o.Error))
+	}
+	b.WriteString("\n")
+	mdTable(&b, []string{"run", ""}, kvRows(o.Facts))
+	b.WriteString("## Criteria\n\n")
+	if len(o.Criteria) == 0 {
+		b.WriteString("The scenario has no criteria.\n\n")
+	} else {
+		var rows [][]string
+		for _, c := range o.Criteria {
+			res := "✅ PASS"
+			if c.Result != "PASS" {
+				res = "❌ FAIL"
+			}
+			if c.Note != "" {
+				res += " (" + c.Note + ")"
+			}
+			rows = append(rows, []string{c.Text, c.Phase, c.Target, c.Measured, c.Threshold, res})
+		}
+		mdTable(&b, []string{"criterion", "phase", "target", "measured", "threshold", "result"}, rows)
+	}
+	b.WriteString("## Results per phase\n\nRamp excluded. Latencies are per I/O, from HDR histograms; max is exact.\n\n")
+	var rows [][]string
+	for _, p := range o.Phases {
+		rows = append(rows, []string{p.Phase, p.Target, p.Op, p.IOPS, p.MiBs, p.Mean, p.P50, p.P90, p.P99, p.P999, p.P9999, p.Max, p.Errors})
+	}
+	mdTable(&b, []string{"phase", "target", "op", "IOPS", "MiB/s", "mean", "p50", "p90", "p99", "p99.9", "p99.99", "max", "errors"}, rows)
+	if len(o.Series) > 0 {
+		b.WriteString("## Throughput stability\n\nPer-interval throughput in MiB/s over each phase (ramp excluded); CV is stddev / mean.\n\n")
+		rows = nil
+		for _, s := range o.Series {
+			rows = append(rows, []string{s.Phase, s.Target, s.Op, s.N, s.Mean, s.Stddev, s.Min, s.P5, s.P95, s.Max, s.CV})
+		}
+		mdTable(&b, []string{"phase", "target", "op", "intervals", "mean", "stddev", "min", "p5", "p95", "max", "CV"}, rows)
+	}
+	b.WriteString("## Stalls\n\n")
+	if len(o.Stalls) == 0 {
+		b.WriteString("No stalls.\n\n")
+	} else {
+		rows = nil
+		for _, s := range o.Stalls {
+			rows = append(rows, []string{s.Phase, s.Target, s.At, s.Length, s.InFlight, s.Note})
+		}
+		mdTable(&b, []string{"phase", "target", "at", "length", "in flight", "note"}, rows)
+	}
+	b.WriteString("## Events\n\n")
+	if len(o.Events) == 0 {
+		b.WriteString("No events recorded.\n\n")
+	} else {
+		rows = nil
+		for _, e := range o.Events {
+			rows = append(rows, []string{e.At, e.Kind, e.Phase, e.Target, e.Path, e.Detail})
+		}
+		mdTable(&b, []string{"at", "event", "phase", "target", "path", "detail"}, rows)
+		if o.EventsLeft > 0 {
+			fmt.Fprintf(&b, "%d more events in events.jsonl.\n\n", o.EventsLeft)
+		}
+	}
+	if len(o.Charts) > 0 {
+		b.WriteString("## Charts\n\n")
+		for _, c := range o.Charts {
+			fmt.Fprintf(&b, "![%s](%s)\n\n", c.Title, c.File)
+		}
+	}
+	b.WriteString("## Environment\n\n")
+	mdTable(&b, []string{"host", ""}, kvRows(o.Host))
+	for _, t := range o.Targets {
+		mdTable(&b, []string{"target " + mdCell(t.Name), ""}, kvRows(t.Facts))
+	}
+	for _, e := range o.Extra {
+		fmt.Fprintf(&b, "### %s\n\n```json\n%s\n```\n\n", e.Name, e.JSON)
+	}
+	if o.Scenario != "" {
+		b.WriteString("## Scenario as run\n\n```yaml\n" + strings.TrimRight(o.Scenario, "\n") + "\n```\n")
+	}
+	return b.String()
+}
+
+const htmlPage = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1700px;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f2f2f2}
+.banner{font-size:1.6em;font-weight:bold;padding:0.6em 1em;border-radius:6px;color:#fff;margin:1em 0}
+.PASS{background:#2e7d32}.FAIL{background:#c62828}.other{background:#ef6c00}
+.ok{color:#2e7d32;font-weight:bold}.bad{color:#c62828;font-weight:bold}
+img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;padding:1em;overflow:auto}
+</style></head><body>
+<h1>{{.Title}}</h1>
+<div class="banner {{if eq .Verdict "PASS"}}PASS{{else if eq .Verdict "FAIL"}}FAIL{{else}}other{{end}}">Verdict: {{.Verdict}}{{if and .Status (ne .Status "finished")}} — run {{.Status}}{{end}}</div>
+{{if .Error}}<p class="bad">error: {{.Error}}</p>{{end}}
+<table>{{range .Facts}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
+<h2>Criteria</h2>
+{{if .Criteria}}<table><tr><th>criterion</th><th>phase</th><th>target</th><th>measured</th><th>threshold</th><th>result</th></tr>
+{{range .Criteria}}<tr><td>{{.Text}}</td><td>{{.Phase}}</td><td>{{.Target}}</td><td class="n">{{.Measured}}</td><td class="n">{{.Threshold}}</td><td class="{{if pass .Result}}ok{{else}}bad{{end}}">{{.Result}}{{if .Note}} ({{.Note}}){{end}}</td></tr>
+{{end}}</table>{{else}}<p>The scenario has no criteria.</p>{{end}}
+<h2>Results per phase</h2>
+<p>Ramp excluded. Latencies are per I/O, from HDR histograms; max is exact.</p>
+<table><tr><th>phase</th><th>target</th><th>op</th><th>IOPS</th><th>MiB/s</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th><th>errors</th></tr>
+{{range .Phases}}<tr><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td class="n">{{.IOPS}}</td><td class="n">{{.MiBs}}</td><td class="n">{{.Mean}}</td><td class="n">{{.P50}}</td><td class="n">{{.P90}}</td><td class="n">{{.P99}}</td><td class="n">{{.P999}}</td><td class="n">{{.P9999}}</td><td class="n">{{.Max}}</td><td class="n">{{.Errors}}</td></tr>
+{{end}}</table>
+{{if .Series}}<h2>Throughput stability</h2>
+<p>Per-interval throughput in MiB/s over each phase (ramp excluded); CV is stddev / mean.</p>
+<table><tr><th>phase</th><th>target</th><th>op</th><th>intervals</th><th>mean</th><th>stddev</th><th>min</th><th>p5</th><th>p95</th><th>max</th><th>CV</th></tr>
+{{range .Series}}<tr><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td class="n">{{.N}}</td><td class="n">{{.Mean}}</td><td class="n">{{.Stddev}}</td><td class="n">{{.Min}}</td><td class="n">{{.P5}}</td><td class="n">{{.P95}}</td><td class="n">{{.Max}}</td><td class="n">{{.CV}}</td></tr>
+{{end}}</table>{{end}}
+<h2>Stalls</h2>
+{{if .Stalls}}<table><tr><th>phase</th><th>target</th><th>at</th><th>length</th><th>in flight</th><th>note</th></tr>
+{{range .Stalls}}<tr><td>{{.Phase}}</td><td>{{.Target}}</td><td class="n">{{.At}}</td><td class="n">{{.Length}}</td><td class="n">{{.InFlight}}</td><td>{{.Note}}</td></tr>
+{{end}}</table>{{else}}<p>No stalls.</p>{{end}}
+<h2>Events</h2>
+{{if .Events}}<table><tr><th>at</th><th>event</th><th>phase</th><th>target</th><th>path</th><th>detail</th></tr>
+{{range .Events}}<tr><td class="n">{{.At}}</td><td>{{.Kind}}</td><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Path}}</td><td>{{.Detail}}</td></tr>
+{{end}}</table>{{if .EventsLeft}}<p>{{.EventsLeft}} more events in events.jsonl.</p>{{end}}{{else}}<p>No events recorded.</p>{{end}}
+{{if .Charts}}<h2>Charts</h2>
+{{range .Charts}}<h3>{{.Title}}</h3><img alt="{{.Title}}" src="{{png .PNG}}">
+{{end}}{{end}}
+<h2>Environment</h2>
+<table>{{range .Host}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
+{{range .Targets}}<h3>target {{.Name}}</h3><table>{{range .Facts}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
+{{end}}{{range .Extra}}<h3>{{.Name}}</h3><pre>{{.JSON}}</pre>
+{{end}}{{if .Scenario}}<h2>Scenario as run</h2>
+<pre>{{.Scenario}}</pre>{{end}}
+</body></html>
+`
+
+// HTML renders report.html with every chart embedded, so the file can be
+// mailed or attached to a ticket on its own.
+func (o *doc) HTML() ([]byte, error) {
+	t, err := template.New("report").Funcs(template.FuncMap{
+		"png": func(b []byte) template.URL {
+			return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b))
+		},
+		"pass": func(s string) bool { return s == "PASS" },
+	}).Parse(htmlPage)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, o); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func writeDocuments(dir string, d *runData, charts []chartFile) error {
+	o := buildDoc(d, charts)
+	if err := WriteAtomic(filepath.Join(dir, "report.md"), []byte(o.Markdown())); err != nil {
+		return fmt.Errorf("report.md: %w", err)
+	}
+	h, err := o.HTML()
+	if err != nil {
+		return fmt.Errorf("report.html: %w", err)
+	}
+	if err := WriteAtomic(filepath.Join(dir, "report.html"), h); err != nil {
+		return fmt.Errorf("report.html: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,119 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// JUnit documents, for CI systems that show test results.
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name      string          `xml:"name,attr"`
+	Tests     int             `xml:"tests,attr"`
+	Failures  int             `xml:"failures,attr"`
+	Skipped   int             `xml:"skipped,attr"`
+	Timestamp string          `xml:"timestamp,attr,omitempty"`
+	Time      string          `xml:"time,attr,omitempty"`
+	Props     []junitProperty `xml:"properties>property,omitempty"`
+	Cases     []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// JUnit renders the run's criteria as a JUnit XML document: one testcase
+// per criterion × phase × target, failed ones with a failure element
+// that gives measured against threshold. A criterion that could not be
+// measured fails too (the run cannot vouch for it).
+func JUnit(r *RunJSON) ([]byte, error) {
+	s := junitSuite{Name: "lunbench." + r.Scenario}
+	if !r.Start.IsZero() {
+		s.Timestamp = r.Start.UTC().Format("2006-01-02T15:04:05")
+		if !r.End.IsZero() {
+			s.Time = fmt.Sprintf("%.3f", r.End.Sub(r.Start).Seconds())
+		}
+	}
+	s.Props = []junitProperty{{"verdict", string(r.Verdict)}, {"status", r.Status}, {"source", r.Source}, {"host", r.Host.Hostname}}
+	for _, c := range r.Criteria {
+		tc := junitCase{Name: criterionName(c), Classname: "lunbench." + r.Scenario + "." + classPart(c.Phase)}
+		tc.SystemOut = fmt.Sprintf("measured %s, threshold %s %s", c.MeasuredText, c.Cmp, c.ThresholdText)
+		if !c.Pass {
+			msg := fmt.Sprintf("%s: measured %s, threshold %s %s", c.Text, c.MeasuredText, c.Cmp, c.ThresholdText)
+			if c.Note != "" {
+				msg += " (" + c.Note + ")"
+			}
+			tc.Failure = &junitFailure{Message: msg, Type: "criterion", Text: fmt.Sprintf(
+				"criterion: %s\nphase: %s\ntarget: %s\nmetric: %s\nmeasured: %s (%g)\nthreshold: %s %s (%g)\n",
+				c.Text, phaseOrRun(c.Phase), c.Target, c.Metric, c.MeasuredText, c.Measured, c.Cmp, c.ThresholdText, c.Threshold)}
+			s.Failures++
+		}
+		s.Cases = append(s.Cases, tc)
+	}
+	s.Tests = len(s.Cases)
+	doc := junitSuites{Name: "lunbench", Tests: s.Tests, Failures: s.Failures, Suites: []junitSuite{s}}
+	b, err := xml.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(xml.Header), append(b, '\n')...), nil
+}
+
+func criterionName(c CriterionResult) string {
+	parts := []string{c.Text}
+	if c.Phase != "" {
+		parts = append(parts, "phase "+c.Phase)
+	}
+	if c.Target != "" {
+		parts = append(parts, "target "+c.Target)
+	}
+	return strings.Join(parts, " / ")
+}
+
+func phaseOrRun(p string) string {
+	if p == "" {
+		return "(run)"
+	}
+	return p
+}
+
+func classPart(phase string) string {
+	if phase == "" {
+		return "run"
+	}
+	return phase
+}
+
+func writeJUnitFile(dir string, r *RunJSON) error {
+	b, err := JUnit(r)
+	if err != nil {
+		return err
+	}
+	if err := WriteAtomic(filepath.Join(dir, "junit.xml"), b); err != nil {
+		return fmt.Errorf("junit.xml: %w", err)
+	}
+	return nil
+}
