@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -521,6 +522,16 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) ([]P
 		seed = r.sc.Seed + uint64(idx)*0x9e3779b97f4a7c15
 	}
 
+	// Every worker spends its life in blocking pread/pwrite. A goroutine
+	// in a system call keeps its P until sysmon takes it back (after 20 µs
+	// to 10 ms), and meanwhile the workers queued on that P issue nothing:
+	// on a SAN with 0.5 ms latencies that would quietly lower the queue
+	// depth the scenario asked for. One P per worker (plus the aggregator
+	// and collectors) lets each I/O be issued as soon as the last completes.
+	if want := len(tgts)*p.QD + 2; want > runtime.GOMAXPROCS(0) {
+		prev := runtime.GOMAXPROCS(want)
+		defer runtime.GOMAXPROCS(prev)
+	}
 	var stop, measuring atomic.Bool
 	measuring.Store(p.Ramp == 0)
 	startCh := make(chan struct{})
