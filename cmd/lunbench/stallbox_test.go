@@ -136,5 +136,25 @@ phases:
 	if !started || !ended {
 		t.Fatalf("stall events: started-while-stalled %v, end with exact duration %v", started, ended)
 	}
-	t.Logf("pause %v measured as %v", pause, s.Dur)
+	// The run sampled the loop device's diskstats, and the pause shows
+	// there too: a second with requests in flight and nothing completed.
+	ds, err := os.ReadFile(filepath.Join(out, "diskstats.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := filepath.Base(b.loop)
+	var rows, frozen int
+	for _, line := range strings.Split(string(ds), "\n") {
+		f := strings.Split(line, ",")
+		if len(f) > 27 && f[2] == dev && f[3] == "lun" {
+			rows++
+			if f[4] == "0.00" && f[26] != "0" {
+				frozen++
+			}
+		}
+	}
+	if rows < 4 {
+		t.Fatalf("diskstats.csv has %d rows for %s:\n%s", rows, dev, ds)
+	}
+	t.Logf("pause %v measured as %v; %d diskstats rows for %s, %d of them frozen", pause, s.Dur, rows, dev, frozen)
 }
