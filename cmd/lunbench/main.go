@@ -39,7 +39,7 @@ func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
 	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
 	os.Exit(execute(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, sig))
 }
 
@@ -87,6 +87,7 @@ arguments are wrong, 3 runtime failure, 130 interrupted (partial results written
 		newPathsCmd(stdout),
 		newCheckCmd(stdout),
 		newReportCmd(stdout),
+		newMarkCmd(stdout),
 	)
 	return root
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
@@ -155,14 +157,29 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// The pid file lets `lunbench mark` find this run from another shell.
+	pidFile := filepath.Join(dirPath, "lunbench.pid")
+	os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	defer os.Remove(pidFile)
 	go func() {
-		select {
-		case s := <-sig:
-			if dash == nil {
-				fmt.Fprintf(stderr, "\nlunbench: %v: stopping, draining in-flight I/O and writing results\n", s)
+		for {
+			select {
+			case s := <-sig:
+				if s == syscall.SIGUSR1 {
+					// A manual fault (a pulled cable, a powered-off
+					// controller) marked from another shell.
+					events.Event(workload.Event{Time: o.now(), Kind: workload.EvDrillMark,
+						Detail: "operator marked a manual fault (SIGUSR1 / lunbench mark)"})
+					continue
+				}
+				if dash == nil {
+					fmt.Fprintf(stderr, "\nlunbench: %v: stopping, draining in-flight I/O and writing results\n", s)
+				}
+				cancel()
+				return
+			case <-ctx.Done():
+				return
 			}
-			cancel()
-		case <-ctx.Done():
 		}
 	}()
 	var onDisk func([]collect.DiskStat)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -169,5 +170,32 @@ func TestRunInterrupted(t *testing.T) {
 	run, err := report.ReadRun(out)
 	if err != nil || run.Status != "interrupted" || run.Verdict != report.Interrupted || len(run.Phases) != 1 || run.Phases[0].Ops == 0 {
 		t.Fatalf("run.json after interrupt: %+v %v", run, err)
+	}
+}
+
+// TestManualMark sends SIGUSR1 (what `lunbench mark` sends) during a run:
+// a drill_mark event is recorded and the run goes on to its end.
+func TestManualMark(t *testing.T) {
+	dir := directDir(t)
+	sc := writeScenario(t, dir, "name: x\ntargets: [{name: f, path: "+filepath.Join(dir, "t.dat")+", size: 8MiB}]\nphases:\n  - {name: r, rw: randread, bs: 4k, duration: 1500ms}\n")
+	sig := make(chan os.Signal, 1)
+	go func() { time.Sleep(500 * time.Millisecond); sig <- syscall.SIGUSR1 }()
+	out := filepath.Join(dir, "res")
+	var stdout, stderr bytes.Buffer
+	if code := execute([]string{"run", sc, "--no-tui", "--out", out}, nil, &stdout, &stderr, sig); code != exitPass {
+		t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	evs, _ := report.ReadEvents(out)
+	marks := 0
+	for _, e := range evs {
+		if e.Kind.String() == "drill_mark" {
+			marks++
+		}
+	}
+	if marks != 1 {
+		t.Fatalf("%d drill_mark events, want 1", marks)
+	}
+	if _, err := os.Stat(filepath.Join(out, "lunbench.pid")); err == nil {
+		t.Fatal("lunbench.pid left behind after the run")
 	}
 }
