@@ -488,7 +488,7 @@ func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, pctx string) []Dril
 			d.errf(el, "%s needs at (a time into the phase), after (another drill) or manual: true", ctx)
 		}
 		if f, ok := fs.okf("inject"); ok {
-			dr.Inject = f.s
+			dr.Inject, dr.InjectSource = f.s, d.deref(f.val).Value
 		} else if f == nil && !dr.Manual && !manualBad {
 			d.errf(el, "%s needs inject (the shell command that causes the fault)", ctx)
 		}
@@ -500,7 +500,7 @@ func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, pctx string) []Dril
 			if rf := d.object(f.val, objRecover, rctx); rf != nil {
 				r := &Recover{Pos: d.pos(d.deref(f.val))}
 				if cf, ok := rf.okf("command"); ok {
-					r.Command = cf.s
+					r.Command, r.CommandSource = cf.s, d.deref(cf.val).Value
 				}
 				if af, ok := rf.okf("at"); ok {
 					r.At = time.Duration(af.n)

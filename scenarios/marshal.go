@@ -167,13 +167,16 @@ func drill(dr Drill) *yaml.Node {
 	default:
 		add(m, "at", dur(dr.At))
 	}
+	// Commands are written as the user wrote them, ${VAR} unexpanded: a
+	// CHAP secret or password handed to a drill through the environment
+	// must not end up in the results.
 	if dr.Inject != "" {
-		add(m, "inject", str(dr.Inject))
+		add(m, "inject", command(dr.InjectSource, dr.Inject))
 	}
 	add(m, "timeout", dur(dr.Timeout))
 	if r := dr.Recover; r != nil {
 		rm := mapping()
-		add(rm, "command", str(r.Command))
+		add(rm, "command", command(r.CommandSource, r.Command))
 		add(rm, "at", dur(r.At))
 		add(m, "recover", rm)
 	}
@@ -217,6 +220,16 @@ func add(m *yaml.Node, key string, v *yaml.Node) {
 // back unchanged.
 func str(s string) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: escapeVars(s)}
+}
+
+// command writes a drill command: its source text verbatim (it is still to
+// be expanded when read back), or, for a scenario built in code with no
+// source, the command itself with "${" escaped.
+func command(source, expanded string) *yaml.Node {
+	if source != "" {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: source}
+	}
+	return str(expanded)
 }
 
 func quoted(s string) *yaml.Node {

@@ -132,21 +132,27 @@ type Drill struct {
 	// recovery this one follows. Manual drills are injected when the
 	// operator marks them, and need not have an Inject command. Exactly
 	// one of the three is set.
-	At      time.Duration
-	After   string
-	Manual  bool
-	Inject  string        // shell command, run with /bin/sh -c
-	Timeout time.Duration // for each command (default 60s)
-	Recover *Recover
-	Expect  []Criterion
-	Pos     Pos
+	At     time.Duration
+	After  string
+	Manual bool
+	Inject string // shell command, run with /bin/sh -c
+	// InjectSource is the command as written, before ${VAR} expansion. It
+	// is what results record: a secret passed to the command through the
+	// environment is never written down.
+	InjectSource string
+	Timeout      time.Duration // for each command (default 60s)
+	Recover      *Recover
+	Expect       []Criterion
+	Pos          Pos
 }
 
 // Recover is the command that undoes a drill's fault.
 type Recover struct {
 	Command string
-	At      time.Duration // offset after the inject
-	Pos     Pos
+	// CommandSource is the command as written, before ${VAR} expansion.
+	CommandSource string
+	At            time.Duration // offset after the inject
+	Pos           Pos
 }
 
 // Cmp is a comparison in a criterion.
