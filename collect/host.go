@@ -11,12 +11,13 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"lunbench/workload"
 )
 
 // Host is the machine being looked at. Every /sys, /proc and /dev read goes
@@ -121,35 +122,11 @@ func (h Host) list(abs string) []string {
 	return names
 }
 
-// evalLinks follows symlinks in p component by component, the way the
-// kernel would, but confined to Root: an absolute link target restarts at
-// Root, not at the real "/". Components that do not exist are kept as they
-// are, which lets /dev/mapper/NAME -> ../dm-4 resolve in a fixture tree that
-// has no device nodes.
+// evalLinks follows symlinks in p inside Root, keeping components that do
+// not exist (see workload.SysRoot.FollowLinks).
 func (h Host) evalLinks(p string) string {
-	p = path.Clean("/" + p)
-	for hops := 0; hops < 40; hops++ {
-		parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
-		cur, changed := "/", false
-		for i, part := range parts {
-			next := path.Join(cur, part)
-			target, err := os.Readlink(h.p(next))
-			if err != nil {
-				cur = next
-				continue
-			}
-			if !path.IsAbs(target) {
-				target = path.Join(cur, target)
-			}
-			p = path.Join(append([]string{target}, parts[i+1:]...)...)
-			changed = true
-			break
-		}
-		if !changed {
-			return p
-		}
-	}
-	return p
+	out, _ := workload.SysRoot{Root: h.Root}.FollowLinks(p, true)
+	return out
 }
 
 // natLess orders kernel names the way people expect: dm-2 before dm-10,

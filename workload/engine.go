@@ -544,7 +544,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) ([]P
 		bytesBudget = per
 	}
 	det := &stallDetector{r: r, phase: p.Name, threshold: int64(r.sc.StallThreshold), targets: tgts,
-		workers: workers, inflight: make([]int, len(tgts))}
+		workers: workers}
 	for ti, t := range tgts {
 		det.flags = append(det.flags, &stallFlag{})
 		for wi := 0; wi < p.QD; wi++ {
@@ -648,7 +648,6 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) ([]P
 		}
 		for ti, t := range tgts {
 			inflight := 0
-			var lastDone, oldest int64
 			for _, w := range workers[ti] {
 				w.rec.swap(func(s *slice) {
 					for _, op := range ops {
@@ -658,22 +657,15 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) ([]P
 					}
 					r.takeErrors(s, p.Name, t, accs[ti])
 				})
-				if since := w.rec.InFlightSince(); since != 0 {
+				if w.rec.InFlightSince() != 0 {
 					inflight++
-					if oldest == 0 || since < oldest {
-						oldest = since
-					}
-				}
-				if d := w.rec.LastDone(); d > lastDone {
-					lastDone = d
 				}
 			}
-			if lastDone == 0 {
-				lastDone = phaseStart
-			}
-			if inflight > 0 && now-lastDone > int64(r.sc.StallThreshold) {
-				snap.Stalls = append(snap.Stalls, StallState{Target: t.spec.Name, Since: r.clock.Time(lastDone),
-					For: time.Duration(now - lastDone), InFlight: inflight})
+			// Ongoing stalls are the detector's: one definition, exact start.
+			if st, ok := det.ongoing(ti); ok {
+				st.For = time.Duration(now - st.since)
+				st.Since = r.clock.Time(st.since)
+				snap.Stalls = append(snap.Stalls, st.StallState)
 			}
 			for _, op := range ops {
 				sa := &sliceAcc[ti][op]

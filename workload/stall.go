@@ -29,7 +29,9 @@ type Stall struct {
 type stallFlag struct {
 	since  atomic.Int64 // ns of the last completion before an ongoing stall, 0 = none
 	resume atomic.Int64 // ns of the first completion after it
-	_      [48]byte
+	// inflight is how many I/Os were outstanding when the stall began.
+	inflight atomic.Int32
+	_        [44]byte
 }
 
 // completed is called by a worker after every I/O.
@@ -47,7 +49,6 @@ type stallDetector struct {
 	targets   []*target
 	workers   [][]*worker
 	flags     []*stallFlag
-	inflight  []int
 	stalls    []Stall
 }
 
@@ -76,6 +77,7 @@ func (d *stallDetector) poll(now int64, phaseStart int64) {
 			continue
 		}
 		f.resume.Store(0)
+		f.inflight.Store(int32(inflight))
 		f.since.Store(last)
 		// A completion that landed between the reads above and the store
 		// did not see the flag: look again so the stall is not left open.
@@ -87,7 +89,6 @@ func (d *stallDetector) poll(now int64, phaseStart int64) {
 			f.since.Store(0)
 			continue
 		}
-		d.inflight[ti] = inflight
 		d.r.emit(Event{Time: d.r.clock.Time(now), Kind: EvStallStart, Phase: d.phase, Target: d.targets[ti].spec.Name,
 			Dur:    time.Duration(now - last),
 			Detail: fmt.Sprintf("no I/O completed for %s with %d in flight", time.Duration(now-last).Round(time.Millisecond), inflight)})
@@ -97,7 +98,7 @@ func (d *stallDetector) poll(now int64, phaseStart int64) {
 func (d *stallDetector) finish(ti int, since, res int64, unresolved bool) {
 	f := d.flags[ti]
 	s := Stall{Phase: d.phase, Target: d.targets[ti].spec.Name, Start: d.r.clock.Time(since), End: d.r.clock.Time(res),
-		Dur: time.Duration(res - since), InFlight: d.inflight[ti], Unresolved: unresolved}
+		Dur: time.Duration(res - since), InFlight: int(f.inflight.Load()), Unresolved: unresolved}
 	d.stalls = append(d.stalls, s)
 	detail := fmt.Sprintf("I/O resumed after %s", s.Dur)
 	if unresolved {
@@ -119,4 +120,21 @@ func (d *stallDetector) close(now int64) {
 			}
 		}
 	}
+}
+
+// ongoingStall is a stall still in progress, as the aggregator reports it.
+type ongoingStall struct {
+	StallState
+	since int64
+}
+
+// ongoing reports target ti's stall in progress, if any. It may be called
+// from another goroutine than the detector's.
+func (d *stallDetector) ongoing(ti int) (ongoingStall, bool) {
+	f := d.flags[ti]
+	since := f.since.Load()
+	if since == 0 || f.resume.Load() != 0 {
+		return ongoingStall{}, false
+	}
+	return ongoingStall{StallState: StallState{Target: d.targets[ti].spec.Name, InFlight: int(f.inflight.Load())}, since: since}, true
 }
