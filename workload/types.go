@@ -173,3 +173,177 @@ func (e Event) MarshalJSON() ([]byte, error) {
 type EventSink interface {
 	Event(Event)
 }
+
+// CommandResult is what one drill command (inject or recover) did.
+type CommandResult struct {
+	// Command is the command as written in the scenario (before ${VAR}
+	// expansion, so secrets passed through the environment stay out).
+	Command  string        `json:"command"`
+	Start    time.Time     `json:"start"`
+	End      time.Time     `json:"end"`
+	Dur      time.Duration `json:"dur_ns"`
+	ExitCode int           `json:"exit_code"`
+	TimedOut bool          `json:"timed_out,omitempty"`
+	// Err is set when the command could not be started or was killed.
+	Err string `json:"error,omitempty"`
+	// Output is the file (relative to the results directory) holding the
+	// command's stdout and stderr.
+	Output string `json:"output,omitempty"`
+}
+
+// OK reports whether the command ran to completion with exit status 0.
+func (c *CommandResult) OK() bool { return c != nil && c.Err == "" && !c.TimedOut && c.ExitCode == 0 }
+
+// DrillResult is what one drill did to one phase's I/O.
+type DrillResult struct {
+	Phase  string `json:"phase"`
+	Name   string `json:"name"`
+	Manual bool   `json:"manual,omitempty"`
+	// Injected is false when the phase ended (or the run stopped) before
+	// the drill's moment came, or a manual drill was never marked.
+	Injected bool `json:"injected"`
+	// InjectAt is the fault's moment: when the inject command started, or
+	// when the operator marked a manual drill.
+	InjectAt  time.Time      `json:"inject_at"`
+	Inject    *CommandResult `json:"inject,omitempty"`
+	RecoverAt time.Time      `json:"recover_at,omitempty"`
+	Recover   *CommandResult `json:"recover,omitempty"`
+	// WindowEnd closes the span the drill's errors and worst second are
+	// taken from.
+	WindowEnd time.Time     `json:"window_end"`
+	Targets   []DrillTarget `json:"targets"`
+	// Verify is the verify pass run after the drill's recovery (phases
+	// with verify: true).
+	Verify *VerifySummary `json:"verify,omitempty"`
+}
+
+// DrillTarget is a drill's effect on one target.
+type DrillTarget struct {
+	Target string `json:"target"`
+	// Stalled is true when a stall (no completion for longer than the
+	// stall threshold) began in the drill's window.
+	Stalled bool `json:"stalled"`
+	// LastBefore and FirstAfter are the completions on either side of the
+	// stall; Stall is the gap between them.
+	LastBefore time.Time     `json:"last_before,omitempty"`
+	FirstAfter time.Time     `json:"first_after,omitempty"`
+	Stall      time.Duration `json:"stall_ns"`
+	// Detection is inject → last completion before the gap (negative when
+	// I/O had already stopped completing before the inject command ran).
+	Detection time.Duration `json:"detection_ns"`
+	// Resume is inject → first completion after the gap; Resumed is false
+	// when no I/O completed again before the phase ended.
+	Resume  time.Duration `json:"resume_ns"`
+	Resumed bool          `json:"resumed"`
+	// InFlight is how many I/Os were outstanding when the stall began;
+	// MaxLatency is the longest I/O that completed in the window.
+	InFlight   int           `json:"in_flight"`
+	MaxLatency time.Duration `json:"max_latency_ns"`
+	// Errors failed in the window, by errno.
+	Errors uint64            `json:"errors"`
+	Errnos map[string]uint64 `json:"errnos,omitempty"`
+	// Throughput (bytes/s, reads and writes together): the 10 s before the
+	// inject, the worst whole second in the window, and the 10 s after I/O
+	// resumed. AfterRatio is After/Before (0 when Before is 0).
+	Before     float64 `json:"before_bytes_per_sec"`
+	Worst      float64 `json:"worst_bytes_per_sec"`
+	After      float64 `json:"after_bytes_per_sec"`
+	AfterRatio float64 `json:"after_ratio"`
+	// DeviceGone is how long the device node was missing (ENODEV/ENXIO)
+	// during the window, 0 when it never was.
+	DeviceGone time.Duration `json:"device_gone_ns,omitempty"`
+	// PathMove is when traffic moved to other paths, from per-path
+	// diskstats (nil when the target has no paths or none moved).
+	PathMove *PathMove `json:"path_move,omitempty"`
+}
+
+// PathMove is the moment a multipath map's traffic left the paths that
+// carried it before a drill.
+type PathMove struct {
+	// At is the end of the first diskstats sample after the inject in
+	// which the map completed I/O while a path that carried I/O before
+	// carried none.
+	At    time.Time     `json:"at"`
+	After time.Duration `json:"after_inject_ns"`
+	// From are the paths that went idle, To the paths carrying I/O.
+	From []string `json:"from"`
+	To   []string `json:"to"`
+}
+
+// VerifyClass is what a verify pass found in one block.
+type VerifyClass uint8
+
+// The verify classes. OK blocks hold the acknowledged generation (or, for a
+// write that failed or was in flight, the one before it).
+const (
+	VerifyOK          VerifyClass = iota
+	VerifyLost                    // an older generation than acknowledged
+	VerifyMisdirected             // a stamp naming another offset
+	VerifyTorn                    // sectors from different writes
+	VerifyCorrupt                 // bad checksum or garbage
+	VerifyUnwritten               // no stamp of this run (zeros, older data)
+	NumVerifyClasses
+)
+
+func verifyClassNames() [NumVerifyClasses]string {
+	return [NumVerifyClasses]string{"ok", "lost", "misdirected", "torn", "corrupt", "unwritten"}
+}
+
+// String returns the class's name, as written in results.
+func (c VerifyClass) String() string {
+	if c < NumVerifyClasses {
+		return verifyClassNames()[c]
+	}
+	return fmt.Sprintf("class(%d)", uint8(c))
+}
+
+// MarshalText writes the class's name.
+func (c VerifyClass) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText reads a class's name.
+func (c *VerifyClass) UnmarshalText(b []byte) error {
+	for i, n := range verifyClassNames() {
+		if n == string(b) {
+			*c = VerifyClass(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown verify class %q", b)
+}
+
+// VerifyFinding is one block that did not verify.
+type VerifyFinding struct {
+	Target string      `json:"target"`
+	Offset int64       `json:"offset"`
+	Class  VerifyClass `json:"class"`
+	Detail string      `json:"detail"`
+}
+
+// VerifySummary is the outcome of one verify pass over a target's written
+// blocks.
+type VerifySummary struct {
+	Target string    `json:"target"`
+	Phase  string    `json:"phase,omitempty"`
+	When   string    `json:"when"` // "drill NAME", "phase end", "lunbench verify"
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	// Blocks is how many written blocks were read back; Counts is per
+	// class name; InDoubt counts blocks whose last write was not
+	// acknowledged and that held either the old or the new generation.
+	Blocks  uint64            `json:"blocks"`
+	Counts  map[string]uint64 `json:"counts"`
+	InDoubt uint64            `json:"in_doubt"`
+	// Findings lists problem blocks (at most the first 1000).
+	Findings []VerifyFinding `json:"findings,omitempty"`
+}
+
+// Problems is the number of blocks in a class other than ok.
+func (v *VerifySummary) Problems() uint64 {
+	var n uint64
+	for k, c := range v.Counts {
+		if k != VerifyOK.String() {
+			n += c
+		}
+	}
+	return n
+}
