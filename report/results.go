@@ -39,7 +39,11 @@ type RunJSON struct {
 	Targets     []workload.TargetResult `json:"targets,omitempty"`
 	Phases      []workload.PhaseResult  `json:"phases,omitempty"`
 	Stalls      []workload.Stall        `json:"stalls,omitempty"`
-	Criteria    []CriterionResult       `json:"criteria,omitempty"`
+	// Drills are the phases' drills with their measured timings.
+	Drills []workload.DrillResult `json:"drills,omitempty"`
+	// Verify are the verify passes (after drills, at phase ends).
+	Verify   []workload.VerifySummary `json:"verify,omitempty"`
+	Criteria []CriterionResult        `json:"criteria,omitempty"`
 	// Extra holds sections later subsystems add (drills, stalls, preflight
 	// checks, topology summaries), keyed by name.
 	Extra map[string]json.RawMessage `json:"extra,omitempty"`
