@@ -17,6 +17,7 @@ import (
 
 	"lunbench/scenarios"
 	"lunbench/workload"
+	"lunbench/workload/verify"
 )
 
 // Version is lunbench's version, written into every run.json.
@@ -42,8 +43,8 @@ type RunJSON struct {
 	// Drills are the phases' drills with their measured timings.
 	Drills []workload.DrillResult `json:"drills,omitempty"`
 	// Verify are the verify passes (after drills, at phase ends).
-	Verify   []workload.VerifySummary `json:"verify,omitempty"`
-	Criteria []CriterionResult        `json:"criteria,omitempty"`
+	Verify   []verify.Summary  `json:"verify,omitempty"`
+	Criteria []CriterionResult `json:"criteria,omitempty"`
 	// Extra holds sections later subsystems add (drills, stalls, preflight
 	// checks, topology summaries), keyed by name.
 	Extra map[string]json.RawMessage `json:"extra,omitempty"`

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"lunbench/scenarios"
+	"lunbench/workload/verify"
 )
 
 // Clock is the run's monotonic clock: nanoseconds since its base.
@@ -103,15 +104,15 @@ type TargetResult struct {
 
 // Result is everything a run measured, for the report.
 type Result struct {
-	Start       time.Time       `json:"start"`
-	End         time.Time       `json:"end"`
-	Seed        uint64          `json:"seed"`
-	Interrupted bool            `json:"interrupted"`
-	Targets     []TargetResult  `json:"targets"`
-	Phases      []PhaseResult   `json:"phases"`
-	Stalls      []Stall         `json:"stalls"`
-	Drills      []DrillResult   `json:"drills,omitempty"`
-	Verify      []VerifySummary `json:"verify,omitempty"`
+	Start       time.Time        `json:"start"`
+	End         time.Time        `json:"end"`
+	Seed        uint64           `json:"seed"`
+	Interrupted bool             `json:"interrupted"`
+	Targets     []TargetResult   `json:"targets"`
+	Phases      []PhaseResult    `json:"phases"`
+	Stalls      []Stall          `json:"stalls"`
+	Drills      []DrillResult    `json:"drills,omitempty"`
+	Verify      []verify.Summary `json:"verify,omitempty"`
 	// PhasesRun is how many phases started (all, unless interrupted).
 	PhasesRun int `json:"phases_run"`
 }

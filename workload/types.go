@@ -3,8 +3,11 @@ package workload
 import (
 	"encoding/json"
 	"fmt"
-	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"lunbench/workload/verify"
 )
 
 // Op is one kind of I/O.
@@ -214,7 +217,7 @@ type DrillResult struct {
 	Targets   []DrillTarget `json:"targets"`
 	// Verify is the verify pass run after the drill's recovery (phases
 	// with verify: true).
-	Verify *VerifySummary `json:"verify,omitempty"`
+	Verify *verify.Summary `json:"verify,omitempty"`
 }
 
 // DrillTarget is a drill's effect on one target.
@@ -268,82 +271,4 @@ type PathMove struct {
 	// From are the paths that went idle, To the paths carrying I/O.
 	From []string `json:"from"`
 	To   []string `json:"to"`
-}
-
-// VerifyClass is what a verify pass found in one block.
-type VerifyClass uint8
-
-// The verify classes. OK blocks hold the acknowledged generation (or, for a
-// write that failed or was in flight, the one before it).
-const (
-	VerifyOK          VerifyClass = iota
-	VerifyLost                    // an older generation than acknowledged
-	VerifyMisdirected             // a stamp naming another offset
-	VerifyTorn                    // sectors from different writes
-	VerifyCorrupt                 // bad checksum or garbage
-	VerifyUnwritten               // no stamp of this run (zeros, older data)
-	NumVerifyClasses
-)
-
-func verifyClassNames() [NumVerifyClasses]string {
-	return [NumVerifyClasses]string{"ok", "lost", "misdirected", "torn", "corrupt", "unwritten"}
-}
-
-// String returns the class's name, as written in results.
-func (c VerifyClass) String() string {
-	if c < NumVerifyClasses {
-		return verifyClassNames()[c]
-	}
-	return fmt.Sprintf("class(%d)", uint8(c))
-}
-
-// MarshalText writes the class's name.
-func (c VerifyClass) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
-
-// UnmarshalText reads a class's name.
-func (c *VerifyClass) UnmarshalText(b []byte) error {
-	for i, n := range verifyClassNames() {
-		if n == string(b) {
-			*c = VerifyClass(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown verify class %q", b)
-}
-
-// VerifyFinding is one block that did not verify.
-type VerifyFinding struct {
-	Target string      `json:"target"`
-	Offset int64       `json:"offset"`
-	Class  VerifyClass `json:"class"`
-	Detail string      `json:"detail"`
-}
-
-// VerifySummary is the outcome of one verify pass over a target's written
-// blocks.
-type VerifySummary struct {
-	Target string    `json:"target"`
-	Phase  string    `json:"phase,omitempty"`
-	When   string    `json:"when"` // "drill NAME", "phase end", "lunbench verify"
-	Start  time.Time `json:"start"`
-	End    time.Time `json:"end"`
-	// Blocks is how many written blocks were read back; Counts is per
-	// class name; InDoubt counts blocks whose last write was not
-	// acknowledged and that held either the old or the new generation.
-	Blocks  uint64            `json:"blocks"`
-	Counts  map[string]uint64 `json:"counts"`
-	InDoubt uint64            `json:"in_doubt"`
-	// Findings lists problem blocks (at most the first 1000).
-	Findings []VerifyFinding `json:"findings,omitempty"`
-}
-
-// Problems is the number of blocks in a class other than ok.
-func (v *VerifySummary) Problems() uint64 {
-	var n uint64
-	for k, c := range v.Counts {
-		if k != VerifyOK.String() {
-			n += c
-		}
-	}
-	return n
 }
