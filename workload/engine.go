@@ -136,6 +136,12 @@ type Options struct {
 	Drain time.Duration
 	// Now returns the wall-clock time (default time.Now).
 	Now func() time.Time
+	// Results is the results directory: drill command output goes to its
+	// drills/ subdirectory ("" = not kept).
+	Results string
+	// Commands runs drill commands (default ShellRunner with lunbench's
+	// environment).
+	Commands CommandRunner
 }
 
 // Runner drives a scenario's phases against its targets.
@@ -146,6 +152,9 @@ type Runner struct {
 	events  EventSink
 	targets []*target
 	clock   Clock
+	// marks carries the operator's manual fault marks to the running
+	// phase's manual drills.
+	marks chan int64
 }
 
 type target struct {
@@ -174,7 +183,11 @@ func NewRunner(sc *scenarios.Scenario, opt Options, events EventSink, sinks ...S
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	r := &Runner{sc: sc, opt: opt, sinks: sinks, events: events}
+	if opt.Commands == nil {
+		opt.Commands = ShellRunner{Now: opt.Now}
+	}
+	r := &Runner{sc: sc, opt: opt, sinks: sinks, events: events, marks: make(chan int64, 8),
+		clock: NewClock(time.Now())}
 	writes := map[string]bool{}
 	for _, p := range sc.Phases {
 		if p.RW.Writes() {
@@ -293,7 +306,6 @@ func (t *target) open(write bool) error {
 func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	defer r.Close()
 	start := r.opt.Now()
-	r.clock = NewClock(time.Now())
 	res := &Result{Start: start, Seed: r.sc.Seed}
 	for _, t := range r.targets {
 		res.Targets = append(res.Targets, TargetResult{Name: t.spec.Name, Device: t.dev, Created: t.created})
@@ -305,11 +317,11 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 			break
 		}
 		res.PhasesRun++
-		var pr []PhaseResult
-		var st []Stall
-		pr, st, err = r.runPhase(ctx, i, start)
-		res.Phases = append(res.Phases, pr...)
-		res.Stalls = append(res.Stalls, st...)
+		var po phaseOut
+		po, err = r.runPhase(ctx, i, start)
+		res.Phases = append(res.Phases, po.results...)
+		res.Stalls = append(res.Stalls, po.stalls...)
+		res.Drills = append(res.Drills, po.drills...)
 		if err != nil {
 			break
 		}
@@ -503,13 +515,20 @@ func summarize(c *opCounts) LatencySummary {
 	return s
 }
 
-func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) ([]PhaseResult, []Stall, error) {
+// phaseOut is what one phase measured.
+type phaseOut struct {
+	results []PhaseResult
+	stalls  []Stall
+	drills  []DrillResult
+}
+
+func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (phaseOut, error) {
 	p := r.sc.Phases[idx]
 	var tgts []*target
 	for _, name := range p.Targets {
 		t := r.target(name)
 		if err := t.open(p.RW.Writes()); err != nil {
-			return nil, nil, err
+			return phaseOut{}, err
 		}
 		tgts = append(tgts, t)
 	}
@@ -588,6 +607,8 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) ([]P
 			}
 		}
 	}
+	tl := &timeline{ticks: make([][]tickSample, len(tgts)), errs: make([][]errTick, len(tgts))}
+	keepTimeline := len(p.Drills) > 0
 	sliceAcc := make([][NumOps]opCounts, len(tgts))
 	for ti := range tgts {
 		for _, op := range ops {
@@ -611,6 +632,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) ([]P
 	r.emit(Event{Time: phaseWall, Kind: EvPhaseStart, Phase: p.Name,
 		Detail: fmt.Sprintf("%s bs=%s qd=%d", p.RW, scenarios.FormatSize(p.BS), p.QD)})
 	close(startCh)
+	drills := r.newDrillRun(&p, idx, phaseStart)
 	detDone := make(chan struct{})
 	detStopped := make(chan struct{})
 	go func() {
@@ -659,6 +681,13 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) ([]P
 						sliceAcc[ti][op].merge(c)
 					}
 					r.takeErrors(s, p.Name, t, accs[ti])
+					if keepTimeline {
+						for _, ec := range s.errnos {
+							if ec.n > 0 {
+								tl.errs[ti] = append(tl.errs[ti], errTick{at: now, errno: errnoName(ec.errno), n: ec.n})
+							}
+						}
+					}
 				})
 				if w.rec.InFlightSince() != 0 {
 					inflight++
@@ -669,6 +698,14 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) ([]P
 				st.For = time.Duration(now - st.since)
 				st.Since = r.clock.Time(st.since)
 				snap.Stalls = append(snap.Stalls, st.StallState)
+			}
+			if keepTimeline {
+				tk := tickSample{start: sliceStart, end: now}
+				for _, op := range ops {
+					tk.bytes += sliceAcc[ti][op].bytes
+					tk.latMax = max(tk.latMax, sliceAcc[ti][op].latMax)
+				}
+				tl.ticks[ti] = append(tl.ticks[ti], tk)
 			}
 			for _, op := range ops {
 				sa := &sliceAcc[ti][op]
@@ -765,6 +802,11 @@ loop:
 	}
 	timer.Stop()
 	stop.Store(true)
+	if drills != nil {
+		// Before the drain: a pending recovery releases I/O that a fault
+		// still holds.
+		drills.finish()
+	}
 	drained := true
 	select {
 	case <-allDone:
@@ -812,8 +854,12 @@ loop:
 			out = append(out, pr)
 		}
 	}
+	po := phaseOut{results: out, stalls: det.stalls}
+	if drills != nil {
+		po.drills = drills.measure(tl, tgts, det.stalls, now, tick)
+	}
 	r.emit(Event{Kind: EvPhaseEnd, Phase: p.Name, Detail: endReason})
-	return out, det.stalls, nil
+	return po, nil
 }
 
 // takeErrors moves a worker slice's error details into the phase's

@@ -123,6 +123,13 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	}
 	fmt.Fprintf(stdout, "lunbench %s: scenario %s (%s), results in %s\n", report.Version, sc.Name, sc.Source, dirPath)
 
+	// runner is set below; the dashboard's m key reaches it through mark.
+	var runner *workload.Runner
+	mark := func(detail string) {
+		if runner != nil {
+			runner.Mark(detail)
+		}
+	}
 	sinks := []workload.Sink{dir}
 	var events workload.EventSink = dir
 	var dash *live.Dashboard
@@ -136,16 +143,14 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if screen != nil {
 		dash = live.New(screen, live.Options{
 			Scenario: sc.Name, RunLength: runLength(sc), NoColor: os.Getenv("NO_COLOR") != "",
-			OnMark: func() {
-				events.Event(workload.Event{Time: o.now(), Kind: workload.EvDrillMark, Detail: "operator marked a manual fault (m)"})
-			},
+			OnMark: func() { mark("operator marked a manual fault (m)") },
 		})
 		sinks = append(sinks, dash)
 		events = live.TeeEvents(dir, dash)
 	} else {
 		sinks = append(sinks, &report.Progress{W: stdout})
 	}
-	runner, err := workload.NewRunner(sc, workload.Options{Destroy: o.destroy, Now: o.now}, events, sinks...)
+	runner, err = workload.NewRunner(sc, workload.Options{Destroy: o.destroy, Now: o.now, Results: dirPath}, events, sinks...)
 	if err != nil {
 		run.Status, run.Verdict, run.Error = "failed", report.Error, err.Error()
 		dir.WriteRun(run)
@@ -168,8 +173,7 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 				if s == syscall.SIGUSR1 {
 					// A manual fault (a pulled cable, a powered-off
 					// controller) marked from another shell.
-					events.Event(workload.Event{Time: o.now(), Kind: workload.EvDrillMark,
-						Detail: "operator marked a manual fault (SIGUSR1 / lunbench mark)"})
+					mark("operator marked a manual fault (SIGUSR1 / lunbench mark)")
 					continue
 				}
 				if dash == nil {
@@ -208,6 +212,7 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	run.Targets = res.Targets
 	run.Phases = res.Phases
 	run.Stalls = res.Stalls
+	run.Drills = res.Drills
 	run.Criteria = report.Evaluate(sc, res, report.Extra{})
 	run.Verdict = report.VerdictOf(run.Criteria, res)
 	run.Status = "finished"

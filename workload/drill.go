@@ -1,0 +1,384 @@
+package workload
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"lunbench/scenarios"
+)
+
+// drillRun injects one phase's drills while its load runs. Each drill has
+// a goroutine that waits for its moment (a time into the phase, another
+// drill's recovery, or the operator's mark), runs the inject command, waits
+// for the recover time and runs the recover command. Commands never block
+// the I/O path and a failing or hanging one is recorded, not fatal.
+type drillRun struct {
+	r          *Runner
+	phase      string
+	phaseIdx   int
+	phaseStart int64
+	cmds       CommandRunner
+	dir        string // where command output goes ("" = nowhere)
+
+	ctx    context.Context // cancelled when the phase ends
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex // guards the states' results
+	states []*drillState
+}
+
+type drillState struct {
+	d        scenarios.Drill
+	res      DrillResult
+	inject   int64 // clock ns of the fault's moment, 0 = not injected
+	injected chan struct{}
+	// mark receives the operator's mark (manual drills).
+	mark chan int64
+	// done is closed when the drill has recovered (its recover command
+	// finished, or its inject when it has none): drills declared
+	// "after" it start then.
+	done chan struct{}
+	// verify is called after the drill's recovery (phases with verify).
+	recoverEnd int64
+}
+
+// newDrillRun starts the drills of phase p. It returns nil when p has none.
+func (r *Runner) newDrillRun(p *scenarios.Phase, idx int, phaseStart int64) *drillRun {
+	if len(p.Drills) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	dr := &drillRun{r: r, phase: p.Name, phaseIdx: idx, phaseStart: phaseStart, cmds: r.opt.Commands,
+		ctx: ctx, cancel: cancel}
+	if r.opt.Results != "" {
+		dr.dir = filepath.Join(r.opt.Results, "drills")
+	}
+	for _, d := range p.Drills {
+		dr.states = append(dr.states, &drillState{d: d, injected: make(chan struct{}), done: make(chan struct{}), mark: make(chan int64, 1),
+			res: DrillResult{Phase: p.Name, Name: d.Name, Manual: d.Manual}})
+	}
+	for _, s := range dr.states {
+		dr.wg.Add(1)
+		go dr.drive(s)
+	}
+	// Marks from the operator go to the manual drills in the order the
+	// scenario declares them; a mark with none waiting is just an event.
+	dr.wg.Add(1)
+	go func() {
+		defer dr.wg.Done()
+		var manual []*drillState
+		for _, s := range dr.states {
+			if s.d.Manual {
+				manual = append(manual, s)
+			}
+		}
+		for _, s := range manual {
+			select {
+			case <-ctx.Done():
+				return
+			case at := <-r.marks:
+				s.mark <- at // buffered: never blocks
+			}
+		}
+	}()
+	return dr
+}
+
+func (dr *drillRun) byName(name string) *drillState {
+	for _, s := range dr.states {
+		if s.d.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// drive is one drill's life.
+func (dr *drillRun) drive(s *drillState) {
+	defer dr.wg.Done()
+	defer close(s.done)
+	clock := dr.r.clock
+	var at int64
+	switch {
+	case s.d.Manual:
+		select {
+		case at = <-s.mark:
+		case <-dr.ctx.Done():
+			return
+		}
+	case s.d.After != "":
+		prev := dr.byName(s.d.After)
+		select {
+		case <-prev.done:
+		case <-dr.ctx.Done():
+			return
+		}
+		if dr.ctx.Err() != nil {
+			return
+		}
+		at = clock.Now()
+	default:
+		if !sleepUntil(dr.ctx, clock, dr.phaseStart+int64(s.d.At)) {
+			return
+		}
+		at = clock.Now()
+	}
+	dr.mu.Lock()
+	s.inject = at
+	s.res.Injected = true
+	s.res.InjectAt = clock.Time(at)
+	dr.mu.Unlock()
+	close(s.injected)
+	how := "marked by the operator"
+	if s.d.Inject != "" {
+		how = "inject: " + s.d.InjectSource
+	}
+	dr.r.emit(Event{Time: clock.Time(at), Kind: EvDrillInject, Phase: dr.phase, Path: s.d.Name,
+		Detail: fmt.Sprintf("drill %s: %s", s.d.Name, how)})
+	if s.d.Inject != "" {
+		res := dr.run(dr.ctx, s, "inject", s.d.Inject, s.d.InjectSource)
+		dr.mu.Lock()
+		s.res.Inject = &res
+		dr.mu.Unlock()
+		if !res.OK() {
+			dr.r.emit(Event{Kind: EvNote, Phase: dr.phase, Path: s.d.Name,
+				Detail: fmt.Sprintf("drill %s: inject command %s (output: %s); the run goes on", s.d.Name, res.Describe(), res.Output)})
+		}
+	}
+	if s.d.Recover == nil {
+		dr.mu.Lock()
+		s.recoverEnd = clock.Now()
+		dr.mu.Unlock()
+		return
+	}
+	// The fault is undone at its time, or at once when the phase ends
+	// first: a frozen path must never outlive the run that froze it.
+	sleepUntil(dr.ctx, clock, at+int64(s.d.Recover.At))
+	rat := clock.Now()
+	dr.r.emit(Event{Time: clock.Time(rat), Kind: EvDrillRecover, Phase: dr.phase, Path: s.d.Name,
+		Detail: fmt.Sprintf("drill %s: recover: %s", s.d.Name, s.d.Recover.CommandSource)})
+	res := dr.run(context.Background(), s, "recover", s.d.Recover.Command, s.d.Recover.CommandSource)
+	dr.mu.Lock()
+	s.res.RecoverAt = clock.Time(rat)
+	s.res.Recover = &res
+	s.recoverEnd = clock.Now()
+	dr.mu.Unlock()
+	if !res.OK() {
+		dr.r.emit(Event{Kind: EvNote, Phase: dr.phase, Path: s.d.Name,
+			Detail: fmt.Sprintf("drill %s: recover command %s (output: %s)", s.d.Name, res.Describe(), res.Output)})
+	}
+}
+
+// run runs one of a drill's commands and records where its output went.
+func (dr *drillRun) run(ctx context.Context, s *drillState, what, command, source string) CommandResult {
+	out := ""
+	if dr.dir != "" {
+		out = filepath.Join(dr.dir, fmt.Sprintf("%s.%s.%s.log", fileSafe(dr.phase), fileSafe(s.d.Name), what))
+	}
+	res := dr.cmds.Run(ctx, command, s.d.Timeout, out)
+	res.Command = source
+	if out != "" {
+		res.Output = filepath.Join("drills", filepath.Base(out))
+	}
+	dr.r.emit(Event{Time: res.End, Kind: EvNote, Phase: dr.phase, Path: s.d.Name,
+		Detail: fmt.Sprintf("drill %s: %s command %s", s.d.Name, what, res.Describe()), Dur: res.Dur})
+	return res
+}
+
+// finish ends the phase's drills: drills whose moment has not come are not
+// injected, pending recoveries run now, and finish waits for every command.
+func (dr *drillRun) finish() {
+	dr.cancel()
+	dr.wg.Wait()
+}
+
+// sleepUntil waits until the clock reaches t; false when ctx ended first.
+func sleepUntil(ctx context.Context, c Clock, t int64) bool {
+	d := time.Duration(t - c.Now())
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// fileSafe makes a name usable in a file name.
+func fileSafe(s string) string { return strings.Trim(unsafeChars.ReplaceAllString(s, "_"), "_") }
+
+// Mark records the operator's manual fault: a drill_mark event, and the
+// inject moment of the next manual drill of the running phase.
+func (r *Runner) Mark(detail string) {
+	now := r.clock.Now()
+	r.emit(Event{Time: r.clock.Time(now), Kind: EvDrillMark, Detail: detail})
+	select {
+	case r.marks <- now:
+	default:
+		// Nobody is waiting and the queue is full: the event is the record.
+	}
+}
+
+// tickSample is one aggregator tick of one target: what completed in it.
+type tickSample struct {
+	start, end int64
+	bytes      uint64
+	latMax     int64
+}
+
+// errTick is errors of one errno seen at one tick.
+type errTick struct {
+	at    int64
+	errno string
+	n     uint64
+}
+
+// timeline is what a phase's drills are measured from: per target, the
+// ticks' throughput and errors.
+type timeline struct {
+	ticks [][]tickSample
+	errs  [][]errTick
+}
+
+// rate is the throughput (bytes/s) of the ticks of ts whose middle lies in
+// [a, b), and false when there are none.
+func rate(ts []tickSample, a, b int64) (float64, bool) {
+	var bytes uint64
+	var dur int64
+	for _, t := range ts {
+		if mid := t.start + (t.end-t.start)/2; mid >= a && mid < b {
+			bytes += t.bytes
+			dur += t.end - t.start
+		}
+	}
+	if dur <= 0 {
+		return 0, false
+	}
+	return float64(bytes) / (float64(dur) / 1e9), true
+}
+
+// worstSecond is the lowest throughput over any run of consecutive ticks
+// spanning at least a second inside [a, b) (the whole span when shorter).
+func worstSecond(ts []tickSample, a, b int64) float64 {
+	var in []tickSample
+	for _, t := range ts {
+		if t.end > a && t.start < b {
+			in = append(in, t)
+		}
+	}
+	if len(in) == 0 {
+		return 0
+	}
+	worst := -1.0
+	for i := range in {
+		var bytes uint64
+		for j := i; j < len(in); j++ {
+			bytes += in[j].bytes
+			if d := in[j].end - in[i].start; d >= int64(time.Second) || j == len(in)-1 {
+				if d >= int64(time.Second) || i == 0 {
+					r := float64(bytes) / (float64(d) / 1e9)
+					if worst < 0 || r < worst {
+						worst = r
+					}
+				}
+				break
+			}
+		}
+	}
+	return max(worst, 0)
+}
+
+// measure fills in every drill's per-target timings once the phase is over.
+func (dr *drillRun) measure(tl *timeline, tgts []*target, stalls []Stall, phaseEnd int64, tickLen int64) []DrillResult {
+	clock := dr.r.clock
+	// Injected drills in time order: a drill's window ends where the next
+	// one's fault begins.
+	var order []*drillState
+	for _, s := range dr.states {
+		if s.inject != 0 {
+			order = append(order, s)
+		}
+	}
+	sort.Slice(order, func(i, j int) bool { return order[i].inject < order[j].inject })
+	const around = int64(10 * time.Second)
+	for i, s := range order {
+		limit := phaseEnd
+		if i+1 < len(order) {
+			limit = order[i+1].inject
+		}
+		settled := s.inject
+		if s.res.Inject != nil {
+			settled = max(settled, s.inject+int64(s.res.Inject.Dur))
+		}
+		settled = max(settled, s.recoverEnd)
+		var targets []DrillTarget
+		for _, t := range tgts {
+			dt := DrillTarget{Target: t.spec.Name, Resumed: true}
+			// The first stall of this target that was still going on at
+			// the inject or began before the window closed.
+			for _, st := range stalls {
+				if st.Target == t.spec.Name && st.End.After(clock.Time(s.inject)) && st.Start.Before(clock.Time(limit)) {
+					dt.Stalled = true
+					dt.LastBefore, dt.FirstAfter, dt.Stall, dt.InFlight = st.Start, st.End, st.Dur, st.InFlight
+					dt.Detection = st.Start.Sub(clock.Time(s.inject))
+					dt.Resume = st.End.Sub(clock.Time(s.inject))
+					dt.Resumed = !st.Unresolved
+					settled = max(settled, int64(st.End.Sub(clock.Time(0))))
+					break
+				}
+			}
+			targets = append(targets, dt)
+		}
+		end := min(limit, settled+around)
+		s.res.WindowEnd = clock.Time(end)
+		for ti := range targets {
+			dt := &targets[ti]
+			ts := tl.ticks[ti]
+			dt.Before, _ = rate(ts, s.inject-around, s.inject)
+			dt.Worst = worstSecond(ts, s.inject, end)
+			from := settled
+			if dt.Stalled {
+				from = int64(dt.FirstAfter.Sub(clock.Time(0)))
+			}
+			if dt.Resumed {
+				dt.After, _ = rate(ts, from, from+around)
+			}
+			if dt.Before > 0 {
+				dt.AfterRatio = dt.After / dt.Before
+			}
+			for _, t := range ts {
+				if t.end > s.inject && t.start < end {
+					dt.MaxLatency = max(dt.MaxLatency, time.Duration(t.latMax))
+				}
+			}
+			for _, e := range tl.errs[ti] {
+				if e.at > s.inject && e.at <= end+tickLen {
+					if dt.Errnos == nil {
+						dt.Errnos = map[string]uint64{}
+					}
+					dt.Errnos[e.errno] += e.n
+					dt.Errors += e.n
+				}
+			}
+		}
+		s.res.Targets = targets
+	}
+	var out []DrillResult
+	for _, s := range dr.states {
+		out = append(out, s.res)
+	}
+	return out
+}
