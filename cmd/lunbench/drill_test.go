@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"lunbench/report"
+)
+
+// labBox is scenarios/lab/stallbox.sh driven from a test: the same rig a
+// user rehearses drills with.
+type labBox struct {
+	script string
+	dir    string
+	dev    string
+}
+
+func newLabBox(t *testing.T, sizeMiB int) *labBox {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the lab box is a FUSE mount and a loop device")
+	}
+	for _, tool := range []string{"bindfs", "losetup", "fusermount"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s (Debian packages bindfs, util-linux, fuse3)", tool)
+		}
+	}
+	script, err := filepath.Abs("../../scenarios/lab/stallbox.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := os.MkdirTemp("/var/tmp", "lunbench-lab-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &labBox{script: script, dir: filepath.Join(base, "box")}
+	t.Cleanup(func() {
+		// down resumes a paused bindfs, detaches the loop device by name,
+		// unmounts and kills bindfs by its PID.
+		if out, err := exec.Command(script, "down", b.dir).CombinedOutput(); err != nil {
+			t.Logf("stallbox down: %v: %s", err, out)
+		}
+		os.RemoveAll(base)
+	})
+	out, err := exec.Command(script, "up", b.dir, fmt.Sprint(sizeMiB)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("stallbox up: %v: %s", err, out)
+	}
+	b.dev = strings.TrimSpace(string(out))
+	return b
+}
+
+// cmd is the box's control command for a drill: "stallbox.sh pause DIR".
+func (b *labBox) cmd(verb string) string { return b.script + " " + verb + " " + b.dir }
+
+// TestDrillStallMeasured pauses the lab box by a drill's inject command and
+// releases it by the recover command 1.5 s and 3 s later: the drill's
+// measured stall is the pause to within 50 ms, detection and time to
+// resume are consistent with it, and throughput came back.
+func TestDrillStallMeasured(t *testing.T) {
+	b := newLabBox(t, 64)
+	dir := t.TempDir()
+	sc := writeScenario(t, dir, fmt.Sprintf(`
+name: lab-drill
+stall_threshold: 300ms
+targets: [{name: box, path: %s}]
+phases:
+  - name: load
+    rw: randread
+    bs: 4k
+    qd: 4
+    duration: 12s
+    drills:
+      - {name: short, at: 2s, inject: "%s", recover: {command: "%s", at: 1500ms}}
+      - {name: long, at: 6s, inject: "%s", recover: {command: "%s", at: 3s}}
+`, b.dev, b.cmd("pause"), b.cmd("resume"), b.cmd("pause"), b.cmd("resume")))
+	out := filepath.Join(dir, "res")
+	var stdout, stderr bytes.Buffer
+	code := execute([]string{"run", sc, "--no-tui", "--out", out}, nil, &stdout, &stderr, make(chan os.Signal))
+	if code != exitPass {
+		t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	run, err := report.ReadRun(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Drills) != 2 {
+		t.Fatalf("drills: %+v", run.Drills)
+	}
+	for i, want := range []time.Duration{1500 * time.Millisecond, 3 * time.Second} {
+		d := run.Drills[i]
+		if !d.Injected || !d.Inject.OK() || !d.Recover.OK() || len(d.Targets) != 1 {
+			t.Fatalf("drill %s: %+v", d.Name, d)
+		}
+		if _, err := os.Stat(filepath.Join(out, d.Inject.Output)); err != nil {
+			t.Errorf("drill %s: inject output not saved: %v", d.Name, err)
+		}
+		// The pause is what the commands did: from the inject command's
+		// end (bindfs stopped) to the recover command's end (continued).
+		pause := d.Recover.End.Sub(d.Inject.End)
+		dt := d.Targets[0]
+		if !dt.Stalled || !dt.Resumed {
+			t.Fatalf("drill %s: %+v", d.Name, dt)
+		}
+		if e := dt.Stall - pause; e < -50*time.Millisecond || e > 50*time.Millisecond {
+			t.Errorf("drill %s: stall %v for a pause of %v (planned %v)", d.Name, dt.Stall, pause, want)
+		}
+		// Resume = detection + stall, and the resume follows the recover.
+		if dt.Resume != dt.Detection+dt.Stall {
+			t.Errorf("drill %s: resume %v != detection %v + stall %v", d.Name, dt.Resume, dt.Detection, dt.Stall)
+		}
+		if dt.FirstAfter.Before(d.RecoverAt) || dt.Detection > 100*time.Millisecond {
+			t.Errorf("drill %s: detection %v, first completion %v vs recover %v", d.Name, dt.Detection, dt.FirstAfter, d.RecoverAt)
+		}
+		if dt.Before <= 0 || dt.Worst != 0 || dt.AfterRatio < 0.25 {
+			t.Errorf("drill %s: throughput before %.0f worst %.0f after %.0f (ratio %.2f)", d.Name, dt.Before, dt.Worst, dt.After, dt.AfterRatio)
+		}
+		t.Logf("drill %s: pause %v measured %v (error %v), detection %v, resume %v, before %.1f MiB/s, after %.1f MiB/s",
+			d.Name, pause.Round(time.Microsecond), dt.Stall.Round(time.Microsecond), (dt.Stall - pause).Round(time.Microsecond),
+			dt.Detection.Round(time.Microsecond), dt.Resume.Round(time.Microsecond), dt.Before/(1<<20), dt.After/(1<<20))
+	}
+	evs, err := report.ReadEvents(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var injects []string
+	for _, e := range evs {
+		if e.Kind.String() == "drill_inject" {
+			injects = append(injects, e.Path)
+		}
+	}
+	if strings.Join(injects, ",") != "short,long" {
+		t.Errorf("drill_inject events for %v, want short,long", injects)
+	}
+}
