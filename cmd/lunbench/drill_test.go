@@ -139,3 +139,53 @@ phases:
 		t.Errorf("drill_inject events for %v, want short,long", injects)
 	}
 }
+
+// TestDrillBrokenDevice kills the lab box's bindfs under load: every I/O
+// after it fails. The errors are counted by errno in the drill and the
+// phase, the run ends with a clear verdict (the scenario wants no errors)
+// instead of a panic, and the results are written.
+func TestDrillBrokenDevice(t *testing.T) {
+	b := newLabBox(t, 64)
+	dir := t.TempDir()
+	sc := writeScenario(t, dir, fmt.Sprintf(`
+name: lab-break
+stall_threshold: 300ms
+targets: [{name: box, path: %s}]
+phases:
+  - name: load
+    rw: randread
+    bs: 4k
+    qd: 2
+    duration: 4s
+    drills:
+      - {name: kill, at: 1500ms, inject: "%s"}
+criteria:
+  errors: "== 0"
+`, b.dev, b.cmd("break")))
+	out := filepath.Join(dir, "res")
+	var stdout, stderr bytes.Buffer
+	code := execute([]string{"run", sc, "--no-tui", "--out", out}, nil, &stdout, &stderr, make(chan os.Signal))
+	if code != exitFail {
+		t.Fatalf("exit %d, want %d (criteria failed)\n%s%s", code, exitFail, stdout.String(), stderr.String())
+	}
+	run, err := report.ReadRun(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != "finished" || run.Verdict != report.Fail {
+		t.Errorf("status %q verdict %q", run.Status, run.Verdict)
+	}
+	if len(run.Phases) != 1 || run.Phases[0].Errors == 0 || run.Phases[0].Errnos["EIO"] == 0 {
+		t.Fatalf("phase results: %+v", run.Phases)
+	}
+	dt := run.Drills[0].Targets[0]
+	if dt.Errors == 0 || dt.Errnos["EIO"] != dt.Errors {
+		t.Errorf("drill errors %d by errno %v", dt.Errors, dt.Errnos)
+	}
+	for _, f := range []string{"intervals.csv", "events.jsonl", "report.md"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("results: %v", err)
+		}
+	}
+	t.Logf("after bindfs was killed: %d errors (%v) in the phase, %d in the drill's window", run.Phases[0].Errors, run.Phases[0].Errnos, dt.Errors)
+}
