@@ -302,7 +302,7 @@ func worstSecond(ts []tickSample, a, b int64) float64 {
 }
 
 // measure fills in every drill's per-target timings once the phase is over.
-func (dr *drillRun) measure(tl *timeline, tgts []*target, stalls []Stall, phaseEnd int64, tickLen int64) []DrillResult {
+func (dr *drillRun) measure(tl *timeline, tgts []*target, ros []*reopener, stalls []Stall, phaseEnd int64, tickLen int64) []DrillResult {
 	clock := dr.r.clock
 	// Injected drills in time order: a drill's window ends where the next
 	// one's fault begins.
@@ -359,6 +359,7 @@ func (dr *drillRun) measure(tl *timeline, tgts []*target, stalls []Stall, phaseE
 			if dt.Before > 0 {
 				dt.AfterRatio = dt.After / dt.Before
 			}
+			dt.DeviceGone = ros[ti].goneIn(s.inject, end)
 			for _, t := range ts {
 				if t.end > s.inject && t.start < end {
 					dt.MaxLatency = max(dt.MaxLatency, time.Duration(t.latMax))

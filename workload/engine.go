@@ -365,6 +365,10 @@ type worker struct {
 	stop      *atomic.Bool
 	measuring *atomic.Bool
 	stall     *stallFlag
+	// ro brings the target back when its device node vanishes; fdGen is
+	// the reopen generation fd belongs to.
+	ro    *reopener
+	fdGen uint64
 }
 
 func (w *worker) run(start <-chan struct{}, done func()) {
@@ -413,6 +417,13 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 			w.stall.completed(t1)
 			if w.stopOnE {
 				w.stop.Store(true)
+			}
+			if deviceGone(errno) && w.ro != nil {
+				fd, gen, ok := w.ro.wait(w.fdGen, t1)
+				if !ok {
+					return
+				}
+				w.fd, w.fdGen = fd, gen
 			}
 			continue
 		}
@@ -567,7 +578,9 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 	}
 	det := &stallDetector{r: r, phase: p.Name, threshold: int64(r.sc.StallThreshold), targets: tgts,
 		workers: workers}
+	ros := make([]*reopener, len(tgts))
 	for ti, t := range tgts {
+		ros[ti] = newReopener(r, t, p.Name, p.RW.Writes(), &stop)
 		det.flags = append(det.flags, &stallFlag{})
 		for wi := 0; wi < p.QD; wi++ {
 			rng := WorkerRNG(seed, idx, ti, wi)
@@ -576,6 +589,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 				rw: p.RW, readPct: uint32(p.ReadPct), rng: rng, rec: NewRecorder(ops...),
 				clock: r.clock, budget: bytesBudget, tag: uint64(ti)<<56 | uint64(wi)<<40 | uint64(idx)<<32,
 				stopOnE: p.OnError == scenarios.Stop, stop: &stop, measuring: &measuring, stall: det.flags[ti],
+				ro: ros[ti],
 			}
 			fillRandom(w.buf, rng)
 			if p.RW.Random() {
@@ -814,6 +828,9 @@ loop:
 		drained = false
 	}
 	now := r.clock.Now()
+	for _, ro := range ros {
+		ro.close()
+	}
 	close(detDone)
 	<-detStopped
 	det.close(now)
@@ -856,7 +873,7 @@ loop:
 	}
 	po := phaseOut{results: out, stalls: det.stalls}
 	if drills != nil {
-		po.drills = drills.measure(tl, tgts, det.stalls, now, tick)
+		po.drills = drills.measure(tl, tgts, ros, det.stalls, now, tick)
 	}
 	r.emit(Event{Kind: EvPhaseEnd, Phase: p.Name, Detail: endReason})
 	return po, nil

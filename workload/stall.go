@@ -18,6 +18,10 @@ type Stall struct {
 	Dur    time.Duration `json:"dur_ns"`
 	// InFlight is how many I/Os were outstanding when it was detected.
 	InFlight int `json:"in_flight"`
+	// OldestWait is how long the oldest I/O caught in the stall had been
+	// outstanding when the first completion after it came: a lower bound
+	// on the worst latency the stall caused.
+	OldestWait time.Duration `json:"oldest_wait_ns"`
 	// Unresolved is set when the phase ended before any I/O completed.
 	Unresolved bool `json:"unresolved,omitempty"`
 }
@@ -50,6 +54,9 @@ type stallDetector struct {
 	workers   [][]*worker
 	flags     []*stallFlag
 	stalls    []Stall
+	// oldest is, per target, when the oldest I/O in flight at the start
+	// of the ongoing stall was issued.
+	oldest []int64
 }
 
 // poll checks every target at now; it runs often (every few ms), so a
@@ -63,10 +70,13 @@ func (d *stallDetector) poll(now int64, phaseStart int64) {
 			continue
 		}
 		inflight := 0
-		var last int64
+		var last, oldest int64
 		for _, w := range d.workers[ti] {
-			if w.rec.InFlightSince() != 0 {
+			if is := w.rec.InFlightSince(); is != 0 {
 				inflight++
+				if oldest == 0 || is < oldest {
+					oldest = is
+				}
 			}
 			last = max(last, w.rec.LastDone())
 		}
@@ -78,6 +88,10 @@ func (d *stallDetector) poll(now int64, phaseStart int64) {
 		}
 		f.resume.Store(0)
 		f.inflight.Store(int32(inflight))
+		if d.oldest == nil {
+			d.oldest = make([]int64, len(d.flags))
+		}
+		d.oldest[ti] = oldest
 		f.since.Store(last)
 		// A completion that landed between the reads above and the store
 		// did not see the flag: look again so the stall is not left open.
@@ -99,6 +113,9 @@ func (d *stallDetector) finish(ti int, since, res int64, unresolved bool) {
 	f := d.flags[ti]
 	s := Stall{Phase: d.phase, Target: d.targets[ti].spec.Name, Start: d.r.clock.Time(since), End: d.r.clock.Time(res),
 		Dur: time.Duration(res - since), InFlight: int(f.inflight.Load()), Unresolved: unresolved}
+	if d.oldest != nil && d.oldest[ti] != 0 {
+		s.OldestWait = time.Duration(res - d.oldest[ti])
+	}
 	d.stalls = append(d.stalls, s)
 	detail := fmt.Sprintf("I/O resumed after %s", s.Dur)
 	if unresolved {
