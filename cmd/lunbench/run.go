@@ -213,6 +213,9 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	run.Phases = res.Phases
 	run.Stalls = res.Stalls
 	run.Drills = res.Drills
+	if err := report.AddPathMoves(dirPath, run); err != nil {
+		fmt.Fprintf(stderr, "lunbench: warning: path moves: %v\n", err)
+	}
 	run.Criteria = report.Evaluate(sc, res, report.Extra{})
 	run.Verdict = report.VerdictOf(run.Criteria, res)
 	run.Status = "finished"
