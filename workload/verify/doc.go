@@ -18,7 +18,7 @@
 //	    16     8  run id
 //	    24     8  write time, Unix nanoseconds
 //	    32     4  generation (1..32767)
-//	    36   472  payload: splitmix64 stream seeded from (offset, gen, run id, time)
+//	    36   472  payload: wyrand stream seeded from (offset, gen, run id, time)
 //	   508     4  CRC32C (Castagnoli) of bytes 0..507
 //
 // The payload is incompressible and unique per sector ever written, so

@@ -122,3 +122,25 @@ func TestRunCancel(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// BenchmarkRun64MiB verifies a 64 MiB file written in 4 KiB units, read
+// with O_DIRECT (the file is on disk, or in the host's cache under it).
+func BenchmarkRun64MiB(b *testing.B) {
+	dir := verifytest.DirectDir(b)
+	const size = 64 << 20
+	m := createMap(b, dir, size, 4096)
+	verifytest.WriteAll(b, m.Header().Device, m, 0)
+	f, err := directio.OpenFile(m.Header().Device, os.O_RDONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := verify.Run(context.Background(), f, m, verify.RunOptions{})
+		if err != nil || s.Problems() != 0 || s.Blocks != size/4096 {
+			b.Fatalf("%v %+v", err, s.Counts)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package verify
 import (
 	"encoding/binary"
 	"hash/crc32"
+	"math/bits"
 )
 
 // SectorSize is the unit a stamp covers: every 512-byte sector of a
@@ -38,7 +39,8 @@ func castagnoli() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) }
 // must be a multiple of SectorSize (it may span several units); a trailing
 // partial sector is left untouched. Every sector gets a header (magic, its own
 // byte offset, gen, runID, wtime, CRC32C over the sector) and incompressible
-// pseudo-random payload derived from (offset, gen, runID, wtime), so that no
+// pseudo-random payload derived from (offset, gen, runID, wtime) by a
+// splitmix64-style generator, so that no
 // two sectors ever written are alike (compressing and deduplicating targets
 // see real-looking data) and any sector can be checked alone.
 //
@@ -52,7 +54,7 @@ func Stamp(buf []byte, off int64, gen uint32, runID uint64, wtime int64) {
 		binary.LittleEndian.PutUint64(s[offRunID:], runID)
 		binary.LittleEndian.PutUint64(s[offWtime:], uint64(wtime))
 		binary.LittleEndian.PutUint32(s[offGen:], gen)
-		fillPayload(s[offPayload:offCRC], seed(off, gen, runID, wtime))
+		fillPayload((*[payloadLen]byte)(s[offPayload:offCRC]), seed(off, gen, runID, wtime))
 		binary.LittleEndian.PutUint32(s[offCRC:], crc32.Checksum(s[:offCRC], tab))
 		buf = buf[SectorSize:]
 		off += SectorSize
@@ -76,12 +78,14 @@ func mix64(z uint64) uint64 {
 	return z ^ z>>31
 }
 
-// fillPayload writes the splitmix64 sequence from state x into p, whose
-// length is payloadLen (a multiple of 8 minus nothing: 472 = 59 words).
-func fillPayload(p []byte, x uint64) {
-	for len(p) >= 8 {
-		x += 0x9e3779b97f4a7c15
-		binary.LittleEndian.PutUint64(p, mix64(x))
-		p = p[8:]
+// fillPayload writes the wyrand stream from state x into p: a Weyl
+// sequence (splitmix64's increment) through one 64x64->128 multiply per
+// word, half the multiplies of splitmix64's finaliser and as random to any
+// compressor (wyrand passes BigCrush and PractRand).
+func fillPayload(p *[payloadLen]byte, x uint64) {
+	for i := 0; i+8 <= payloadLen; i += 8 {
+		x += 0xa0761d6478bd642f
+		hi, lo := bits.Mul64(x, x^0xe7037ed1a0b428db)
+		binary.LittleEndian.PutUint64(p[i:i+8], hi^lo)
 	}
 }
