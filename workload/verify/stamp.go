@@ -40,9 +40,12 @@ func castagnoli() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) }
 // partial sector is left untouched. Every sector gets a header (magic, its own
 // byte offset, gen, runID, wtime, CRC32C over the sector) and incompressible
 // pseudo-random payload derived from (offset, gen, runID, wtime) by a
-// splitmix64-style generator, so that no
-// two sectors ever written are alike (compressing and deduplicating targets
-// see real-looking data) and any sector can be checked alone.
+// splitmix64-style generator, so that no two sectors ever written are alike
+// (compressing and deduplicating targets see real-looking data) and any
+// sector can be checked alone.
+//
+// A write that spans several units of a Map stamps each unit's slice of
+// buf with that unit's own generation (from its own Begin).
 //
 // Stamp does not allocate.
 func Stamp(buf []byte, off int64, gen uint32, runID uint64, wtime int64) {
@@ -70,8 +73,8 @@ func seed(off int64, gen uint32, runID uint64, wtime int64) uint64 {
 	return mix64(x)
 }
 
-// mix64 is splitmix64's finaliser: a bijection with full avalanche, cheap
-// enough (two multiplies) to run per payload word.
+// mix64 is splitmix64's finaliser: a bijection with full avalanche, so
+// sectors whose identities differ by one bit start unrelated streams.
 func mix64(z uint64) uint64 {
 	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
 	z = (z ^ z>>27) * 0x94d049bb133111eb
