@@ -1,9 +1,3 @@
-// Package verify proves that acknowledged writes survive a fault. Every
-// 512-byte sector lunbench writes in a phase with verify: true carries a
-// stamp (magic, byte offset, generation, run id, write time, checksum) over
-// pseudo-random payload derived from those values, so any sector can be
-// checked alone; a generation map remembers the acknowledged generation of
-// every block, and a verify pass reads the blocks back and classifies them.
 package verify
 
 import (

@@ -1,0 +1,275 @@
+package verify
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"time"
+)
+
+// MaxGen is the largest generation: the map keeps 15 bits of it, and
+// after MaxGen the next write's generation is 1 (0 means never written).
+const MaxGen = 1<<15 - 1
+
+// CheckOptions tunes how Check judges a unit.
+type CheckOptions struct {
+	// AcceptNewer accepts a generation newer than the map's. Set it when
+	// the map was read back after a crash (OpenMap): the map on disk lags
+	// the writes by up to one Sync, so a unit may legitimately hold a
+	// later generation than the map says, or a mix of it and the map's
+	// one (a write in flight at the crash). In a live run a newer
+	// generation cannot happen and is corrupt.
+	AcceptNewer bool
+}
+
+// genDiff is g - e on the generation circle 1..MaxGen, in
+// (-MaxGen/2, MaxGen/2]: negative means g is older than e.
+func genDiff(g, e uint32) int {
+	d := (int(g) - int(e)) % MaxGen
+	if d < 0 {
+		d += MaxGen
+	}
+	if d > MaxGen/2 {
+		d -= MaxGen
+	}
+	return d
+}
+
+// nextGen is the generation after g.
+func nextGen(g uint32) uint32 {
+	if g >= MaxGen {
+		return 1
+	}
+	return g + 1
+}
+
+// verdict is Check's answer plus whether the unit was accepted only because
+// its last write is in doubt (pending, or newer than a lagging map).
+type verdict struct {
+	class   Class
+	detail  string
+	inDoubt bool
+}
+
+// Check classifies one unit read back from device offset off (buf holds the
+// unit's bytes, a multiple of SectorSize) against the generation the map
+// expects (gen, pending; see Map.Expect) for run runID:
+//
+//   - ok: every sector is a valid stamp of this run for its own offset with
+//     the expected generation, all from the same write (same gen and write
+//     time). If pending (a write was issued and not acknowledged), each
+//     sector may hold gen or gen-1, mixed, and with gen-1 == 0 any content
+//     at all stands for "what was there before".
+//   - misdirected: a valid stamp of this run naming another offset (the
+//     detail names it). Reported even in a pending unit: no write of this
+//     run was ever meant for this place.
+//   - lost: this unit's own stamps, all older than expected (15-bit
+//     modular comparison).
+//   - torn: sectors of one unit from different writes (some expected, some
+//     older, zero or foreign) where no write was in doubt.
+//   - unwritten: every sector zero or a valid stamp of another run.
+//   - corrupt: our magic with a bad checksum, non-zero garbage, or a
+//     generation newer than expected (unless opts.AcceptNewer).
+//
+// Check never panics on any content or length of buf.
+func Check(buf []byte, off int64, gen uint32, pending bool, runID uint64, opts CheckOptions) (Class, string) {
+	v := check(buf, off, gen, pending, runID, opts)
+	return v.class, v.detail
+}
+
+// unitTally is what a unit's sectors hold, with the first example of each
+// kind kept for the detail message.
+type unitTally struct {
+	sectors    int
+	zero       int
+	foreign    int // valid stamps of another run
+	foreignRun uint64
+	accepted   int // our stamps within the accepted generations
+	older      int // our stamps older than accepted
+	// first sector of each kind, -1 if none
+	garbageAt, badCRCAt, misAt, olderAt, newerAt, priorAt int64
+	misFor                                                int64
+	misGen, olderGen, newerGen, badGen                    uint32
+	badGenAt                                              int64
+	storedCRC, computedCRC                                uint32
+	// the first accepted stamp's identity, and whether all agree with it
+	firstGen   uint32
+	firstWtime int64
+	mixed      bool
+	anyNewer   bool // an accepted stamp newer than gen (crash mode)
+	olderWtime int64
+}
+
+func check(buf []byte, off int64, gen uint32, pending bool, runID uint64, opts CheckOptions) verdict {
+	if len(buf) == 0 || len(buf)%SectorSize != 0 {
+		return verdict{class: Corrupt, detail: fmt.Sprintf("unit buffer of %d bytes is not a positive multiple of %d", len(buf), SectorSize)}
+	}
+	if gen > MaxGen {
+		return verdict{class: Corrupt, detail: fmt.Sprintf("expected generation %d is outside 0..%d", gen, MaxGen)}
+	}
+	// anyPrior: the unit's content before this run's first write to it is
+	// acceptable, whatever it is. gen 1 pending covers both a first write
+	// and the write after a wrap from MaxGen, which the map cannot tell
+	// apart.
+	anyPrior := gen == 0 || (pending && gen == 1)
+	lo := 0 // lowest accepted genDiff
+	if pending && gen > 1 {
+		lo = -1
+	}
+	t := unitTally{garbageAt: -1, badCRCAt: -1, misAt: -1, olderAt: -1, newerAt: -1, priorAt: -1, badGenAt: -1}
+	tab := castagnoli()
+	for i := 0; i < len(buf); i += SectorSize {
+		s := buf[i : i+SectorSize : i+SectorSize]
+		at := off + int64(i)
+		t.sectors++
+		if binary.LittleEndian.Uint64(s[offMagic:]) != stampMagic {
+			if allZero(s) {
+				t.zero++
+				if t.priorAt < 0 {
+					t.priorAt = at
+				}
+			} else if t.garbageAt < 0 {
+				t.garbageAt = at
+			}
+			continue
+		}
+		stored := binary.LittleEndian.Uint32(s[offCRC:])
+		if c := crc32.Checksum(s[:offCRC], tab); c != stored {
+			if t.badCRCAt < 0 {
+				t.badCRCAt, t.storedCRC, t.computedCRC = at, stored, c
+			}
+			continue
+		}
+		if r := binary.LittleEndian.Uint64(s[offRunID:]); r != runID {
+			if t.foreign == 0 {
+				t.foreignRun = r
+			}
+			t.foreign++
+			if t.priorAt < 0 {
+				t.priorAt = at
+			}
+			continue
+		}
+		g := binary.LittleEndian.Uint32(s[offGen:])
+		if so := int64(binary.LittleEndian.Uint64(s[offOffset:])); so != at {
+			if t.misAt < 0 {
+				t.misAt, t.misFor, t.misGen = at, so, g
+			}
+			continue
+		}
+		if g == 0 || g > MaxGen {
+			// Stamp never writes these: a valid checksum over an
+			// impossible generation is a bug upstream, not a device fault,
+			// but the block still cannot be trusted.
+			if t.badGenAt < 0 {
+				t.badGenAt, t.badGen = at, g
+			}
+			continue
+		}
+		w := int64(binary.LittleEndian.Uint64(s[offWtime:]))
+		d := genDiff(g, gen)
+		switch {
+		case d > 0 && !opts.AcceptNewer:
+			if t.newerAt < 0 {
+				t.newerAt, t.newerGen = at, g
+			}
+		case d < lo && anyPrior:
+			// Older than anything this run acknowledged here: prior
+			// content (the generation before a wrap).
+			if t.priorAt < 0 {
+				t.priorAt = at
+			}
+		case d < lo:
+			t.older++
+			if t.olderAt < 0 {
+				t.olderAt, t.olderGen, t.olderWtime = at, g, w
+			}
+		default:
+			if d > 0 {
+				t.anyNewer = true
+			}
+			if t.accepted == 0 {
+				t.firstGen, t.firstWtime = g, w
+			} else if g != t.firstGen || w != t.firstWtime {
+				t.mixed = true
+			}
+			t.accepted++
+		}
+	}
+	return t.classify(gen, pending, anyPrior)
+}
+
+// classify turns the tally into a verdict, worst finding first.
+func (t *unitTally) classify(gen uint32, pending, anyPrior bool) verdict {
+	switch {
+	case t.misAt >= 0:
+		return verdict{class: Misdirected, detail: fmt.Sprintf("sector at byte %d holds data written for offset %d (generation %d)", t.misAt, t.misFor, t.misGen)}
+	case t.badGenAt >= 0:
+		return verdict{class: Corrupt, detail: fmt.Sprintf("sector at byte %d: valid stamp with impossible generation %d", t.badGenAt, t.badGen)}
+	case t.newerAt >= 0:
+		return verdict{class: Corrupt, detail: fmt.Sprintf("sector at byte %d holds generation %d, newer than the expected %d", t.newerAt, t.newerGen, gen)}
+	case anyPrior:
+		// Garbage, bad checksums, zeros, other runs: all may be what was
+		// there before the first write.
+		return verdict{class: OK, inDoubt: pending}
+	case t.badCRCAt >= 0:
+		return verdict{class: Corrupt, detail: fmt.Sprintf("sector at byte %d: stamp checksum 0x%08x, computed 0x%08x", t.badCRCAt, t.storedCRC, t.computedCRC)}
+	case t.garbageAt >= 0:
+		return verdict{class: Corrupt, detail: fmt.Sprintf("sector at byte %d: no stamp, non-zero data", t.garbageAt)}
+	}
+	want := fmt.Sprint(gen)
+	if pending {
+		want = fmt.Sprintf("%d or %d (write in doubt)", gen-1, gen)
+	}
+	switch {
+	case t.accepted == 0 && t.older == 0:
+		return verdict{class: Unwritten, detail: t.priorDetail(want)}
+	case t.accepted == 0:
+		d := fmt.Sprintf("holds generation %d written %s, expected %s", t.olderGen, time.Unix(0, t.olderWtime).UTC().Format(time.RFC3339Nano), want)
+		if t.older < t.sectors {
+			d += fmt.Sprintf(" (%d of %d sectors older, the rest zero or another run's)", t.older, t.sectors)
+		}
+		return verdict{class: Lost, detail: d}
+	case t.accepted < t.sectors:
+		first := t.olderAt
+		what := fmt.Sprintf("generation %d", t.olderGen)
+		if first < 0 || (t.priorAt >= 0 && t.priorAt < first) {
+			first, what = t.priorAt, "zeros or another run's data"
+		}
+		return verdict{class: Torn, detail: fmt.Sprintf("%d of %d sectors hold %s; sector at byte %d holds %s", t.accepted, t.sectors, want, first, what)}
+	case t.mixed && !pending && !t.anyNewer:
+		return verdict{class: Torn, detail: fmt.Sprintf("sectors from different writes of generation %d: write times differ", gen)}
+	}
+	return verdict{class: OK, inDoubt: pending || t.anyNewer}
+}
+
+// priorDetail describes a unit holding nothing of this run.
+func (t *unitTally) priorDetail(want string) string {
+	d := fmt.Sprintf("no stamp of this run, expected generation %s:", want)
+	if t.zero > 0 {
+		d += fmt.Sprintf(" %d sectors zero", t.zero)
+	}
+	if t.foreign > 0 {
+		if t.zero > 0 {
+			d += ","
+		}
+		d += fmt.Sprintf(" %d sectors from run %016x", t.foreign, t.foreignRun)
+	}
+	return d
+}
+
+// allZero reports whether every byte of s is zero, eight at a time.
+func allZero(s []byte) bool {
+	for len(s) >= 8 {
+		if binary.LittleEndian.Uint64(s) != 0 {
+			return false
+		}
+		s = s[8:]
+	}
+	for _, b := range s {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,62 @@
+// Package verify proves that acknowledged writes survive a fault.
+//
+// Every 512-byte sector lunbench writes in a phase with verify: true
+// carries a stamp over pseudo-random payload derived from the stamp's
+// values (Stamp), so any sector can be checked alone; a generation map
+// (Map) remembers, per unit of the target range, the generation of the last
+// acknowledged write and whether a later one is pending; a verify pass
+// (Run) reads the written units back and classifies each one (Check): ok,
+// lost, misdirected, torn, corrupt or unwritten.
+//
+// # Stamp layout
+//
+// Each sector, little-endian:
+//
+//	offset  size  field
+//	     0     8  magic "LUNBSTMP"
+//	     8     8  byte offset of this sector on the device
+//	    16     8  run id
+//	    24     8  write time, Unix nanoseconds
+//	    32     4  generation (1..32767)
+//	    36   472  payload: wyrand stream seeded from (offset, gen, run id, time)
+//	   508     4  CRC32C (Castagnoli) of bytes 0..507
+//
+// The payload is incompressible and unique per sector ever written, so
+// compressing and deduplicating targets (ZFS-backed COMSTAR, NexentaStor)
+// store it as they would real data. The checksum covers the payload, so
+// checking a sector needs only the sector.
+//
+// # Generation map
+//
+// The map file (RUNDIR/verify/<target>.genmap, see MapPath) is a 4096-byte
+// header page, then one little-endian uint16 per unit: the low 15 bits are
+// the generation mod 32768 (0 never written; after 32767 comes 1), the top
+// bit is set while a write is issued and not yet acknowledged (the unit may
+// then hold that generation or the one before). The header page:
+//
+//	offset  size  field
+//	     0     8  magic "LBGENMAP"
+//	     8     4  format version (1)
+//	    12     4  header length (4096)
+//	    16     8  run id
+//	    24     8  base: first byte of the range
+//	    32     8  length of the range in bytes
+//	    40     8  unit in bytes (a multiple of 512)
+//	    48     8  device size in bytes
+//	    56     8  created, Unix nanoseconds
+//	    64     8  number of units (length / unit)
+//	    72     2  target name length
+//	    74     2  device path length
+//	   128   256  target name
+//	   384  1024  device path
+//	  4092     4  CRC32C of bytes 0..4091
+//
+// The file is mapped MAP_SHARED, so the kernel keeps it and writes it back
+// even if lunbench dies, and the engine msyncs it about once a second, so
+// after a host crash it lags the device by at most that much; `lunbench
+// verify` therefore accepts generations newer than the map's.
+//
+// Memory and disk: 2 bytes per unit. A 1 TiB range at 4 KiB units is 2^28
+// units, a 512 MiB map; at 64 KiB units, 32 MiB. Pages of the map that are
+// never touched cost neither memory nor disk (the file is sparse).
+package verify

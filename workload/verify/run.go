@@ -1,0 +1,159 @@
+package verify
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ncw/directio"
+)
+
+// MaxFindings is how many findings a Summary lists at most.
+const MaxFindings = 1000
+
+// RunOptions tunes a verify pass.
+type RunOptions struct {
+	// QD is how many chunks are read in parallel (default 4).
+	QD int
+	// ChunkSize is the most bytes one read covers (default 4 MiB; rounded
+	// down to whole units, at least one). Only the span from the first to
+	// the last written unit of a chunk is read.
+	ChunkSize int64
+	// Check is how units are judged: AcceptNewer after a crash.
+	Check CheckOptions
+	// Phase and When are copied into the Summary.
+	Phase, When string
+}
+
+// passTally is one reader's share of a pass.
+type passTally struct {
+	counts   [NumClasses]uint64
+	inDoubt  uint64
+	blocks   uint64
+	findings []Finding
+}
+
+// Run reads back every unit of m's range that was ever written (generation
+// != 0) from f, qd readers in parallel, each reading many units per system
+// call, and classifies each unit with Check. f is the device or file the map
+// describes, opened read-only, preferably with O_DIRECT (so the pass reads
+// the storage, not the page cache; the buffers are aligned for it). Units
+// never written are not read. Findings are sorted by offset, the first
+// MaxFindings kept. Cancelling ctx stops the pass with ctx's error and the
+// partial summary; a read error stops it with an error naming the offset.
+func Run(ctx context.Context, f *os.File, m *Map, opts RunOptions) (Summary, error) {
+	h := m.Header()
+	sum := Summary{Target: h.Target, Phase: opts.Phase, When: opts.When, Start: time.Now()}
+	qd := opts.QD
+	if qd <= 0 {
+		qd = 4
+	}
+	chunk := opts.ChunkSize
+	if chunk <= 0 {
+		chunk = 4 << 20
+	}
+	per := max(1, chunk/h.Unit) // units per chunk
+	units := h.Units()
+	chunks := (units + per - 1) / per
+
+	var next atomic.Int64
+	var stop atomic.Bool
+	var mu sync.Mutex
+	var firstErr error
+	tallies := make([]passTally, qd)
+	var wg sync.WaitGroup
+	for w := range tallies {
+		t := &tallies[w]
+		wg.Go(func() {
+			buf := directio.AlignedBlock(int(per * h.Unit))
+			for !stop.Load() {
+				c := next.Add(1) - 1
+				if c >= chunks {
+					return
+				}
+				err := ctx.Err()
+				if err == nil {
+					err = m.checkChunk(f, buf, c*per, min(units, (c+1)*per), opts.Check, t)
+				}
+				if err != nil {
+					stop.Store(true)
+					mu.Lock()
+					firstErr = cmp.Or(firstErr, err)
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	var counts [NumClasses]uint64
+	for _, t := range tallies {
+		for c, n := range t.counts {
+			counts[c] += n
+		}
+		sum.InDoubt += t.inDoubt
+		sum.Blocks += t.blocks
+		sum.Findings = append(sum.Findings, t.findings...)
+	}
+	sum.Counts = make(map[string]uint64, NumClasses)
+	for c, n := range counts {
+		sum.Counts[Class(c).String()] = n
+	}
+	// Each reader took chunks in increasing order and kept its first
+	// findings, so the lowest MaxFindings offsets overall are all here.
+	slices.SortFunc(sum.Findings, func(a, b Finding) int { return cmp.Compare(a.Offset, b.Offset) })
+	if len(sum.Findings) > MaxFindings {
+		sum.Findings = sum.Findings[:MaxFindings:MaxFindings]
+	}
+	sum.End = time.Now()
+	return sum, firstErr
+}
+
+// checkChunk reads the written units among units [u0, u1) with one read and
+// classifies them into t.
+func (m *Map) checkChunk(f *os.File, buf []byte, u0, u1 int64, opts CheckOptions, t *passTally) error {
+	first, last := int64(-1), int64(-1)
+	for u := u0; u < u1; u++ {
+		if binary.LittleEndian.Uint16(m.ents[2*u:])&^pendingBit != 0 {
+			if first < 0 {
+				first = u
+			}
+			last = u
+		}
+	}
+	if first < 0 {
+		return nil
+	}
+	h := &m.h
+	span := buf[:(last-first+1)*h.Unit]
+	off := h.Base + first*h.Unit
+	if n, err := f.ReadAt(span, off); err != nil {
+		return fmt.Errorf("verify %s: read %d bytes at offset %d of %s: %w (got %d)", h.Target, len(span), off, f.Name(), err, n)
+	}
+	for u := first; u <= last; u++ {
+		e := binary.LittleEndian.Uint16(m.ents[2*u:])
+		gen, pending := uint32(e&^pendingBit), e&pendingBit != 0
+		if gen == 0 {
+			continue
+		}
+		uo := h.Base + u*h.Unit
+		i := (u - first) * h.Unit
+		v := check(span[i:i+h.Unit], uo, gen, pending, h.RunID, opts)
+		t.blocks++
+		t.counts[v.class]++
+		if v.inDoubt {
+			t.inDoubt++
+		}
+		if v.class != OK && len(t.findings) < MaxFindings {
+			t.findings = append(t.findings, Finding{Target: h.Target, Offset: uo, Class: v.class, Detail: v.detail})
+		}
+	}
+	return nil
+}
