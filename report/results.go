@@ -26,16 +26,18 @@ const Version = "0.1.0"
 // RunJSON is the document written as run.json: everything a report needs
 // besides the time series.
 type RunJSON struct {
-	Lunbench    string                  `json:"lunbench"`
-	Scenario    string                  `json:"scenario"`
-	Source      string                  `json:"source"`
-	Status      string                  `json:"status"` // running, finished, interrupted, failed
-	Verdict     Verdict                 `json:"verdict,omitempty"`
-	Error       string                  `json:"error,omitempty"`
-	Host        Host                    `json:"host"`
-	Start       time.Time               `json:"start"`
-	End         time.Time               `json:"end,omitzero"`
-	Seed        uint64                  `json:"seed"`
+	Lunbench string    `json:"lunbench"`
+	Scenario string    `json:"scenario"`
+	Source   string    `json:"source"`
+	Status   string    `json:"status"` // running, finished, interrupted, failed
+	Verdict  Verdict   `json:"verdict,omitempty"`
+	Error    string    `json:"error,omitempty"`
+	Host     Host      `json:"host"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end,omitzero"`
+	Seed     uint64    `json:"seed"`
+	// RunID is the id the stamps of verified writes carry.
+	RunID       uint64                  `json:"run_id,omitempty"`
 	IntervalSec float64                 `json:"interval_sec"`
 	Targets     []workload.TargetResult `json:"targets,omitempty"`
 	Phases      []workload.PhaseResult  `json:"phases,omitempty"`

@@ -32,6 +32,9 @@ type drillRun struct {
 
 	mu     sync.Mutex // guards the states' results
 	states []*drillState
+	// verifyCh carries the names of recovered drills to the phase loop,
+	// which runs a verify pass (phases with verify: true; nil otherwise).
+	verifyCh chan string
 }
 
 type drillState struct {
@@ -59,6 +62,9 @@ func (r *Runner) newDrillRun(p *scenarios.Phase, idx int, phaseStart int64) *dri
 		ctx: ctx, cancel: cancel}
 	if r.opt.Results != "" {
 		dr.dir = filepath.Join(r.opt.Results, "drills")
+	}
+	if p.Verify {
+		dr.verifyCh = make(chan string, len(p.Drills))
 	}
 	for _, d := range p.Drills {
 		dr.states = append(dr.states, &drillState{d: d, injected: make(chan struct{}), done: make(chan struct{}), mark: make(chan int64, 1),
@@ -156,6 +162,7 @@ func (dr *drillRun) drive(s *drillState) {
 		dr.mu.Lock()
 		s.recoverEnd = clock.Now()
 		dr.mu.Unlock()
+		dr.recovered(s)
 		return
 	}
 	// The fault is undone at its time, or at once when the phase ends
@@ -173,6 +180,15 @@ func (dr *drillRun) drive(s *drillState) {
 	if !res.OK() {
 		dr.r.emit(Event{Kind: EvNote, Phase: dr.phase, Path: s.d.Name,
 			Detail: fmt.Sprintf("drill %s: recover command %s (output: %s)", s.d.Name, res.Describe(), res.Output)})
+	}
+	dr.recovered(s)
+}
+
+// recovered asks for a verify pass after s's recovery, unless the phase is
+// over (its end-of-phase pass covers it).
+func (dr *drillRun) recovered(s *drillState) {
+	if dr.verifyCh != nil && dr.ctx.Err() == nil {
+		dr.verifyCh <- s.d.Name // buffered: one slot per drill
 	}
 }
 

@@ -35,6 +35,10 @@ func (c Clock) Now() int64 { return int64(time.Since(c.base)) }
 // Time converts clock nanoseconds back to wall time.
 func (c Clock) Time(ns int64) time.Time { return c.base.Add(time.Duration(ns)) }
 
+// UnixNano converts clock nanoseconds to Unix nanoseconds without
+// allocating.
+func (c Clock) UnixNano(ns int64) int64 { return c.base.UnixNano() + ns }
+
 // Snapshot is what the aggregator publishes at each tick: the state of the
 // running phase, the tick's fine-grained slices, and the intervals that
 // completed at this tick. It is immutable once published.
@@ -104,9 +108,11 @@ type TargetResult struct {
 
 // Result is everything a run measured, for the report.
 type Result struct {
-	Start       time.Time        `json:"start"`
-	End         time.Time        `json:"end"`
-	Seed        uint64           `json:"seed"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	Seed  uint64    `json:"seed"`
+	// RunID is the id every verified write's stamps carry.
+	RunID       uint64           `json:"run_id,omitempty"`
 	Interrupted bool             `json:"interrupted"`
 	Targets     []TargetResult   `json:"targets"`
 	Phases      []PhaseResult    `json:"phases"`
@@ -155,6 +161,9 @@ type Runner struct {
 	// marks carries the operator's manual fault marks to the running
 	// phase's manual drills.
 	marks chan int64
+	runID uint64
+	// tempDirs hold generation maps of a run without a results directory.
+	tempDirs []string
 }
 
 type target struct {
@@ -165,6 +174,8 @@ type target struct {
 	length  int64 // bytes in the range
 	fd      *os.File
 	write   bool // fd is open for writing
+	// vmap is the target's generation map (phases with verify: true).
+	vmap *verify.Map
 }
 
 // NewRunner prepares a run: probes every target, creates missing file
@@ -187,7 +198,7 @@ func NewRunner(sc *scenarios.Scenario, opt Options, events EventSink, sinks ...S
 		opt.Commands = ShellRunner{Now: opt.Now}
 	}
 	r := &Runner{sc: sc, opt: opt, sinks: sinks, events: events, marks: make(chan int64, 8),
-		clock: NewClock(time.Now())}
+		clock: NewClock(time.Now()), runID: newRunID()}
 	writes := map[string]bool{}
 	for _, p := range sc.Phases {
 		if p.RW.Writes() {
@@ -211,12 +222,21 @@ func NewRunner(sc *scenarios.Scenario, opt Options, events EventSink, sinks ...S
 				r.Close()
 				return nil, &ConfigError{Msg: fmt.Sprintf("phase %q on target %q (%s): %v", p.Name, name, t.dev.Path, err)}
 			}
+			if p.Verify && t.length/p.BS < int64(p.QD) {
+				r.Close()
+				return nil, &ConfigError{Msg: fmt.Sprintf("phase %q: verify needs at least qd (%d) blocks of %s in target %q's range (%s), one share per worker",
+					p.Name, p.QD, scenarios.FormatSize(p.BS), name, scenarios.FormatSize(t.length))}
+			}
 			if p.BS > t.length {
 				r.Close()
 				return nil, &ConfigError{Msg: fmt.Sprintf("phase %q: bs %s is larger than target %q's range (%s)",
 					p.Name, scenarios.FormatSize(p.BS), name, scenarios.FormatSize(t.length))}
 			}
 		}
+	}
+	if err := r.setupVerify(); err != nil {
+		r.Close()
+		return nil, err
 	}
 	return r, nil
 }
@@ -271,14 +291,24 @@ func (r *Runner) target(name string) *target {
 	return nil
 }
 
-// Close closes every target's file.
+// Close closes every target's file and generation map.
 func (r *Runner) Close() {
 	for _, t := range r.targets {
 		if t.fd != nil {
 			t.fd.Close()
 			t.fd = nil
 		}
+		if t.vmap != nil {
+			if err := t.vmap.Close(); err != nil {
+				r.emit(Event{Kind: EvNote, Target: t.spec.Name, Detail: err.Error()})
+			}
+			t.vmap = nil
+		}
 	}
+	for _, d := range r.tempDirs {
+		os.RemoveAll(d)
+	}
+	r.tempDirs = nil
 }
 
 // open makes sure t has a file open in the mode the phase needs: read-only
@@ -306,7 +336,11 @@ func (t *target) open(write bool) error {
 func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	defer r.Close()
 	start := r.opt.Now()
-	res := &Result{Start: start, Seed: r.sc.Seed}
+	res := &Result{Start: start, Seed: r.sc.Seed, RunID: r.runID}
+	syncCtx, stopSync := context.WithCancel(context.Background())
+	synced := make(chan struct{})
+	go r.syncMaps(syncCtx, synced)
+	defer func() { stopSync(); <-synced }()
 	for _, t := range r.targets {
 		res.Targets = append(res.Targets, TargetResult{Name: t.spec.Name, Device: t.dev, Created: t.created})
 	}
@@ -322,6 +356,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		res.Phases = append(res.Phases, po.results...)
 		res.Stalls = append(res.Stalls, po.stalls...)
 		res.Drills = append(res.Drills, po.drills...)
+		res.Verify = append(res.Verify, po.verify...)
 		if err != nil {
 			break
 		}
@@ -369,14 +404,31 @@ type worker struct {
 	// the reopen generation fd belongs to.
 	ro    *reopener
 	fdGen uint64
+	// gate parks the worker while a verify pass reads the target.
+	gate *gate
+
+	// Verification (phases with verify: true): the target's map, its unit,
+	// the generations of the block being written, and what reads found.
+	vmap    *verify.Map
+	unit    int64
+	runID   uint64
+	gens    []uint32
+	vfind   *inlineFindings
+	target  string
+	checked uint64 // units checked by reads
 }
 
 func (w *worker) run(start <-chan struct{}, done func()) {
 	defer done()
+	defer w.gate.alive.Add(-1)
 	<-start
 	for !w.stop.Load() {
 		if w.budget == 0 {
 			return
+		}
+		if w.gate.closed.Load() {
+			w.gate.wait(w.stop)
+			continue
 		}
 		op := Read
 		switch {
@@ -403,7 +455,11 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 			}
 		}
 		if op == Write {
-			w.stampPayload(off)
+			if w.vmap != nil {
+				w.stampVerified(off)
+			} else {
+				w.stampPayload(off)
+			}
 		}
 		t0 := w.clock.Now()
 		if w.pacer == nil {
@@ -428,6 +484,13 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 			continue
 		}
 		lat := t1 - intended
+		if w.vmap != nil {
+			if op == Write {
+				w.ackVerified(off)
+			} else {
+				w.checkRead(off)
+			}
+		}
 		w.rec.Done(op, n, lat, t1)
 		w.stall.completed(t1)
 		if skipped > 0 {
@@ -531,6 +594,7 @@ type phaseOut struct {
 	results []PhaseResult
 	stalls  []Stall
 	drills  []DrillResult
+	verify  []verify.Summary
 }
 
 func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (phaseOut, error) {
@@ -579,6 +643,8 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 	det := &stallDetector{r: r, phase: p.Name, threshold: int64(r.sc.StallThreshold), targets: tgts,
 		workers: workers}
 	ros := make([]*reopener, len(tgts))
+	gt := &gate{}
+	gt.alive.Store(int32(len(tgts) * p.QD))
 	for ti, t := range tgts {
 		ros[ti] = newReopener(r, t, p.Name, p.RW.Writes(), &stop)
 		det.flags = append(det.flags, &stallFlag{})
@@ -589,12 +655,25 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 				rw: p.RW, readPct: uint32(p.ReadPct), rng: rng, rec: NewRecorder(ops...),
 				clock: r.clock, budget: bytesBudget, tag: uint64(ti)<<56 | uint64(wi)<<40 | uint64(idx)<<32,
 				stopOnE: p.OnError == scenarios.Stop, stop: &stop, measuring: &measuring, stall: det.flags[ti],
-				ro: ros[ti],
+				ro: ros[ti], gate: gt, target: t.spec.Name,
+			}
+			if p.Verify && t.vmap != nil {
+				w.vmap, w.unit, w.runID = t.vmap, t.vmap.Header().Unit, r.runID
+				w.gens = make([]uint32, p.BS/w.unit)
+				w.vfind = &inlineFindings{}
 			}
 			fillRandom(w.buf, rng)
-			if p.RW.Random() {
+			switch {
+			case p.RW.Random() && w.vmap != nil:
+				// Each worker draws from its own share of the range, so
+				// no two writes to one block are ever in flight together
+				// (the device may apply them in either order, and the
+				// map could not say which generation is right).
+				lo, hi := NewSeqOffsets(t.base, t.length, p.BS, wi, p.QD).Span()
+				w.offs = NewRandOffsets(rng, lo, hi-lo, p.BS)
+			case p.RW.Random():
 				w.offs = NewRandOffsets(rng, t.base, t.length, p.BS)
-			} else {
+			default:
 				w.offs = NewSeqOffsets(t.base, t.length, p.BS, wi, p.QD)
 			}
 			if p.RateIOPS > 0 {
@@ -760,6 +839,14 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 		}
 	}
 
+	// Verify passes after drills, and the time they held the workers.
+	type verifyReq struct {
+		drill     string
+		notBefore int64
+	}
+	var pendingVerify []verifyReq
+	var verifies []verify.Summary
+	var pausedFor int64
 	timer := time.NewTimer(0)
 	<-timer.C
 	nextTick := phaseStart + tick
@@ -809,6 +896,38 @@ loop:
 				}
 			}
 		}
+		if drills != nil && drills.verifyCh != nil {
+			// A drill has recovered: once I/O flows again, pause the
+			// workers and read back every written block before later
+			// writes can overwrite (and so hide) what the fault lost.
+			for more := true; more; {
+				select {
+				case name := <-drills.verifyCh:
+					pendingVerify = append(pendingVerify, verifyReq{drill: name,
+						notBefore: now + int64(r.sc.StallThreshold) + int64(time.Second)})
+				default:
+					more = false
+				}
+			}
+			if len(pendingVerify) > 0 && now >= pendingVerify[0].notBefore && !det.anyOngoing() {
+				req := pendingVerify[0]
+				pendingVerify = pendingVerify[1:]
+				collect(now, false, ramp)
+				p0 := r.clock.Now()
+				if gt.hold(30 * time.Second) {
+					verifies = append(verifies, r.verifyPass(ctx, &p, tgts, "drill "+req.drill)...)
+				} else {
+					r.emit(Event{Kind: EvNote, Phase: p.Name, Detail: fmt.Sprintf("verify after drill %s skipped: I/O in flight did not complete within 30s", req.drill)})
+				}
+				gt.closed.Store(false)
+				d := r.clock.Now() - p0
+				pausedFor += d
+				end += d
+				nextIv += d
+				sliceStart = r.clock.Now()
+				nextTick = sliceStart + tick
+			}
+		}
 		if stop.Load() {
 			endReason = "stopped on error"
 			break
@@ -846,7 +965,7 @@ loop:
 		measEnd = min(now, end)
 	}
 	measStart = min(measStart, measEnd)
-	secs := float64(measEnd-measStart) / float64(time.Second)
+	secs := float64(max(measEnd-measStart-pausedFor, 0)) / float64(time.Second)
 	var out []PhaseResult
 	for ti, t := range tgts {
 		for _, op := range ops {
@@ -871,7 +990,15 @@ loop:
 			out = append(out, pr)
 		}
 	}
-	po := phaseOut{results: out, stalls: det.stalls}
+	verifies = append(verifies, inlineSummary(&p, tgts, workers)...)
+	switch {
+	case !p.Verify:
+	case ctx.Err() != nil || !drained:
+		r.emit(Event{Kind: EvNote, Phase: p.Name, Detail: "verify pass at the phase end skipped (run stopped, or I/O still in flight); check the device with: lunbench verify RUNDIR"})
+	default:
+		verifies = append(verifies, r.verifyPass(ctx, &p, tgts, "phase end")...)
+	}
+	po := phaseOut{results: out, stalls: det.stalls, verify: verifies}
 	if drills != nil {
 		po.drills = drills.measure(tl, tgts, ros, det.stalls, now, tick)
 	}

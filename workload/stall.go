@@ -155,3 +155,13 @@ func (d *stallDetector) ongoing(ti int) (ongoingStall, bool) {
 	}
 	return ongoingStall{StallState: StallState{Target: d.targets[ti].spec.Name, InFlight: int(f.inflight.Load())}, since: since}, true
 }
+
+// anyOngoing reports whether any target is stalled right now.
+func (d *stallDetector) anyOngoing() bool {
+	for ti := range d.flags {
+		if _, ok := d.ongoing(ti); ok {
+			return true
+		}
+	}
+	return false
+}

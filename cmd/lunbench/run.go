@@ -213,6 +213,8 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	run.Phases = res.Phases
 	run.Stalls = res.Stalls
 	run.Drills = res.Drills
+	run.Verify = res.Verify
+	run.RunID = res.RunID
 	if err := report.AddPathMoves(dirPath, run); err != nil {
 		fmt.Fprintf(stderr, "lunbench: warning: path moves: %v\n", err)
 	}

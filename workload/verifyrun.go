@@ -1,0 +1,253 @@
+package workload
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"lunbench/scenarios"
+	"lunbench/workload/verify"
+)
+
+// newRunID returns the id every stamp of this run carries: random, so that
+// data a previous run left on the LUN is never mistaken for this run's.
+func newRunID() uint64 {
+	var b [8]byte
+	if _, err := crand.Read(b[:]); err != nil {
+		return uint64(time.Now().UnixNano())
+	}
+	return binary.LittleEndian.Uint64(b[:]) | 1
+}
+
+// setupVerify creates a generation map for every target a phase with
+// verify: true touches. The map's unit is the greatest common divisor of
+// those phases' block sizes, so every write covers whole units.
+func (r *Runner) setupVerify() error {
+	units := map[string]int64{}
+	for _, p := range r.sc.Phases {
+		if !p.Verify {
+			continue
+		}
+		for _, name := range p.Targets {
+			units[name] = gcd(units[name], p.BS)
+		}
+	}
+	for _, t := range r.targets {
+		unit, ok := units[t.spec.Name]
+		if !ok {
+			continue
+		}
+		length := t.length / unit * unit
+		dir := r.opt.Results
+		if dir == "" {
+			d, err := os.MkdirTemp("", "lunbench-verify-")
+			if err != nil {
+				return err
+			}
+			dir = d
+			r.tempDirs = append(r.tempDirs, d)
+		}
+		m, err := verify.CreateMap(verify.MapPath(dir, t.spec.Name), verify.Header{
+			RunID: r.runID, Base: t.base, Length: length, Unit: unit, Target: t.spec.Name,
+			Device: t.dev.Path, DeviceSize: t.dev.Size, Created: r.opt.Now(),
+		})
+		if err != nil {
+			return fmt.Errorf("target %q: %w", t.spec.Name, err)
+		}
+		t.vmap = m
+	}
+	return nil
+}
+
+func gcd(a, b int64) int64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// syncMaps writes the generation maps to disk every second until ctx ends,
+// so that `lunbench verify` can check the device after a host crash with a
+// map at most about a second behind.
+func (r *Runner) syncMaps(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
+	tk := time.NewTicker(time.Second)
+	defer tk.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tk.C:
+			for _, t := range r.targets {
+				if t.vmap != nil {
+					if err := t.vmap.Sync(); err != nil {
+						r.emit(Event{Kind: EvNote, Target: t.spec.Name, Detail: err.Error()})
+					}
+				}
+			}
+		}
+	}
+}
+
+// inlineFindings collects what one worker's read-back checks found. It
+// is only touched when a check fails, never on the I/O path of a good
+// block.
+type inlineFindings struct {
+	mu       sync.Mutex
+	counts   [verify.NumClasses]uint64
+	findings []verify.Finding
+}
+
+func (f *inlineFindings) add(fd verify.Finding) {
+	f.mu.Lock()
+	f.counts[fd.Class]++
+	if len(f.findings) < 100 {
+		f.findings = append(f.findings, fd)
+	}
+	f.mu.Unlock()
+}
+
+// stampVerified stamps the block about to be written at off, unit by unit,
+// with each unit's next generation (the map marks them pending).
+func (w *worker) stampVerified(off int64) {
+	wt := w.clock.UnixNano(w.clock.Now())
+	for u, i := int64(0), 0; u < w.bs; u, i = u+w.unit, i+1 {
+		g := w.vmap.Begin(off + u)
+		w.gens[i] = g
+		verify.Stamp(w.buf[u:u+w.unit], off+u, g, w.runID, wt)
+	}
+}
+
+// ackVerified records that the write at off was acknowledged.
+func (w *worker) ackVerified(off int64) {
+	for u, i := int64(0), 0; u < w.bs; u, i = u+w.unit, i+1 {
+		w.vmap.Ack(off+u, w.gens[i])
+	}
+}
+
+// checkRead checks a block just read at off against the map.
+func (w *worker) checkRead(off int64) {
+	for u := int64(0); u < w.bs; u += w.unit {
+		gen, pending := w.vmap.Expect(off + u)
+		if gen == 0 {
+			continue
+		}
+		w.checked++
+		if c, detail := verify.Check(w.buf[u:u+w.unit], off+u, gen, pending, w.runID, verify.CheckOptions{}); c != verify.OK {
+			w.vfind.add(verify.Finding{Target: w.target, Offset: off + u, Class: c, Detail: detail})
+		}
+	}
+}
+
+// verifyPass reads back every block written to the phase's verified
+// targets and classifies them. when says why ("phase end", "drill X").
+func (r *Runner) verifyPass(ctx context.Context, p *scenarios.Phase, tgts []*target, when string) []verify.Summary {
+	var out []verify.Summary
+	for _, t := range tgts {
+		if t.vmap == nil {
+			continue
+		}
+		start := r.clock.Now()
+		r.emit(Event{Time: r.clock.Time(start), Kind: EvVerify, Phase: p.Name, Target: t.spec.Name,
+			Detail: fmt.Sprintf("verify pass (%s): reading back every block written", when)})
+		sum, err := verify.Run(ctx, t.fd, t.vmap, verify.RunOptions{QD: max(p.QD, 4), Phase: p.Name, When: when})
+		sum.Target = t.spec.Name
+		if err != nil {
+			r.emit(Event{Kind: EvVerify, Phase: p.Name, Target: t.spec.Name, Detail: fmt.Sprintf("verify pass (%s) stopped: %v", when, err)})
+		}
+		for i, f := range sum.Findings {
+			if i == maxErrEvents {
+				break
+			}
+			r.emit(Event{Kind: EvVerify, Phase: p.Name, Target: t.spec.Name, Offset: f.Offset,
+				Detail: fmt.Sprintf("%s block at offset %d: %s", f.Class, f.Offset, f.Detail)})
+		}
+		r.emit(Event{Kind: EvVerify, Phase: p.Name, Target: t.spec.Name, Dur: time.Duration(r.clock.Now() - start),
+			Detail: fmt.Sprintf("verify pass (%s): %d blocks, %s", when, sum.Blocks, describeCounts(&sum))})
+		out = append(out, sum)
+	}
+	return out
+}
+
+// describeCounts is a pass's counts in one line: "all ok" or "2 lost, 1 torn".
+func describeCounts(s *verify.Summary) string {
+	if s.Problems() == 0 {
+		if s.InDoubt > 0 {
+			return fmt.Sprintf("all ok (%d in doubt: their last write was not acknowledged, old or new data accepted)", s.InDoubt)
+		}
+		return "all ok"
+	}
+	out := ""
+	for c := verify.Class(1); c < verify.NumClasses; c++ {
+		if n := s.Counts[c.String()]; n > 0 {
+			if out != "" {
+				out += ", "
+			}
+			out += fmt.Sprintf("%d %s", n, c)
+		}
+	}
+	return out
+}
+
+// inlineSummary turns the workers' read-back findings of a phase into a
+// summary per target.
+func inlineSummary(p *scenarios.Phase, tgts []*target, workers [][]*worker) []verify.Summary {
+	var out []verify.Summary
+	for ti, t := range tgts {
+		if t.vmap == nil || !p.RW.Reads() {
+			continue
+		}
+		s := verify.Summary{Target: t.spec.Name, Phase: p.Name, When: "inline (reads of the phase)", Counts: map[string]uint64{}}
+		for _, w := range workers[ti] {
+			s.Blocks += w.checked
+		}
+		ok := s.Blocks
+		for _, w := range workers[ti] {
+			for c, n := range w.vfind.counts {
+				if n > 0 {
+					s.Counts[verify.Class(c).String()] += n
+					ok -= min(ok, n)
+				}
+			}
+			s.Findings = append(s.Findings, w.vfind.findings...)
+		}
+		s.Counts[verify.OK.String()] = ok
+		out = append(out, s)
+	}
+	return out
+}
+
+// gate parks a phase's workers between I/Os while a verify pass runs.
+type gate struct {
+	closed atomic.Bool
+	parked atomic.Int32
+	alive  atomic.Int32 // workers still running
+}
+
+// hold closes the gate and waits until every running worker is parked
+// (false after timeout: a worker is stuck in an I/O).
+func (g *gate) hold(timeout time.Duration) bool {
+	g.closed.Store(true)
+	deadline := time.Now().Add(timeout)
+	for g.parked.Load() < g.alive.Load() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
+// wait parks the calling worker while the gate is closed.
+func (g *gate) wait(stop *atomic.Bool) {
+	g.parked.Add(1)
+	for g.closed.Load() && !stop.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	g.parked.Add(-1)
+}
