@@ -332,7 +332,7 @@ func (c *checker) nothing() bool {
 func (c *checker) noInitiator() {
 	c.rpFilterSource(nil)
 	c.add(Finding{
-		Severity: Info, Check: "host.no-iscsi", Where: show(pathIscsid),
+		Severity: Info, Check: CheckNoInitiator, Where: show(pathIscsid),
 		Found: "no iSCSI initiator (open-iscsi) configured on this host: /etc/iscsi/iscsid.conf not found; " +
 			"no iSCSI sessions in /sys/class/iscsi_session; no /etc/multipath.conf and no dm-multipath maps in /sys/block",
 		Why: "there is no iSCSI path to check or to fail: lunbench can benchmark local, loop and file targets here, " +
