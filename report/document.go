@@ -141,7 +141,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		if !c.Pass {
 			res = "FAIL"
 		}
-		out.Criteria = append(out.Criteria, docCriterion{Text: c.Text, Phase: phaseOrRun(c.Phase), Target: c.Target,
+		out.Criteria = append(out.Criteria, docCriterion{Text: criterionText(c), Phase: phaseOrRun(c.Phase), Target: c.Target,
 			Measured: c.MeasuredText, Threshold: strings.TrimSpace(c.Cmp + " " + c.ThresholdText), Result: res, Note: c.Note})
 	}
 	for _, p := range r.Phases {

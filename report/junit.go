@@ -62,7 +62,7 @@ func JUnit(r *RunJSON) ([]byte, error) {
 		tc := junitCase{Name: criterionName(c), Classname: "lunbench." + r.Scenario + "." + classPart(c.Phase)}
 		tc.SystemOut = fmt.Sprintf("measured %s, threshold %s %s", c.MeasuredText, c.Cmp, c.ThresholdText)
 		if !c.Pass {
-			msg := fmt.Sprintf("%s: measured %s, threshold %s %s", c.Text, c.MeasuredText, c.Cmp, c.ThresholdText)
+			msg := fmt.Sprintf("%s: measured %s, threshold %s %s", criterionText(c), c.MeasuredText, c.Cmp, c.ThresholdText)
 			if c.Note != "" {
 				msg += " (" + c.Note + ")"
 			}
@@ -108,6 +108,15 @@ func drillLine(drill string) string {
 		return ""
 	}
 	return "drill: " + drill + "\n"
+}
+
+// criterionText is the rule as people read it in tables: a drill's
+// expectation names its drill.
+func criterionText(c CriterionResult) string {
+	if c.Drill != "" {
+		return "drill " + c.Drill + ": " + c.Text
+	}
+	return c.Text
 }
 
 func phaseOrRun(p string) string {
