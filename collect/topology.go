@@ -103,25 +103,29 @@ type Path struct {
 
 // Session is an iSCSI session (/sys/class/iscsi_session/sessionN). Values
 // are the kernel's text; those it refuses to give (a FAILED session has no
-// connection parameters) are empty. CHAP names and secrets are never read.
+// connection parameters) and unset ones (shown as "(null)") are empty.
+// CHAP secrets are never read; of the CHAP name only its presence is kept.
 type Session struct {
-	Name          string       `json:"name"` // session3
-	Host          string       `json:"host,omitempty"`
-	TargetName    string       `json:"targetname"`
-	State         string       `json:"state"` // LOGGED_IN, FAILED, FREE
-	TargetState   string       `json:"target_state,omitempty"`
-	RecoveryTmo   string       `json:"recovery_tmo,omitempty"`
-	TPGT          string       `json:"tpgt,omitempty"`
-	IfaceName     string       `json:"ifacename,omitempty"`
-	InitiatorName string       `json:"initiatorname,omitempty"`
-	FirstBurstLen string       `json:"first_burst_len,omitempty"`
-	MaxBurstLen   string       `json:"max_burst_len,omitempty"`
-	ImmediateData string       `json:"immediate_data,omitempty"`
-	InitialR2T    string       `json:"initial_r2t,omitempty"`
-	ERL           string       `json:"erl,omitempty"`
-	LocalAddress  string       `json:"local_address,omitempty"` // iscsi_host ipaddress
-	NetDev        string       `json:"netdev,omitempty"`
-	Connections   []Connection `json:"connections,omitempty"`
+	Name          string `json:"name"` // session3
+	Host          string `json:"host,omitempty"`
+	TargetName    string `json:"targetname"`
+	State         string `json:"state"` // LOGGED_IN, FAILED, FREE
+	TargetState   string `json:"target_state,omitempty"`
+	RecoveryTmo   string `json:"recovery_tmo,omitempty"`
+	TPGT          string `json:"tpgt,omitempty"`
+	IfaceName     string `json:"ifacename,omitempty"`
+	InitiatorName string `json:"initiatorname,omitempty"`
+	FirstBurstLen string `json:"first_burst_len,omitempty"`
+	MaxBurstLen   string `json:"max_burst_len,omitempty"`
+	ImmediateData string `json:"immediate_data,omitempty"`
+	InitialR2T    string `json:"initial_r2t,omitempty"`
+	ERL           string `json:"erl,omitempty"`
+	// CHAP is true when the session logged in with a CHAP username (the
+	// username attribute is set; the password attribute is never opened).
+	CHAP         bool         `json:"chap"`
+	LocalAddress string       `json:"local_address,omitempty"` // iscsi_host ipaddress
+	NetDev       string       `json:"netdev,omitempty"`
+	Connections  []Connection `json:"connections,omitempty"`
 	// Devices are the block devices logged in through this session.
 	Devices []string `json:"devices,omitempty"`
 }
@@ -138,6 +142,27 @@ type Connection struct {
 	DataDigest        string `json:"data_digest,omitempty"`
 	MaxRecvDLength    string `json:"max_recv_dlength,omitempty"`
 	MaxXmitDLength    string `json:"max_xmit_dlength,omitempty"`
+	// RecvTmo and PingTmo are open-iscsi's noop_out_interval and
+	// noop_out_timeout as the kernel applies them, in seconds.
+	RecvTmo string `json:"recv_tmo,omitempty"`
+	PingTmo string `json:"ping_tmo,omitempty"`
+}
+
+// Portal returns the target portal the connection was configured with,
+// "addr:port" ("[addr]:port" for IPv6): the persistent address, or the one
+// in use when the kernel gives no persistent one.
+func (c Connection) Portal() string {
+	addr, port := c.PersistentAddress, c.PersistentPort
+	if addr == "" {
+		addr, port = c.Address, c.Port
+	}
+	if addr == "" {
+		return ""
+	}
+	if strings.Contains(addr, ":") {
+		addr = "[" + addr + "]"
+	}
+	return addr + ":" + port
 }
 
 // Topology reads the topology of the given devices (anything Resolve
@@ -174,10 +199,10 @@ func (h Host) topology(askMultipathd bool, args []string) (Topology, error) {
 		t.Devices = append(t.Devices, h.device(r))
 	}
 
-	var names []string
 	if len(args) == 0 {
-		names = h.list("/sys/class/iscsi_session")
+		t.Sessions = h.Sessions()
 	} else {
+		var names []string
 		seen := map[string]bool{}
 		t.eachPath(func(p *Path) {
 			if p.Session != "" && !seen[p.Session] {
@@ -185,12 +210,7 @@ func (h Host) topology(askMultipathd bool, args []string) (Topology, error) {
 				names = append(names, p.Session)
 			}
 		})
-	}
-	sort.Slice(names, func(i, j int) bool { return natLess(names[i], names[j]) })
-	for _, n := range names {
-		if s, ok := h.session(n); ok {
-			t.Sessions = append(t.Sessions, s)
-		}
+		t.Sessions = h.sessions(names)
 	}
 
 	if askMultipathd && t.hasMaps() {
@@ -198,6 +218,38 @@ func (h Host) topology(askMultipathd bool, args []string) (Topology, error) {
 	}
 	t.judge()
 	return t, errors.Join(errs...)
+}
+
+// Sessions reads every iSCSI session of the host
+// (/sys/class/iscsi_session), in natural order; none when the iSCSI
+// transport is not loaded.
+func (h Host) Sessions() []Session {
+	return h.sessions(h.list("/sys/class/iscsi_session"))
+}
+
+func (h Host) sessions(names []string) []Session {
+	sort.Slice(names, func(i, j int) bool { return natLess(names[i], names[j]) })
+	var out []Session
+	for _, n := range names {
+		if s, ok := h.session(n); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// MultipathMaps reads every dm-multipath map of the host and its paths
+// from sysfs alone (multipathd is not asked), in natural order of dm-N.
+func (h Host) MultipathMaps() []Map {
+	var out []Map
+	names := h.list("/sys/class/block")
+	sort.Slice(names, func(i, j int) bool { return natLess(names[i], names[j]) })
+	for _, n := range names {
+		if strings.HasPrefix(n, "dm-") && h.kind(n) == "multipath" {
+			out = append(out, h.mpMap(n))
+		}
+	}
+	return out
 }
 
 // topLevel lists the block devices a person would name as a target: whole
@@ -349,7 +401,10 @@ func (h Host) session(name string) (Session, bool) {
 		ImmediateData: h.attr(cls + "/immediate_data"),
 		InitialR2T:    h.attr(cls + "/initial_r2t"),
 		ERL:           h.attr(cls + "/erl"),
+		// username only: never open "password".
+		CHAP: unset(h.attr(cls+"/username")) != "",
 	}
+	s.InitiatorName = unset(s.InitiatorName)
 	if host := path.Base(path.Dir(dev)); strings.HasPrefix(host, "host") {
 		s.Host = host
 		ih := "/sys/class/iscsi_host/" + host
@@ -384,7 +439,18 @@ func (h Host) connection(name string) Connection {
 		DataDigest:        h.attr(cls + "/data_digest"),
 		MaxRecvDLength:    h.attr(cls + "/max_recv_dlength"),
 		MaxXmitDLength:    h.attr(cls + "/max_xmit_dlength"),
+		RecvTmo:           h.attr(cls + "/recv_tmo"),
+		PingTmo:           h.attr(cls + "/ping_tmo"),
 	}
+}
+
+// unset maps the kernel's text for an unset string parameter, "(null)"
+// (iscsiadm shows "<NULL>"), to "".
+func unset(v string) string {
+	if v == "(null)" || v == "<NULL>" {
+		return ""
+	}
+	return v
 }
 
 // judge decides which paths are usable and counts them per map.

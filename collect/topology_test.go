@@ -3,6 +3,7 @@ package collect
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -93,5 +94,46 @@ func TestParseMultipathdPaths(t *testing.T) {
 	}
 	if len(got) != len(want) || got["sdf"] != want["sdf"] || got["sdg"] != want["sdg"] {
 		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+// TestSessionsAndMaps reads the whole host's sessions and maps, as the
+// preflight does: the attributes it judges, CHAP from the username alone.
+func TestSessionsAndMaps(t *testing.T) {
+	h := Host{Root: fixture(t, "fourpath")}
+	ss := h.Sessions()
+	tests := []struct {
+		name                 string
+		chap                 bool   // username set, "(null)" is not
+		recovery, first, imm string // negotiated values, the kernel's text
+		recv, ping, portal   string // the leading connection
+	}{
+		{"session3", true, "10", "262144", "1", "5", "5", "10.10.8.90:3260"},  // CHAP
+		{"session4", false, "10", "262144", "1", "5", "5", "10.10.8.90:3260"}, // username (null)
+		{"session5", true, "10", "262144", "1", "5", "5", "10.10.9.90:3260"},  // the other portal
+		{"session6", false, "10", "262144", "1", "5", "5", "10.10.9.90:3260"}, // and without CHAP
+	}
+	if len(ss) != len(tests) {
+		t.Fatalf("%d sessions, want %d", len(ss), len(tests))
+	}
+	for i, tt := range tests {
+		s := ss[i]
+		if s.Name != tt.name || s.CHAP != tt.chap || s.RecoveryTmo != tt.recovery || s.FirstBurstLen != tt.first || s.ImmediateData != tt.imm {
+			t.Errorf("%s: %+v", tt.name, s)
+		}
+		if len(s.Connections) != 1 || s.Connections[0].RecvTmo != tt.recv || s.Connections[0].PingTmo != tt.ping || s.Connections[0].Portal() != tt.portal {
+			t.Errorf("%s connections: %+v", tt.name, s.Connections)
+		}
+	}
+	ms := h.MultipathMaps()
+	if len(ms) != 2 || ms[0].Name != "hydra_db-a02" || len(ms[0].Paths) != 4 || ms[1].Name != "hydra_apps-a01" {
+		t.Errorf("maps: %+v", ms)
+	}
+	b, err := json.Marshal(ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("s3cret")) {
+		t.Errorf("a CHAP secret reached the topology: %s", b)
 	}
 }

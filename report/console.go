@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lunbench/workload"
+	"lunbench/workload/verify"
 )
 
 var _ workload.Sink = (*Progress)(nil)
@@ -90,6 +91,8 @@ func PrintSummary(w io.Writer, r *RunJSON) {
 		sort.Strings(parts)
 		fmt.Fprintf(w, "errors in %s on %s (%s): %s\n", p.Phase, p.Target, p.Op, strings.Join(parts, ", "))
 	}
+	printDrills(w, r)
+	printVerify(w, r)
 	if len(r.Criteria) > 0 {
 		fmt.Fprintln(w)
 		tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
@@ -106,9 +109,51 @@ func PrintSummary(w io.Writer, r *RunJSON) {
 			if ph == "" {
 				ph = "(run)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Text, ph, c.Target, c.MeasuredText, res)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", criterionText(c), ph, c.Target, c.MeasuredText, res)
 		}
 		tw.Flush()
 	}
 	fmt.Fprintf(w, "\nverdict: %s\n", strings.ToUpper(string(r.Verdict)))
+}
+
+// printDrills writes one line per drill × target: stall, resume, errors
+// and throughput before → after.
+func printDrills(w io.Writer, r *RunJSON) {
+	if len(r.Drills) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\ndrills:")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, d := range r.Drills {
+		name := d.Phase + "/" + d.Name
+		if !d.Injected {
+			fmt.Fprintf(tw, "  %s\t\tnot injected\n", name)
+			continue
+		}
+		for _, t := range d.Targets {
+			stall, resume := "no stall", ""
+			if t.Stalled {
+				stall, resume = "stall "+Lat(t.Stall), "resumed after "+signedLat(t.Resume)
+				if !t.Resumed {
+					resume = "not resumed"
+				}
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\terrors %s\t%s → %s (%s)\n", name, t.Target, stall, resume,
+				errnoText(t.Errors, t.Errnos), MiBps(t.Before), MiBps(t.After), ratioText(t))
+		}
+	}
+	tw.Flush()
+}
+
+// printVerify writes one line per verify pass with its counts.
+func printVerify(w io.Writer, r *RunJSON) {
+	if len(r.Verify) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nverify:")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, v := range r.Verify {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", phaseOrRun(v.Phase), v.When, v.Target, verifyText([]verify.Summary{v}))
+	}
+	tw.Flush()
 }

@@ -1,14 +1,17 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
+	"lunbench/collect/preflight"
 	"lunbench/scenarios"
 	"lunbench/workload"
+	"lunbench/workload/verify"
 )
 
 // Verdict is the outcome of a run.
@@ -22,11 +25,14 @@ const (
 	Error       Verdict = "error"
 )
 
-// CriterionResult is one criterion checked against one phase × target.
+// CriterionResult is one criterion checked against one phase × target
+// (and, for a drill's expect:, one drill).
 type CriterionResult struct {
-	Text      string  `json:"criterion"`
-	Phase     string  `json:"phase,omitempty"`
-	Target    string  `json:"target,omitempty"`
+	Text   string `json:"criterion"`
+	Phase  string `json:"phase,omitempty"`
+	Target string `json:"target,omitempty"`
+	// Drill names the drill whose expect: block the criterion comes from.
+	Drill     string  `json:"drill,omitempty"`
 	Metric    string  `json:"metric"`
 	Cmp       string  `json:"cmp"`
 	Threshold float64 `json:"threshold"`
@@ -40,21 +46,57 @@ type CriterionResult struct {
 }
 
 // Extra supplies run-level measurements criteria can name that the phase
-// results do not hold (stalls, verification findings); zero when absent.
+// results do not hold; zero when absent.
 type Extra struct {
 	// Measured reports a metric for a phase ("" = whole run) and target;
 	// ok is false when the run did not measure it.
 	Measured func(metric, phase, target string) (v float64, ok bool)
+	// Preflight is the host preflight recorded with the run (run.json's
+	// extra.preflight), for preflight_errors and preflight_warnings; nil
+	// when it did not run.
+	Preflight *preflight.Report
+	// PreflightNote says why Preflight is nil when the run recorded one
+	// that could not be read.
+	PreflightNote string
 }
+
+// ExtraFor returns what criteria need from a run.json besides the
+// workload's results: its preflight.
+func ExtraFor(r *RunJSON) Extra {
+	var e Extra
+	raw, ok := r.Extra[preflightKey]
+	if !ok {
+		return e
+	}
+	var pre preflight.Report
+	if err := json.Unmarshal(raw, &pre); err != nil {
+		e.PreflightNote = "run.json's preflight cannot be read: " + err.Error()
+		return e
+	}
+	e.Preflight = &pre
+	return e
+}
+
+// preflightKey is the preflight's key in run.json's extra.
+const preflightKey = "preflight"
 
 // Evaluate checks every criterion of the scenario against the results. A
 // criterion without a phase applies to every phase that ran; one without a
 // target to every target; each pair must pass. Counts (errors, stalls,
-// lost writes) without a phase are totals over the run.
+// lost writes) without a phase are totals over the run. A drill's expect:
+// is checked per target against that drill's measurements
+// (Result.Drills). A criterion the run did not measure fails with a note
+// saying why.
 func Evaluate(sc *scenarios.Scenario, res *workload.Result, extra Extra) []CriterionResult {
 	var out []CriterionResult
 	for _, c := range sc.Criteria {
 		unit, _ := scenarios.MetricUnit(c.Metric)
+		if scenarios.HostMetric(c.Metric) {
+			// One figure for the host, or for the one target named.
+			v, ok, why := measurePreflight(c.Metric, targetPath(sc, c.Target), extra)
+			out = append(out, result(c, c.Phase, c.Target, v, ok, why))
+			continue
+		}
 		targets := []string{c.Target}
 		if c.Target == "" {
 			targets = targetsOf(sc, c.Phase)
@@ -66,22 +108,183 @@ func Evaluate(sc *scenarios.Scenario, res *workload.Result, extra Extra) []Crite
 		}
 		for _, ph := range phases {
 			for _, tg := range targets {
-				cr := CriterionResult{Text: c.Text, Phase: ph, Target: tg, Metric: c.Metric, Cmp: string(c.Cmp),
-					Threshold: c.Threshold, ThresholdText: FormatMetric(unit, c.Threshold)}
-				v, ok := measure(c.Metric, ph, tg, res, extra)
-				if !ok {
-					cr.Note = "not measured in this run"
-					cr.MeasuredText = "-"
-				} else {
-					cr.Measured = v
-					cr.MeasuredText = FormatMetric(unit, v)
-					cr.Pass = c.Cmp.Holds(v, c.Threshold)
+				v, ok, why := measure(c.Metric, ph, tg, res, extra)
+				out = append(out, result(c, ph, tg, v, ok, why))
+			}
+		}
+	}
+	for _, p := range sc.Phases {
+		for _, dr := range p.Drills {
+			got := drillResult(res, p.Name, dr.Name)
+			for _, c := range dr.Expect {
+				targets := []string{c.Target}
+				if c.Target == "" {
+					targets = p.Targets
 				}
-				out = append(out, cr)
+				for _, tg := range targets {
+					v, ok, why := measureDrill(c.Metric, got, tg, res)
+					cr := result(c, p.Name, tg, v, ok, why)
+					cr.Drill = dr.Name
+					out = append(out, cr)
+				}
 			}
 		}
 	}
 	return out
+}
+
+// result makes the CriterionResult of one measurement; why explains a
+// figure that was not measured.
+func result(c scenarios.Criterion, phase, target string, v float64, ok bool, why string) CriterionResult {
+	unit, _ := scenarios.MetricUnit(c.Metric)
+	cr := CriterionResult{Text: c.Text, Phase: phase, Target: target, Drill: c.Drill, Metric: c.Metric, Cmp: string(c.Cmp),
+		Threshold: c.Threshold, ThresholdText: FormatMetric(unit, c.Threshold)}
+	if !ok {
+		cr.Note = "not measured in this run"
+		if why != "" {
+			cr.Note = "not measured: " + why
+		}
+		cr.MeasuredText = "-"
+		return cr
+	}
+	cr.Measured = v
+	cr.MeasuredText = FormatMetric(unit, v)
+	cr.Pass = c.Cmp.Holds(v, c.Threshold)
+	return cr
+}
+
+// targetPath returns the path of a scenario's target: the key preflight
+// files a target's findings under. "" stays "" (the whole host).
+func targetPath(sc *scenarios.Scenario, name string) string {
+	for _, t := range sc.Targets {
+		if t.Name == name {
+			return t.Path
+		}
+	}
+	return name
+}
+
+// measurePreflight counts the preflight's errors or warnings, about the
+// whole host (target "") or about one target's expect: block.
+func measurePreflight(metric, target string, extra Extra) (float64, bool, string) {
+	pre := extra.Preflight
+	switch {
+	case pre == nil && extra.PreflightNote != "":
+		return 0, false, extra.PreflightNote
+	case pre == nil:
+		return 0, false, "the host preflight did not run"
+	case pre.Unchecked() != "":
+		return 0, false, "preflight could not check the host: " + pre.Unchecked()
+	}
+	sev := preflight.Error
+	if metric == "preflight_warnings" {
+		sev = preflight.Warn
+	}
+	n := 0
+	for _, f := range pre.Findings {
+		if f.Severity == sev && (target == "" || f.Target == target) {
+			n++
+		}
+	}
+	return float64(n), true, ""
+}
+
+// drillResult finds what the engine measured of one drill; nil when it
+// has no record of it (the phase never ran).
+func drillResult(res *workload.Result, phase, name string) *workload.DrillResult {
+	for i := range res.Drills {
+		if d := &res.Drills[i]; d.Phase == phase && d.Name == name {
+			return d
+		}
+	}
+	return nil
+}
+
+// measureDrill computes a drill metric for one target.
+func measureDrill(metric string, d *workload.DrillResult, target string, res *workload.Result) (float64, bool, string) {
+	if d == nil || !d.Injected {
+		return 0, false, "drill not injected"
+	}
+	var t *workload.DrillTarget
+	for i := range d.Targets {
+		if d.Targets[i].Target == target {
+			t = &d.Targets[i]
+		}
+	}
+	if t == nil && metric != "lost_writes" && metric != "corrupt_blocks" {
+		return 0, false, "the drill has no measurements of target " + target
+	}
+	switch metric {
+	case "max_stall":
+		if !t.Stalled {
+			return 0, true, ""
+		}
+		return t.Stall.Seconds(), true, ""
+	case "resume_within":
+		if !t.Resumed {
+			return 0, false, "I/O did not resume before the phase ended"
+		}
+		return t.Resume.Seconds(), true, ""
+	case "throughput_after":
+		if t.Before <= 0 {
+			return 0, false, "no throughput in the 10 s before the inject to compare with"
+		}
+		return t.AfterRatio, true, ""
+	case "errors":
+		return float64(t.Errors), true, ""
+	case "max_latency":
+		if t.MaxLatency <= 0 {
+			return 0, false, "no I/O completed in the drill's window"
+		}
+		return t.MaxLatency.Seconds(), true, ""
+	case "lost_writes", "corrupt_blocks":
+		return verifyMetric(metric, drillVerify(d, res.Verify, target))
+	}
+	return 0, false, metric + " is not measured per drill"
+}
+
+// drillVerify returns the verify passes run after a drill on one target:
+// the drill's own, else those run.json lists for it.
+func drillVerify(d *workload.DrillResult, all []verify.Summary, target string) []verify.Summary {
+	if v := d.Verify; v != nil && (v.Target == target || v.Target == "") {
+		return []verify.Summary{*v}
+	}
+	var out []verify.Summary
+	for _, v := range all {
+		if v.Phase == d.Phase && v.When == "drill "+d.Name && v.Target == target {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// LostWrites counts a verify pass's blocks that do not hold an
+// acknowledged write: lost (an older generation) and unwritten.
+func LostWrites(v *verify.Summary) uint64 {
+	return v.Counts[verify.Lost.String()] + v.Counts[verify.Unwritten.String()]
+}
+
+// CorruptBlocks counts a verify pass's blocks with wrong contents:
+// corrupt, torn and misdirected.
+func CorruptBlocks(v *verify.Summary) uint64 {
+	return v.Counts[verify.Corrupt.String()] + v.Counts[verify.Torn.String()] + v.Counts[verify.Misdirected.String()]
+}
+
+// verifyMetric sums lost_writes or corrupt_blocks over verify passes;
+// with none, nothing was measured.
+func verifyMetric(metric string, passes []verify.Summary) (float64, bool, string) {
+	if len(passes) == 0 {
+		return 0, false, "no verify pass ran"
+	}
+	var n uint64
+	for i := range passes {
+		if metric == "lost_writes" {
+			n += LostWrites(&passes[i])
+		} else {
+			n += CorruptBlocks(&passes[i])
+		}
+	}
+	return float64(n), true, ""
 }
 
 // VerdictOf returns the run's verdict.
@@ -123,8 +326,8 @@ func phasesRun(res *workload.Result) []string {
 }
 
 // measure computes a metric over the phase results of one phase ("" = all)
-// and target.
-func measure(metric, phase, target string, res *workload.Result, extra Extra) (float64, bool) {
+// and target; when it was not measured, why may say why.
+func measure(metric, phase, target string, res *workload.Result, extra Extra) (v float64, ok bool, why string) {
 	ops := []workload.Op{workload.Read, workload.Write}
 	base := metric
 	switch {
@@ -148,7 +351,7 @@ func measure(metric, phase, target string, res *workload.Result, extra Extra) (f
 	switch base {
 	case "iops", "throughput", "errors":
 		if len(sel) == 0 {
-			return 0, false
+			return 0, false, ""
 		}
 		for _, p := range sel {
 			switch base {
@@ -160,35 +363,35 @@ func measure(metric, phase, target string, res *workload.Result, extra Extra) (f
 				sum += float64(p.Errors)
 			}
 		}
-		return sum, true
+		return sum, true, ""
 	case "mean_latency":
 		for _, p := range sel {
 			sum += p.Lat.Mean.Seconds() * float64(p.Ops)
 			ops64 += p.Ops
 		}
 		if ops64 == 0 {
-			return 0, false
+			return 0, false, ""
 		}
-		return sum / float64(ops64), true
+		return sum / float64(ops64), true, ""
 	case "max_latency":
 		var m time.Duration
 		for _, p := range sel {
 			m = max(m, p.Lat.Max)
 		}
-		return m.Seconds(), len(sel) > 0 && m > 0
+		return m.Seconds(), len(sel) > 0 && m > 0, ""
 	case "p50", "p90", "p99", "p99.9", "p99.99":
 		var q float64
 		fmt.Sscanf(base[1:], "%g", &q)
 		h := mergeHists(sel)
 		if h == nil || h.TotalCount() == 0 {
-			return 0, false
+			return 0, false, ""
 		}
 		v := time.Duration(h.ValueAtPercentile(q))
 		var m time.Duration
 		for _, p := range sel {
 			m = max(m, p.Lat.Max)
 		}
-		return min(v, m).Seconds(), true
+		return min(v, m).Seconds(), true, ""
 	case "max_stall", "stalls":
 		// The stall detector watches every phase, so no stall is a
 		// measured zero, not a missing figure.
@@ -201,14 +404,23 @@ func measure(metric, phase, target string, res *workload.Result, extra Extra) (f
 			}
 		}
 		if base == "stalls" {
-			return float64(n), true
+			return float64(n), true, ""
 		}
-		return worst.Seconds(), true
+		return worst.Seconds(), true, ""
+	case "lost_writes", "corrupt_blocks":
+		var passes []verify.Summary
+		for _, v := range res.Verify {
+			if (phase == "" || v.Phase == phase) && (target == "" || v.Target == target) {
+				passes = append(passes, v)
+			}
+		}
+		return verifyMetric(base, passes)
 	}
 	if extra.Measured != nil {
-		return extra.Measured(metric, phase, target)
+		v, ok := extra.Measured(metric, phase, target)
+		return v, ok, ""
 	}
-	return 0, false
+	return 0, false, ""
 }
 
 func mergeHists(sel []workload.PhaseResult) *hdr.Histogram {

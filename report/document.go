@@ -83,7 +83,12 @@ type doc struct {
 	Phases   []docPhase
 	Series   []docSeries
 	Stalls   []docStall
-	Events   []docEvent
+	Drills   []docDrill
+	Verify   []docVerify
+	// VerifyClasses heads the verify counts columns.
+	VerifyClasses []string
+	Preflight     docPreflight
+	Events        []docEvent
 	// EventsLeft counts events not listed.
 	EventsLeft int
 	Host       [][2]string
@@ -136,7 +141,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		if !c.Pass {
 			res = "FAIL"
 		}
-		out.Criteria = append(out.Criteria, docCriterion{Text: c.Text, Phase: phaseOrRun(c.Phase), Target: c.Target,
+		out.Criteria = append(out.Criteria, docCriterion{Text: criterionText(c), Phase: phaseOrRun(c.Phase), Target: c.Target,
 			Measured: c.MeasuredText, Threshold: strings.TrimSpace(c.Cmp + " " + c.ThresholdText), Result: res, Note: c.Note})
 	}
 	for _, p := range r.Phases {
@@ -158,6 +163,10 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		}
 		out.Stalls = append(out.Stalls, ds)
 	}
+	out.Drills = drillRows(r, d.t0)
+	out.Verify = verifyRows(r, d.t0)
+	out.VerifyClasses = verifyClasses()
+	out.Preflight = preflightDoc(r)
 	for i, e := range d.events {
 		if i >= maxEvents {
 			out.EventsLeft = len(d.events) - maxEvents
@@ -192,7 +201,9 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 	}
 	var names []string
 	for k := range r.Extra {
-		names = append(names, k)
+		if k != preflightKey { // it has a section of its own
+			names = append(names, k)
+		}
 	}
 	sort.Strings(names)
 	for _, k := range names {
@@ -326,6 +337,9 @@ func (o *doc) Markdown() string {
 		}
 		mdTable(&b, []string{"phase", "target", "at", "length", "in flight", "note"}, rows)
 	}
+	o.markdownDrills(&b)
+	o.markdownVerify(&b)
+	o.markdownPreflight(&b)
 	b.WriteString("## Events\n\n")
 	if len(o.Events) == 0 {
 		b.WriteString("No events recorded.\n\n")
@@ -357,6 +371,78 @@ func (o *doc) Markdown() string {
 		b.WriteString("## Scenario as run\n\n```yaml\n" + strings.TrimRight(o.Scenario, "\n") + "\n```\n")
 	}
 	return b.String()
+}
+
+// drillsIntro explains the drills table's columns.
+const drillsIntro = "Times from the inject (the command's start, or the operator's mark). Detection: inject to the last " +
+	"completion before the gap; stall: the gap; resume: inject to the first completion after it. Throughput " +
+	"(reads and writes): the 10 s before, the worst whole second of the window, the 10 s after resuming (after / before)."
+
+// verifyIntro explains the verify counts.
+const verifyIntro = "Every written block read back and sorted: ok, lost (an older generation than acknowledged), " +
+	"misdirected (a stamp naming another offset), torn, corrupt, unwritten. In doubt: blocks whose last write was " +
+	"not acknowledged and that held the old or the new generation (both are accepted)."
+
+func (o *doc) markdownDrills(b *strings.Builder) {
+	if len(o.Drills) == 0 {
+		return
+	}
+	b.WriteString("## Drills\n\n" + drillsIntro + "\n\n")
+	var rows [][]string
+	for _, d := range o.Drills {
+		rows = append(rows, []string{d.Phase, d.Drill, d.Target, d.At, d.Inject, d.Recover, d.Detection, d.Stall, d.Resume,
+			d.Errors, d.Before, d.Worst, d.After, d.PathMove, d.Ver})
+	}
+	mdTable(b, []string{"phase", "drill", "target", "inject at", "inject", "recover", "detection", "stall", "resume",
+		"errors", "before", "worst second", "after", "path move", "verify"}, rows)
+}
+
+func (o *doc) markdownVerify(b *strings.Builder) {
+	if len(o.Verify) == 0 {
+		return
+	}
+	b.WriteString("## Data verification\n\n" + verifyIntro + "\n\n")
+	var rows [][]string
+	for _, v := range o.Verify {
+		rows = append(rows, append(append([]string{v.Phase, v.When, v.Target, v.At, v.Took, v.Blocks}, v.Counts...), v.InDoubt, v.Result))
+	}
+	head := append(append([]string{"phase", "when", "target", "at", "took", "blocks"}, o.VerifyClasses...), "in doubt", "result")
+	mdTable(b, head, rows)
+	for _, v := range o.Verify {
+		if len(v.Findings) == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "### Findings: %s, %s, %s\n\n", mdCell(v.Target), mdCell(v.When), mdCell(phaseOrRun(v.Phase)))
+		rows = nil
+		for _, f := range v.Findings {
+			rows = append(rows, []string{f.Offset, f.Class, f.Detail})
+		}
+		mdTable(b, []string{"offset", "class", "detail"}, rows)
+		if v.FindingsLeft > 0 {
+			fmt.Fprintf(b, "%d more findings in run.json.\n\n", v.FindingsLeft)
+		}
+	}
+}
+
+func (o *doc) markdownPreflight(b *strings.Builder) {
+	p := o.Preflight
+	b.WriteString("## Host preflight\n\n")
+	if p.Note != "" {
+		b.WriteString(p.Note + "\n\n")
+		return
+	}
+	fmt.Fprintf(b, "**%s**\n\n", mdCell(p.Summary))
+	if p.Unchecked != "" {
+		fmt.Fprintf(b, "Nothing about a SAN could be checked: %s.\n\n", p.Unchecked)
+	}
+	if len(p.Findings) == 0 {
+		return
+	}
+	var rows [][]string
+	for _, f := range p.Findings {
+		rows = append(rows, []string{f.Severity, f.Check, f.Target, f.Where, f.Found, f.Why, f.Fix})
+	}
+	mdTable(b, []string{"severity", "check", "target", "where", "found", "why it matters", "fix"}, rows)
 }
 
 const htmlPage = `<!DOCTYPE html>
@@ -392,6 +478,27 @@ img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;p
 {{if .Stalls}}<table><tr><th>phase</th><th>target</th><th>at</th><th>length</th><th>in flight</th><th>note</th></tr>
 {{range .Stalls}}<tr><td>{{.Phase}}</td><td>{{.Target}}</td><td class="n">{{.At}}</td><td class="n">{{.Length}}</td><td class="n">{{.InFlight}}</td><td>{{.Note}}</td></tr>
 {{end}}</table>{{else}}<p>No stalls.</p>{{end}}
+{{if .Drills}}<h2>Drills</h2>
+<p>{{drillsIntro}}</p>
+<table><tr><th>phase</th><th>drill</th><th>target</th><th>inject at</th><th>inject</th><th>recover</th><th>detection</th><th>stall</th><th>resume</th><th>errors</th><th>before</th><th>worst second</th><th>after</th><th>path move</th><th>verify</th></tr>
+{{range .Drills}}<tr><td>{{.Phase}}</td><td>{{.Drill}}</td><td>{{.Target}}</td><td class="n">{{.At}}</td><td>{{.Inject}}</td><td>{{.Recover}}</td><td class="n">{{.Detection}}</td><td class="n">{{.Stall}}</td><td class="n">{{.Resume}}</td><td>{{.Errors}}</td><td class="n">{{.Before}}</td><td class="n">{{.Worst}}</td><td class="n">{{.After}}</td><td>{{.PathMove}}</td><td>{{.Ver}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Verify}}<h2>Data verification</h2>
+<p>{{verifyIntro}}</p>
+<table><tr><th>phase</th><th>when</th><th>target</th><th>at</th><th>took</th><th>blocks</th>{{range .VerifyClasses}}<th>{{.}}</th>{{end}}<th>in doubt</th><th>result</th></tr>
+{{range .Verify}}<tr><td>{{.Phase}}</td><td>{{.When}}</td><td>{{.Target}}</td><td class="n">{{.At}}</td><td class="n">{{.Took}}</td><td class="n">{{.Blocks}}</td>{{range .Counts}}<td class="n">{{.}}</td>{{end}}<td class="n">{{.InDoubt}}</td><td>{{.Result}}</td></tr>
+{{end}}</table>
+{{range .Verify}}{{if .Findings}}<h3>Findings: {{.Target}}, {{.When}}, {{.Phase}}</h3>
+<table><tr><th>offset</th><th>class</th><th>detail</th></tr>
+{{range .Findings}}<tr><td class="n">{{.Offset}}</td><td>{{.Class}}</td><td>{{.Detail}}</td></tr>
+{{end}}</table>{{if .FindingsLeft}}<p>{{.FindingsLeft}} more findings in run.json.</p>{{end}}
+{{end}}{{end}}{{end}}
+<h2>Host preflight</h2>
+{{with .Preflight}}{{if .Note}}<p>{{.Note}}</p>{{else}}<p><b>{{.Summary}}</b></p>
+{{if .Unchecked}}<p>Nothing about a SAN could be checked: {{.Unchecked}}.</p>{{end}}
+{{if .Findings}}<table><tr><th>severity</th><th>check</th><th>target</th><th>where</th><th>found</th><th>why it matters</th><th>fix</th></tr>
+{{range .Findings}}<tr><td class="{{if eq .Severity "error"}}bad{{end}}">{{.Severity}}</td><td>{{.Check}}</td><td>{{.Target}}</td><td>{{.Where}}</td><td>{{.Found}}</td><td>{{.Why}}</td><td>{{.Fix}}</td></tr>
+{{end}}</table>{{end}}{{end}}{{end}}
 <h2>Events</h2>
 {{if .Events}}<table><tr><th>at</th><th>event</th><th>phase</th><th>target</th><th>path</th><th>detail</th></tr>
 {{range .Events}}<tr><td class="n">{{.At}}</td><td>{{.Kind}}</td><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Path}}</td><td>{{.Detail}}</td></tr>
@@ -415,7 +522,9 @@ func (o *doc) HTML() ([]byte, error) {
 		"png": func(b []byte) template.URL {
 			return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b))
 		},
-		"pass": func(s string) bool { return s == "PASS" },
+		"pass":        func(s string) bool { return s == "PASS" },
+		"drillsIntro": func() string { return drillsIntro },
+		"verifyIntro": func() string { return verifyIntro },
 	}).Parse(htmlPage)
 	if err != nil {
 		return nil, err

@@ -62,13 +62,13 @@ func JUnit(r *RunJSON) ([]byte, error) {
 		tc := junitCase{Name: criterionName(c), Classname: "lunbench." + r.Scenario + "." + classPart(c.Phase)}
 		tc.SystemOut = fmt.Sprintf("measured %s, threshold %s %s", c.MeasuredText, c.Cmp, c.ThresholdText)
 		if !c.Pass {
-			msg := fmt.Sprintf("%s: measured %s, threshold %s %s", c.Text, c.MeasuredText, c.Cmp, c.ThresholdText)
+			msg := fmt.Sprintf("%s: measured %s, threshold %s %s", criterionText(c), c.MeasuredText, c.Cmp, c.ThresholdText)
 			if c.Note != "" {
 				msg += " (" + c.Note + ")"
 			}
 			tc.Failure = &junitFailure{Message: msg, Type: "criterion", Text: fmt.Sprintf(
-				"criterion: %s\nphase: %s\ntarget: %s\nmetric: %s\nmeasured: %s (%g)\nthreshold: %s %s (%g)\n",
-				c.Text, phaseOrRun(c.Phase), c.Target, c.Metric, c.MeasuredText, c.Measured, c.Cmp, c.ThresholdText, c.Threshold)}
+				"criterion: %s\nphase: %s\n%starget: %s\nmetric: %s\nmeasured: %s (%g)\nthreshold: %s %s (%g)\n",
+				c.Text, phaseOrRun(c.Phase), drillLine(c.Drill), c.Target, c.Metric, c.MeasuredText, c.Measured, c.Cmp, c.ThresholdText, c.Threshold)}
 			s.Failures++
 		}
 		s.Cases = append(s.Cases, tc)
@@ -82,7 +82,17 @@ func JUnit(r *RunJSON) ([]byte, error) {
 	return append([]byte(xml.Header), append(b, '\n')...), nil
 }
 
+// criterionName names a test case: "read_p99 <= 2ms / phase p / target
+// lun0", or for a drill's expectation "drill vip-move / lun0: max_stall <=
+// 15s" (its phase is in the class name).
 func criterionName(c CriterionResult) string {
+	if c.Drill != "" {
+		name := "drill " + c.Drill
+		if c.Target != "" {
+			name += " / " + c.Target
+		}
+		return name + ": " + c.Text
+	}
 	parts := []string{c.Text}
 	if c.Phase != "" {
 		parts = append(parts, "phase "+c.Phase)
@@ -91,6 +101,22 @@ func criterionName(c CriterionResult) string {
 		parts = append(parts, "target "+c.Target)
 	}
 	return strings.Join(parts, " / ")
+}
+
+func drillLine(drill string) string {
+	if drill == "" {
+		return ""
+	}
+	return "drill: " + drill + "\n"
+}
+
+// criterionText is the rule as people read it in tables: a drill's
+// expectation names its drill.
+func criterionText(c CriterionResult) string {
+	if c.Drill != "" {
+		return "drill " + c.Drill + ": " + c.Text
+	}
+	return c.Text
 }
 
 func phaseOrRun(p string) string {

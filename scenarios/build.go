@@ -61,6 +61,7 @@ func (d *decoder) scenario(root *yaml.Node) *Scenario {
 		defaults = d.object(f.val, objDefaults, "defaults")
 		if f, ok := defaults.okf("expect"); ok {
 			d.checkDrillOnly(f.crit, "expect of defaults")
+			d.checkHostOnly(f.crit, "expect of defaults")
 		}
 	}
 	var phaseCrit []Criterion
@@ -367,6 +368,7 @@ func (d *decoder) phaseCriteria(p *Phase, own, defaults fields, rwOK bool, ctx s
 	ectx := "expect of " + ctx
 	if f, ok := own.okf("expect"); ok {
 		d.checkDrillOnly(f.crit, ectx)
+		d.checkHostOnly(f.crit, ectx)
 		d.checkVerify(f.crit, ectx, p.Verify, "verify: true in "+ctx)
 		if rwOK {
 			for _, c := range f.crit {
@@ -382,7 +384,7 @@ func (d *decoder) phaseCriteria(p *Phase, own, defaults fields, rwOK bool, ctx s
 		// defaults can hold read and write rules for a mixed scenario.
 		for _, c := range f.crit {
 			inherit := !slices.ContainsFunc(out, func(o Criterion) bool { return o.Metric == c.Metric }) &&
-				!drillOnlyMetric(c.Metric) && (!rwOK || appliesTo(c.Metric, p.RW)) &&
+				!drillOnlyMetric(c.Metric) && !HostMetric(c.Metric) && (!rwOK || appliesTo(c.Metric, p.RW)) &&
 				(p.Verify || !needsVerify(c.Metric))
 			if inherit {
 				out = append(out, c)
@@ -423,6 +425,26 @@ func (d *decoder) checkDrillOnly(cs []Criterion, ctx string) {
 	for _, c := range cs {
 		if drillOnlyMetric(c.Metric) {
 			d.errAt(c.Pos, "%s in %s only applies to a drill; put it in the drill's expect", c.Metric, ctx)
+		}
+	}
+}
+
+// checkHostOnly rejects preflight metrics where they would be read as
+// being about a phase or a drill.
+func (d *decoder) checkHostOnly(cs []Criterion, ctx string) {
+	for _, c := range cs {
+		if HostMetric(c.Metric) {
+			d.errAt(c.Pos, "%s in %s is about the host's set-up, not the I/O; put it in the run's or a target's criteria", c.Metric, ctx)
+		}
+	}
+}
+
+// checkDrillMetrics rejects metrics a drill does not measure, so a rule
+// that could only ever fail "not measured" is caught before the run.
+func (d *decoder) checkDrillMetrics(cs []Criterion, ctx string) {
+	for _, c := range cs {
+		if !slices.Contains(DrillMetrics(), c.Metric) {
+			d.errAt(c.Pos, "%s in %s is not measured per drill; a drill's expect takes %s", c.Metric, ctx, strings.Join(DrillMetrics(), ", "))
 		}
 	}
 }
@@ -510,9 +532,10 @@ func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, pctx string) []Dril
 		}
 		if f, ok := fs.okf("expect"); ok {
 			ectx := "expect of " + ctx
+			d.checkDrillMetrics(f.crit, ectx)
 			d.checkVerify(f.crit, ectx, p.Verify, "verify: true in "+pctx)
 			for _, c := range f.crit {
-				c.Phase = p.Name
+				c.Phase, c.Drill = p.Name, dr.Name
 				dr.Expect = append(dr.Expect, c)
 			}
 		}

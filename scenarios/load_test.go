@@ -371,6 +371,30 @@ criteria:
 			},
 		},
 		{
+			// Host metrics only in the run's or a target's criteria; a
+			// drill's expect only takes what a drill measures.
+			name: "metric placement",
+			src: `name: t
+targets: [{name: lun0, path: /dev/x, criteria: {preflight_errors: "== 0"}}]
+defaults: {expect: {preflight_warnings: "== 0"}}
+phases:
+  - name: p
+    rw: read
+    bs: 4k
+    duration: 10s
+    expect: {preflight_errors: "== 0"}
+    drills: [{name: d, at: 1s, inject: "true", expect: {read_p99: "<= 2ms", preflight_errors: "== 0", max_stall: "<= 1s"}}]
+criteria:
+  preflight_errors: "== 0"
+`,
+			want: []string{
+				`s.yaml:3:21: preflight_warnings in expect of defaults is about the host's set-up, not the I/O; put it in the run's or a target's criteria`,
+				`s.yaml:9:14: preflight_errors in expect of phase "p" is about the host's set-up, not the I/O; put it in the run's or a target's criteria`,
+				`s.yaml:10:57: read_p99 in expect of drill "d" is not measured per drill; a drill's expect takes max_stall, resume_within, throughput_after, errors, max_latency, lost_writes, corrupt_blocks`,
+				`s.yaml:10:77: preflight_errors in expect of drill "d" is not measured per drill; a drill's expect takes max_stall, resume_within, throughput_after, errors, max_latency, lost_writes, corrupt_blocks`,
+			},
+		},
+		{
 			// Drills: timing conflicts, references, circles, past the end.
 			name: "drills",
 			src: `name: t
@@ -567,28 +591,30 @@ criteria:
   throughput: "> 200MiB/s"
   errors: "== 0"
   lost_writes: "== 0"
+  preflight_errors: "== 0"
 `
 	s, probs := load(t, src, map[string]string{})
 	if probs != nil {
 		t.Fatal(strings.Join(probs, "\n"))
 	}
 	type row struct {
-		phase, target, text string
-		cmp                 Cmp
-		threshold           float64
+		phase, target, drill, text string
+		cmp                        Cmp
+		threshold                  float64
 	}
 	var got []row
 	for _, c := range append(slices.Clone(s.Criteria), s.Phases[0].Drills[0].Expect...) {
-		got = append(got, row{c.Phase, c.Target, c.Text, c.Cmp, c.Threshold})
+		got = append(got, row{c.Phase, c.Target, c.Drill, c.Text, c.Cmp, c.Threshold})
 	}
 	want := []row{
-		{"", "", "read_iops >= 20000", GE, 20000},        // count
-		{"", "", "throughput > 200MiB/s", GT, 200 << 20}, // bytes per second
-		{"", "", "errors == 0", EQ, 0},                   // equality
-		{"", "", "lost_writes == 0", EQ, 0},              // allowed: a phase verifies
-		{"", "lun0", "read_p99 <= 5ms", LE, 0.005},       // seconds, normalised spacing
-		{"p", "", "throughput_after >= 90%", GE, 0.9},    // fraction
-		{"p", "", "resume_within < 1.5s", LT, 1.5},       // drill metric
+		{"", "", "", "read_iops >= 20000", GE, 20000},        // count
+		{"", "", "", "throughput > 200MiB/s", GT, 200 << 20}, // bytes per second
+		{"", "", "", "errors == 0", EQ, 0},                   // equality
+		{"", "", "", "lost_writes == 0", EQ, 0},              // allowed: a phase verifies
+		{"", "", "", "preflight_errors == 0", EQ, 0},         // host metric, run-wide
+		{"", "lun0", "", "read_p99 <= 5ms", LE, 0.005},       // seconds, normalised spacing
+		{"p", "", "d", "throughput_after >= 90%", GE, 0.9},   // fraction, named by its drill
+		{"p", "", "d", "resume_within < 1.5s", LT, 1.5},      // drill metric
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("criteria:\n%v\nwant\n%v", got, want)

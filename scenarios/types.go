@@ -190,6 +190,10 @@ type Criterion struct {
 	Phase string
 	// Target restricts it to one target; "" means every target must pass.
 	Target string
+	// Drill names the drill whose expect: block the rule comes from ("" for
+	// phase, target and run rules); such a rule is checked against that
+	// drill's measurements only.
+	Drill string
 	// Metric is the canonical metric name, see Metrics.
 	Metric string
 	Cmp    Cmp
@@ -219,7 +223,8 @@ func MetricUnit(name string) (Unit, bool) {
 	switch name {
 	case "iops", "read_iops", "write_iops",
 		"errors", "read_errors", "write_errors",
-		"stalls", "lost_writes", "corrupt_blocks":
+		"stalls", "lost_writes", "corrupt_blocks",
+		"preflight_errors", "preflight_warnings":
 		return Count, true
 	case "throughput", "read_throughput", "write_throughput":
 		return BytesPerSec, true
@@ -247,5 +252,17 @@ func MetricNames() []string {
 		out = append(out, b, "read_"+b, "write_"+b)
 	}
 	return append(out, "max_stall", "stalls", "lost_writes", "corrupt_blocks",
-		"resume_within", "throughput_after")
+		"resume_within", "throughput_after", "preflight_errors", "preflight_warnings")
+}
+
+// HostMetric reports whether a metric is about the host's set-up (the
+// preflight's findings) rather than the I/O: it belongs in the run's or a
+// target's criteria, not in a phase or a drill.
+func HostMetric(m string) bool { return m == "preflight_errors" || m == "preflight_warnings" }
+
+// DrillMetrics lists the metrics a drill's expect: block can be measured
+// on, in the order the docs present them.
+func DrillMetrics() []string {
+	return []string{"max_stall", "resume_within", "throughput_after", "errors", "max_latency",
+		"lost_writes", "corrupt_blocks"}
 }

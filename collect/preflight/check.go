@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"lunbench/collect"
 )
 
 // Expect is what a scenario target declares about its storage path
@@ -24,27 +26,23 @@ type Expect struct {
 }
 
 // Host is what check reads: configuration files and /proc/sys from FS, live
-// sessions and maps from Topology. Root is only shown in the report.
+// sessions and maps from sysfs through collect (Sys, whose Root is the same
+// tree). Root is only shown in the report.
 type Host struct {
-	Root     string
-	FS       fs.FS
-	Topology Topology
+	Root string
+	FS   fs.FS
+	Sys  collect.Host
 }
 
 // Run checks the host under root ("/" for the real one, a fixture tree in
 // tests). exp holds expectations by multipath map name, /dev/mapper/NAME,
 // dm-N or wwid. now stamps the report.
 func Run(root string, exp map[string]Expect, now time.Time) Report {
-	fsys := os.DirFS(root)
-	return RunHost(Host{Root: root, FS: fsys, Topology: SysfsTopology{FS: fsys}}, exp, now)
+	return RunHost(Host{Root: root, FS: os.DirFS(root), Sys: collect.Host{Root: root}}, exp, now)
 }
 
-// RunHost is Run with the sources spelled out, so that a different Topology
-// (collect's) can be used.
+// RunHost is Run with the sources spelled out.
 func RunHost(h Host, exp map[string]Expect, now time.Time) Report {
-	if h.Topology == nil {
-		h.Topology = SysfsTopology{FS: h.FS}
-	}
 	c := &checker{h: h, exp: exp, r: &Report{Root: h.Root, Time: now}}
 	c.load()
 	if c.nothing() {
@@ -231,9 +229,7 @@ func (c *checker) load() {
 		c.checked("iface records", show(ifaceDirs[0])+", "+show(ifaceDirs[1]), false, "none")
 	}
 
-	var err error
-	c.sessions, err = c.h.Topology.Sessions()
-	c.readErr(err)
+	c.sessions = liveSessions(c.h.Sys)
 	c.sessByDev = map[string]*Session{}
 	loggedIn := 0
 	for i := range c.sessions {
@@ -289,8 +285,7 @@ func (c *checker) load() {
 		c.checked("multipath.conf", show(pathMPConf), true, "")
 	}
 
-	c.maps, err = c.h.Topology.Maps()
-	c.readErr(err)
+	c.maps = liveMaps(c.h.Sys)
 	if len(c.maps) > 0 {
 		n := 0
 		for _, m := range c.maps {
@@ -332,7 +327,7 @@ func (c *checker) nothing() bool {
 func (c *checker) noInitiator() {
 	c.rpFilterSource(nil)
 	c.add(Finding{
-		Severity: Info, Check: "host.no-iscsi", Where: show(pathIscsid),
+		Severity: Info, Check: CheckNoInitiator, Where: show(pathIscsid),
 		Found: "no iSCSI initiator (open-iscsi) configured on this host: /etc/iscsi/iscsid.conf not found; " +
 			"no iSCSI sessions in /sys/class/iscsi_session; no /etc/multipath.conf and no dm-multipath maps in /sys/block",
 		Why: "there is no iSCSI path to check or to fail: lunbench can benchmark local, loop and file targets here, " +

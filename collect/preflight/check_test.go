@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 )
 
@@ -108,8 +107,8 @@ func has(r Report, sev Severity, check string) bool {
 
 // TestNoInitiator is this machine's case: nothing iSCSI at all.
 func TestNoInitiator(t *testing.T) {
-	fsys := fstest.MapFS{"proc/sys/net/ipv4/conf/all/rp_filter": {Data: []byte("0\n")}}
-	r := RunHost(Host{Root: "/", FS: fsys, Topology: SysfsTopology{FS: fsys}}, nil, fixedNow)
+	root := writeTree(t, map[string]string{"proc/sys/net/ipv4/conf/all/rp_filter": "0\n"})
+	r := Run(root, nil, fixedNow)
 	if len(r.Findings) != 1 || r.Findings[0].Check != "host.no-iscsi" || r.Findings[0].Severity != Info {
 		t.Fatalf("findings %+v, want one host.no-iscsi info", r.Findings)
 	}
@@ -129,10 +128,27 @@ func TestNoInitiator(t *testing.T) {
 		t.Errorf("checked %+v: want 7 sources, rp_filter the only one found", r.Checked)
 	}
 	// A scenario that expects an iSCSI LUN here fails.
-	r = RunHost(Host{Root: "/", FS: fsys, Topology: SysfsTopology{FS: fsys}}, scenarioExpect(), fixedNow)
+	r = Run(root, scenarioExpect(), fixedNow)
 	if !has(r, Error, "expect.target") || r.ExitCode() != 1 {
 		t.Errorf("with expectations: %+v", r.Findings)
 	}
+}
+
+// writeTree writes a host tree (path -> contents) to a temporary directory
+// and returns it, as a root for Run.
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
 }
 
 // mutate starts from the good fixture and changes it.
@@ -215,14 +231,14 @@ func TestRules(t *testing.T) {
 		{"queue-forever", []mutation{set("etc/multipath.conf", "overrides {\n\tno_path_retry queue\n}\n")}, nil,
 			[]string{"warn mp.queueing"}, nil},
 		// queue_if_no_path on an array the hwtable does not bound (LIO), no no_path_retry anywhere.
-		{"queue-if-no-path-lio", []mutation{replace("sys/block/", "NEXENTA \n", "LIO-ORG \n"),
+		{"queue-if-no-path-lio", []mutation{replace("sys/class/block/", "NEXENTA \n", "LIO-ORG \n"),
 			set("etc/multipath.conf", "devices {\n device {\n  vendor LIO-ORG\n  product \".*\"\n  features \"1 queue_if_no_path\"\n  failback immediate\n }\n}\nblacklist {\n devnode \"^sda\"\n}\n")}, nil,
 			[]string{"warn mp.queueing"}, []string{"info mp.blacklist"}},
 		// Several sessions, no multipath at all.
-		{"no-multipath", []mutation{drop("etc/multipath.conf", "sys/block/dm-")}, nil,
+		{"no-multipath", []mutation{drop("etc/multipath.conf", "sys/class/block/dm-")}, nil,
 			[]string{"warn iscsi.no-multipath"}, []string{"error iscsi.replacement_timeout"}},
 		// multipath.conf and sessions, but multipathd built no map.
-		{"no-maps", []mutation{drop("sys/block/dm-")}, nil,
+		{"no-maps", []mutation{drop("sys/class/block/dm-")}, nil,
 			[]string{"warn mp.no-maps"}, nil},
 		// A record that should be logged in has no session.
 		{"not-logged-in", []mutation{drop(sessions + "session4/")}, nil,
@@ -248,7 +264,7 @@ func TestRules(t *testing.T) {
 		{"burst", []mutation{replace(records, "FirstBurstLength = 262144", "FirstBurstLength = 33554432")}, nil,
 			[]string{"warn iscsi.burst"}, nil},
 		// One map lost a path that the other still has.
-		{"fewer-paths", []mutation{drop("sys/block/dm-4/slaves/sdi/")}, nil,
+		{"fewer-paths", []mutation{drop("sys/class/block/dm-4/slaves/sdi/")}, nil,
 			[]string{"warn mp.paths"}, nil},
 		// The scenario names a map that does not exist.
 		{"expect-missing", nil, map[string]Expect{"/dev/mapper/nosuch": {Paths: 2}},
@@ -269,11 +285,7 @@ func TestRules(t *testing.T) {
 			for _, m := range tt.muts {
 				m(files)
 			}
-			fsys := fstest.MapFS{}
-			for k, v := range files {
-				fsys[k] = &fstest.MapFile{Data: []byte(v)}
-			}
-			r := RunHost(Host{Root: "good+" + tt.name, FS: fsys, Topology: SysfsTopology{FS: fsys}}, tt.exp, fixedNow)
+			r := Run(writeTree(t, files), tt.exp, fixedNow)
 			for _, w := range tt.want {
 				sev, check, _ := strings.Cut(w, " ")
 				if !has(r, Severity(sev), check) {

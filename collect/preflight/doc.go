@@ -13,7 +13,7 @@
 //	etc/iscsi/ifaces, var/lib/iscsi/ifaces        LoadIfaceRecords
 //	etc/multipath.conf, etc/multipath/conf.d/*.conf  ParseMultipathConf
 //	proc/sys/net/ipv4/conf/<if>/rp_filter
-//	sys/class/iscsi_session, iscsi_connection, sys/block  through Topology
+//	sys/class/iscsi_session, iscsi_connection, block   through collect.Host (Sessions, MultipathMaps)
 //
 // Secrets never leave the parsers: password values are replaced by Redacted
 // when a file is parsed, and the sysfs password attributes are never opened.

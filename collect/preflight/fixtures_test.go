@@ -269,13 +269,14 @@ const fxLayout = `Where the layout comes from:
   connection attributes), read the way open-iscsi's usr/iscsi_sysfs.c reads them
   (iscsiadm -m session -P 3). recv_tmo and ping_tmo are noop_out_interval and
   noop_out_timeout as applied. A username that is not set reads "(null)".
-- sys/class/iscsi_session/sessionN/device/targetH:0:0/H:0:0:L/block/sdX: the device
-  tree under /sys/devices/platform/hostH/sessionN that iscsiadm walks to find
-  disks. Real sysfs has symlinks (class entries, device, slaves); plain
-  directories stand in for them here.
-- sys/block/sdX/device/{state,vendor,model}: SCSI midlayer (drivers/scsi/scsi_sysfs.c);
-  state is running, offline, blocked or transport-offline.
-- sys/block/dm-N/{dm/name,dm/uuid,slaves/sdX}: device-mapper
+- sys/class/iscsi_session/sessionN/device/{connectionN:0,targetH:0:0/H:0:0:L/block/sdX}:
+  the device tree under /sys/devices/platform/hostH/sessionN that iscsiadm walks to
+  find disks, and collect to find connections. Real sysfs has symlinks (class
+  entries, device, slaves); plain directories stand in for them here.
+- sys/class/block/sdX/device/{state,vendor,model}: SCSI midlayer (drivers/scsi/scsi_sysfs.c);
+  state is running, offline, blocked or transport-offline. (/sys/block holds
+  the same devices; collect reads the class directory.)
+- sys/class/block/dm-N/{dm/name,dm/uuid,slaves/sdX}: device-mapper
   (Documentation/ABI/testing/sysfs-block-dm); multipath maps have uuid mpath-<wwid>.
 - proc/sys/net/ipv4/conf/<if>/rp_filter: Documentation/networking/ip-sysctl.rst
   (0 off, 1 strict, 2 loose; the larger of all and <if> applies).
@@ -391,6 +392,9 @@ func (f fixture) files() map[string]string {
 		} {
 			out[sd+k] = v + "\n"
 		}
+		// The session's device directory holds its connections, which is
+		// how collect finds them.
+		out[fmt.Sprintf("%sdevice/connection%d:0/uevent", sd, s.id)] = ""
 		cd := fmt.Sprintf("sys/class/iscsi_connection/connection%d:0/", s.id)
 		for k, v := range map[string]string{
 			"persistent_address": s.addr, "persistent_port": "3260", "address": s.addr, "port": "3260",
@@ -402,7 +406,7 @@ func (f fixture) files() map[string]string {
 			minor := 16 * (int(dev[2] - 'a'))
 			major[dev] = minor
 			out[fmt.Sprintf("%sdevice/target%d:0:0/%d:0:0:%d/block/%s/dev", sd, s.host, s.host, lun, dev)] = fmt.Sprintf("8:%d\n", minor)
-			bd := "sys/block/" + dev + "/"
+			bd := "sys/class/block/" + dev + "/"
 			out[bd+"dev"] = fmt.Sprintf("8:%d\n", minor)
 			st := f.devState[dev]
 			if st == "" {
@@ -414,7 +418,7 @@ func (f fixture) files() map[string]string {
 		}
 	}
 	for i, m := range f.maps {
-		bd := "sys/block/" + m.dev + "/"
+		bd := "sys/class/block/" + m.dev + "/"
 		out[bd+"dev"] = fmt.Sprintf("253:%d\n", 4+2*i)
 		out[bd+"dm/name"] = m.name + "\n"
 		out[bd+"dm/uuid"] = "mpath-" + m.wwid + "\n"

@@ -52,6 +52,22 @@ type Finding struct {
 	Fix    string   `json:"fix"`
 }
 
+// CheckNoInitiator is the check of the one finding made on a host with no
+// iSCSI initiator and no multipath at all, where nothing else can be checked.
+const CheckNoInitiator = "host.no-iscsi"
+
+// Unchecked returns why the host's iSCSI and multipath set-up could not be
+// checked, or "" when it could: a clean report from a host with no
+// initiator proves nothing about a SAN.
+func (r Report) Unchecked() string {
+	for _, f := range r.Findings {
+		if f.Check == CheckNoInitiator {
+			return "no iSCSI initiator or dm-multipath on this host"
+		}
+	}
+	return ""
+}
+
 // Source is one place check looked at, and what it found there.
 type Source struct {
 	What  string `json:"what"`

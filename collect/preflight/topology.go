@@ -1,26 +1,18 @@
 package preflight
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
+
+	"lunbench/collect"
 )
 
-// Topology is the live state check needs: iSCSI sessions and dm-multipath
-// maps. SysfsTopology reads it from sysfs; collect's topology can take its
-// place once it exists.
-type Topology interface {
-	Sessions() ([]Session, error)
-	Maps() ([]Map, error)
-}
-
-// Session is one iSCSI session as the kernel shows it in
-// /sys/class/iscsi_session/sessionN (attribute names from
-// drivers/scsi/scsi_transport_iscsi.c). Numbers are -1 when unknown.
+// Session is one iSCSI session as check judges it: collect's reading of
+// /sys/class/iscsi_session/sessionN with the numbers parsed (-1 when the
+// kernel gave none).
 type Session struct {
 	ID   int    `json:"id"`
 	Path string `json:"path"` // "/sys/class/iscsi_session/session1"
@@ -97,163 +89,78 @@ type Path struct {
 	Model  string `json:"model,omitempty"`
 }
 
-// SysfsTopology reads sessions and maps from a sysfs tree inside FS
-// ("sys/class/iscsi_session", "sys/block"), so a fixture tree or the real
-// root both work. It only walks paths, never reads symlinks, so a fixture
-// can use plain directories where sysfs has links.
-type SysfsTopology struct {
-	FS fs.FS
-}
-
-var _ Topology = SysfsTopology{}
-
-func (t SysfsTopology) attr(name string) string {
-	b, err := fs.ReadFile(t.FS, name)
-	if err != nil {
-		return ""
-	}
-	v := strings.TrimSpace(string(b))
-	// The kernel prints an unset string parameter (a username on a
-	// session without CHAP) as "(null)"; iscsiadm shows "<NULL>".
-	if v == "(null)" || v == "<NULL>" {
-		return ""
-	}
-	return v
-}
-
-func (t SysfsTopology) intAttr(name string) int {
-	v, err := strconv.Atoi(t.attr(name))
-	if err != nil {
-		return -1
-	}
-	return v
-}
-
-// Sessions lists /sys/class/iscsi_session. No such directory (no iscsi
-// transport loaded) means no sessions, not an error.
-func (t SysfsTopology) Sessions() ([]Session, error) {
-	const dir = "sys/class/iscsi_session"
-	ents, err := fs.ReadDir(t.FS, dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", show(dir), err)
-	}
+// liveSessions reads the host's iSCSI sessions through collect.
+func liveSessions(h collect.Host) []Session {
 	var out []Session
-	for _, e := range ents {
-		id, err := strconv.Atoi(strings.TrimPrefix(e.Name(), "session"))
-		if err != nil || !strings.HasPrefix(e.Name(), "session") {
+	for _, cs := range h.Sessions() {
+		id, err := strconv.Atoi(strings.TrimPrefix(cs.Name, "session"))
+		if err != nil {
 			continue
 		}
-		base := path.Join(dir, e.Name())
-		a := func(n string) string { return t.attr(path.Join(base, n)) }
-		ai := func(n string) int { return t.intAttr(path.Join(base, n)) }
 		s := Session{
 			ID:            id,
-			Path:          show(base),
-			Target:        a("targetname"),
-			State:         a("state"),
-			Iface:         a("ifacename"),
-			Initiator:     a("initiatorname"),
-			TPGT:          ai("tpgt"),
-			RecoveryTmo:   ai("recovery_tmo"),
-			FirstBurst:    ai("first_burst_len"),
-			MaxBurst:      ai("max_burst_len"),
-			ImmediateData: a("immediate_data"),
-			InitialR2T:    a("initial_r2t"),
-			ERL:           ai("erl"),
-			// username only: never open "password".
-			CHAP: a("username") != "",
+			Path:          show(path.Join(pathSessions, cs.Name)),
+			Target:        cs.TargetName,
+			State:         cs.State,
+			Iface:         cs.IfaceName,
+			Initiator:     cs.InitiatorName,
+			TPGT:          num(cs.TPGT),
+			RecoveryTmo:   num(cs.RecoveryTmo),
+			FirstBurst:    num(cs.FirstBurstLen),
+			MaxBurst:      num(cs.MaxBurstLen),
+			ImmediateData: cs.ImmediateData,
+			InitialR2T:    cs.InitialR2T,
+			ERL:           num(cs.ERL),
+			CHAP:          cs.CHAP,
+			Conn:          leadConnection(id, cs.Connections),
+			Devices:       cs.Devices,
 		}
 		if s.Iface == "" {
 			s.Iface = "default"
 		}
-		s.Conn = t.connection(id)
-		s.Devices = t.sessionDevices(path.Join(base, "device"))
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
-}
-
-func (t SysfsTopology) connection(sid int) Connection {
-	base := fmt.Sprintf("sys/class/iscsi_connection/connection%d:0", sid)
-	a := func(n string) string { return t.attr(path.Join(base, n)) }
-	ai := func(n string) int { return t.intAttr(path.Join(base, n)) }
-	return Connection{
-		Path:         show(base),
-		PortalAddr:   a("persistent_address"),
-		PortalPort:   ai("persistent_port"),
-		Address:      a("address"),
-		Port:         ai("port"),
-		State:        a("state"),
-		HeaderDigest: a("header_digest"),
-		DataDigest:   a("data_digest"),
-		RecvTmo:      ai("recv_tmo"),
-		PingTmo:      ai("ping_tmo"),
-	}
-}
-
-// sessionDevices walks the session's device directory the way iscsiadm
-// does: sessionN/targetH:C:T/H:C:T:L/block/sdX.
-func (t SysfsTopology) sessionDevices(dev string) []string {
-	var out []string
-	tgts, _ := fs.ReadDir(t.FS, dev)
-	for _, tg := range tgts {
-		if !strings.HasPrefix(tg.Name(), "target") {
-			continue
-		}
-		luns, _ := fs.ReadDir(t.FS, path.Join(dev, tg.Name()))
-		for _, l := range luns {
-			if strings.Count(l.Name(), ":") != 3 {
-				continue
-			}
-			blocks, _ := fs.ReadDir(t.FS, path.Join(dev, tg.Name(), l.Name(), "block"))
-			for _, b := range blocks {
-				out = append(out, b.Name())
-			}
-		}
-	}
-	sort.Strings(out)
 	return out
 }
 
-// Maps lists the dm devices in /sys/block whose dm/uuid starts "mpath-"
-// (kpartx partitions, "part1-mpath-...", are not maps).
-func (t SysfsTopology) Maps() ([]Map, error) {
-	const dir = "sys/block"
-	ents, err := fs.ReadDir(t.FS, dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+// leadConnection returns the session's leading connection, connectionN:0
+// (numbers -1 when the session has none, as a FAILED one may not).
+func leadConnection(sid int, cs []collect.Connection) Connection {
+	name := fmt.Sprintf("connection%d:0", sid)
+	out := Connection{Path: show("sys/class/iscsi_connection/" + name), PortalPort: -1, Port: -1, RecvTmo: -1, PingTmo: -1}
+	for _, c := range cs {
+		if c.Name != name {
+			continue
+		}
+		out.PortalAddr, out.PortalPort = c.PersistentAddress, num(c.PersistentPort)
+		out.Address, out.Port = c.Address, num(c.Port)
+		out.State, out.HeaderDigest, out.DataDigest = c.State, c.HeaderDigest, c.DataDigest
+		out.RecvTmo, out.PingTmo = num(c.RecvTmo), num(c.PingTmo)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", show(dir), err)
-	}
+	return out
+}
+
+// liveMaps reads the host's dm-multipath maps through collect, sorted by
+// name.
+func liveMaps(h collect.Host) []Map {
 	var out []Map
-	for _, e := range ents {
-		if !strings.HasPrefix(e.Name(), "dm-") {
-			continue
-		}
-		base := path.Join(dir, e.Name())
-		uuid := t.attr(path.Join(base, "dm/uuid"))
-		wwid, ok := strings.CutPrefix(uuid, "mpath-")
-		if !ok {
-			continue
-		}
-		m := Map{Name: t.attr(path.Join(base, "dm/name")), Dev: e.Name(), UUID: uuid, WWID: wwid}
-		slaves, _ := fs.ReadDir(t.FS, path.Join(base, "slaves"))
-		for _, s := range slaves {
-			d := path.Join(dir, s.Name(), "device")
-			m.Paths = append(m.Paths, Path{
-				Dev:    s.Name(),
-				State:  t.attr(path.Join(d, "state")),
-				Vendor: t.attr(path.Join(d, "vendor")),
-				Model:  t.attr(path.Join(d, "model")),
-			})
+	for _, cm := range h.MultipathMaps() {
+		m := Map{Name: cm.Name, Dev: cm.Device, UUID: cm.UUID, WWID: cm.WWID}
+		for _, p := range cm.Paths {
+			m.Paths = append(m.Paths, Path{Dev: p.Device, State: p.State, Vendor: p.Vendor, Model: p.Model})
 		}
 		out = append(out, m)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return out
+}
+
+// num parses a sysfs number, -1 when there is none.
+func num(s string) int {
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return -1
+	}
+	return v
 }
