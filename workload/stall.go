@@ -21,7 +21,7 @@ type Stall struct {
 	// OldestWait is how long the oldest I/O caught in the stall had been
 	// outstanding when the first completion after it came: a lower bound
 	// on the worst latency the stall caused.
-	OldestWait time.Duration `json:"oldest_wait_ns"`
+	OldestWait time.Duration `json:"oldest_wait_ns,omitempty"`
 	// Unresolved is set when the phase ended before any I/O completed.
 	Unresolved bool `json:"unresolved,omitempty"`
 }
