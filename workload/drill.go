@@ -144,7 +144,7 @@ func (dr *drillRun) drive(s *drillState) {
 	close(s.injected)
 	how := "marked by the operator"
 	if s.d.Inject != "" {
-		how = "inject: " + s.d.InjectSource
+		how = s.d.InjectSource
 	}
 	dr.r.emit(Event{Time: clock.Time(at), Kind: EvDrillInject, Phase: dr.phase, Path: s.d.Name,
 		Detail: fmt.Sprintf("drill %s: %s", s.d.Name, how)})
@@ -170,7 +170,7 @@ func (dr *drillRun) drive(s *drillState) {
 	sleepUntil(dr.ctx, clock, at+int64(s.d.Recover.At))
 	rat := clock.Now()
 	dr.r.emit(Event{Time: clock.Time(rat), Kind: EvDrillRecover, Phase: dr.phase, Path: s.d.Name,
-		Detail: fmt.Sprintf("drill %s: recover: %s", s.d.Name, s.d.Recover.CommandSource)})
+		Detail: fmt.Sprintf("drill %s: %s", s.d.Name, s.d.Recover.CommandSource)})
 	res := dr.run(context.Background(), s, "recover", s.d.Recover.Command, s.d.Recover.CommandSource)
 	dr.mu.Lock()
 	s.res.RecoverAt = clock.Time(rat)

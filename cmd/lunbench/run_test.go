@@ -173,11 +173,13 @@ func TestRunInterrupted(t *testing.T) {
 	}
 }
 
-// TestManualMark sends SIGUSR1 (what `lunbench mark` sends) during a run:
-// a drill_mark event is recorded and the run goes on to its end.
+// TestManualMark sends SIGUSR1 (what `lunbench mark` sends) during a run
+// whose phase declares a manual drill (a cable pull): a drill_mark event is
+// recorded, the drill is injected at that moment, and the run goes on to
+// its end.
 func TestManualMark(t *testing.T) {
 	dir := directDir(t)
-	sc := writeScenario(t, dir, "name: x\ntargets: [{name: f, path: "+filepath.Join(dir, "t.dat")+", size: 8MiB}]\nphases:\n  - {name: r, rw: randread, bs: 4k, duration: 1500ms}\n")
+	sc := writeScenario(t, dir, "name: x\ntargets: [{name: f, path: "+filepath.Join(dir, "t.dat")+", size: 8MiB}]\nphases:\n  - {name: r, rw: randread, bs: 4k, duration: 1500ms, drills: [{name: cable-pull, manual: true}]}\n")
 	sig := make(chan os.Signal, 1)
 	go func() { time.Sleep(500 * time.Millisecond); sig <- syscall.SIGUSR1 }()
 	out := filepath.Join(dir, "res")
@@ -194,6 +196,14 @@ func TestManualMark(t *testing.T) {
 	}
 	if marks != 1 {
 		t.Fatalf("%d drill_mark events, want 1", marks)
+	}
+	run, err := report.ReadRun(out)
+	if err != nil || len(run.Drills) != 1 {
+		t.Fatalf("drills %+v %v", run, err)
+	}
+	d := run.Drills[0]
+	if at := d.InjectAt.Sub(run.Phases[0].Start); !d.Injected || !d.Manual || at < 400*time.Millisecond || at > 900*time.Millisecond {
+		t.Fatalf("manual drill %+v injected %v into the phase, want at the mark (~500ms)", d, at)
 	}
 	if _, err := os.Stat(filepath.Join(out, "lunbench.pid")); err == nil {
 		t.Fatal("lunbench.pid left behind after the run")
