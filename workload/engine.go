@@ -416,12 +416,15 @@ type worker struct {
 	vfind   *inlineFindings
 	target  string
 	checked uint64 // units checked by reads
+	// lastDone is the clock time of the worker's last completion.
+	lastDone int64
 }
 
 func (w *worker) run(start <-chan struct{}, done func()) {
 	defer done()
 	defer w.gate.alive.Add(-1)
 	<-start
+	w.lastDone = w.clock.Now()
 	for !w.stop.Load() {
 		if w.budget == 0 {
 			return
@@ -468,6 +471,7 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 		w.rec.Issue(t0)
 		n, errno := pio(w.fd, w.buf, off, op)
 		t1 := w.clock.Now()
+		w.lastDone = t1
 		if errno != 0 || int64(n) != w.bs {
 			w.rec.Fail(IOError{At: time.Duration(t1), Op: op, Offset: off, Errno: errno, Short: errno == 0}, t1)
 			w.stall.completed(t1)

@@ -52,7 +52,13 @@ func (r *Runner) setupVerify() error {
 			dir = d
 			r.tempDirs = append(r.tempDirs, d)
 		}
-		m, err := verify.CreateMap(verify.MapPath(dir, t.spec.Name), verify.Header{
+		path := verify.MapPath(dir, t.spec.Name)
+		// A results directory reused with --out: this run replaces the
+		// old run's files, its map included.
+		if st, err := os.Lstat(path); err == nil && st.Mode().IsRegular() {
+			os.Remove(path)
+		}
+		m, err := verify.CreateMap(path, verify.Header{
 			RunID: r.runID, Base: t.base, Length: length, Unit: unit, Target: t.spec.Name,
 			Device: t.dev.Path, DeviceSize: t.dev.Size, Created: r.opt.Now(),
 		})
@@ -113,9 +119,11 @@ func (f *inlineFindings) add(fd verify.Finding) {
 }
 
 // stampVerified stamps the block about to be written at off, unit by unit,
-// with each unit's next generation (the map marks them pending).
+// with each unit's next generation (the map marks them pending). The write
+// time stamped is the worker's last completion, which is at most one I/O
+// earlier: a clock read costs half a microsecond on some VMs.
 func (w *worker) stampVerified(off int64) {
-	wt := w.clock.UnixNano(w.clock.Now())
+	wt := w.clock.UnixNano(w.lastDone)
 	for u, i := int64(0), 0; u < w.bs; u, i = u+w.unit, i+1 {
 		g := w.vmap.Begin(off + u)
 		w.gens[i] = g
