@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"lunbench/collect"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -308,7 +310,7 @@ func TestRules(t *testing.T) {
 }
 
 func TestMatchMap(t *testing.T) {
-	m := Map{Name: "hydra_db-a02", Dev: "dm-4", WWID: "3600144f0f484400000004e86860a0003", UUID: "mpath-3600144f0f484400000004e86860a0003"}
+	m := collect.Map{Name: "hydra_db-a02", Device: "dm-4", WWID: "3600144f0f484400000004e86860a0003", UUID: "mpath-3600144f0f484400000004e86860a0003"}
 	tests := []struct {
 		key  string
 		want bool
