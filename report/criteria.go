@@ -172,7 +172,7 @@ func measurePreflight(metric, target string, extra Extra) (float64, bool, string
 	case pre == nil && extra.PreflightNote != "":
 		return 0, false, extra.PreflightNote
 	case pre == nil:
-		return 0, false, "the host preflight did not run"
+		return 0, false, "no host preflight was recorded with the run"
 	case pre.Unchecked() != "":
 		return 0, false, "preflight could not check the host: " + pre.Unchecked()
 	}
