@@ -88,6 +88,9 @@ const preflightKey = "preflight"
 // (Result.Drills). A criterion the run did not measure fails with a note
 // saying why.
 func Evaluate(sc *scenarios.Scenario, res *workload.Result, extra Extra) []CriterionResult {
+	if res == nil {
+		res = &workload.Result{} // nothing ran: every rule is unmeasured
+	}
 	var out []CriterionResult
 	for _, c := range sc.Criteria {
 		unit, _ := scenarios.MetricUnit(c.Metric)
