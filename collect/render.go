@@ -195,6 +195,9 @@ func (r renderer) session(s Session) node {
 	if s.IfaceName != "" {
 		f.add("iface " + s.IfaceName)
 	}
+	if s.CHAP {
+		f.add("CHAP")
+	}
 	if s.RecoveryTmo != "" {
 		f.add("recovery_tmo " + s.RecoveryTmo + "s")
 	}
@@ -218,6 +221,9 @@ func (r renderer) session(s Session) node {
 				from += " (" + s.NetDev + ")"
 			}
 			cf.add(from)
+		}
+		if c.RecvTmo != "" && c.PingTmo != "" {
+			cf.add("noop " + c.RecvTmo + "s/" + c.PingTmo + "s")
 		}
 		if c.HeaderDigest == "1" || c.DataDigest == "1" {
 			cf.add("digests header " + digest(c.HeaderDigest) + " data " + digest(c.DataDigest))

@@ -159,10 +159,7 @@ func (c Connection) Portal() string {
 	if addr == "" {
 		return ""
 	}
-	if strings.Contains(addr, ":") {
-		addr = "[" + addr + "]"
-	}
-	return addr + ":" + port
+	return hostPort(addr, port)
 }
 
 // Topology reads the topology of the given devices (anything Resolve

@@ -116,14 +116,20 @@ func PrintSummary(w io.Writer, r *RunJSON) {
 	fmt.Fprintf(w, "\nverdict: %s\n", strings.ToUpper(string(r.Verdict)))
 }
 
+// block starts a titled block of the summary and returns the tabwriter
+// its lines go through.
+func block(w io.Writer, title string) *tabwriter.Writer {
+	fmt.Fprintf(w, "\n%s:\n", title)
+	return tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+}
+
 // printDrills writes one line per drill × target: stall, resume, errors
 // and throughput before → after.
 func printDrills(w io.Writer, r *RunJSON) {
 	if len(r.Drills) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "\ndrills:")
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	tw := block(w, "drills")
 	for _, d := range r.Drills {
 		name := d.Phase + "/" + d.Name
 		if !d.Injected {
@@ -150,8 +156,7 @@ func printVerify(w io.Writer, r *RunJSON) {
 	if len(r.Verify) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "\nverify:")
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	tw := block(w, "verify")
 	for _, v := range r.Verify {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", phaseOrRun(v.Phase), v.When, v.Target, verifyText([]verify.Summary{v}))
 	}

@@ -88,6 +88,9 @@ const preflightKey = "preflight"
 // (Result.Drills). A criterion the run did not measure fails with a note
 // saying why.
 func Evaluate(sc *scenarios.Scenario, res *workload.Result, extra Extra) []CriterionResult {
+	if res == nil {
+		res = &workload.Result{} // nothing ran: every rule is unmeasured
+	}
 	var out []CriterionResult
 	for _, c := range sc.Criteria {
 		unit, _ := scenarios.MetricUnit(c.Metric)
@@ -172,7 +175,7 @@ func measurePreflight(metric, target string, extra Extra) (float64, bool, string
 	case pre == nil && extra.PreflightNote != "":
 		return 0, false, extra.PreflightNote
 	case pre == nil:
-		return 0, false, "the host preflight did not run"
+		return 0, false, "no host preflight was recorded with the run"
 	case pre.Unchecked() != "":
 		return 0, false, "preflight could not check the host: " + pre.Unchecked()
 	}

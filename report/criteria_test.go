@@ -52,7 +52,7 @@ func TestEvaluatePreflight(t *testing.T) {
 		{"no initiator", map[string]json.RawMessage{"preflight": report(noISCSI)},
 			scenarios.Criterion{Metric: "preflight_errors", Cmp: scenarios.EQ}, 0, false, "not measured: preflight could not check the host: no iSCSI initiator"},
 		// No preflight recorded at all.
-		{"not run", nil, scenarios.Criterion{Metric: "preflight_errors", Cmp: scenarios.EQ}, 0, false, "not measured: the host preflight did not run"},
+		{"not run", nil, scenarios.Criterion{Metric: "preflight_errors", Cmp: scenarios.EQ}, 0, false, "not measured: no host preflight was recorded with the run"},
 		// A preflight block that is not a report.
 		{"garbage", map[string]json.RawMessage{"preflight": json.RawMessage(`[1,2]`)},
 			scenarios.Criterion{Metric: "preflight_warnings", Cmp: scenarios.EQ}, 0, false, "cannot be read"},

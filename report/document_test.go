@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"flag"
 	"os"
 	"path/filepath"
@@ -22,19 +21,7 @@ func TestReportMarkdownGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "run1.report.md")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("report.md differs from %s (run with -update if the change is intended)\n--- got ---\n%s", golden, got)
-	}
+	golden(t, "run1.report.md", got)
 }
 
 func TestReportHTMLSelfContained(t *testing.T) {

@@ -136,10 +136,10 @@ type checker struct {
 	nodeDirs []string
 	ifaces   []IfaceRecord
 	mpconfs  []*MPConf
-	sessions []Session
-	maps     []Map
+	sessions []session
+	maps     []collect.Map
 
-	sessByDev map[string]*Session
+	sessByDev map[string]*session
 	// mpInUse: a multipath.conf or live maps exist, so iSCSI must hand
 	// failed I/O back quickly.
 	mpInUse bool
@@ -230,7 +230,7 @@ func (c *checker) load() {
 	}
 
 	c.sessions = liveSessions(c.h.Sys)
-	c.sessByDev = map[string]*Session{}
+	c.sessByDev = map[string]*session{}
 	loggedIn := 0
 	for i := range c.sessions {
 		s := &c.sessions[i]
@@ -413,8 +413,8 @@ func seconds(n int) string {
 }
 
 // recordSessions returns the live sessions that logged in through rec.
-func (c *checker) recordSessions(rec NodeRecord) []*Session {
-	var out []*Session
+func (c *checker) recordSessions(rec NodeRecord) []*session {
+	var out []*session
 	for i := range c.sessions {
 		if sameRecord(c.recordFor(&c.sessions[i]), rec) {
 			out = append(out, &c.sessions[i])
@@ -427,7 +427,7 @@ func sameRecord(a *NodeRecord, b NodeRecord) bool { return a != nil && a.Conf.Na
 
 // recordFor finds the node record a session logged in with: same target,
 // portal and iface; failing that, same target and portal.
-func (c *checker) recordFor(s *Session) *NodeRecord {
+func (c *checker) recordFor(s *session) *NodeRecord {
 	var loose *NodeRecord
 	for i := range c.records {
 		r := &c.records[i]
@@ -445,7 +445,7 @@ func (c *checker) recordFor(s *Session) *NodeRecord {
 }
 
 // sessionConf is the configuration a session's login used.
-func (c *checker) sessionConf(s *Session) (Conf, bool) {
+func (c *checker) sessionConf(s *session) (Conf, bool) {
 	if r := c.recordFor(s); r != nil {
 		return r.Conf, true
 	}
@@ -618,7 +618,7 @@ func (c *checker) chapExpected() bool {
 // (every session for iscsid.conf) runs with a recovery_tmo multipath can
 // live with, as when multipathd applied fast_io_fail_tmo.
 func (c *checker) overridden(rec *NodeRecord) bool {
-	var ss []*Session
+	var ss []*session
 	if rec != nil {
 		ss = c.recordSessions(*rec)
 	} else {
@@ -682,7 +682,7 @@ func (c *checker) failoverTime() {
 	why := "a drill's max_stall criterion must allow at least this much; a path that dies takes this long " + after
 	fix := "shorten it with node.session.timeo.replacement_timeout (or multipathd's fast_io_fail_tmo) and the NOP-Out interval and timeout"
 	if len(c.sessions) > 0 {
-		var worst *Session
+		var worst *session
 		var ws stall
 		for i := range c.sessions {
 			s := &c.sessions[i]
@@ -977,7 +977,7 @@ func (c *checker) multipathConfig() {
 }
 
 // netOf is the network interface a session is bound to, or its iface name.
-func (c *checker) netOf(s *Session) string {
+func (c *checker) netOf(s *session) string {
 	for _, i := range c.ifaces {
 		if i.Name == s.Iface && i.NetIface != "" {
 			return i.NetIface
@@ -986,7 +986,7 @@ func (c *checker) netOf(s *Session) string {
 	return s.Iface
 }
 
-func running(p Path, s *Session) bool {
+func running(p collect.Path, s *session) bool {
 	return p.State == "running" && (s == nil || s.State == "LOGGED_IN")
 }
 
@@ -1004,14 +1004,14 @@ func (c *checker) liveMaps() {
 			tgt = k
 		}
 		if len(m.Paths) == 0 {
-			c.add(Finding{Severity: Error, Check: "mp.paths", Target: tgt, Where: "/sys/block/" + m.Dev + "/slaves",
-				Found: fmt.Sprintf("map %s (%s) has no path", m.Name, m.Dev),
+			c.add(Finding{Severity: Error, Check: "mp.paths", Target: tgt, Where: "/sys/block/" + m.Device + "/slaves",
+				Found: fmt.Sprintf("map %s (%s) has no path", m.Name, m.Device),
 				Why:   "every I/O to it queues or fails",
 				Fix:   "log the sessions in again and run multipath -v2"})
 			continue
 		}
 		for _, p := range m.Paths {
-			s := c.sessByDev[p.Dev]
+			s := c.sessByDev[p.Device]
 			if p.State != "running" {
 				via := ""
 				if s != nil {
@@ -1021,14 +1021,14 @@ func (c *checker) liveMaps() {
 				if st == "" {
 					st = "in an unknown state"
 				}
-				c.add(Finding{Severity: Error, Check: "mp.path-state", Target: tgt, Where: "/sys/block/" + p.Dev + "/device/state",
-					Found: fmt.Sprintf("%s (path of %s%s) is %s, not running", p.Dev, m.Name, via, st),
+				c.add(Finding{Severity: Error, Check: "mp.path-state", Target: tgt, Where: "/sys/block/" + p.Device + "/device/state",
+					Found: fmt.Sprintf("%s (path of %s%s) is %s, not running", p.Device, m.Name, via, st),
 					Why:   "the map is degraded before the run starts, so throughput is lower and a drill that fails one more path may leave none",
-					Fix:   "bring the path back (echo running > /sys/block/" + p.Dev + "/device/state after the cause is fixed, or log the session out and in) and check multipath -ll"})
+					Fix:   "bring the path back (echo running > /sys/block/" + p.Device + "/device/state after the cause is fixed, or log the session out and in) and check multipath -ll"})
 			}
 		}
 		if _, ok := c.expFor(m); !ok && len(m.Paths) < most {
-			c.add(Finding{Severity: Warn, Check: "mp.paths", Target: tgt, Where: "/sys/block/" + m.Dev + "/slaves",
+			c.add(Finding{Severity: Warn, Check: "mp.paths", Target: tgt, Where: "/sys/block/" + m.Device + "/slaves",
 				Found: fmt.Sprintf("map %s has %s where other maps have %d", m.Name, plural(len(m.Paths), "path"), most),
 				Why:   "a LUN with fewer paths is less redundant and slower; its missing paths were never logged in or were removed",
 				Fix:   "check iscsiadm -m session -P 3 and multipath -ll for the missing paths"})
@@ -1036,7 +1036,7 @@ func (c *checker) liveMaps() {
 		nets, portals := map[string]bool{}, map[string]bool{}
 		withSess := 0
 		for _, p := range m.Paths {
-			if s := c.sessByDev[p.Dev]; s != nil {
+			if s := c.sessByDev[p.Device]; s != nil {
 				withSess++
 				nets[c.netOf(s)] = true
 				portals[s.Conn.Portal()] = true
@@ -1046,19 +1046,19 @@ func (c *checker) liveMaps() {
 			if len(nets) == 1 {
 				n := sortedKeys(nets)[0]
 				if n == "default" {
-					c.add(Finding{Severity: Info, Check: "mp.spread", Target: tgt, Where: "/sys/block/" + m.Dev + "/slaves",
+					c.add(Finding{Severity: Info, Check: "mp.spread", Target: tgt, Where: "/sys/block/" + m.Device + "/slaves",
 						Found: fmt.Sprintf("the %d paths of %s are not bound to network interfaces (iface default)", withSess, m.Name),
 						Why:   "the routing table picks the NIC, so several paths may share one NIC and fail together",
 						Fix:   "create one iSCSI iface per NIC (iscsiadm -m iface -o new, iface.net_ifacename) and log in through each (reference 001, step 4)"})
 				} else {
-					c.add(Finding{Severity: Warn, Check: "mp.spread", Target: tgt, Where: "/sys/block/" + m.Dev + "/slaves",
+					c.add(Finding{Severity: Warn, Check: "mp.spread", Target: tgt, Where: "/sys/block/" + m.Device + "/slaves",
 						Found: fmt.Sprintf("all %d paths of %s go through %s", withSess, m.Name, n),
 						Why:   "one NIC, cable or switch port takes every path down at once",
 						Fix:   "bind a second iSCSI iface to another NIC on its own subnet and log in through it (reference 001, step 4)"})
 				}
 			}
 			if len(portals) == 1 {
-				c.add(Finding{Severity: Warn, Check: "mp.spread", Target: tgt, Where: "/sys/block/" + m.Dev + "/slaves",
+				c.add(Finding{Severity: Warn, Check: "mp.spread", Target: tgt, Where: "/sys/block/" + m.Device + "/slaves",
 					Found: fmt.Sprintf("all %d paths of %s go to portal %s", withSess, m.Name, sortedKeys(portals)[0]),
 					Why:   "losing that portal (its NIC, its IP, its target port group) loses every path",
 					Fix:   "give the target a second portal on another subnet, each in its own target portal group (reference 001), and log in to both"})
@@ -1160,7 +1160,7 @@ func (c *checker) rpFilterSource(bound []IfaceRecord) {
 }
 
 // expFor returns the expectation that names map m.
-func (c *checker) expFor(m Map) (string, bool) {
+func (c *checker) expFor(m collect.Map) (string, bool) {
 	for _, k := range sortedKeys(c.exp) {
 		if matchMap(k, m) {
 			return k, true
@@ -1171,7 +1171,7 @@ func (c *checker) expFor(m Map) (string, bool) {
 
 // matchMap reports whether an expectation key names m: by dm name, dm-N,
 // wwid or uuid, with or without /dev/mapper/, /dev/ or a by-id prefix.
-func matchMap(key string, m Map) bool {
+func matchMap(key string, m collect.Map) bool {
 	k := key
 	for _, p := range []string{"/dev/disk/by-id/dm-name-", "/dev/disk/by-id/dm-uuid-mpath-", "/dev/disk/by-id/dm-uuid-", "/dev/mapper/", "/dev/"} {
 		if s, ok := strings.CutPrefix(k, p); ok {
@@ -1179,14 +1179,14 @@ func matchMap(key string, m Map) bool {
 			break
 		}
 	}
-	return k != "" && (k == m.Name || k == m.Dev || k == m.WWID || k == m.UUID)
+	return k != "" && (k == m.Name || k == m.Device || k == m.WWID || k == m.UUID)
 }
 
 // expectations verifies the scenario's expect blocks.
 func (c *checker) expectations() {
 	for _, key := range sortedKeys(c.exp) {
 		e := c.exp[key]
-		var m *Map
+		var m *collect.Map
 		for i := range c.maps {
 			if matchMap(key, c.maps[i]) {
 				m = &c.maps[i]
@@ -1208,12 +1208,12 @@ func (c *checker) expectations() {
 				Fix:   "name the map (alias, /dev/mapper/NAME, dm-N or wwid) as multipath -ll shows it, or log in and run multipath -v2"})
 			continue
 		}
-		var sess []*Session
+		var sess []*session
 		seen := map[int]bool{}
 		up := 0
 		portals := map[string]bool{}
 		for _, p := range m.Paths {
-			s := c.sessByDev[p.Dev]
+			s := c.sessByDev[p.Device]
 			if running(p, s) {
 				up++
 			}
@@ -1225,7 +1225,7 @@ func (c *checker) expectations() {
 				}
 			}
 		}
-		where := "/sys/block/" + m.Dev + "/slaves"
+		where := "/sys/block/" + m.Device + "/slaves"
 		if e.Paths > 0 && up < e.Paths {
 			c.add(Finding{Severity: Error, Check: "expect.paths", Target: key, Where: where,
 				Found: fmt.Sprintf("%s has %d running of %s; the scenario expects %d", m.Name, up, plural(len(m.Paths), "path"), e.Paths),

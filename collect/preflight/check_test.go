@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"lunbench/collect"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -139,6 +141,13 @@ func TestNoInitiator(t *testing.T) {
 func writeTree(t *testing.T, files map[string]string) string {
 	t.Helper()
 	root := t.TempDir()
+	writeFiles(t, root, files)
+	return root
+}
+
+// writeFiles writes files (path -> contents) below dir.
+func writeFiles(t *testing.T, root string, files map[string]string) {
+	t.Helper()
 	for name, body := range files {
 		p := filepath.Join(root, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -148,7 +157,6 @@ func writeTree(t *testing.T, files map[string]string) string {
 			t.Fatal(err)
 		}
 	}
-	return root
 }
 
 // mutate starts from the good fixture and changes it.
@@ -308,7 +316,7 @@ func TestRules(t *testing.T) {
 }
 
 func TestMatchMap(t *testing.T) {
-	m := Map{Name: "hydra_db-a02", Dev: "dm-4", WWID: "3600144f0f484400000004e86860a0003", UUID: "mpath-3600144f0f484400000004e86860a0003"}
+	m := collect.Map{Name: "hydra_db-a02", Device: "dm-4", WWID: "3600144f0f484400000004e86860a0003", UUID: "mpath-3600144f0f484400000004e86860a0003"}
 	tests := []struct {
 		key  string
 		want bool
