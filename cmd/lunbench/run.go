@@ -218,7 +218,7 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if err := report.AddPathMoves(dirPath, run); err != nil {
 		fmt.Fprintf(stderr, "lunbench: warning: path moves: %v\n", err)
 	}
-	run.Criteria = report.Evaluate(sc, res, report.Extra{})
+	run.Criteria = report.Evaluate(sc, res, report.ExtraFor(run))
 	run.Verdict = report.VerdictOf(run.Criteria, res)
 	run.Status = "finished"
 	switch {
