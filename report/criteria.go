@@ -246,12 +246,9 @@ func measureDrill(metric string, d *workload.DrillResult, target string, res *wo
 	return 0, false, metric + " is not measured per drill"
 }
 
-// drillVerify returns the verify passes run after a drill on one target:
-// the drill's own, else those run.json lists for it.
+// drillVerify returns the verify passes run after a drill on one target
+// (the engine names them "drill NAME").
 func drillVerify(d *workload.DrillResult, all []verify.Summary, target string) []verify.Summary {
-	if v := d.Verify; v != nil && (v.Target == target || v.Target == "") {
-		return []verify.Summary{*v}
-	}
 	var out []verify.Summary
 	for _, v := range all {
 		if v.Phase == d.Phase && v.When == "drill "+d.Name && v.Target == target {

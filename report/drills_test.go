@@ -158,7 +158,7 @@ func makeDrillsRun(t *testing.T, dir string) {
 				Inject:    &workload.CommandResult{Command: "pcs resource move vip node2", Start: inject, End: at(9200), Dur: 1200 * time.Millisecond, Output: "drills/failover-vip-move-inject.log"},
 				RecoverAt: at(14000),
 				Recover:   &workload.CommandResult{Command: "pcs resource clear vip", Start: at(14000), End: at(14000).Add(time.Minute), Dur: time.Minute, ExitCode: -1, TimedOut: true, Output: "drills/failover-vip-move-recover.log"},
-				WindowEnd: at(14000), Targets: targets, Verify: nil},
+				WindowEnd: at(14000), Targets: targets},
 			{Phase: "failover", Name: "cable-pull", Manual: true},
 		},
 		Verify: verifies,

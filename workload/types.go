@@ -6,8 +6,6 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
-
-	"lunbench/workload/verify"
 )
 
 // Op is one kind of I/O.
@@ -215,9 +213,8 @@ type DrillResult struct {
 	// taken from.
 	WindowEnd time.Time     `json:"window_end"`
 	Targets   []DrillTarget `json:"targets"`
-	// Verify is the verify pass run after the drill's recovery (phases
-	// with verify: true).
-	Verify *verify.Summary `json:"verify,omitempty"`
+	// The verify passes after the drill's recovery (phases with verify:
+	// true) are in Result.Verify, one per target, named "drill NAME".
 }
 
 // DrillTarget is a drill's effect on one target.
