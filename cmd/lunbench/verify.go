@@ -228,6 +228,9 @@ func printVerify(w io.Writer, rep verifyReport) {
 		for c := verify.OK; c < verify.NumClasses; c++ {
 			parts = append(parts, fmt.Sprintf("%s %d", c, s.Counts[c.String()]))
 		}
+		if s.Unreadable > 0 {
+			parts = append(parts, fmt.Sprintf("(%d of them unreadable)", s.Unreadable))
+		}
 		fmt.Fprintf(w, "  %s; in doubt (write in flight, old or new data accepted) %d\n", strings.Join(parts, ", "), s.InDoubt)
 		for _, f := range s.Findings {
 			fmt.Fprintf(w, "  offset %d  %-11s  %s\n", f.Offset, f.Class, f.Detail)
