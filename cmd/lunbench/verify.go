@@ -209,7 +209,11 @@ func openVerifyJobs(o verifyOptions) ([]verifyJob, error) {
 		if err != nil {
 			return jobs, &exitError{code: exitRuntime, err: fmt.Errorf("target %s: size of %s: %w", h.Target, dev, err)}
 		}
-		if size != h.DeviceSize {
+		if end := h.Base + h.Units()*h.Unit; size < end {
+			return jobs, usage("target %s: %s is %d bytes (%s), too small for the range the run wrote, which ends at byte %d: not the same device? name the right one with --device",
+				h.Target, dev, size, scenarios.FormatSize(size), end)
+		}
+		if h.DeviceSize > 0 && size != h.DeviceSize {
 			return jobs, usage("target %s: %s is %d bytes (%s), the run wrote a device of %d bytes (%s): not the same device? name the right one with --device",
 				h.Target, dev, size, scenarios.FormatSize(size), h.DeviceSize, scenarios.FormatSize(h.DeviceSize))
 		}

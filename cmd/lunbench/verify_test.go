@@ -120,8 +120,9 @@ func TestVerifyBadInput(t *testing.T) {
 	garbled := t.TempDir()
 	os.MkdirAll(filepath.Join(garbled, "verify"), 0o755)
 	os.WriteFile(verify.MapPath(garbled, "lun0"), []byte("not a map"), 0o644)
-	small := filepath.Join(t.TempDir(), "small.dat")
+	small, big := filepath.Join(t.TempDir(), "small.dat"), filepath.Join(t.TempDir(), "big.dat")
 	os.WriteFile(small, make([]byte, 1<<20), 0o644)
+	os.WriteFile(big, make([]byte, 8<<20), 0o644)
 	cases := []struct {
 		name string
 		args []string
@@ -140,8 +141,10 @@ func TestVerifyBadInput(t *testing.T) {
 		{"garbled map", []string{garbled}, exitUsage, "shorter than its 4096-byte header"},
 		// A device that is not there.
 		{"missing device", []string{dir, "--device", filepath.Join(empty, "gone")}, exitRuntime, "no such file"},
+		// A device too small for the range written.
+		{"too small", []string{dir, "--device", small}, exitUsage, "is 1048576 bytes (1MiB), too small for the range the run wrote, which ends at byte 4194304"},
 		// A device of another size: not the one the run wrote.
-		{"size mismatch", []string{dir, "--device", small}, exitUsage, "is 1048576 bytes (1MiB), the run wrote a device of 4194304 bytes (4MiB)"},
+		{"size mismatch", []string{dir, "--device", big}, exitUsage, "is 8388608 bytes (8MiB), the run wrote a device of 4194304 bytes (4MiB)"},
 		// No directory at all.
 		{"no args", nil, exitUsage, "accepts 1 arg"},
 	}
