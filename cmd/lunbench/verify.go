@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -169,6 +170,9 @@ func openVerifyJobs(o verifyOptions) ([]verifyJob, error) {
 	} else if !st.IsDir() {
 		return nil, usage("%s is not a results directory", o.dir)
 	}
+	if pid, ok := liveRun(o.dir); ok {
+		return nil, usage("%s: the run is still going (lunbench pid %d): it verifies its own writes; run lunbench verify after it ends or crashed", o.dir, pid)
+	}
 	paths, _ := filepath.Glob(filepath.Join(o.dir, verify.MapDir, "*.genmap"))
 	if len(paths) == 0 {
 		return nil, usage("%s: no generation maps in %s/: the run had no phase with verify: true", o.dir, verify.MapDir)
@@ -249,4 +253,24 @@ func printVerify(w io.Writer, rep verifyReport) {
 	} else {
 		fmt.Fprintln(w, "verify: PASS: every written block holds what was acknowledged")
 	}
+}
+
+// liveRun returns the pid of a lunbench still running into dir. A run
+// removes its lunbench.pid when it ends, but a crash leaves it, and after a
+// reboot the pid may belong to another program: only a live process whose
+// command line names lunbench counts.
+func liveRun(dir string) (int, bool) {
+	b, err := os.ReadFile(filepath.Join(dir, "lunbench.pid"))
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 || pid == os.Getpid() {
+		return 0, false
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || !strings.Contains(string(cmdline), "lunbench") {
+		return 0, false
+	}
+	return pid, true
 }
