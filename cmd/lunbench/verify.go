@@ -66,12 +66,14 @@ acknowledged), misdirected (data written for another offset), torn (sectors
 from different writes), corrupt (bad checksum or garbage) or unwritten.
 Blocks whose last write was in flight may hold the old or the new data, and
 because the map on disk may lag the device by up to a second after a crash,
-newer data than the map records is accepted too.
+newer data than the map records is accepted too. A run that is still going
+(its lunbench.pid names a live lunbench) is refused: it verifies itself.
 
 It prints the counts per target and every finding, and writes
 RUNDIR/verify-<UTC time>.json. Exit codes: 0 no problem, 1 problems found,
-2 bad arguments or results directory (no maps, device of the wrong size),
-3 a device or map could not be read, 130 interrupted.`,
+2 bad arguments or results directory (no maps, a damaged map, a device of
+the wrong size),
+3 a device could not be opened or read, 130 interrupted.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			o.dir = args[0]
