@@ -72,8 +72,7 @@ newer data than the map records is accepted too. A run that is still going
 It prints the counts per target and every finding, and writes
 RUNDIR/verify-<UTC time>.json. Exit codes: 0 no problem, 1 problems found,
 2 bad arguments or results directory (no maps, a damaged map, a device of
-the wrong size),
-3 a device could not be opened or read, 130 interrupted.`,
+the wrong size), 3 a device could not be opened or read, 130 interrupted.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			o.dir = args[0]
