@@ -236,15 +236,11 @@ func (t *unitTally) classify(gen uint32, pending, anyPrior bool) verdict {
 	case t.garbageAt >= 0:
 		return verdict{class: Corrupt, detail: fmt.Sprintf("sector at byte %d: no stamp, non-zero data", t.garbageAt)}
 	}
-	want := fmt.Sprint(gen)
-	if pending {
-		want = fmt.Sprintf("%d or %d (write in doubt)", gen-1, gen)
-	}
 	switch {
 	case t.accepted == 0 && t.older == 0:
-		return verdict{class: Unwritten, detail: t.priorDetail(want)}
+		return verdict{class: Unwritten, detail: t.priorDetail(expected(gen, pending))}
 	case t.accepted == 0:
-		d := fmt.Sprintf("holds generation %d written %s, expected %s", t.olderGen, time.Unix(0, t.olderWtime).UTC().Format(time.RFC3339Nano), want)
+		d := fmt.Sprintf("holds generation %d written %s, expected %s", t.olderGen, time.Unix(0, t.olderWtime).UTC().Format(time.RFC3339Nano), expected(gen, pending))
 		if t.older < t.sectors {
 			d += fmt.Sprintf(" (%d of %d sectors older, the rest zero or another run's)", t.older, t.sectors)
 		}
@@ -255,11 +251,20 @@ func (t *unitTally) classify(gen uint32, pending, anyPrior bool) verdict {
 		if first < 0 || (t.priorAt >= 0 && t.priorAt < first) {
 			first, what = t.priorAt, "zeros or another run's data"
 		}
-		return verdict{class: Torn, detail: fmt.Sprintf("%d of %d sectors hold %s; sector at byte %d holds %s", t.accepted, t.sectors, want, first, what)}
+		return verdict{class: Torn, detail: fmt.Sprintf("%d of %d sectors hold %s; sector at byte %d holds %s", t.accepted, t.sectors, expected(gen, pending), first, what)}
 	case t.mixed && !pending && !t.anyNewer:
 		return verdict{class: Torn, detail: fmt.Sprintf("sectors from different writes of generation %d: write times differ", gen)}
 	}
 	return verdict{class: OK, inDoubt: pending || t.anyNewer}
+}
+
+// expected names what a unit should hold, for details. Only problems call
+// it: formatting allocates, and a good unit must not.
+func expected(gen uint32, pending bool) string {
+	if pending {
+		return fmt.Sprintf("%d or %d (write in doubt)", gen-1, gen)
+	}
+	return fmt.Sprint(gen)
 }
 
 // priorDetail describes a unit holding nothing of this run.
