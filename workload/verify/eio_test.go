@@ -78,3 +78,27 @@ func TestRunReadErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestRunFindingsCap: with more problems than MaxFindings, every problem
+// is counted and the lowest MaxFindings offsets are listed, in order,
+// whatever reader found them.
+func TestRunFindingsCap(t *testing.T) {
+	const unit, units = 512, 3000
+	m := newTestMap(t, t.TempDir(), units*unit, unit)
+	for u := range int64(units) {
+		m.Ack(u*unit, 1) // acknowledged, but the device is all zeros
+	}
+	dev := &badDevice{data: make([]byte, units*unit)}
+	s, err := run(context.Background(), dev, m, RunOptions{QD: 3, ChunkSize: 7 * unit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Blocks != units || s.Counts["unwritten"] != units || s.Problems() != units || len(s.Findings) != MaxFindings {
+		t.Fatalf("blocks %d counts %v findings %d", s.Blocks, s.Counts, len(s.Findings))
+	}
+	for i, f := range s.Findings {
+		if f.Offset != int64(i)*unit || f.Class != Unwritten {
+			t.Fatalf("finding %d: %+v", i, f)
+		}
+	}
+}
