@@ -20,9 +20,14 @@ import (
 // MaxFindings is how many findings a Summary lists at most.
 const MaxFindings = 1000
 
+// MaxQD caps RunOptions.QD: a phase's qd of 1024 must not become 1024
+// chunk buffers (4 GiB) in the pass that follows it.
+const MaxQD = 32
+
 // RunOptions tunes a verify pass.
 type RunOptions struct {
-	// QD is how many chunks are read in parallel (default 4).
+	// QD is how many chunks are read in parallel (default 4, at most
+	// MaxQD: each reader holds a chunk-sized buffer).
 	QD int
 	// ChunkSize is the most bytes one read covers (default 4 MiB; rounded
 	// down to whole units, at least one). Only the span from the first to
@@ -72,6 +77,7 @@ func run(ctx context.Context, f device, m *Map, opts RunOptions) (Summary, error
 	per := max(1, chunk/h.Unit) // units per chunk
 	units := h.Units()
 	chunks := (units + per - 1) / per
+	qd = int(min(int64(qd), MaxQD, max(chunks, 1)))
 
 	var next atomic.Int64
 	var stop atomic.Bool
