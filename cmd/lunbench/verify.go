@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -65,12 +66,13 @@ acknowledged), misdirected (data written for another offset), torn (sectors
 from different writes), corrupt (bad checksum or garbage) or unwritten.
 Blocks whose last write was in flight may hold the old or the new data, and
 because the map on disk may lag the device by up to a second after a crash,
-newer data than the map records is accepted too.
+newer data than the map records is accepted too. A run that is still going
+(its lunbench.pid names a live lunbench) is refused: it verifies itself.
 
 It prints the counts per target and every finding, and writes
 RUNDIR/verify-<UTC time>.json. Exit codes: 0 no problem, 1 problems found,
-2 bad arguments or results directory (no maps, device of the wrong size),
-3 a device or map could not be read, 130 interrupted.`,
+2 bad arguments or results directory (no maps, a damaged map, a device of
+the wrong size), 3 a device could not be opened or read, 130 interrupted.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			o.dir = args[0]
@@ -169,6 +171,9 @@ func openVerifyJobs(o verifyOptions) ([]verifyJob, error) {
 	} else if !st.IsDir() {
 		return nil, usage("%s is not a results directory", o.dir)
 	}
+	if pid, ok := liveRun(o.dir); ok {
+		return nil, usage("%s: the run is still going (lunbench pid %d): it verifies its own writes; run lunbench verify after it ends or crashed", o.dir, pid)
+	}
 	paths, _ := filepath.Glob(filepath.Join(o.dir, verify.MapDir, "*.genmap"))
 	if len(paths) == 0 {
 		return nil, usage("%s: no generation maps in %s/: the run had no phase with verify: true", o.dir, verify.MapDir)
@@ -209,7 +214,11 @@ func openVerifyJobs(o verifyOptions) ([]verifyJob, error) {
 		if err != nil {
 			return jobs, &exitError{code: exitRuntime, err: fmt.Errorf("target %s: size of %s: %w", h.Target, dev, err)}
 		}
-		if size != h.DeviceSize {
+		if end := h.Base + h.Units()*h.Unit; size < end {
+			return jobs, usage("target %s: %s is %d bytes (%s), too small for the range the run wrote, which ends at byte %d: not the same device? name the right one with --device",
+				h.Target, dev, size, scenarios.FormatSize(size), end)
+		}
+		if h.DeviceSize > 0 && size != h.DeviceSize {
 			return jobs, usage("target %s: %s is %d bytes (%s), the run wrote a device of %d bytes (%s): not the same device? name the right one with --device",
 				h.Target, dev, size, scenarios.FormatSize(size), h.DeviceSize, scenarios.FormatSize(h.DeviceSize))
 		}
@@ -226,7 +235,11 @@ func printVerify(w io.Writer, rep verifyReport) {
 			scenarios.FormatSize(t.Unit), d.Round(time.Millisecond), report.MiBps(float64(s.Blocks)*float64(t.Unit)/max(d.Seconds(), 1e-9)))
 		var parts []string
 		for c := verify.OK; c < verify.NumClasses; c++ {
-			parts = append(parts, fmt.Sprintf("%s %d", c, s.Counts[c.String()]))
+			part := fmt.Sprintf("%s %d", c, s.Counts[c.String()])
+			if c == verify.Corrupt && s.Unreadable > 0 {
+				part += fmt.Sprintf(" (%d unreadable)", s.Unreadable)
+			}
+			parts = append(parts, part)
 		}
 		fmt.Fprintf(w, "  %s; in doubt (write in flight, old or new data accepted) %d\n", strings.Join(parts, ", "), s.InDoubt)
 		for _, f := range s.Findings {
@@ -241,4 +254,24 @@ func printVerify(w io.Writer, rep verifyReport) {
 	} else {
 		fmt.Fprintln(w, "verify: PASS: every written block holds what was acknowledged")
 	}
+}
+
+// liveRun returns the pid of a lunbench still running into dir. A run
+// removes its lunbench.pid when it ends, but a crash leaves it, and after a
+// reboot the pid may belong to another program: only a live process whose
+// command line names lunbench counts.
+func liveRun(dir string) (int, bool) {
+	b, err := os.ReadFile(filepath.Join(dir, "lunbench.pid"))
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 || pid == os.Getpid() {
+		return 0, false
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || !strings.Contains(string(cmdline), "lunbench") {
+		return 0, false
+	}
+	return pid, true
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -82,6 +84,8 @@ func TestVerifyPlantedFaults(t *testing.T) {
 // TestVerifyClean: a device that holds every acknowledged write passes.
 func TestVerifyClean(t *testing.T) {
 	dir, _ := verifyFixture(t, false)
+	// A crash leaves the pid file; its process is gone.
+	os.WriteFile(filepath.Join(dir, "lunbench.pid"), []byte("2147483646\n"), 0o644)
 	code, out, errOut := runVerifyCmd(dir)
 	if code != exitPass || !strings.Contains(out, "verify: PASS") || !strings.Contains(out, "ok 1024,") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
@@ -120,8 +124,25 @@ func TestVerifyBadInput(t *testing.T) {
 	garbled := t.TempDir()
 	os.MkdirAll(filepath.Join(garbled, "verify"), 0o755)
 	os.WriteFile(verify.MapPath(garbled, "lun0"), []byte("not a map"), 0o644)
-	small := filepath.Join(t.TempDir(), "small.dat")
+	small, big := filepath.Join(t.TempDir(), "small.dat"), filepath.Join(t.TempDir(), "big.dat")
 	os.WriteFile(small, make([]byte, 1<<20), 0o644)
+	os.WriteFile(big, make([]byte, 8<<20), 0o644)
+	// A copy of the fixture whose pid file names a live process called
+	// lunbench (sleep, started under that name).
+	live := t.TempDir()
+	os.MkdirAll(filepath.Join(live, "verify"), 0o755)
+	b, _ := os.ReadFile(verify.MapPath(dir, "lun0"))
+	os.WriteFile(verify.MapPath(live, "lun0"), b, 0o644)
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep command")
+	}
+	child := &exec.Cmd{Path: sleep, Args: []string{"lunbench", "60"}}
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { child.Process.Kill(); child.Wait() }()
+	os.WriteFile(filepath.Join(live, "lunbench.pid"), []byte(strconv.Itoa(child.Process.Pid)+"\n"), 0o644)
 	cases := []struct {
 		name string
 		args []string
@@ -140,8 +161,12 @@ func TestVerifyBadInput(t *testing.T) {
 		{"garbled map", []string{garbled}, exitUsage, "shorter than its 4096-byte header"},
 		// A device that is not there.
 		{"missing device", []string{dir, "--device", filepath.Join(empty, "gone")}, exitRuntime, "no such file"},
+		// A device too small for the range written.
+		{"too small", []string{dir, "--device", small}, exitUsage, "is 1048576 bytes (1MiB), too small for the range the run wrote, which ends at byte 4194304"},
 		// A device of another size: not the one the run wrote.
-		{"size mismatch", []string{dir, "--device", small}, exitUsage, "is 1048576 bytes (1MiB), the run wrote a device of 4194304 bytes (4MiB)"},
+		{"size mismatch", []string{dir, "--device", big}, exitUsage, "is 8388608 bytes (8MiB), the run wrote a device of 4194304 bytes (4MiB)"},
+		// A run still going (its pid file names a live lunbench: this test).
+		{"live run", []string{live}, exitUsage, "the run is still going"},
 		// No directory at all.
 		{"no args", nil, exitUsage, "accepts 1 arg"},
 	}

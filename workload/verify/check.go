@@ -77,29 +77,48 @@ func Check(buf []byte, off int64, gen uint32, pending bool, runID uint64, opts C
 	return v.class, v.detail
 }
 
-// unitTally is what a unit's sectors hold, with the first example of each
-// kind kept for the detail message.
+// unitTally is what a unit's sectors hold. For each kind of problem it
+// keeps the first sector's offset (-1: none) and what that sector held, for
+// the detail message.
 type unitTally struct {
-	sectors    int
-	zero       int
-	foreign    int // valid stamps of another run
-	foreignRun uint64
-	accepted   int // our stamps within the accepted generations
-	older      int // our stamps older than accepted
-	// first sector of each kind, -1 if none
-	garbageAt, badCRCAt, misAt, olderAt, newerAt, priorAt int64
-	misFor                                                int64
-	misGen, olderGen, newerGen, badGen                    uint32
-	badGenAt                                              int64
-	storedCRC, computedCRC                                uint32
-	// the first accepted stamp's identity, and whether all agree with it
+	sectors int
+
+	// Content from before this run's writes.
+	zero, foreign int    // zero sectors; valid stamps of another run
+	foreignRun    uint64 // the first other run's id
+	priorAt       int64  // first zero, foreign or (with anyPrior) older sector
+
+	// Our stamps within the accepted generations: the first one's
+	// identity, whether all agree with it, and whether any is newer than
+	// the map (accepted after a crash).
+	accepted   int
 	firstGen   uint32
 	firstWtime int64
 	mixed      bool
-	anyNewer   bool // an accepted stamp newer than gen (crash mode)
+	anyNewer   bool
+
+	// Our stamps for this offset, older than accepted.
+	older      int
+	olderAt    int64
+	olderGen   uint32
 	olderWtime int64
+
+	// Problems, worst first: a stamp naming another offset (misFor, with
+	// generation misGen); a valid stamp with generation 0 or > MaxGen; a
+	// generation newer than expected in a live run; our magic with a bad
+	// checksum; no magic and not zero.
+	misAt, misFor          int64
+	misGen                 uint32
+	badGenAt               int64
+	badGen                 uint32
+	newerAt                int64
+	newerGen               uint32
+	badCRCAt               int64
+	storedCRC, computedCRC uint32
+	garbageAt              int64
 }
 
+// check is Check, also saying whether the unit passed only as in doubt.
 func check(buf []byte, off int64, gen uint32, pending bool, runID uint64, opts CheckOptions) verdict {
 	if len(buf) == 0 || len(buf)%SectorSize != 0 {
 		return verdict{class: Corrupt, detail: fmt.Sprintf("unit buffer of %d bytes is not a positive multiple of %d", len(buf), SectorSize)}
@@ -217,15 +236,11 @@ func (t *unitTally) classify(gen uint32, pending, anyPrior bool) verdict {
 	case t.garbageAt >= 0:
 		return verdict{class: Corrupt, detail: fmt.Sprintf("sector at byte %d: no stamp, non-zero data", t.garbageAt)}
 	}
-	want := fmt.Sprint(gen)
-	if pending {
-		want = fmt.Sprintf("%d or %d (write in doubt)", gen-1, gen)
-	}
 	switch {
 	case t.accepted == 0 && t.older == 0:
-		return verdict{class: Unwritten, detail: t.priorDetail(want)}
+		return verdict{class: Unwritten, detail: t.priorDetail(expected(gen, pending))}
 	case t.accepted == 0:
-		d := fmt.Sprintf("holds generation %d written %s, expected %s", t.olderGen, time.Unix(0, t.olderWtime).UTC().Format(time.RFC3339Nano), want)
+		d := fmt.Sprintf("holds generation %d written %s, expected %s", t.olderGen, time.Unix(0, t.olderWtime).UTC().Format(time.RFC3339Nano), expected(gen, pending))
 		if t.older < t.sectors {
 			d += fmt.Sprintf(" (%d of %d sectors older, the rest zero or another run's)", t.older, t.sectors)
 		}
@@ -236,11 +251,20 @@ func (t *unitTally) classify(gen uint32, pending, anyPrior bool) verdict {
 		if first < 0 || (t.priorAt >= 0 && t.priorAt < first) {
 			first, what = t.priorAt, "zeros or another run's data"
 		}
-		return verdict{class: Torn, detail: fmt.Sprintf("%d of %d sectors hold %s; sector at byte %d holds %s", t.accepted, t.sectors, want, first, what)}
+		return verdict{class: Torn, detail: fmt.Sprintf("%d of %d sectors hold %s; sector at byte %d holds %s", t.accepted, t.sectors, expected(gen, pending), first, what)}
 	case t.mixed && !pending && !t.anyNewer:
 		return verdict{class: Torn, detail: fmt.Sprintf("sectors from different writes of generation %d: write times differ", gen)}
 	}
 	return verdict{class: OK, inDoubt: pending || t.anyNewer}
+}
+
+// expected names what a unit should hold, for details. Only problems call
+// it: formatting allocates, and a good unit must not.
+func expected(gen uint32, pending bool) string {
+	if pending {
+		return fmt.Sprintf("%d or %d (write in doubt)", gen-1, gen)
+	}
+	return fmt.Sprint(gen)
 }
 
 // priorDetail describes a unit holding nothing of this run.

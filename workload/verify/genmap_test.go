@@ -1,9 +1,13 @@
 package verify
 
 import (
+	"bufio"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -209,4 +213,61 @@ func TestReadOnlyMap(t *testing.T) {
 		}
 	}()
 	r.Begin(0)
+}
+
+// TestMapSurvivesKill: what Begin and Ack stored is in the file even when
+// the process is killed without Sync or Close (MAP_SHARED: the kernel owns
+// the pages). The test runs itself as the child that is killed.
+func TestMapSurvivesKill(t *testing.T) {
+	if p := os.Getenv("LUNBENCH_VERIFY_CHILD_MAP"); p != "" {
+		m, err := CreateMap(p, Header{RunID: testRun, Length: 1 << 20, Unit: 4096})
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		for u := range int64(100) {
+			g := m.Begin(u * 4096)
+			m.Ack(u*4096, g)
+			m.Ack(u*4096, m.Begin(u*4096))
+		}
+		m.Begin(100 * 4096) // in flight when killed
+		fmt.Println("ready")
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	}
+	p := filepath.Join(t.TempDir(), "child.genmap")
+	child := exec.Command(os.Args[0], "-test.run=^TestMapSurvivesKill$")
+	child.Env = append(os.Environ(), "LUNBENCH_VERIFY_CHILD_MAP="+p)
+	out, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	child.Process.Signal(syscall.SIGKILL)
+	child.Wait()
+	if line != "ready\n" {
+		t.Fatalf("child said %q", line)
+	}
+	m, err := OpenMap(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, c := range []struct {
+		unit    int64
+		gen     uint32
+		pending bool
+	}{
+		{0, 2, false},   // written twice, acknowledged
+		{99, 2, false},  // the last acknowledged unit
+		{100, 1, true},  // the write in flight at the kill
+		{101, 0, false}, // never written
+	} {
+		if g, pend := m.Expect(c.unit * 4096); g != c.gen || pend != c.pending {
+			t.Errorf("unit %d: gen %d pending %v, want %d %v", c.unit, g, pend, c.gen, c.pending)
+		}
+	}
 }

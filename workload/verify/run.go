@@ -4,11 +4,14 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ncw/directio"
@@ -17,9 +20,14 @@ import (
 // MaxFindings is how many findings a Summary lists at most.
 const MaxFindings = 1000
 
+// MaxQD caps RunOptions.QD: a phase's qd of 1024 must not become 1024
+// chunk buffers (4 GiB) in the pass that follows it.
+const MaxQD = 32
+
 // RunOptions tunes a verify pass.
 type RunOptions struct {
-	// QD is how many chunks are read in parallel (default 4).
+	// QD is how many chunks are read in parallel (default 4, at most
+	// MaxQD: each reader holds a chunk-sized buffer).
 	QD int
 	// ChunkSize is the most bytes one read covers (default 4 MiB; rounded
 	// down to whole units, at least one). Only the span from the first to
@@ -33,10 +41,11 @@ type RunOptions struct {
 
 // passTally is one reader's share of a pass.
 type passTally struct {
-	counts   [NumClasses]uint64
-	inDoubt  uint64
-	blocks   uint64
-	findings []Finding
+	counts     [NumClasses]uint64
+	inDoubt    uint64
+	unreadable uint64
+	blocks     uint64
+	findings   []Finding
 }
 
 // Run reads back every unit of m's range that was ever written (generation
@@ -46,8 +55,15 @@ type passTally struct {
 // the storage, not the page cache; the buffers are aligned for it). Units
 // never written are not read. Findings are sorted by offset, the first
 // MaxFindings kept. Cancelling ctx stops the pass with ctx's error and the
-// partial summary; a read error stops it with an error naming the offset.
+// partial summary. A unit that cannot be read (EIO) is counted corrupt and
+// in Summary.Unreadable; any other read error (the device vanished, a short
+// read) stops the pass with an error naming the offset.
 func Run(ctx context.Context, f *os.File, m *Map, opts RunOptions) (Summary, error) {
+	return run(ctx, f, m, opts)
+}
+
+// run is Run on any device.
+func run(ctx context.Context, f device, m *Map, opts RunOptions) (Summary, error) {
 	h := m.Header()
 	sum := Summary{Target: h.Target, Phase: opts.Phase, When: opts.When, Start: time.Now()}
 	qd := opts.QD
@@ -61,6 +77,7 @@ func Run(ctx context.Context, f *os.File, m *Map, opts RunOptions) (Summary, err
 	per := max(1, chunk/h.Unit) // units per chunk
 	units := h.Units()
 	chunks := (units + per - 1) / per
+	qd = int(min(int64(qd), MaxQD, max(chunks, 1)))
 
 	var next atomic.Int64
 	var stop atomic.Bool
@@ -99,6 +116,7 @@ func Run(ctx context.Context, f *os.File, m *Map, opts RunOptions) (Summary, err
 			counts[c] += n
 		}
 		sum.InDoubt += t.inDoubt
+		sum.Unreadable += t.unreadable
 		sum.Blocks += t.blocks
 		sum.Findings = append(sum.Findings, t.findings...)
 	}
@@ -116,9 +134,19 @@ func Run(ctx context.Context, f *os.File, m *Map, opts RunOptions) (Summary, err
 	return sum, firstErr
 }
 
+// device is what a pass reads: an *os.File, or a fake in tests.
+type device interface {
+	io.ReaderAt
+	Name() string
+}
+
 // checkChunk reads the written units among units [u0, u1) with one read and
-// classifies them into t.
-func (m *Map) checkChunk(f *os.File, buf []byte, u0, u1 int64, opts CheckOptions, t *passTally) error {
+// classifies them into t. If that read fails with EIO (a bad block, or a
+// path that failed the request), it reads the units one by one, so that one
+// bad block costs one finding and not the pass: each unit that still fails
+// with EIO is counted corrupt (its acknowledged data cannot be read back).
+// Any other error (the device vanished, a short read) ends the pass.
+func (m *Map) checkChunk(f device, buf []byte, u0, u1 int64, opts CheckOptions, t *passTally) error {
 	first, last := int64(-1), int64(-1)
 	for u := u0; u < u1; u++ {
 		if binary.LittleEndian.Uint16(m.ents[2*u:])&^pendingBit != 0 {
@@ -133,27 +161,62 @@ func (m *Map) checkChunk(f *os.File, buf []byte, u0, u1 int64, opts CheckOptions
 	}
 	h := &m.h
 	span := buf[:(last-first+1)*h.Unit]
-	off := h.Base + first*h.Unit
-	if n, err := f.ReadAt(span, off); err != nil {
-		return fmt.Errorf("verify %s: read %d bytes at offset %d of %s: %w (got %d)", h.Target, len(span), off, f.Name(), err, n)
+	err := m.read(f, span, first)
+	if err == nil {
+		for u := first; u <= last; u++ {
+			i := (u - first) * h.Unit
+			m.checkUnit(span[i:i+h.Unit], u, nil, opts, t)
+		}
+		return nil
 	}
+	if !errors.Is(err, syscall.EIO) {
+		return err
+	}
+	one := buf[:h.Unit]
 	for u := first; u <= last; u++ {
-		e := binary.LittleEndian.Uint16(m.ents[2*u:])
-		gen, pending := uint32(e&^pendingBit), e&pendingBit != 0
-		if gen == 0 {
+		if binary.LittleEndian.Uint16(m.ents[2*u:])&^pendingBit == 0 {
 			continue
 		}
-		uo := h.Base + u*h.Unit
-		i := (u - first) * h.Unit
-		v := check(span[i:i+h.Unit], uo, gen, pending, h.RunID, opts)
-		t.blocks++
-		t.counts[v.class]++
-		if v.inDoubt {
-			t.inDoubt++
+		err := m.read(f, one, u)
+		if err != nil && !errors.Is(err, syscall.EIO) {
+			return err
 		}
-		if v.class != OK && len(t.findings) < MaxFindings {
-			t.findings = append(t.findings, Finding{Target: h.Target, Offset: uo, Class: v.class, Detail: v.detail})
-		}
+		m.checkUnit(one, u, err, opts, t)
 	}
 	return nil
+}
+
+// read reads len(p) bytes from unit u on.
+func (m *Map) read(f device, p []byte, u int64) error {
+	off := m.h.Base + u*m.h.Unit
+	if n, err := f.ReadAt(p, off); err != nil {
+		return fmt.Errorf("verify %s: read %d bytes at offset %d of %s: %w (got %d)", m.h.Target, len(p), off, f.Name(), err, n)
+	}
+	return nil
+}
+
+// checkUnit classifies unit u, read into p or failed with readErr, into t.
+// Units never written are skipped.
+func (m *Map) checkUnit(p []byte, u int64, readErr error, opts CheckOptions, t *passTally) {
+	e := binary.LittleEndian.Uint16(m.ents[2*u:])
+	gen, pending := uint32(e&^pendingBit), e&pendingBit != 0
+	if gen == 0 {
+		return
+	}
+	uo := m.h.Base + u*m.h.Unit
+	var v verdict
+	if readErr != nil {
+		v = verdict{class: Corrupt, detail: "unreadable: " + readErr.Error()}
+		t.unreadable++
+	} else {
+		v = check(p, uo, gen, pending, m.h.RunID, opts)
+	}
+	t.blocks++
+	t.counts[v.class]++
+	if v.inDoubt {
+		t.inDoubt++
+	}
+	if v.class != OK && len(t.findings) < MaxFindings {
+		t.findings = append(t.findings, Finding{Target: m.h.Target, Offset: uo, Class: v.class, Detail: v.detail})
+	}
 }

@@ -135,12 +135,23 @@ func BenchmarkRun64MiB(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	b.SetBytes(size)
-	b.ReportAllocs()
-	for b.Loop() {
-		s, err := verify.Run(context.Background(), f, m, verify.RunOptions{})
-		if err != nil || s.Problems() != 0 || s.Blocks != size/4096 {
-			b.Fatalf("%v %+v", err, s.Counts)
-		}
+	for _, o := range []struct {
+		name string
+		opts verify.RunOptions
+	}{
+		{"default", verify.RunOptions{}},                        // 4 readers, 4 MiB reads
+		{"qd1", verify.RunOptions{QD: 1}},                       // one reader
+		{"64KiB reads", verify.RunOptions{ChunkSize: 64 << 10}}, // small reads
+	} {
+		b.Run(o.name, func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := verify.Run(context.Background(), f, m, o.opts)
+				if err != nil || s.Problems() != 0 || s.Blocks != size/4096 {
+					b.Fatalf("%v %+v", err, s.Counts)
+				}
+			}
+		})
 	}
 }

@@ -68,6 +68,9 @@ type Summary struct {
 	Blocks  uint64            `json:"blocks"`
 	Counts  map[string]uint64 `json:"counts"`
 	InDoubt uint64            `json:"in_doubt"`
+	// Unreadable counts blocks whose read failed with an I/O error; they
+	// are counted (and listed) as corrupt too.
+	Unreadable uint64 `json:"unreadable,omitempty"`
 	// Findings lists problem blocks (at most the first 1000).
 	Findings []Finding `json:"findings,omitempty"`
 }
