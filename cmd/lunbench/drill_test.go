@@ -56,6 +56,28 @@ func newLabBox(t *testing.T, sizeMiB int) *labBox {
 	return b
 }
 
+// runScenarioFile runs `lunbench run SC --no-tui --out OUT`, expects exit
+// code want and returns the run.json it wrote.
+func runScenarioFile(t *testing.T, sc, out string, want int) *report.RunJSON {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if code := execute([]string{"run", sc, "--no-tui", "--out", out}, nil, &stdout, &stderr, make(chan os.Signal)); code != want {
+		t.Fatalf("exit %d, want %d\n%s%s", code, want, stdout.String(), stderr.String())
+	}
+	run, err := report.ReadRun(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+// run runs one of the box's verbs (pause, resume, break) now.
+func (b *labBox) run(t *testing.T, verb string) {
+	if out, err := exec.Command(b.script, verb, b.dir).CombinedOutput(); err != nil {
+		t.Errorf("stallbox %s: %v: %s", verb, err, out)
+	}
+}
+
 // cmd is the box's control command for a drill: "stallbox.sh pause DIR".
 func (b *labBox) cmd(verb string) string { return b.script + " " + verb + " " + b.dir }
 
@@ -81,15 +103,7 @@ phases:
       - {name: long, at: 6s, inject: "%s", recover: {command: "%s", at: 3s}}
 `, b.dev, b.cmd("pause"), b.cmd("resume"), b.cmd("pause"), b.cmd("resume")))
 	out := filepath.Join(dir, "res")
-	var stdout, stderr bytes.Buffer
-	code := execute([]string{"run", sc, "--no-tui", "--out", out}, nil, &stdout, &stderr, make(chan os.Signal))
-	if code != exitPass {
-		t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
-	}
-	run, err := report.ReadRun(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := runScenarioFile(t, sc, out, exitPass)
 	if len(run.Drills) != 2 {
 		t.Fatalf("drills: %+v", run.Drills)
 	}
@@ -163,15 +177,7 @@ criteria:
   errors: "== 0"
 `, b.dev, b.cmd("break")))
 	out := filepath.Join(dir, "res")
-	var stdout, stderr bytes.Buffer
-	code := execute([]string{"run", sc, "--no-tui", "--out", out}, nil, &stdout, &stderr, make(chan os.Signal))
-	if code != exitFail {
-		t.Fatalf("exit %d, want %d (criteria failed)\n%s%s", code, exitFail, stdout.String(), stderr.String())
-	}
-	run, err := report.ReadRun(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := runScenarioFile(t, sc, out, exitFail)
 	if run.Status != "finished" || run.Verdict != report.Fail {
 		t.Errorf("status %q verdict %q", run.Status, run.Verdict)
 	}
@@ -217,15 +223,7 @@ criteria:
   corrupt_blocks: "== 0"
 `, b.dev, b.cmd("pause"), b.cmd("resume")))
 	out := filepath.Join(dir, "res")
-	var stdout, stderr bytes.Buffer
-	code := execute([]string{"run", sc, "--no-tui", "--out", out}, nil, &stdout, &stderr, make(chan os.Signal))
-	if code != exitPass {
-		t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
-	}
-	run, err := report.ReadRun(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := runScenarioFile(t, sc, out, exitPass)
 	when := map[string]bool{}
 	for _, v := range run.Verify {
 		when[v.When] = true
@@ -242,7 +240,7 @@ criteria:
 	if dt := run.Drills[0].Targets[0]; !dt.Stalled {
 		t.Errorf("the freeze did not stall I/O: %+v", dt)
 	}
-	stdout.Reset()
+	var stdout, stderr bytes.Buffer
 	if code := execute([]string{"verify", out}, nil, &stdout, &stderr, nil); code != exitPass {
 		t.Fatalf("lunbench verify: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
