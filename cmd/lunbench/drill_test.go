@@ -26,9 +26,9 @@ func newLabBox(t *testing.T, sizeMiB int) *labBox {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the lab box is a FUSE mount and a loop device")
 	}
-	for _, tool := range []string{"bindfs", "losetup", "fusermount"} {
+	for _, tool := range []string{"bindfs", "losetup"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s (Debian packages bindfs, util-linux, fuse3)", tool)
+			t.Skipf("needs %s (Debian packages bindfs, util-linux)", tool)
 		}
 	}
 	script, err := filepath.Abs("../../scenarios/lab/stallbox.sh")

@@ -10,7 +10,7 @@
 #   break   (kill -KILL bindfs) makes every further I/O fail with an error,
 #           as a LUN that disappeared does.
 #
-# usage (as root; needs bindfs, losetup, fusermount):
+# usage (as root; needs bindfs and losetup):
 #   stallbox.sh up DIR [SIZE_MiB]   create the box in DIR, print the loop device
 #   stallbox.sh pause DIR | resume DIR | break DIR
 #   stallbox.sh dev DIR             print the loop device
@@ -41,8 +41,8 @@ case $cmd in
 up)
 	size=${3:-64}
 	[ "$(id -u)" = 0 ] || { echo "stallbox: needs root (loop devices, FUSE)" >&2; exit 1; }
-	for t in bindfs losetup fusermount; do
-		command -v $t >/dev/null || { echo "stallbox: $t is missing (apt-get install bindfs util-linux fuse3)" >&2; exit 1; }
+	for t in bindfs losetup; do
+		command -v $t >/dev/null || { echo "stallbox: $t is missing (apt-get install bindfs util-linux)" >&2; exit 1; }
 	done
 	[ ! -e "$dir/bindfs.pid" ] || { echo "stallbox: $dir already holds a box (stallbox.sh down $dir first)" >&2; exit 1; }
 	mkdir -p "$dir/src" "$dir/mnt"
@@ -76,7 +76,8 @@ down)
 	if [ -s "$dir/loopdev" ]; then
 		losetup -d "$(cat "$dir/loopdev")" 2>/dev/null || true
 	fi
-	fusermount -u "$dir/mnt" 2>/dev/null || umount -l "$dir/mnt" 2>/dev/null || true
+	fusermount -u "$dir/mnt" 2>/dev/null || fusermount3 -u "$dir/mnt" 2>/dev/null ||
+		umount -l "$dir/mnt" 2>/dev/null || true
 	if [ -n "${p:-}" ]; then
 		kill "$p" 2>/dev/null || true
 	fi
