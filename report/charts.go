@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,6 +87,9 @@ type runData struct {
 	topology []byte
 	hists    map[phaseKey]*hdr.Histogram
 	t0       time.Time
+	// opKeys and opRows cache opSeries.
+	opKeys []phaseKey
+	opRows map[phaseKey][]*IntervalRow
 }
 
 type phaseKey struct {
@@ -165,15 +169,27 @@ func readDiskStats(path string) ([]diskRow, error) {
 			return nil, fmt.Errorf("%s: missing column %q", path, h)
 		}
 	}
+	idx := func(k string) int {
+		if i, ok := col[k]; ok {
+			return i
+		}
+		return -1
+	}
+	cTime, cTarget, cDevice, cRole := col["time"], col["target"], col["device"], col["role"]
+	cR, cW, cRA, cWA := idx("rkB/s"), idx("wkB/s"), idx("r_await"), idx("w_await")
+	cAqu, cUtil, cIv := idx("aqu-sz"), idx("%util"), idx("interval_s")
 	var out []diskRow
+	if st, err := f.Stat(); err == nil {
+		out = make([]diskRow, 0, st.Size()/150+16) // rows are about 160 bytes
+	}
+	in := interner{}
 	for {
 		rec, err := cr.Read()
 		if err != nil {
 			break // EOF or a torn last line
 		}
-		fl := func(k string) float64 {
-			i, ok := col[k]
-			if !ok || i >= len(rec) {
+		fl := func(i int) float64 {
+			if i < 0 || i >= len(rec) {
 				return math.NaN()
 			}
 			v, err := strconv.ParseFloat(rec[i], 64)
@@ -182,13 +198,13 @@ func readDiskStats(path string) ([]diskRow, error) {
 			}
 			return v
 		}
-		t, err := time.Parse(time.RFC3339Nano, rec[col["time"]])
+		t, err := time.Parse(time.RFC3339Nano, rec[cTime])
 		if err != nil {
 			continue
 		}
-		out = append(out, diskRow{Time: t, Target: rec[col["target"]], Device: rec[col["device"]], Role: rec[col["role"]],
-			RkBs: fl("rkB/s"), WkBs: fl("wkB/s"), RAwait: fl("r_await"), WAwait: fl("w_await"),
-			AquSz: fl("aqu-sz"), Util: fl("%util"), Interval: nz(fl("interval_s"))})
+		out = append(out, diskRow{Time: t, Target: in.get(rec[cTarget]), Device: in.get(rec[cDevice]), Role: in.get(rec[cRole]),
+			RkBs: fl(cR), WkBs: fl(cW), RAwait: fl(cRA), WAwait: fl(cWA),
+			AquSz: fl(cAqu), Util: fl(cUtil), Interval: nz(fl(cIv))})
 	}
 	return out, nil
 }
@@ -618,16 +634,14 @@ func (d *runData) decorateFor(p *plot.Plot, target string, legend *[]legendItem,
 	}
 }
 
-// opSeries groups the intervals by target × op, in time order.
-func (d *runData) opSeries() (keys []phaseKey, rows map[phaseKey][]IntervalRow) {
-	rows = map[phaseKey][]IntervalRow{}
-	for _, r := range d.ivs {
-		k := phaseKey{Target: r.Target, Op: r.Op}
-		if _, ok := rows[k]; !ok {
-			keys = append(keys, k)
-		}
-		rows[k] = append(rows[k], r)
+// opSeries groups the intervals by target × op, in time order. The
+// grouping is made once per runData: three charts use it, and a 24 h run
+// has hundreds of thousands of rows.
+func (d *runData) opSeries() (keys []phaseKey, rows map[phaseKey][]*IntervalRow) {
+	if d.opRows != nil {
+		return d.opKeys, d.opRows
 	}
+	keys, rows = groupBy(d.ivs, func(r *IntervalRow) (phaseKey, bool) { return phaseKey{Target: r.Target, Op: r.Op}, true })
 	sort.Slice(keys, func(i, j int) bool {
 		if keys[i].Target != keys[j].Target {
 			return keys[i].Target < keys[j].Target
@@ -636,9 +650,40 @@ func (d *runData) opSeries() (keys []phaseKey, rows map[phaseKey][]IntervalRow) 
 	})
 	for _, k := range keys {
 		rs := rows[k]
-		sort.SliceStable(rs, func(i, j int) bool { return rs[i].Start.Before(rs[j].Start) })
+		less := func(i, j int) bool { return rs[i].Start.Before(rs[j].Start) }
+		if !sort.SliceIsSorted(rs, less) { // they are, as written
+			sort.SliceStable(rs, less)
+		}
 	}
+	d.opKeys, d.opRows = keys, rows
 	return keys, rows
+}
+
+// groupBy splits the rows that key accepts into groups, keys in the order
+// first seen, each group in row order. Groups point into rows and are
+// allocated at their exact size: copying a 24 h run's rows group by
+// group doubled the report's memory.
+func groupBy[T any, K comparable](rows []T, key func(*T) (K, bool)) ([]K, map[K][]*T) {
+	var keys []K
+	count := map[K]int{}
+	for i := range rows {
+		if k, ok := key(&rows[i]); ok {
+			if _, seen := count[k]; !seen {
+				keys = append(keys, k)
+			}
+			count[k]++
+		}
+	}
+	groups := make(map[K][]*T, len(keys))
+	for _, k := range keys {
+		groups[k] = make([]*T, 0, count[k])
+	}
+	for i := range rows {
+		if k, ok := key(&rows[i]); ok {
+			groups[k] = append(groups[k], &rows[i])
+		}
+	}
+	return keys, groups
 }
 
 func (d *runData) step() float64 {
@@ -651,9 +696,10 @@ func (d *runData) step() float64 {
 // timeSeries makes x (interval mid-points) and y from rows, with a NaN
 // wherever intervals are missing, so the line breaks instead of
 // bridging a gap.
-func (d *runData) timeSeries(rs []IntervalRow, y func(IntervalRow) float64) (xs, ys []float64) {
+func (d *runData) timeSeries(rs []*IntervalRow, y func(*IntervalRow) float64) (xs, ys []float64) {
 	step := d.step()
 	last := math.Inf(-1)
+	xs, ys = make([]float64, 0, len(rs)+8), make([]float64, 0, len(rs)+8)
 	for _, r := range rs {
 		x0, x1 := d.x(r.Start), d.x(r.End)
 		if x0-last > 0.5*step && !math.IsInf(last, -1) {
@@ -690,7 +736,7 @@ func throughputChart(d *runData, opt Options, iops bool) *chart {
 	tix := targetIndex(d)
 	multi := len(tix) > 1
 	for _, k := range keys {
-		xs, ys := d.timeSeries(rows[k], func(r IntervalRow) float64 {
+		xs, ys := d.timeSeries(rows[k], func(r *IntervalRow) float64 {
 			if iops {
 				return r.IOPS
 			}
@@ -725,21 +771,21 @@ func latencyChart(d *runData, opt Options) *chart {
 	multi := len(tix) > 1
 	type pct struct {
 		name  string
-		get   func(IntervalRow) float64
+		get   func(*IntervalRow) float64
 		light float64
 		width float64
 		dash  []vg.Length
 	}
 	pcts := []pct{
-		{"max", func(r IntervalRow) float64 { return r.MaxUs }, 0.6, 1.5, []vg.Length{vg.Points(2), vg.Points(2)}},
-		{"p99.9", func(r IntervalRow) float64 { return r.P999Us }, 0.4, 1.5, nil},
-		{"p99", func(r IntervalRow) float64 { return r.P99Us }, 0.2, 2, nil},
-		{"p50", func(r IntervalRow) float64 { return r.P50Us }, 0, 2.5, nil},
+		{"max", func(r *IntervalRow) float64 { return r.MaxUs }, 0.6, 1.5, []vg.Length{vg.Points(2), vg.Points(2)}},
+		{"p99.9", func(r *IntervalRow) float64 { return r.P999Us }, 0.4, 1.5, nil},
+		{"p99", func(r *IntervalRow) float64 { return r.P99Us }, 0.2, 2, nil},
+		{"p50", func(r *IntervalRow) float64 { return r.P50Us }, 0, 2.5, nil},
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, k := range keys {
 		for _, pc := range pcts {
-			xs, ys := d.timeSeries(rows[k], func(r IntervalRow) float64 {
+			xs, ys := d.timeSeries(rows[k], func(r *IntervalRow) float64 {
 				v := pc.get(r) / 1e6 // seconds
 				if v <= 0 {
 					return math.NaN() // no completions: nothing to put on a log axis
@@ -872,17 +918,15 @@ func percentileChart(d *runData) *chart {
 
 // pathsChart stacks per-path throughput per target from diskstats.csv.
 func pathsChart(d *runData, opt Options) *chart {
-	byTarget := map[string]map[string][]diskRow{}
+	pkeys, prows := groupBy(d.disk, func(r *diskRow) ([2]string, bool) { return [2]string{r.Target, r.Device}, r.Role == "path" })
+	byTarget := map[string]map[string][]*diskRow{}
 	var targets []string
-	for _, r := range d.disk {
-		if r.Role != "path" {
-			continue
+	for _, k := range pkeys {
+		if byTarget[k[0]] == nil {
+			byTarget[k[0]] = map[string][]*diskRow{}
+			targets = append(targets, k[0])
 		}
-		if byTarget[r.Target] == nil {
-			byTarget[r.Target] = map[string][]diskRow{}
-			targets = append(targets, r.Target)
-		}
-		byTarget[r.Target][r.Device] = append(byTarget[r.Target][r.Device], r)
+		byTarget[k[0]][k[1]] = prows[k]
 	}
 	if len(targets) == 0 {
 		return nil
@@ -904,34 +948,39 @@ func pathsChart(d *runData, opt Options) *chart {
 		sort.Strings(devs)
 		// Stack on a common time grid: the sampler writes every path of a
 		// target at the same instant.
+		// Walk the sorted rows rather than index them by time in maps: a
+		// 24 h run has 86,400 instants per path.
 		var times []time.Time
-		seen := map[time.Time]bool{}
 		for _, dev := range devs {
-			for _, r := range byTarget[tg][dev] {
-				if !seen[r.Time] {
-					seen[r.Time] = true
-					times = append(times, r.Time)
-				}
+			rs := byTarget[tg][dev]
+			if less := func(i, j int) bool { return rs[i].Time.Before(rs[j].Time) }; !sort.SliceIsSorted(rs, less) {
+				sort.SliceStable(rs, less)
+			}
+			for _, r := range rs {
+				times = append(times, r.Time)
 			}
 		}
 		sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+		times = slices.CompactFunc(times, time.Time.Equal)
 		base := make([]float64, len(times))
 		var layers []*stackLayer
 		for _, dev := range devs {
-			val := map[time.Time]float64{}
-			for _, r := range byTarget[tg][dev] {
-				v := (nz(r.RkBs) + nz(r.WkBs)) / 1024
-				val[r.Time] = v
-			}
-			l := &stackLayer{buckets: opt.Buckets}
-			half := map[time.Time]float64{}
-			for _, r := range byTarget[tg][dev] {
-				half[r.Time] = r.Interval / 2
-			}
+			rs := byTarget[tg][dev]
+			l := &stackLayer{buckets: opt.Buckets, xs: make([]float64, 0, len(times)),
+				lo: make([]float64, 0, len(times)), hi: make([]float64, 0, len(times))}
+			j := 0
 			for i, t := range times {
-				l.xs = append(l.xs, d.x(t)-half[t])
+				for j < len(rs) && rs[j].Time.Before(t) {
+					j++
+				}
+				// The last row at t counts (a repeated sample replaces the one before).
+				var val, half float64
+				for k := j; k < len(rs) && rs[k].Time.Equal(t); k++ {
+					val, half = (nz(rs[k].RkBs)+nz(rs[k].WkBs))/1024, rs[k].Interval/2
+				}
+				l.xs = append(l.xs, d.x(t)-half)
 				l.lo = append(l.lo, base[i])
-				base[i] += val[t]
+				base[i] += val
 				l.hi = append(l.hi, base[i])
 			}
 			c, ok := colorOf[dev]
@@ -986,18 +1035,7 @@ func nz(v float64) float64 {
 // devices from diskstats.csv in three panels.
 func deviceChart(d *runData, opt Options) *chart {
 	type key struct{ target, device string }
-	rows := map[key][]diskRow{}
-	var keys []key
-	for _, r := range d.disk {
-		if r.Role == "path" {
-			continue
-		}
-		k := key{r.Target, r.Device}
-		if _, ok := rows[k]; !ok {
-			keys = append(keys, k)
-		}
-		rows[k] = append(rows[k], r)
-	}
+	keys, rows := groupBy(d.disk, func(r *diskRow) (key, bool) { return key{r.Target, r.Device}, r.Role != "path" })
 	if len(keys) == 0 {
 		return nil
 	}
@@ -1015,7 +1053,7 @@ func deviceChart(d *runData, opt Options) *chart {
 		}
 		grey := color.RGBA{R: 0x33, G: 0x33, B: 0x33, A: 0xff}
 		dash := dashes(i)
-		mk := func(get func(diskRow) float64, c color.RGBA) *line {
+		mk := func(get func(*diskRow) float64, c color.RGBA) *line {
 			var xs, ys []float64
 			last := math.Inf(-1)
 			for _, r := range rs {
@@ -1028,12 +1066,12 @@ func deviceChart(d *runData, opt Options) *chart {
 			}
 			return &line{xs: xs, ys: ys, buckets: opt.Buckets, style: draw.LineStyle{Color: c, Width: px(2), Dashes: dash}}
 		}
-		u := mk(func(r diskRow) float64 { return r.Util }, grey)
+		u := mk(func(r *diskRow) float64 { return r.Util }, grey)
 		utilData = append(utilData, u)
-		q := mk(func(r diskRow) float64 { return r.AquSz }, shade(grey, 0.3))
+		q := mk(func(r *diskRow) float64 { return r.AquSz }, shade(grey, 0.3))
 		aquData = append(aquData, q)
-		ra := mk(func(r diskRow) float64 { return r.RAwait }, opColor(workload.Read))
-		wa := mk(func(r diskRow) float64 { return r.WAwait }, opColor(workload.Write))
+		ra := mk(func(r *diskRow) float64 { return r.RAwait }, opColor(workload.Read))
+		wa := mk(func(r *diskRow) float64 { return r.WAwait }, opColor(workload.Write))
 		awaitData = append(awaitData, ra, wa)
 		ch.legend = append(ch.legend, legendItem{dev + " %util", u}, legendItem{dev + " aqu-sz", q},
 			legendItem{dev + " r_await", ra}, legendItem{dev + " w_await", wa})
