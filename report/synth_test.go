@@ -74,7 +74,7 @@ func (s synthRun) writeDir(dir string) error {
 	}
 	lat := func(v time.Duration) time.Duration { return time.Duration(float64(v) * s.LatFactor) }
 	run := &RunJSON{Lunbench: Version, Scenario: s.Scenario, Source: "synthetic", Status: "finished", Verdict: "pass",
-		Host: Host{Hostname: "synthhost", Kernel: "6.1.0", OS: "linux", Arch: "amd64", CPUs: 2, GoVer: "go1.26"},
+		Host:  Host{Hostname: "synthhost", Kernel: "6.1.0", OS: "linux", Arch: "amd64", CPUs: 2, GoVer: "go1.26"},
 		Start: s.Start, Seed: s.Seed, IntervalSec: 1}
 	for _, tg := range s.Targets {
 		run.Targets = append(run.Targets, workload.TargetResult{Name: tg, Device: workload.Device{Path: "/dev/mapper/" + tg, Kind: workload.KindBlock}})
