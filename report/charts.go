@@ -109,6 +109,28 @@ type diskRow struct {
 }
 
 func loadRunData(dir string) (*runData, error) {
+	d, err := loadRunCore(dir)
+	if err != nil {
+		return nil, err
+	}
+	if d.events, err = ReadEvents(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if d.disk, err = readDiskStats(filepath.Join(dir, "diskstats.csv")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "scenario.yaml")); err == nil {
+		d.scenario = b
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "topology.json")); err == nil {
+		d.topology = b
+	}
+	return d, nil
+}
+
+// loadRunCore reads what every use of a results directory needs:
+// run.json (required), intervals.csv and the hlog files.
+func loadRunCore(dir string) (*runData, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("results %s: %w", dir, err)
@@ -123,18 +145,6 @@ func loadRunData(dir string) (*runData, error) {
 	d := &runData{run: r, t0: r.Start}
 	if d.ivs, err = ReadIntervals(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
-	}
-	if d.events, err = ReadEvents(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	if d.disk, err = readDiskStats(filepath.Join(dir, "diskstats.csv")); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	if b, err := os.ReadFile(filepath.Join(dir, "scenario.yaml")); err == nil {
-		d.scenario = b
-	}
-	if b, err := os.ReadFile(filepath.Join(dir, "topology.json")); err == nil {
-		d.topology = b
 	}
 	d.hists = readHists(dir, r)
 	if d.t0.IsZero() && len(d.ivs) > 0 {
@@ -841,79 +851,99 @@ func percentileChart(d *runData) *chart {
 		return nil
 	}
 	ch := &chart{file: "latency_percentiles.png", title: d.title("Latency by percentile")}
-	p := plot.New()
-	p.X.Label.Text = "percentile (log scale of nines; max at the right)"
-	p.Y.Label.Text = "latency (log scale)"
-	p.X.Tick.Marker = ninesTicks{}
-	p.Add(gridLines{})
+	p := newNinesPanel()
 	multiT := len(d.run.Targets) > 1
 	lo, hi := math.Inf(1), math.Inf(-1)
 	phaseNo := map[string]int{}
-	glyphs := []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.CrossGlyph{}, draw.RingGlyph{}, draw.PlusGlyph{}, draw.BoxGlyph{}, draw.PyramidGlyph{}}
 	for _, pr := range d.run.Phases {
 		if _, ok := phaseNo[pr.Phase]; !ok {
 			phaseNo[pr.Phase] = len(phaseNo)
 		}
-		var qs, vs []float64
-		if h := d.hists[phaseKey{pr.Phase, pr.Target, pr.Op}]; h != nil {
-			// 20 points per nine, landing exactly on 90, 99, 99.9, 99.99.
-			xs := []float64{nines(50)}
-			for n := 7; n <= 80; n++ {
-				xs = append(xs, float64(n)/20)
-			}
-			for _, x := range xs {
-				q := 100 * (1 - math.Pow(10, -x))
-				v := float64(h.ValueAtPercentile(q)) / 1e9
-				if pr.Lat.Max > 0 {
-					v = min(v, pr.Lat.Max.Seconds())
-				}
-				qs, vs = append(qs, x), append(vs, v)
-			}
-		} else {
-			l := pr.Lat
-			for i, v := range []time.Duration{l.P50, l.P90, l.P99, l.P999, l.P9999} {
-				if v > 0 {
-					qs, vs = append(qs, nines([]float64{50, 90, 99, 99.9, 99.99}[i])), append(vs, v.Seconds())
-				}
-			}
-		}
+		qs, vs := d.percentileCurve(pr)
 		if len(qs) == 0 {
 			continue
-		}
-		if pr.Lat.Max > 0 { // the exact max, one step right of 99.99%
-			qs, vs = append(qs, maxX), append(vs, pr.Lat.Max.Seconds())
 		}
 		for _, v := range vs {
 			lo, hi = min(lo, v), max(hi, v)
 		}
 		n := phaseNo[pr.Phase]
 		sty := draw.LineStyle{Color: shade(opColor(pr.Op), 0.45*float64(n%2)), Width: px(2.5), Dashes: dashes(n / 2)}
-		s := &line{xs: qs, ys: vs, style: sty}
-		p.Add(s)
-		// Markers at the five nines the tables quote.
-		var mx, my []float64
-		for _, x := range []float64{nines(50), 1, 2, 3, 4, maxX} {
-			for i := range qs {
-				if math.Abs(qs[i]-x) < 1e-6 {
-					mx, my = append(mx, x), append(my, vs[i])
-				}
-			}
-		}
-		pts := &points{xs: mx, ys: my, glyph: draw.GlyphStyle{Color: sty.Color, Radius: px(5), Shape: glyphs[n%len(glyphs)]}}
-		p.Add(pts)
 		name := pr.Phase + " " + pr.Op.String()
 		if multiT {
 			name = pr.Phase + " " + pr.Target + " " + pr.Op.String()
 		}
-		ch.legend = append(ch.legend, legendItem{name, &both{s, pts}})
+		ch.legend = append(ch.legend, addNinesCurve(p, qs, vs, sty, n, name))
 	}
 	if math.IsInf(lo, 1) {
 		return nil
 	}
 	logY(p, lo, hi*1.3)
-	p.X.Min, p.X.Max = nines(50), maxX
 	ch.panels = []*plot.Plot{p}
 	return ch
+}
+
+// newNinesPanel is a panel of latency (log scale) against percentile on
+// the nines axis, from 50% to the max.
+func newNinesPanel() *plot.Plot {
+	p := plot.New()
+	p.X.Label.Text = "percentile (log scale of nines; max at the right)"
+	p.Y.Label.Text = "latency (log scale)"
+	p.X.Tick.Marker = ninesTicks{}
+	p.X.Min, p.X.Max = nines(50), maxX
+	p.Add(gridLines{})
+	return p
+}
+
+// percentileCurve is a phase × target × op's latency (seconds) against
+// the nines axis: from the merged hlog files when there are any, else
+// from the summary in run.json; the exact max at the right. Empty when
+// nothing was measured.
+func (d *runData) percentileCurve(pr workload.PhaseResult) (qs, vs []float64) {
+	if h := d.hists[phaseKey{pr.Phase, pr.Target, pr.Op}]; h != nil {
+		// 20 points per nine, landing exactly on 90, 99, 99.9, 99.99.
+		xs := []float64{nines(50)}
+		for n := 7; n <= 80; n++ {
+			xs = append(xs, float64(n)/20)
+		}
+		for _, x := range xs {
+			q := 100 * (1 - math.Pow(10, -x))
+			v := float64(h.ValueAtPercentile(q)) / 1e9
+			if pr.Lat.Max > 0 {
+				v = min(v, pr.Lat.Max.Seconds())
+			}
+			qs, vs = append(qs, x), append(vs, v)
+		}
+	} else {
+		l := pr.Lat
+		for i, v := range []time.Duration{l.P50, l.P90, l.P99, l.P999, l.P9999} {
+			if v > 0 {
+				qs, vs = append(qs, nines([]float64{50, 90, 99, 99.9, 99.99}[i])), append(vs, v.Seconds())
+			}
+		}
+	}
+	if len(qs) > 0 && pr.Lat.Max > 0 { // the exact max, one step right of 99.99%
+		qs, vs = append(qs, maxX), append(vs, pr.Lat.Max.Seconds())
+	}
+	return qs, vs
+}
+
+// addNinesCurve draws a percentile curve on a nines panel, with the n-th
+// marker shape at the five nines the tables quote and at the max, and
+// returns its legend entry.
+func addNinesCurve(p *plot.Plot, qs, vs []float64, sty draw.LineStyle, n int, name string) legendItem {
+	glyphs := []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.CrossGlyph{}, draw.RingGlyph{}, draw.PlusGlyph{}, draw.BoxGlyph{}, draw.PyramidGlyph{}}
+	s := &line{xs: qs, ys: vs, style: sty}
+	var mx, my []float64
+	for _, x := range []float64{nines(50), 1, 2, 3, 4, maxX} {
+		for i := range qs {
+			if math.Abs(qs[i]-x) < 1e-6 {
+				mx, my = append(mx, x), append(my, vs[i])
+			}
+		}
+	}
+	pts := &points{xs: mx, ys: my, glyph: draw.GlyphStyle{Color: sty.Color, Radius: px(5), Shape: glyphs[n%len(glyphs)]}}
+	p.Add(s, pts)
+	return legendItem{name, &both{s, pts}}
 }
 
 // pathsChart stacks per-path throughput per target from diskstats.csv.
