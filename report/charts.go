@@ -328,8 +328,13 @@ type chartFile struct {
 
 // writeCharts draws every chart the data supports and writes it as a PNG.
 func writeCharts(dir string, d *runData, opt Options) ([]chartFile, error) {
+	return writeChartFiles(dir, buildCharts(d, opt), opt)
+}
+
+// writeChartFiles draws charts and writes each as a PNG in dir.
+func writeChartFiles(dir string, charts []*chart, opt Options) ([]chartFile, error) {
 	var out []chartFile
-	for _, ch := range buildCharts(d, opt) {
+	for _, ch := range charts {
 		img, _ := ch.draw(opt.Width, opt.Height)
 		var buf strings.Builder
 		if err := png.Encode(&buf, img); err != nil {

@@ -72,7 +72,13 @@ func (s synthRun) writeDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	lat := func(v time.Duration) time.Duration { return time.Duration(float64(v) * s.LatFactor) }
+	// Writes are slower than reads, so the two never draw on top of each other.
+	opLat := func(op workload.Op, v time.Duration) time.Duration {
+		if op == workload.Write {
+			v = v * 3 / 2
+		}
+		return time.Duration(float64(v) * s.LatFactor)
+	}
 	run := &RunJSON{Lunbench: Version, Scenario: s.Scenario, Source: "synthetic", Status: "finished", Verdict: "pass",
 		Host:  Host{Hostname: "synthhost", Kernel: "6.1.0", OS: "linux", Arch: "amd64", CPUs: 2, GoVer: "go1.26"},
 		Start: s.Start, Seed: s.Seed, IntervalSec: 1}
@@ -107,6 +113,10 @@ func (s synthRun) writeDir(dir string) error {
 			for ti, tg := range s.Targets {
 				for oi, op := range ops {
 					mibs := s.MiBs * s.TputFactor * jit()
+					if op == workload.Write {
+						mibs *= 0.6
+					}
+					lat := func(v time.Duration) time.Duration { return opLat(op, v) }
 					if stalled && ti == 0 {
 						mibs = 0
 					}
@@ -151,6 +161,7 @@ func (s synthRun) writeDir(dir string) error {
 		for ti, tg := range s.Targets {
 			for oi, op := range ops {
 				a := sums[[2]int{ti, oi}]
+				lat := func(v time.Duration) time.Duration { return opLat(op, v) }
 				run.Phases = append(run.Phases, workload.PhaseResult{Phase: ph, Target: tg, Op: op, Start: phStart, End: now, Seconds: secs,
 					Ops: a.ops, Bytes: a.bytes, IOPS: float64(a.ops) / secs, BytesPerSec: float64(a.bytes) / secs, MBps: float64(a.bytes) / secs / (1 << 20),
 					Lat: workload.LatencySummary{Count: a.ops, Min: lat(s.P50) / 4, Mean: lat(s.P50) * 6 / 5, P50: lat(s.P50), P90: lat(s.P99) / 2,
