@@ -258,3 +258,11 @@ func sameRGB(c color.Color, want color.RGBA) bool {
 	r, g, b, _ := c.RGBA()
 	return r>>8 == uint32(want.R) && g>>8 == uint32(want.G) && b>>8 == uint32(want.B)
 }
+
+func TestDefaultCompareDir(t *testing.T) {
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	// Next to the baseline run, in the results root; a trailing slash changes nothing.
+	if got, want := DefaultCompareDir("results/2026-01-01T00-00-00Z_a/", now), filepath.Join("results", "compare-2026-03-04T05-06-07Z"); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
