@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -220,6 +221,21 @@ func (c *Comparison) match() {
 			c.Rows = append(c.Rows, row)
 		}
 	}
+	// Each phase × target's rows together, its stall row after its ops.
+	group := map[[2]string]int{}
+	for _, r := range c.Rows {
+		if _, ok := group[[2]string{r.Phase, r.Target}]; !ok {
+			group[[2]string{r.Phase, r.Target}] = len(group)
+		}
+	}
+	rank := func(r CompareRow) int {
+		g := 2 * group[[2]string{r.Phase, r.Target}]
+		if r.Op == "" {
+			g++
+		}
+		return g
+	}
+	sort.SliceStable(c.Rows, func(i, j int) bool { return rank(c.Rows[i]) < rank(c.Rows[j]) })
 }
 
 // phaseKeys lists every phase × target × op of any run, in the baseline's
@@ -353,8 +369,12 @@ func (c *Comparison) WriteTable(w io.Writer) error {
 	table := [][]string{head}
 	var last [3]string
 	for _, row := range c.Rows {
-		id := [3]string{row.Phase, row.Target, row.Op}
-		line := []string{row.Phase, row.Target, row.Op, row.Metric, row.formatValue(row.Cells[0])}
+		op := row.Op
+		if op == "" {
+			op = "all" // a figure of the phase × target (stalls)
+		}
+		id := [3]string{row.Phase, row.Target, op}
+		line := []string{row.Phase, row.Target, op, row.Metric, row.formatValue(row.Cells[0])}
 		// A person reads the blocks better without the repeats.
 		if id == last {
 			line[0], line[1], line[2] = "", "", ""
