@@ -25,14 +25,12 @@ func (c *Comparison) WriteCharts(dir string, opt Options) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("compare output: %w", err)
 	}
-	var charts []*chart
+	var charts []func() *chart
+	for _, d := range c.data {
+		d.opSeries() // made once here: the builders run concurrently
+	}
 	for _, ph := range c.phaseNames() {
-		if ch := c.throughputOverlay(ph, opt); ch != nil {
-			charts = append(charts, ch)
-		}
-		if ch := c.percentileOverlay(ph); ch != nil {
-			charts = append(charts, ch)
-		}
+		charts = append(charts, func() *chart { return c.throughputOverlay(ph, opt) }, func() *chart { return c.percentileOverlay(ph) })
 	}
 	files, err := writeChartFiles(dir, charts, opt)
 	if err != nil {

@@ -2,9 +2,7 @@ package report
 
 import (
 	"bufio"
-	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -54,9 +52,8 @@ func ReadIntervals(dir string) ([]IntervalRow, error) {
 		return nil, fmt.Errorf("results %s: %w", dir, err)
 	}
 	defer f.Close()
-	cr := csv.NewReader(bufio.NewReaderSize(f, 256<<10))
-	cr.ReuseRecord = true
-	head, err := cr.Read()
+	cr := newCSVLines(f)
+	head, err := cr.header()
 	if err != nil {
 		return nil, fmt.Errorf("results %s: intervals.csv: %w", dir, err)
 	}
@@ -82,16 +79,12 @@ func ReadIntervals(dir string) ([]IntervalRow, error) {
 	in := interner{}
 	line := 1
 	for {
-		rec, err := cr.Read()
+		rec, err := cr.next()
 		line++
-		if err == io.EOF {
+		if err == io.EOF || err == errTorn { // errTorn: the tail of a killed run
 			break
 		}
 		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				break // truncated tail of a killed run
-			}
 			return nil, fmt.Errorf("results %s: intervals.csv line %d: %w", dir, line, err)
 		}
 		row, err := parseRow(rec, ix, in)
