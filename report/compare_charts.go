@@ -93,6 +93,7 @@ func (c *Comparison) throughputOverlay(phase string, opt Options) *chart {
 	targets := c.phaseTargets(phase)
 	ch := &chart{file: chartName("throughput", phase), title: "Throughput compared — phase " + phase + ", per interval from the phase's start"}
 	ch.legend = c.runLegend()
+	envelope := false
 	for _, tg := range targets {
 		p := newPanel("throughput (MiB/s)")
 		p.X.Label.Text = "since the phase started (mm:ss)"
@@ -125,6 +126,17 @@ func (c *Comparison) throughputOverlay(phase string, opt Options) *chart {
 				xs, ys := dp.timeSeries(rs, func(r *IntervalRow) float64 { return r.MiBs })
 				end = max(end, dp.x(rs[len(rs)-1].End))
 				s := &line{xs: xs, ys: ys, buckets: opt.Buckets, style: runStyle(k.Op, i)}
+				if n := opt.Buckets / 4; len(xs) > 3*opt.Buckets && n > 0 {
+					// A long run's min/max envelope is a solid band, and the
+					// next run's hides it: draw the envelope thin and light
+					// (stalls still reach zero in it) and, over it, the mean
+					// of each of n buckets in the run's style.
+					env := &line{xs: xs, ys: ys, buckets: opt.Buckets, style: draw.LineStyle{Color: shade(opColor(k.Op), 0.75), Width: px(1)}}
+					p.Add(env)
+					envelope = true
+					s = &line{style: s.style}
+					s.xs, s.ys = bucketMeans(xs, ys, n)
+				}
 				p.Add(s)
 				// Every panel draws a run × op alike: one legend entry.
 				ch.legend = appendLegend(ch.legend, legendItem{c.Runs[i].Label + " " + k.Op.String(), s})
@@ -143,6 +155,9 @@ func (c *Comparison) throughputOverlay(phase string, opt Options) *chart {
 	}
 	if len(ch.panels) == 0 {
 		return nil
+	}
+	if envelope {
+		ch.title += " (lines: mean per bucket; light: min/max per interval)"
 	}
 	for _, p := range ch.panels[:len(ch.panels)-1] {
 		p.X.Label.Text = "" // one time label, under the last panel
@@ -206,4 +221,35 @@ func (c *Comparison) percentileOverlay(phase string) *chart {
 	logY(p, lo, hi*1.3)
 	ch.panels = []*plot.Plot{p}
 	return ch
+}
+
+// bucketMeans averages a series over n equal stretches of x, skipping
+// gaps (NaN); a stretch with no value is a gap in the result.
+func bucketMeans(xs, ys []float64, n int) (mx, my []float64) {
+	if len(xs) == 0 || n <= 0 {
+		return nil, nil
+	}
+	x0, x1 := xs[0], xs[len(xs)-1]
+	width := (x1 - x0) / float64(n)
+	if width <= 0 {
+		return append([]float64(nil), xs...), append([]float64(nil), ys...)
+	}
+	sum, cnt := make([]float64, n), make([]int, n)
+	for i, x := range xs {
+		if math.IsNaN(ys[i]) {
+			continue
+		}
+		b := min(int((x-x0)/width), n-1)
+		sum[b] += ys[i]
+		cnt[b]++
+	}
+	for b := range n {
+		mx = append(mx, x0+(float64(b)+0.5)*width)
+		if cnt[b] == 0 {
+			my = append(my, math.NaN())
+			continue
+		}
+		my = append(my, sum[b]/float64(cnt[b]))
+	}
+	return mx, my
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"image/color"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -264,5 +265,37 @@ func TestDefaultCompareDir(t *testing.T) {
 	// Next to the baseline run, in the results root; a trailing slash changes nothing.
 	if got, want := DefaultCompareDir("results/2026-01-01T00-00-00Z_a/", now), filepath.Join("results", "compare-2026-03-04T05-06-07Z"); got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestBucketMeans(t *testing.T) {
+	nan := math.NaN()
+	tests := []struct {
+		name   string
+		xs, ys []float64
+		n      int
+		want   []float64 // the means; NaN for a gap
+	}{
+		// Two buckets of two points each.
+		{"even", []float64{0, 1, 2, 3}, []float64{1, 3, 5, 7}, 2, []float64{2, 6}},
+		// A gap (NaN) does not pull a mean down.
+		{"gap skipped", []float64{0, 1, 2, 3}, []float64{1, nan, 5, 7}, 2, []float64{1, 6}},
+		// A bucket with nothing in it stays a gap.
+		{"empty bucket", []float64{0, 3}, []float64{2, 4}, 3, []float64{2, nan, 4}},
+		// No series, no line.
+		{"empty", nil, nil, 4, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, got := bucketMeans(tt.xs, tt.ys, tt.n)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if !(got[i] == tt.want[i] || math.IsNaN(got[i]) && math.IsNaN(tt.want[i])) {
+					t.Errorf("got %v, want %v", got, tt.want)
+				}
+			}
+		})
 	}
 }
