@@ -13,10 +13,10 @@ import (
 	"lunbench/workload"
 )
 
-// The compare fixtures under testdata/compare are results directories
-// written by synthRun through the writers a real run uses (Dir,
-// collect.DiskStatsCSV), two phases × one target × read and write, 20 s
-// each. Rewrite them with
+// compareFixtureRun describes the compare fixtures under
+// testdata/compare: results directories written by synthRun through the
+// writers a real run uses (Dir, collect.DiskStatsCSV), two phases × one
+// target × read and write, 20 s each. Rewrite them with
 //
 //	go test ./report/ -run Compare -update
 func compareFixtureRun(name string) synthRun {
@@ -24,6 +24,8 @@ func compareFixtureRun(name string) synthRun {
 	switch name {
 	case "slow": // 20% less throughput and IOPS, 20% more latency
 		s.Seed, s.TputFactor, s.LatFactor = 2, 0.8, 1.2
+	case "slowlat": // 20% more latency, throughput as the baseline
+		s.Seed, s.LatFactor = 6, 1.2
 	case "noise": // 3% worse everywhere: noise, not a regression at 10%
 		s.Seed, s.TputFactor, s.LatFactor = 3, 0.97, 1.03
 	case "partial": // only the first phase: a run cut short
@@ -67,6 +69,8 @@ func TestCompare(t *testing.T) {
 	}{
 		// A planted 20% drop in throughput and rise in latency.
 		{"slow", []string{"base", "slow"}, 0.10, []string{"B throughput", "B iops", "B p50", "B p99", "B p99.9"}, 0},
+		// 20% more latency alone (p99 among them) is a regression too.
+		{"slow latency", []string{"base", "slowlat"}, 0.10, []string{"B p50", "B p99", "B p99.9"}, 0},
 		// 3% worse everywhere is noise at 10%.
 		{"noise", []string{"base", "noise"}, 0.10, nil, 0},
 		// 3% is a regression when the threshold is 2%.

@@ -27,6 +27,8 @@ func TestCompareExitCodes(t *testing.T) {
 	}{
 		// A planted 20% throughput drop and p99 rise.
 		{"regression", []string{fix("base"), fix("slow")}, exitFail, "REGRESSION"},
+		// A planted 20% p99 (and p50, p99.9) rise alone.
+		{"latency regression", []string{fix("base"), fix("slowlat")}, exitFail, "p99         1.5ms      1.8ms      +20.0%  REGRESSION"},
 		// 3% worse is noise at the default 10%.
 		{"noise", []string{fix("base"), fix("noise")}, exitPass, "No regression beyond 10%"},
 		// ... and a regression at 2%.
