@@ -110,6 +110,7 @@ type diskRow struct {
 	Interval float64
 }
 
+// loadRunData reads all of a results directory the report uses.
 func loadRunData(dir string) (*runData, error) { return loadRun(dir, true) }
 
 // loadRunCore reads what every use of a results directory needs:
