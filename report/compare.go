@@ -43,8 +43,10 @@ type ComparedRun struct {
 type CompareCell struct {
 	Value float64 `json:"value"`
 	// Missing is set when the run has no such phase × target × op, or did
-	// not measure the figure (a latency of a phase with no completions).
-	Missing bool `json:"missing,omitempty"`
+	// not measure the figure; NotMeasured tells the second case (a latency
+	// of a phase with no completions, or of a killed run without hlogs).
+	Missing     bool `json:"missing,omitempty"`
+	NotMeasured bool `json:"not_measured,omitempty"`
 	// Change is (value - baseline) / baseline; nil for the baseline and
 	// when it is undefined (a missing value, or a baseline of 0).
 	Change *float64 `json:"change,omitempty"`
@@ -159,11 +161,54 @@ func Compare(dirs []string, threshold float64) (*Comparison, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(d.run.Phases) == 0 {
+			d.phasesFromIntervals(dir)
+		}
 		c.data = append(c.data, d)
 		c.Runs = append(c.Runs, ComparedRun{Label: runLabel(i), Dir: dir, Scenario: d.run.Scenario, Start: d.run.Start, Status: d.run.Status})
 	}
 	c.match()
 	return c, nil
+}
+
+// phasesFromIntervals rebuilds the per phase × target × op results of a
+// run whose run.json has none (a killed run: run.json still says
+// "running") from intervals.csv: counts and rates over the measured
+// intervals, the max latency, and the percentiles from the hlog files
+// where there are any.
+func (d *runData) phasesFromIntervals(dir string) {
+	keys, groups := groupBy(d.ivs, func(r *IntervalRow) (phaseKey, bool) { return phaseKey{r.Phase, r.Target, r.Op}, !r.Ramp })
+	for _, k := range keys {
+		pr := workload.PhaseResult{Phase: k.Phase, Target: k.Target, Op: k.Op}
+		for _, r := range groups[k] {
+			if pr.Start.IsZero() || r.Start.Before(pr.Start) {
+				pr.Start = r.Start
+			}
+			if r.End.After(pr.End) {
+				pr.End = r.End
+			}
+			pr.Seconds += r.End.Sub(r.Start).Seconds()
+			pr.Ops += r.Ops
+			pr.Bytes += r.Bytes
+			pr.Errors += r.Errors
+			pr.Lat.Max = max(pr.Lat.Max, time.Duration(r.MaxUs*1e3))
+		}
+		if pr.Seconds > 0 {
+			pr.IOPS = float64(pr.Ops) / pr.Seconds
+			pr.BytesPerSec = float64(pr.Bytes) / pr.Seconds
+			pr.MBps = pr.BytesPerSec / (1 << 20)
+		}
+		d.run.Phases = append(d.run.Phases, pr)
+	}
+	d.hists = readHists(dir, d.run)
+	for i := range d.run.Phases {
+		pr := &d.run.Phases[i]
+		if h := d.hists[phaseKey{pr.Phase, pr.Target, pr.Op}]; h != nil {
+			at := func(q float64) time.Duration { return time.Duration(h.ValueAtPercentile(q)) }
+			pr.Lat.Count = uint64(h.TotalCount())
+			pr.Lat.P50, pr.Lat.P90, pr.Lat.P99, pr.Lat.P999, pr.Lat.P9999 = at(50), at(90), at(99), at(99.9), at(99.99)
+		}
+	}
 }
 
 // runLabel names the i-th run: A, B, ..., Z, R27, ...
@@ -213,7 +258,7 @@ func (c *Comparison) match() {
 				cell := CompareCell{Missing: true}
 				if pr != nil {
 					v, ok := m.get(c.data[i], *pr)
-					cell = CompareCell{Value: v, Missing: !ok}
+					cell = CompareCell{Value: v, Missing: !ok, NotMeasured: !ok}
 				}
 				row.Cells = append(row.Cells, cell)
 			}
@@ -298,7 +343,10 @@ func (c *Comparison) judge(row *CompareRow) {
 
 // formatValue writes a figure in the units a person reads.
 func (r *CompareRow) formatValue(cell CompareCell) string {
-	if cell.Missing {
+	switch {
+	case cell.NotMeasured:
+		return "n/a"
+	case cell.Missing:
 		return "missing"
 	}
 	switch r.Unit {

@@ -26,6 +26,8 @@ func compareFixtureRun(name string) synthRun {
 		s.Seed, s.TputFactor, s.LatFactor = 2, 0.8, 1.2
 	case "slowlat": // 20% more latency, throughput as the baseline
 		s.Seed, s.LatFactor = 6, 1.2
+	case "killed": // as noise, but killed: run.json has no phase results
+		s.Seed, s.TputFactor, s.LatFactor, s.Killed = 7, 0.97, 1.03, true
 	case "noise": // 3% worse everywhere: noise, not a regression at 10%
 		s.Seed, s.TputFactor, s.LatFactor = 3, 0.97, 1.03
 	case "partial": // only the first phase: a run cut short
@@ -122,6 +124,38 @@ func TestCompare(t *testing.T) {
 				t.Errorf("not compared: got %v, want %d", c.NotCompared, tt.notCompared)
 			}
 		})
+	}
+}
+
+// TestCompareKilledRun compares a run killed before run.json had its
+// results: throughput and IOPS come from intervals.csv, latency
+// percentiles (no hlogs in the fixture) are not measured, not a crash
+// and not a regression.
+func TestCompareKilledRun(t *testing.T) {
+	c, err := Compare([]string{compareFixture(t, "base"), compareFixture(t, "killed")}, DefaultThreshold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Regressions != 0 || len(c.NotCompared) != 0 {
+		t.Errorf("regressions %d, not compared %v", c.Regressions, c.NotCompared)
+	}
+	seen := map[string]bool{}
+	for _, row := range c.Rows {
+		b := row.Cells[1]
+		switch row.Metric {
+		case "throughput", "iops":
+			if b.Missing || b.Change == nil || *b.Change > -0.02 || *b.Change < -0.04 {
+				t.Errorf("%s %s %s: %+v, want about -3%%", row.Phase, row.Op, row.Metric, b)
+			}
+		case "p99":
+			if !b.NotMeasured {
+				t.Errorf("%s %s p99: %+v, want not measured", row.Phase, row.Op, b)
+			}
+		}
+		seen[row.Metric] = true
+	}
+	if !seen["throughput"] || !seen["p99"] {
+		t.Errorf("rows: %v", seen)
 	}
 }
 
