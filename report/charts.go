@@ -85,6 +85,8 @@ type runData struct {
 	ivs      []IntervalRow
 	events   []workload.Event
 	disk     []diskRow
+	// diskNames holds diskRow's target and device names.
+	diskNames []string
 	scenario []byte
 	topology []byte
 	hists    map[phaseKey]*hdr.Histogram
@@ -99,16 +101,26 @@ type phaseKey struct {
 	Op            workload.Op
 }
 
-// diskRow is the part of a diskstats.csv row the charts use.
+// diskRow is the part of a diskstats.csv row the charts use. It holds no
+// pointer (names are indexes into runData.diskNames, the time is in
+// nanoseconds): a 24 h run has 432,000 of them, and the garbage collector
+// need not look inside.
 type diskRow struct {
-	Time                 time.Time
-	Target, Device, Role string
-	RkBs, WkBs           float64
-	RAwait, WAwait       float64
-	AquSz, Util          float64
-	// Interval is the length of the time the rates cover, ending at Time.
+	// UnixNano is the sample's time.
+	UnixNano int64
+	// Target and Device index runData.diskNames.
+	Target, Device uint32
+	// Path is the role "path" (a multipath leg); else "lun" or "fs".
+	Path           bool
+	RkBs, WkBs     float64
+	RAwait, WAwait float64
+	AquSz, Util    float64
+	// Interval is the length of the time the rates cover, ending at the
+	// sample's time.
 	Interval float64
 }
+
+func (r *diskRow) time() time.Time { return time.Unix(0, r.UnixNano) }
 
 // loadRunData reads all of a results directory the report uses.
 func loadRunData(dir string) (*runData, error) { return loadRun(dir, true) }
@@ -138,7 +150,7 @@ func loadRun(dir string, full bool) (*runData, error) {
 	wg.Go(func() { d.ivs, ivErr = ReadIntervals(dir) })
 	wg.Go(func() { d.hists = readHists(dir, r) })
 	if full {
-		wg.Go(func() { d.disk, diskErr = readDiskStats(filepath.Join(dir, "diskstats.csv")) })
+		wg.Go(func() { d.disk, d.diskNames, diskErr = readDiskStats(filepath.Join(dir, "diskstats.csv")) })
 		d.events, evErr = ReadEvents(dir)
 		if b, err := os.ReadFile(filepath.Join(dir, "scenario.yaml")); err == nil {
 			d.scenario = b
@@ -161,19 +173,19 @@ func loadRun(dir string, full bool) (*runData, error) {
 
 // readDiskStats reads the columns of diskstats.csv the charts draw,
 // keeping what is whole of a file cut short.
-func readDiskStats(path string) ([]diskRow, error) {
+func readDiskStats(path string) (rows []diskRow, names []string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	cr := newCSVLines(f)
 	head, err := cr.header()
 	if err != nil {
 		if err == io.EOF {
-			return nil, nil
+			return nil, nil, nil
 		}
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	col := map[string]int{}
 	for i, h := range head {
@@ -181,7 +193,7 @@ func readDiskStats(path string) ([]diskRow, error) {
 	}
 	for _, h := range []string{"time", "target", "device", "role"} {
 		if _, ok := col[h]; !ok {
-			return nil, fmt.Errorf("%s: missing column %q", path, h)
+			return nil, nil, fmt.Errorf("%s: missing column %q", path, h)
 		}
 	}
 	idx := func(k string) int {
@@ -197,7 +209,16 @@ func readDiskStats(path string) ([]diskRow, error) {
 	if st, err := f.Stat(); err == nil {
 		out = make([]diskRow, 0, st.Size()/150+16) // rows are about 160 bytes
 	}
-	in := interner{}
+	index := map[string]uint32{}
+	name := func(s string) uint32 {
+		if i, ok := index[s]; ok {
+			return i
+		}
+		s = strings.Clone(s)
+		index[s] = uint32(len(names))
+		names = append(names, s)
+		return index[s]
+	}
 	for {
 		rec, err := cr.next()
 		if err != nil {
@@ -217,11 +238,11 @@ func readDiskStats(path string) ([]diskRow, error) {
 		if err != nil {
 			continue
 		}
-		out = append(out, diskRow{Time: t, Target: in.get(rec[cTarget]), Device: in.get(rec[cDevice]), Role: in.get(rec[cRole]),
+		out = append(out, diskRow{UnixNano: t.UnixNano(), Target: name(rec[cTarget]), Device: name(rec[cDevice]), Path: rec[cRole] == "path",
 			RkBs: fl(cR), WkBs: fl(cW), RAwait: fl(cRA), WAwait: fl(cWA),
 			AquSz: fl(cAqu), Util: fl(cUtil), Interval: nz(fl(cIv))})
 	}
-	return out, nil
+	return out, names, nil
 }
 
 // readHists merges every interval of each phase × target × op's hlog
@@ -990,15 +1011,16 @@ func addNinesCurve(p *plot.Plot, qs, vs []float64, sty draw.LineStyle, n int, na
 
 // pathsChart stacks per-path throughput per target from diskstats.csv.
 func pathsChart(d *runData, opt Options) *chart {
-	pkeys, prows := groupBy(d.disk, func(r *diskRow) ([2]string, bool) { return [2]string{r.Target, r.Device}, r.Role == "path" })
+	pkeys, prows := groupBy(d.disk, func(r *diskRow) ([2]uint32, bool) { return [2]uint32{r.Target, r.Device}, r.Path })
 	byTarget := map[string]map[string][]*diskRow{}
 	var targets []string
 	for _, k := range pkeys {
-		if byTarget[k[0]] == nil {
-			byTarget[k[0]] = map[string][]*diskRow{}
-			targets = append(targets, k[0])
+		tg, dev := d.diskNames[k[0]], d.diskNames[k[1]]
+		if byTarget[tg] == nil {
+			byTarget[tg] = map[string][]*diskRow{}
+			targets = append(targets, tg)
 		}
-		byTarget[k[0]][k[1]] = prows[k]
+		byTarget[tg][dev] = prows[k]
 	}
 	if len(targets) == 0 {
 		return nil
@@ -1022,18 +1044,18 @@ func pathsChart(d *runData, opt Options) *chart {
 		// target at the same instant.
 		// Walk the sorted rows rather than index them by time in maps: a
 		// 24 h run has 86,400 instants per path.
-		var times []time.Time
+		var times []int64
 		for _, dev := range devs {
 			rs := byTarget[tg][dev]
-			if less := func(i, j int) bool { return rs[i].Time.Before(rs[j].Time) }; !sort.SliceIsSorted(rs, less) {
+			if less := func(i, j int) bool { return rs[i].UnixNano < rs[j].UnixNano }; !sort.SliceIsSorted(rs, less) {
 				sort.SliceStable(rs, less)
 			}
 			for _, r := range rs {
-				times = append(times, r.Time)
+				times = append(times, r.UnixNano)
 			}
 		}
-		sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
-		times = slices.CompactFunc(times, time.Time.Equal)
+		slices.Sort(times)
+		times = slices.Compact(times)
 		base := make([]float64, len(times))
 		var layers []*stackLayer
 		for _, dev := range devs {
@@ -1042,15 +1064,15 @@ func pathsChart(d *runData, opt Options) *chart {
 				lo: make([]float64, 0, len(times)), hi: make([]float64, 0, len(times))}
 			j := 0
 			for i, t := range times {
-				for j < len(rs) && rs[j].Time.Before(t) {
+				for j < len(rs) && rs[j].UnixNano < t {
 					j++
 				}
 				// The last row at t counts (a repeated sample replaces the one before).
 				var val, half float64
-				for k := j; k < len(rs) && rs[k].Time.Equal(t); k++ {
+				for k := j; k < len(rs) && rs[k].UnixNano == t; k++ {
 					val, half = (nz(rs[k].RkBs)+nz(rs[k].WkBs))/1024, rs[k].Interval/2
 				}
-				l.xs = append(l.xs, d.x(t)-half)
+				l.xs = append(l.xs, d.x(time.Unix(0, t))-half)
 				l.lo = append(l.lo, base[i])
 				base[i] += val
 				l.hi = append(l.hi, base[i])
@@ -1106,22 +1128,24 @@ func nz(v float64) float64 {
 // deviceChart draws %util, aqu-sz and await of the LUN (or file system)
 // devices from diskstats.csv in three panels.
 func deviceChart(d *runData, opt Options) *chart {
-	type key struct{ target, device string }
-	keys, rows := groupBy(d.disk, func(r *diskRow) (key, bool) { return key{r.Target, r.Device}, r.Role != "path" })
+	keys, rows := groupBy(d.disk, func(r *diskRow) ([2]uint32, bool) { return [2]uint32{r.Target, r.Device}, !r.Path })
 	if len(keys) == 0 {
 		return nil
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].target+keys[i].device < keys[j].target+keys[j].device })
+	nm := d.diskNames
+	sort.Slice(keys, func(i, j int) bool { return nm[keys[i][0]]+nm[keys[i][1]] < nm[keys[j][0]]+nm[keys[j][1]] })
 	ch := &chart{file: "device.png", title: d.title("Device statistics (diskstats)")}
 	util, aqu, await := newPanel("%util"), newPanel("aqu-sz (requests)"), newPanel("await (ms)")
 	var utilData, aquData, awaitData []plot.Plotter
 	util.X.Label.Text, aqu.X.Label.Text = "", ""
 	for i, k := range keys {
 		rs := rows[k]
-		sort.Slice(rs, func(a, b int) bool { return rs[a].Time.Before(rs[b].Time) })
-		dev := k.device
+		if less := func(a, b int) bool { return rs[a].UnixNano < rs[b].UnixNano }; !sort.SliceIsSorted(rs, less) {
+			sort.SliceStable(rs, less)
+		}
+		dev := nm[k[1]]
 		if len(keys) > 1 {
-			dev = k.device + " (" + k.target + ")"
+			dev = nm[k[1]] + " (" + nm[k[0]] + ")"
 		}
 		grey := color.RGBA{R: 0x33, G: 0x33, B: 0x33, A: 0xff}
 		dash := dashes(i)
@@ -1129,7 +1153,7 @@ func deviceChart(d *runData, opt Options) *chart {
 			var xs, ys []float64
 			last := math.Inf(-1)
 			for _, r := range rs {
-				x := d.x(r.Time) - r.Interval/2 // the middle of what the rates cover
+				x := d.x(r.time()) - r.Interval/2 // the middle of what the rates cover
 				if x-last > 2.5*d.step() && !math.IsInf(last, -1) {
 					xs, ys = append(xs, (x+last)/2), append(ys, math.NaN())
 				}

@@ -147,7 +147,7 @@ func (s synthRun) writeDir(dir string) error {
 			}
 			if disk != nil {
 				stats := []collect.DiskStat{{Time: t1, Target: s.Targets[0], Device: "dm-0", Role: collect.RoleLUN, Interval: time.Second, Counters: 17,
-					RkBPS: mapKBs / 2, WkBPS: mapKBs / 2, RAwait: 0.5, WAwait: 0.8, AquSz: 12, Util: 95 * jit(), InFlight: 16}}
+					RkBPS: mapKBs / 2, WkBPS: mapKBs / 2, RAwait: 0.5, WAwait: 0.8, AquSz: 12, Util: min(100, 92*jit()), InFlight: 16}}
 				for p := 0; p < s.Paths; p++ {
 					stats = append(stats, collect.DiskStat{Time: t1, Target: s.Targets[0], Device: "sd" + string(rune('b'+p)), Role: collect.RolePath,
 						Interval: time.Second, Counters: 17, RkBPS: mapKBs / 2 / float64(s.Paths), WkBPS: mapKBs / 2 / float64(s.Paths),
