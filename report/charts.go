@@ -81,16 +81,16 @@ func Render(dir string, opt Options) error {
 
 // runData is everything read back from a results directory.
 type runData struct {
-	run      *RunJSON
-	ivs      []IntervalRow
-	events   []workload.Event
-	disk     []diskRow
+	run    *RunJSON
+	ivs    []IntervalRow
+	events []workload.Event
+	disk   []diskRow
 	// diskNames holds diskRow's target and device names.
 	diskNames []string
-	scenario []byte
-	topology []byte
-	hists    map[phaseKey]*hdr.Histogram
-	t0       time.Time
+	scenario  []byte
+	topology  []byte
+	hists     map[phaseKey]*hdr.Histogram
+	t0        time.Time
 	// opKeys and opRows cache opSeries.
 	opKeys []phaseKey
 	opRows map[phaseKey][]*IntervalRow
