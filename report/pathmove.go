@@ -19,7 +19,7 @@ func AddPathMoves(dir string, run *RunJSON) error {
 	if len(run.Drills) == 0 {
 		return nil
 	}
-	rows, err := readDiskStats(filepath.Join(dir, "diskstats.csv"))
+	rows, names, err := readDiskStats(filepath.Join(dir, "diskstats.csv"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -27,11 +27,11 @@ func AddPathMoves(dir string, run *RunJSON) error {
 		return err
 	}
 	d := &runData{run: run}
-	byTarget := map[string][]diskRow{}
+	byTarget := map[string][]pathSample{}
 	for _, r := range rows {
-		if r.Role == "path" {
-			name := d.targetName(r.Target)
-			byTarget[name] = append(byTarget[name], r)
+		if r.Path {
+			name := d.targetName(names[r.Target])
+			byTarget[name] = append(byTarget[name], pathSample{at: r.time(), dev: names[r.Device], kBs: r.RkBs + r.WkBs})
 		}
 	}
 	for i := range run.Drills {
@@ -47,17 +47,24 @@ func AddPathMoves(dir string, run *RunJSON) error {
 	return nil
 }
 
+// pathSample is one multipath leg's throughput in one diskstats sample.
+type pathSample struct {
+	at  time.Time // the end of the sample
+	dev string
+	kBs float64 // reads and writes, kB/s
+}
+
 // pathMove finds the first sample after inject (up to until) in which the
 // map's legs completed I/O while a leg that carried I/O in the 10 s before
 // carried none.
-func pathMove(rows []diskRow, inject, until time.Time) *workload.PathMove {
+func pathMove(rows []pathSample, inject, until time.Time) *workload.PathMove {
 	const before = 10 * time.Second
 	// Mean throughput of each leg over the samples before the inject.
 	sum, n := map[string]float64{}, map[string]int{}
 	for _, r := range rows {
-		if r.Time.After(inject.Add(-before)) && !r.Time.After(inject) {
-			sum[r.Device] += r.RkBs + r.WkBs
-			n[r.Device]++
+		if r.at.After(inject.Add(-before)) && !r.at.After(inject) {
+			sum[r.dev] += r.kBs
+			n[r.dev]++
 		}
 	}
 	carried := map[string]bool{}
@@ -71,25 +78,24 @@ func pathMove(rows []diskRow, inject, until time.Time) *workload.PathMove {
 	}
 	// Samples after the inject, grouped by time.
 	var times []time.Time
-	at := map[time.Time][]diskRow{}
+	at := map[time.Time][]pathSample{}
 	for _, r := range rows {
-		if r.Time.After(inject) && !r.Time.After(until) {
-			if _, ok := at[r.Time]; !ok {
-				times = append(times, r.Time)
+		if r.at.After(inject) && !r.at.After(until) {
+			if _, ok := at[r.at]; !ok {
+				times = append(times, r.at)
 			}
-			at[r.Time] = append(at[r.Time], r)
+			at[r.at] = append(at[r.at], r)
 		}
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
 	for _, t := range times {
 		var from, to []string
 		for _, r := range at[t] {
-			busy := r.RkBs+r.WkBs > 0
 			switch {
-			case busy:
-				to = append(to, r.Device)
-			case carried[r.Device]:
-				from = append(from, r.Device)
+			case r.kBs > 0:
+				to = append(to, r.dev)
+			case carried[r.dev]:
+				from = append(from, r.dev)
 			}
 		}
 		if len(to) > 0 && len(from) > 0 {

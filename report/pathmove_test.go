@@ -10,10 +10,10 @@ func TestPathMove(t *testing.T) {
 	t0 := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	sec := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 	// legs returns one second's rows for sdb and sdc.
-	legs := func(s int, b, c float64) []diskRow {
-		return []diskRow{{Time: sec(s), Device: "sdb", Role: "path", RkBs: b}, {Time: sec(s), Device: "sdc", Role: "path", RkBs: c}}
+	legs := func(s int, b, c float64) []pathSample {
+		return []pathSample{{at: sec(s), dev: "sdb", kBs: b}, {at: sec(s), dev: "sdc", kBs: c}}
 	}
-	var rr, ab []diskRow
+	var rr, ab []pathSample
 	for s := 1; s <= 20; s++ {
 		switch {
 		case s <= 10: // round-robin over both legs
@@ -32,7 +32,7 @@ func TestPathMove(t *testing.T) {
 	}
 	tests := []struct {
 		name     string
-		rows     []diskRow
+		rows     []pathSample
 		want     time.Duration // 0: no move
 		from, to string
 	}{

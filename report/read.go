@@ -2,14 +2,13 @@ package report
 
 import (
 	"bufio"
-	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"lunbench/workload"
@@ -53,9 +52,8 @@ func ReadIntervals(dir string) ([]IntervalRow, error) {
 		return nil, fmt.Errorf("results %s: %w", dir, err)
 	}
 	defer f.Close()
-	cr := csv.NewReader(bufio.NewReaderSize(f, 256<<10))
-	cr.ReuseRecord = true
-	head, err := cr.Read()
+	cr := newCSVLines(f)
+	head, err := cr.header()
 	if err != nil {
 		return nil, fmt.Errorf("results %s: intervals.csv: %w", dir, err)
 	}
@@ -68,22 +66,28 @@ func ReadIntervals(dir string) ([]IntervalRow, error) {
 			return nil, fmt.Errorf("results %s: intervals.csv: missing column %q", dir, h)
 		}
 	}
+	ix := make([]int, len(intervalsHeader))
+	for i, h := range intervalsHeader {
+		ix[i] = col[h]
+	}
+	// Size the slice from the file's length (rows are about 160 bytes):
+	// growing it by doubling copied a 24 h run's rows over and over.
 	var out []IntervalRow
+	if st, err := f.Stat(); err == nil {
+		out = make([]IntervalRow, 0, st.Size()/150+16)
+	}
+	in := interner{}
 	line := 1
 	for {
-		rec, err := cr.Read()
+		rec, err := cr.next()
 		line++
-		if err == io.EOF {
+		if err == io.EOF || err == errTorn { // errTorn: the tail of a killed run
 			break
 		}
 		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				break // truncated tail of a killed run
-			}
 			return nil, fmt.Errorf("results %s: intervals.csv line %d: %w", dir, line, err)
 		}
-		row, err := parseRow(rec, col)
+		row, err := parseRow(rec, ix, in)
 		if err != nil {
 			return out, nil // a partial last line: keep what is whole
 		}
@@ -92,36 +96,55 @@ func ReadIntervals(dir string) ([]IntervalRow, error) {
 	return out, nil
 }
 
-func parseRow(rec []string, col map[string]int) (IntervalRow, error) {
-	var r IntervalRow
-	var errs []error
-	get := func(k string) string { return rec[col[k]] }
-	fl := func(k string) float64 {
-		v, err := strconv.ParseFloat(get(k), 64)
-		errs = append(errs, err)
+// interner hands out one copy of each repeated string (phase, target,
+// device names), so rows do not each keep the CSV line they came from.
+type interner map[string]string
+
+func (in interner) get(s string) string {
+	if v, ok := in[s]; ok {
 		return v
 	}
-	u := func(k string) uint64 {
-		v, err := strconv.ParseUint(get(k), 10, 64)
-		errs = append(errs, err)
+	s = strings.Clone(s)
+	in[s] = s
+	return s
+}
+
+// parseRow reads one row; ix gives, for each column of intervalsHeader
+// in order, its index in the file.
+func parseRow(rec []string, ix []int, in interner) (IntervalRow, error) {
+	var r IntervalRow
+	var first error
+	keep := func(err error) {
+		if first == nil && err != nil {
+			first = err
+		}
+	}
+	fl := func(c int) float64 {
+		v, err := strconv.ParseFloat(rec[ix[c]], 64)
+		keep(err)
+		return v
+	}
+	u := func(c int) uint64 {
+		v, err := strconv.ParseUint(rec[ix[c]], 10, 64)
+		keep(err)
 		return v
 	}
 	var err error
-	r.Start, err = time.Parse(time.RFC3339Nano, get("start"))
-	errs = append(errs, err)
-	r.End, err = time.Parse(time.RFC3339Nano, get("end"))
-	errs = append(errs, err)
-	r.Elapsed = fl("elapsed_s")
-	r.Phase, r.Target = get("phase"), get("target")
-	errs = append(errs, r.Op.UnmarshalText([]byte(get("op"))))
-	r.Ramp = get("ramp") == "true"
-	r.Ops, r.Bytes = u("ops"), u("bytes")
-	r.IOPS, r.MiBs = fl("iops"), fl("mib_s")
-	r.Errors, r.Missed = u("errors"), u("missed")
-	r.InFlight = int(u("in_flight"))
-	r.MinUs, r.MeanUs, r.P50Us, r.P90Us = fl("lat_min_us"), fl("lat_mean_us"), fl("lat_p50_us"), fl("lat_p90_us")
-	r.P99Us, r.P999Us, r.MaxUs = fl("lat_p99_us"), fl("lat_p99_9_us"), fl("lat_max_us")
-	return r, errors.Join(errs...)
+	r.Start, err = time.Parse(time.RFC3339Nano, rec[ix[0]])
+	keep(err)
+	r.End, err = time.Parse(time.RFC3339Nano, rec[ix[1]])
+	keep(err)
+	r.Elapsed = fl(2)
+	r.Phase, r.Target = in.get(rec[ix[3]]), in.get(rec[ix[4]])
+	keep(r.Op.UnmarshalText([]byte(rec[ix[5]])))
+	r.Ramp = rec[ix[6]] == "true"
+	r.Ops, r.Bytes = u(7), u(8)
+	r.IOPS, r.MiBs = fl(9), fl(10)
+	r.Errors, r.Missed = u(11), u(12)
+	r.InFlight = int(u(13))
+	r.MinUs, r.MeanUs, r.P50Us, r.P90Us = fl(14), fl(15), fl(16), fl(17)
+	r.P99Us, r.P999Us, r.MaxUs = fl(18), fl(19), fl(20)
+	return r, first
 }
 
 // ReadEvents reads events.jsonl, skipping a torn last line.

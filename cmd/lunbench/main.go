@@ -89,6 +89,7 @@ arguments are wrong, 3 runtime failure, 130 interrupted (partial results written
 		newReportCmd(stdout),
 		newMarkCmd(stdout),
 		newVerifyCmd(stdout, sig),
+		newCompareCmd(stdout, stderr),
 	)
 	return root
 }
