@@ -88,6 +88,7 @@ arguments are wrong, 3 runtime failure, 130 interrupted (partial results written
 		newCheckCmd(stdout),
 		newReportCmd(stdout),
 		newMarkCmd(stdout),
+		newWatchCmd(stdout, stderr, sig),
 	)
 	return root
 }

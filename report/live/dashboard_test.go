@@ -232,6 +232,12 @@ func TestKeys(t *testing.T) {
 		{name: "drill q n", drill: true, keys: []*tcell.EventKey{key('q'), key('n')}, window: 2},
 		// During a drill q then y stops.
 		{name: "drill q y", drill: true, keys: []*tcell.EventKey{key('q'), key('y')}, quits: 1, window: 2, quitting: true},
+		// During a drill q then q again stops: the message says so.
+		{name: "drill q q", drill: true, keys: []*tcell.EventKey{key('q'), key('q')}, quits: 1, window: 2, quitting: true},
+		// During a drill Ctrl-C twice stops as well.
+		{name: "drill ctrl-c ctrl-c", drill: true, keys: []*tcell.EventKey{ctrlC, ctrlC}, quits: 1, window: 2, quitting: true},
+		// During a drill Esc keeps running, and a later q asks again.
+		{name: "drill q esc q", drill: true, keys: []*tcell.EventKey{key('q'), tcell.NewEventKey(tcell.KeyEscape, 0, tcell.ModNone), key('q')}, window: 2, confirm: true},
 		// Other keys while asking are ignored.
 		{name: "drill q m", drill: true, keys: []*tcell.EventKey{key('q'), key('m')}, window: 2, confirm: true},
 		// m marks a fault.

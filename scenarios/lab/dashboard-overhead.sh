@@ -1,0 +1,77 @@
+#!/bin/sh
+# dashboard-overhead: what the live dashboard costs the run it shows.
+#
+# Runs the built-in quickstart alternately with the dashboard (inside a
+# private tmux server, so there is a real terminal) and with --no-tui, N
+# times each, side by side so that load from anything else on the machine
+# falls on both alike. For each run it records every phase's IOPS (run.json)
+# and the process's CPU time (user+sys of the child, from the shell's
+# `times`). It prints the median per mode, the IOPS ratio dashboard/no-tui
+# per phase, and the dashboard's CPU cost as a share of one core:
+# (median CPU with - median CPU without) / run length.
+#
+# usage: dashboard-overhead.sh path/to/lunbench [N (default 3)] [WxH (default 80x24)]
+# needs: tmux, jq. Writes only under a temporary directory it removes.
+set -eu
+LB=$(readlink -f "${1:?usage: dashboard-overhead.sh path/to/lunbench [N] [WxH]}")
+N=${2:-3}
+SIZE=${3:-80x24}
+W=${SIZE%x*}
+H=${SIZE#*x}
+for t in tmux jq; do
+	command -v $t >/dev/null || { echo "dashboard-overhead: $t is missing (apt-get install $t)" >&2; exit 1; }
+done
+WORK=$(mktemp -d /var/tmp/lunbench-overhead.XXXXXX)
+SOCK=lb-overhead-$$
+cleanup() {
+	tmux -L "$SOCK" kill-server 2>/dev/null || true
+	rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+# one MODE I: a quickstart run; leaves $WORK/MODE-I/ (results) and
+# $WORK/MODE-I.cpu (CPU seconds of the lunbench process).
+one() {
+	out=$WORK/$1-$2
+	# `times` prints the shell's own times, then its children's.
+	cmd="'$LB' run quickstart --results '$WORK/res' --out '$out'"
+	case $1 in
+	notui)
+		sh -c "$cmd --no-tui >/dev/null 2>&1; times" | sed -n 2p >"$out.times"
+		;;
+	dash)
+		tmux -L "$SOCK" new-session -d -s "d$2" -x "$W" -y "$H" \
+			"sh -c \"$cmd; times | sed -n 2p >'$out.times.tmp'; mv '$out.times.tmp' '$out.times'\""
+		while [ ! -s "$out.times" ]; do sleep 1; done
+		tmux -L "$SOCK" kill-session -t "d$2" 2>/dev/null || true
+		;;
+	esac
+	# "0m12.340s 0m3.210s" -> seconds
+	awk '{ n = split($0, f, /[ ms]+/); s = 0; for (i = 1; i < n; i += 2) s += f[i] * 60 + f[i + 1]; print s }' \
+		"$out.times" >"$out.cpu"
+}
+
+i=1
+while [ "$i" -le "$N" ]; do
+	# Alternate which mode goes first, so neither always gets the warmer cache.
+	if [ $((i % 2)) = 1 ]; then one dash "$i"; one notui "$i"; else one notui "$i"; one dash "$i"; fi
+	echo "round $i/$N done" >&2
+	i=$((i + 1))
+done
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "quickstart, $N runs per mode alternating, dashboard at ${W}x${H} in tmux; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-16s %12s %12s %8s\n' phase "dash IOPS" "no-tui IOPS" ratio
+for ph in $(jq -r '.phases[].phase' "$WORK/notui-1/run.json"); do
+	d=$(for j in $(seq 1 "$N"); do jq -r --arg p "$ph" '[.phases[] | select(.phase == $p) | .iops] | add' "$WORK/dash-$j/run.json"; done | median)
+	n=$(for j in $(seq 1 "$N"); do jq -r --arg p "$ph" '[.phases[] | select(.phase == $p) | .iops] | add' "$WORK/notui-$j/run.json"; done | median)
+	printf '%-16s %12.0f %12.0f %8.3f\n' "$ph" "$d" "$n" "$(echo "$d $n" | awk '{ print $1 / $2 }')"
+done
+cd_=$(for j in $(seq 1 "$N"); do cat "$WORK/dash-$j.cpu"; done | median)
+cn=$(for j in $(seq 1 "$N"); do cat "$WORK/notui-$j.cpu"; done | median)
+len=$(jq -r '((.end | sub("\\.[0-9]+"; "") | fromdate) - (.start | sub("\\.[0-9]+"; "") | fromdate))' "$WORK/notui-1/run.json")
+echo "CPU seconds per run (median): dashboard $cd_, no-tui $cn; run length ${len}s"
+echo "dashboard CPU: $(echo "$cd_ $cn $len" | awk '{ printf "%.2f%% of one core", ($1 - $2) / $3 * 100 }')"
+echo "per-run figures (mode round cpu_s):"
+for f in "$WORK"/*.cpu; do b=$(basename "$f" .cpu); echo "  ${b%-*} ${b##*-} $(cat "$f")"; done
