@@ -1,6 +1,9 @@
 package collect
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // SANDevices lists what `lunbench watch` looks at when named nothing: every
 // multipath map, then every iSCSI disk that no map (or anything else)
@@ -23,12 +26,15 @@ func (h Host) BlockDevices() []string { return h.topLevel() }
 // is neither a block device nor an existing file is an error, where Resolve
 // would describe the filesystem a new file would land on.
 func (h Host) ResolveExisting(arg string) (Resolved, error) {
-	r, err := h.Resolve(arg)
-	if err != nil {
-		return r, err
+	exists := false
+	if arg != "" && !strings.Contains(arg, "/") {
+		exists = h.exists("/sys/class/block/"+arg) || h.dmByName(arg) != ""
 	}
-	if r.File != "" && !h.exists(r.File) {
-		return r, fmt.Errorf("no block device or file %s", arg)
+	if p, err := h.abs(arg); !exists && arg != "" && err == nil {
+		exists = h.exists(h.evalLinks(p))
 	}
-	return r, nil
+	if !exists {
+		return Resolved{Arg: arg}, fmt.Errorf("no block device or file %s", arg)
+	}
+	return h.Resolve(arg)
 }

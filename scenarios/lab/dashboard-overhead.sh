@@ -33,7 +33,8 @@ trap cleanup EXIT INT TERM
 # $WORK/MODE-I.cpu (CPU seconds of the lunbench process).
 one() {
 	out=$WORK/$1-$2
-	# `times` prints the shell's own times, then its children's.
+	# `times` prints the shell's own times, then its children's; it must run in
+	# the shell that waited for lunbench, not in a pipeline's subshell.
 	cmd="'$LB' run quickstart --results '$WORK/res' --out '$out'"
 	case $1 in
 	notui)
@@ -41,7 +42,7 @@ one() {
 		;;
 	dash)
 		tmux -L "$SOCK" new-session -d -s "d$2" -x "$W" -y "$H" \
-			"sh -c \"$cmd; times | sed -n 2p >'$out.times.tmp'; mv '$out.times.tmp' '$out.times'\""
+			"sh -c \"$cmd; times >'$out.times.all'; sed -n 2p '$out.times.all' >'$out.times.tmp'; mv '$out.times.tmp' '$out.times'\""
 		while [ ! -s "$out.times" ]; do sleep 1; done
 		tmux -L "$SOCK" kill-session -t "d$2" 2>/dev/null || true
 		;;
