@@ -91,6 +91,10 @@ func (c canvas) fill(x, y, n int, r rune, st tcell.Style) {
 	}
 }
 
+// Draw renders one frame now, outside Run's redraw loop: for callers
+// (and tests) that need the screen up to date at a given moment.
+func (d *Dashboard) Draw() { d.draw() }
+
 // draw renders one frame from the current state.
 func (d *Dashboard) draw() {
 	d.render(d.state())
