@@ -296,6 +296,40 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestDrillConfirmOnScreen drives Run while a drill is in progress: the
+// first q only asks, in the footer, and the second q stops the run.
+func TestDrillConfirmOnScreen(t *testing.T) {
+	s := tcell.NewSimulationScreen("UTF-8")
+	quit := make(chan struct{}, 2)
+	d := New(s, Options{Redraw: 10 * time.Millisecond})
+	feed(d)
+	d.Event(workload.Event{Time: t0.Add(30 * time.Second), Kind: workload.EvDrillInject, Detail: "pause box"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx, func() { quit <- struct{}{} }) }()
+	waitFrames(t, d)
+	s.InjectKey(tcell.KeyRune, 'q', tcell.ModNone)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(strings.Join(lines(s), "\n"), "drill in progress — press q again to stop") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no confirmation after q during a drill:\n%s", strings.Join(lines(s), "\n"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case <-quit:
+		t.Fatal("the first q stopped the run during a drill")
+	default:
+	}
+	s.InjectKey(tcell.KeyRune, 'q', tcell.ModNone)
+	waitFor(t, quit, "quit after the second q")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestRunPanic checks the screen is finalised when a callback panics and
 // that the panic goes on.
 func TestRunPanic(t *testing.T) {

@@ -85,9 +85,17 @@ func (c canvas) text(x, y, limit int, str string, st tcell.Style) int {
 	return x
 }
 
+// put writes one rune at x, y clipped to the canvas. Charts and bars are
+// drawn cell by cell; going through text would allocate a string a cell.
+func (c canvas) put(x, y int, r rune, st tcell.Style) {
+	if x >= 0 && x < c.w && y >= 0 && y < c.h {
+		c.s.SetContent(c.x0+x, y, r, nil, st)
+	}
+}
+
 func (c canvas) fill(x, y, n int, r rune, st tcell.Style) {
 	for i := 0; i < n; i++ {
-		c.text(x+i, y, 1, string(r), st)
+		c.put(x+i, y, r, st)
 	}
 }
 
@@ -216,7 +224,7 @@ func bar(c canvas, x, y, w int, frac float64, st tcell.Style) int {
 		if n > 0 {
 			r = []rune(" ▏▎▍▌▋▊▉█")[n]
 		}
-		c.text(x+i, y, 1, string(r), st)
+		c.put(x+i, y, r, st)
 	}
 	return x + w
 }
@@ -430,7 +438,7 @@ func panel(c canvas, y, h int, name, top string, vals []float64, scale float64, 
 		c.text(0, y, 5, name, st.Bold(true))
 	}
 	for row := 0; row < h; row++ {
-		c.text(gutter-1, y+row, 1, "│", sty.dim)
+		c.put(gutter-1, y+row, '│', sty.dim)
 	}
 	blocks := []rune(" ▁▂▃▄▅▆▇█")
 	for i, v := range vals {
@@ -449,7 +457,7 @@ func panel(c canvas, y, h int, name, top string, vals []float64, scale float64, 
 			if r == ' ' && stalled[i] {
 				r, cs = '░', sty.stallCol
 			}
-			c.text(x, y+row, 1, string(r), cs)
+			c.put(x, y+row, r, cs)
 		}
 	}
 }
@@ -467,7 +475,7 @@ func axis(c canvas, y int, win time.Duration, stalled []bool, sty styles) {
 	c.text(gutter+cols-3, y, -1, "now", sty.dim)
 	for i, s := range stalled {
 		if s {
-			c.text(gutter+i, y, 1, "▲", sty.stallCol.Bold(true))
+			c.put(gutter+i, y, '▲', sty.stallCol.Bold(true))
 		}
 	}
 }
@@ -667,7 +675,7 @@ func (d *Dashboard) helpBox(c canvas, sty styles) {
 		"lunbench live dashboard",
 		"",
 		"q, Ctrl-C  stop the run (results are written;",
-		"           asks first while a drill runs)",
+		"           press twice while a drill runs)",
 		"m          mark a fault now (drill_mark event)",
 		"tab        next view: overview, latency,",
 		"           paths, events (shift-tab: back)",
