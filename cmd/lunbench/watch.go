@@ -166,12 +166,12 @@ func runWatch(o watchOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (i
 		sinks = append(sinks, lineEvents{stdout})
 		fmt.Fprintf(stdout, "lunbench watch: %s (diskstats every %s, stall after %s); Ctrl-C ends\n",
 			strings.Join(args, ", "), o.interval, o.threshold)
-		if !hasMultipath(topo) {
-			fmt.Fprintln(stdout, "no multipath map among them: each device is its own single path")
-		}
 	}
 	events = live.TeeEvents(sinks...)
 	events.Event(workload.Event{Time: start, Kind: workload.EvRunStart, Detail: "watch " + strings.Join(args, " ")})
+	if !hasMultipath(topo) {
+		events.Event(workload.Event{Time: start, Kind: workload.EvNote, Detail: "no multipath map here: each device is its own single path"})
+	}
 
 	ticks := o.ticks
 	if ticks == nil {

@@ -10,7 +10,7 @@
 # per phase, and the dashboard's CPU cost as a share of one core:
 # (median CPU with - median CPU without) / run length.
 #
-# usage: dashboard-overhead.sh path/to/lunbench [N (default 3)] [WxH (default 80x24)]
+# usage: dashboard-overhead.sh path/to/lunbench [N (default 3; 0: watch only)] [WxH (default 80x24)]
 # needs: tmux, jq. Writes only under a temporary directory it removes.
 set -eu
 LB=$(readlink -f "${1:?usage: dashboard-overhead.sh path/to/lunbench [N] [WxH]}")
@@ -52,6 +52,7 @@ one() {
 		"$out.times" >"$out.cpu"
 }
 
+# N = 0 measures the watch part only.
 i=1
 while [ "$i" -le "$N" ]; do
 	# Alternate which mode goes first, so neither always gets the warmer cache.
@@ -62,6 +63,7 @@ done
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+[ "$N" -gt 0 ] && {
 echo "quickstart, $N runs per mode alternating, dashboard at ${W}x${H} in tmux; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-16s %12s %12s %8s\n' phase "dash IOPS" "no-tui IOPS" ratio
 for ph in $(jq -r '.phases[].phase' "$WORK/notui-1/run.json"); do
@@ -74,5 +76,28 @@ cn=$(for j in $(seq 1 "$N"); do cat "$WORK/notui-$j.cpu"; done | median)
 len=$(jq -r '((.end | sub("\\.[0-9]+"; "") | fromdate) - (.start | sub("\\.[0-9]+"; "") | fromdate))' "$WORK/notui-1/run.json")
 echo "CPU seconds per run (median): dashboard $cd_, no-tui $cn; run length ${len}s"
 echo "dashboard CPU: $(echo "$cd_ $cn $len" | awk '{ printf "%.2f%% of one core", ($1 - $2) / $3 * 100 }')"
+}
+# --foreground: the dashboard needs the terminal, which timeout's own
+# process group would not have (tcell's first write would stop it, SIGTTOU).
+# The dashboard alone, without a workload beside it: `lunbench watch` of
+# the filesystem holding $WORK for WATCH_S seconds, in tmux and with
+# --no-tui, so the difference is the dashboard's drawing at 4 Hz.
+WATCH_S=${WATCH_S:-20}
+wcpu() { # mode -> CPU seconds of one watch
+	f=$WORK/watch-$1
+	case $1 in
+	notui) sh -c "timeout -s INT $WATCH_S '$LB' watch --no-tui '$WORK' >/dev/null 2>&1; times" | sed -n 2p >"$f.times" ;;
+	dash)
+		tmux -L "$SOCK" new-session -d -s w -x "$W" -y "$H" \
+			"sh -c \"timeout --foreground -s INT $WATCH_S '$LB' watch '$WORK'; times >'$f.all'; sed -n 2p '$f.all' >'$f.tmp'; mv '$f.tmp' '$f.times'\""
+		while [ ! -s "$f.times" ]; do sleep 1; done
+		tmux -L "$SOCK" kill-session -t w 2>/dev/null || true
+		;;
+	esac
+	awk '{ n = split($0, f, /[ ms]+/); s = 0; for (i = 1; i < n; i += 2) s += f[i] * 60 + f[i + 1]; print s }' "$f.times"
+}
+wd=$(wcpu dash)
+wn=$(wcpu notui)
+echo "watch for ${WATCH_S}s: CPU dashboard ${wd}s, no-tui ${wn}s: the dashboard alone $(echo "$wd $wn $WATCH_S" | awk '{ printf "%.2f%% of one core", ($1 - $2) / $3 * 100 }')"
 echo "per-run figures (mode round cpu_s):"
-for f in "$WORK"/*.cpu; do b=$(basename "$f" .cpu); echo "  ${b%-*} ${b##*-} $(cat "$f")"; done
+for f in "$WORK"/*.cpu; do [ -e "$f" ] || continue; b=$(basename "$f" .cpu); echo "  ${b%-*} ${b##*-} $(cat "$f")"; done
