@@ -183,6 +183,7 @@ func runWatch(o watchOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (i
 	watcher.Poll(start)
 	det := newDiskStallDetector(o.threshold)
 	lastLine, last := start, start
+	var runErr error // diskstats became unreadable: exit 3, the recording kept
 	if o.ticked != nil {
 		o.ticked()
 	}
@@ -204,9 +205,8 @@ loop:
 			last = now
 			rows, err := fast.Sample(now)
 			if err != nil {
-				cancel()
-				<-dashDone
-				return exitRuntime, fmt.Errorf("watch: %w", err)
+				runErr = fmt.Errorf("watch: %w", err)
+				break loop
 			}
 			snap, evs := det.update(now, start, rows)
 			for _, e := range evs {
@@ -249,13 +249,16 @@ loop:
 	events.Event(workload.Event{Time: end, Kind: workload.EvRunEnd, Detail: "watch ended"})
 	if rec != nil {
 		endTopo, _ := h.Topology(args...)
-		if err := rec.finish(end, det.stalls, topo, endTopo); err != nil {
+		if err := rec.finish(end, det.stalls, topo, endTopo, runErr); err != nil {
 			return exitRuntime, fmt.Errorf("watch: %w", err)
 		}
 		fmt.Fprintf(stdout, "recorded: %s (lunbench report %s)\n", rec.dir.Path, rec.dir.Path)
 	}
 	for _, s := range det.stalls {
 		fmt.Fprintf(stdout, "stall: %s %s for %.3f s (±%s, sampled)\n", s.Start.Format("15:04:05.000"), s.Target, s.Dur.Seconds(), o.interval)
+	}
+	if runErr != nil {
+		return exitRuntime, runErr
 	}
 	return exitPass, nil
 }
@@ -354,14 +357,18 @@ func newWatchRecord(path string, args []string, start time.Time, topo collect.To
 	return r, nil
 }
 
-// finish closes the streams and writes run.json as finished, with the
-// stalls seen, and the topology at the end.
-func (r *watchRecord) finish(end time.Time, stalls []workload.Stall, start, endTopo collect.Topology) error {
+// finish closes the streams and writes run.json as finished (failed, with
+// the error, when runErr is set), with the stalls seen, and the topology
+// at the end.
+func (r *watchRecord) finish(end time.Time, stalls []workload.Stall, start, endTopo collect.Topology, runErr error) error {
 	r.csv.Flush()
 	r.csvF.Sync()
 	errCSV := r.csvF.Close()
 	r.dir.WriteJSON("topology.json", map[string]any{"start": start, "end": endTopo})
 	r.run.Status, r.run.End, r.run.Stalls = "finished", end, stalls
+	if runErr != nil {
+		r.run.Status, r.run.Error = "failed", runErr.Error()
+	}
 	if err := r.dir.WriteRun(r.run); err != nil {
 		return fmt.Errorf("write run.json: %w", err)
 	}

@@ -1,7 +1,8 @@
 #!/bin/sh
 # dashboard-overhead: what the live dashboard costs the run it shows.
 #
-# Runs the built-in quickstart alternately with the dashboard (inside a
+# Runs the built-in quickstart alternately (or, with PAIRED=1 in the
+# environment, at the same time) with the dashboard (inside a
 # private tmux server, so there is a real terminal) and with --no-tui, N
 # times each, side by side so that load from anything else on the machine
 # falls on both alike. For each run it records every phase's IOPS (run.json)
@@ -35,7 +36,7 @@ one() {
 	out=$WORK/$1-$2
 	# `times` prints the shell's own times, then its children's; it must run in
 	# the shell that waited for lunbench, not in a pipeline's subshell.
-	cmd="'$LB' run quickstart --results '$WORK/res' --out '$out'"
+	cmd="'$LB' run quickstart --results '$WORK/res-$1' --out '$out'"
 	case $1 in
 	notui)
 		sh -c "$cmd --no-tui >/dev/null 2>&1; times" | sed -n 2p >"$out.times"
@@ -55,8 +56,20 @@ one() {
 # N = 0 measures the watch part only.
 i=1
 while [ "$i" -le "$N" ]; do
-	# Alternate which mode goes first, so neither always gets the warmer cache.
-	if [ $((i % 2)) = 1 ]; then one dash "$i"; one notui "$i"; else one notui "$i"; one dash "$i"; fi
+	if [ -n "${PAIRED:-}" ]; then
+		# Both at once, each on its own file: whatever else loads the
+		# machine loads both alike, second by second.
+		one dash "$i" &
+		one notui "$i" &
+		wait
+	elif [ $((i % 2)) = 1 ]; then
+		# Alternate which mode goes first, so neither always gets the warmer cache.
+		one dash "$i"
+		one notui "$i"
+	else
+		one notui "$i"
+		one dash "$i"
+	fi
 	echo "round $i/$N done" >&2
 	i=$((i + 1))
 done
@@ -64,12 +77,21 @@ done
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 [ "$N" -gt 0 ] && {
-echo "quickstart, $N runs per mode alternating, dashboard at ${W}x${H} in tmux; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-16s %12s %12s %8s\n' phase "dash IOPS" "no-tui IOPS" ratio
+echo "quickstart, $N runs per mode ${PAIRED:+at the same time (PAIRED)}${PAIRED:-alternating}, dashboard at ${W}x${H} in tmux; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
+# iops MODE PHASE: that phase's IOPS in each run of MODE, one a line.
+iops() { for j in $(seq 1 "$N"); do jq -r --arg p "$2" '[.phases[] | select(.phase == $p) | .iops] | add' "$WORK/$1-$j/run.json"; done; }
+spread() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f-%.0f", lo, hi }'; }
+# The paired ratio is the median over rounds of dash/no-tui in the same
+# round: less noisy than the ratio of medians when runs of a round share
+# the machine's state.
+printf '%-16s %11s %11s %7s %7s   %s\n' phase "dash IOPS" "no-tui IOPS" ratio paired "range dash / no-tui (min-max)"
 for ph in $(jq -r '.phases[].phase' "$WORK/notui-1/run.json"); do
-	d=$(for j in $(seq 1 "$N"); do jq -r --arg p "$ph" '[.phases[] | select(.phase == $p) | .iops] | add' "$WORK/dash-$j/run.json"; done | median)
-	n=$(for j in $(seq 1 "$N"); do jq -r --arg p "$ph" '[.phases[] | select(.phase == $p) | .iops] | add' "$WORK/notui-$j/run.json"; done | median)
-	printf '%-16s %12.0f %12.0f %8.3f\n' "$ph" "$d" "$n" "$(echo "$d $n" | awk '{ print $1 / $2 }')"
+	d=$(iops dash "$ph" | median)
+	n=$(iops notui "$ph" | median)
+	iops notui "$ph" >"$WORK/notui.iops"
+	pr=$(iops dash "$ph" | paste - "$WORK/notui.iops" | awk '{ print $1 / $2 }' | median)
+	printf '%-16s %11.0f %11.0f %7.3f %7.3f   %s / %s\n' "$ph" "$d" "$n" "$(echo "$d $n" | awk '{ print $1 / $2 }')" "$pr" \
+		"$(iops dash "$ph" | spread)" "$(iops notui "$ph" | spread)"
 done
 cd_=$(for j in $(seq 1 "$N"); do cat "$WORK/dash-$j.cpu"; done | median)
 cn=$(for j in $(seq 1 "$N"); do cat "$WORK/notui-$j.cpu"; done | median)
