@@ -1,17 +1,21 @@
 package collect
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // SANDevices lists what `lunbench watch` looks at when named nothing: every
-// multipath map, then every iSCSI disk that no map (or anything else)
-// holds. A disk under a map is watched as one of the map's paths.
+// multipath map (by its /dev/mapper name, which people know it by), then
+// every iSCSI disk that no map (or anything else) holds. A disk under a map
+// is watched as one of the map's paths.
 func (h Host) SANDevices() []string {
 	var out []string
 	for _, n := range h.topLevel() {
-		if k := h.kind(n); k == "multipath" || k == "iscsi" {
+		switch h.kind(n) {
+		case "multipath":
+			if alias := h.attr("/sys/class/block/" + n + "/dm/name"); alias != "" {
+				n = alias
+			}
+			out = append(out, n)
+		case "iscsi":
 			out = append(out, n)
 		}
 	}
@@ -26,15 +30,12 @@ func (h Host) BlockDevices() []string { return h.topLevel() }
 // is neither a block device nor an existing file is an error, where Resolve
 // would describe the filesystem a new file would land on.
 func (h Host) ResolveExisting(arg string) (Resolved, error) {
-	exists := false
-	if arg != "" && !strings.Contains(arg, "/") {
-		exists = h.exists("/sys/class/block/"+arg) || h.dmByName(arg) != ""
+	r, err := h.Resolve(arg)
+	if err == nil && r.File == "" {
+		return r, nil // a block device
 	}
-	if p, err := h.abs(arg); !exists && arg != "" && err == nil {
-		exists = h.exists(h.evalLinks(p))
-	}
-	if !exists {
+	if p, aerr := h.abs(arg); arg == "" || aerr != nil || !h.exists(h.evalLinks(p)) {
 		return Resolved{Arg: arg}, fmt.Errorf("no block device or file %s", arg)
 	}
-	return h.Resolve(arg)
+	return r, err
 }
