@@ -22,8 +22,7 @@ type stallBox struct {
 	mnt  string
 }
 
-// needStallBox skips a test that cannot build the rig here.
-func needStallBox(t *testing.T) {
+func newStallBox(t *testing.T) *stallBox {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: creates a FUSE mount and a loop device")
@@ -33,11 +32,6 @@ func needStallBox(t *testing.T) {
 			t.Skipf("needs %s (Debian packages bindfs, util-linux, fuse)", tool)
 		}
 	}
-}
-
-func newStallBox(t *testing.T) *stallBox {
-	t.Helper()
-	needStallBox(t)
 	base, err := os.MkdirTemp("/var/tmp", "lunbench-stallbox-")
 	if err != nil {
 		t.Fatal(err)

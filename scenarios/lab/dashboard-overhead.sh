@@ -16,6 +16,11 @@
 set -eu
 LB=$(readlink -f "${1:?usage: dashboard-overhead.sh path/to/lunbench [N] [WxH]}")
 N=${2:-3}
+# SCENARIO=file.yaml runs another scenario than the quickstart, for example
+# one on a zram device, where no disk shared with anything else adds noise.
+SCENARIO=${SCENARIO:-quickstart}
+DESIGN=alternating
+[ -z "${PAIRED:-}" ] || DESIGN="at the same time (PAIRED)"
 SIZE=${3:-80x24}
 W=${SIZE%x*}
 H=${SIZE#*x}
@@ -36,7 +41,7 @@ one() {
 	out=$WORK/$1-$2
 	# `times` prints the shell's own times, then its children's; it must run in
 	# the shell that waited for lunbench, not in a pipeline's subshell.
-	cmd="'$LB' run quickstart --results '$WORK/res-$1' --out '$out'"
+	cmd="'$LB' run '$SCENARIO' --results '$WORK/res-$1' --out '$out'"
 	case $1 in
 	notui)
 		sh -c "$cmd --no-tui >/dev/null 2>&1; times" | sed -n 2p >"$out.times"
@@ -77,7 +82,7 @@ done
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 [ "$N" -gt 0 ] && {
-echo "quickstart, $N runs per mode ${PAIRED:+at the same time (PAIRED)}${PAIRED:-alternating}, dashboard at ${W}x${H} in tmux; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$SCENARIO, $N runs per mode $DESIGN, dashboard at ${W}x${H} in tmux; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
 # iops MODE PHASE: that phase's IOPS in each run of MODE, one a line.
 iops() { for j in $(seq 1 "$N"); do jq -r --arg p "$2" '[.phases[] | select(.phase == $p) | .iops] | add' "$WORK/$1-$j/run.json"; done; }
 spread() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f-%.0f", lo, hi }'; }
