@@ -131,15 +131,9 @@ func (h Host) blockName(arg string) (name, file string, err error) {
 			return dm, "", nil
 		}
 	}
-	p := arg
-	if !path.IsAbs(p) {
-		if h.live() {
-			if p, err = filepath.Abs(p); err != nil {
-				return "", "", err
-			}
-		} else {
-			p = "/" + p
-		}
+	p, err := h.abs(arg)
+	if err != nil {
+		return "", "", err
 	}
 	fp := h.evalLinks(p)
 	var st unix.Stat_t
@@ -178,6 +172,18 @@ func (h Host) blockName(arg string) (name, file string, err error) {
 		return "", "", err
 	}
 	return "", "", fmt.Errorf("%s is neither a block device nor a file", fp)
+}
+
+// abs makes a relative argument absolute: against the working directory
+// on the live system, against Root in a fixture tree.
+func (h Host) abs(p string) (string, error) {
+	switch {
+	case path.IsAbs(p):
+		return p, nil
+	case h.live():
+		return filepath.Abs(p)
+	}
+	return "/" + p, nil
 }
 
 // nameOf maps a device number to its kernel name via /sys/dev/block.

@@ -90,6 +90,7 @@ arguments are wrong, 3 runtime failure, 130 interrupted (partial results written
 		newMarkCmd(stdout),
 		newVerifyCmd(stdout, sig),
 		newCompareCmd(stdout, stderr),
+		newWatchCmd(stdout, stderr, sig),
 	)
 	return root
 }

@@ -146,6 +146,8 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 			OnMark: func() { mark("operator marked a manual fault (m)") },
 		})
 		sinks = append(sinks, dash)
+		sinks = append(sinks, liveVerdictSinks(sc, dash)...) // watch branch: rules broken mid-run go red (liveverdict.go)
+		defer restoreOnPanic(screen)                         // watch branch: terminal back on a panic (watch.go)
 		events = live.TeeEvents(dir, dash)
 	} else {
 		sinks = append(sinks, &report.Progress{W: stdout})

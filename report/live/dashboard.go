@@ -43,6 +43,11 @@ type Options struct {
 	Window time.Duration
 	// Redraw is the redraw period (default 250 ms, 4 Hz).
 	Redraw time.Duration
+	// Watch is `lunbench watch`: no phases and no latency histograms,
+	// only the devices' diskstats. The header names the devices (Scenario
+	// holds them), the per target table gives way to the devices table,
+	// and the latency view charts await (Lat.Mean of the slices).
+	Watch bool
 }
 
 // histLen bounds the chart's history: 4096 ticks of 250 ms is about 17
@@ -56,6 +61,7 @@ type point struct {
 	r, w    float64       // bytes/s
 	p99     time.Duration // worst over targets and ops
 	max     time.Duration
+	mean    time.Duration // worst; diskstats await in watch mode
 	stalled bool
 }
 
@@ -157,6 +163,7 @@ func (d *Dashboard) Add(s *workload.Snapshot) {
 		}
 		p.p99 = max(p.p99, sl.Lat.P99)
 		p.max = max(p.max, sl.Lat.Max)
+		p.mean = max(p.mean, sl.Lat.Mean)
 	}
 	if p.dur <= 0 {
 		p.dur = 250 * time.Millisecond
@@ -262,8 +269,8 @@ func (d *Dashboard) state() state {
 }
 
 // Run initialises the screen and redraws it from the latest snapshot until
-// ctx ends. q or Ctrl-C calls quit once (after a y/n confirmation while a
-// drill is in progress); the caller then stops the run and cancels ctx.
+// ctx ends. q or Ctrl-C calls quit once (while a drill is in progress only
+// when q, Ctrl-C or y confirms; n or Esc keeps the run going); the caller then stops the run and cancels ctx.
 // The screen is finalised on return, and on a panic before re-panicking,
 // so the terminal is never left in raw mode.
 func (d *Dashboard) Run(ctx context.Context, quit func()) (err error) {
@@ -313,8 +320,9 @@ func (d *Dashboard) key(ev *tcell.EventKey, quit func()) {
 		r = 0
 	}
 	if d.confirm {
+		// q again (or y) confirms: the operator's hand is already on q.
 		switch {
-		case r == 'y' || r == 'Y':
+		case r == 'q' || r == 'Q' || r == 'y' || r == 'Y' || ev.Key() == tcell.KeyCtrlC:
 			d.confirm = false
 			d.stop(quit)
 		case r == 'n' || r == 'N' || ev.Key() == tcell.KeyEscape:

@@ -232,6 +232,12 @@ func TestKeys(t *testing.T) {
 		{name: "drill q n", drill: true, keys: []*tcell.EventKey{key('q'), key('n')}, window: 2},
 		// During a drill q then y stops.
 		{name: "drill q y", drill: true, keys: []*tcell.EventKey{key('q'), key('y')}, quits: 1, window: 2, quitting: true},
+		// During a drill q then q again stops: the message says so.
+		{name: "drill q q", drill: true, keys: []*tcell.EventKey{key('q'), key('q')}, quits: 1, window: 2, quitting: true},
+		// During a drill Ctrl-C twice stops as well.
+		{name: "drill ctrl-c ctrl-c", drill: true, keys: []*tcell.EventKey{ctrlC, ctrlC}, quits: 1, window: 2, quitting: true},
+		// During a drill Esc keeps running, and a later q asks again.
+		{name: "drill q esc q", drill: true, keys: []*tcell.EventKey{key('q'), tcell.NewEventKey(tcell.KeyEscape, 0, tcell.ModNone), key('q')}, window: 2, confirm: true},
 		// Other keys while asking are ignored.
 		{name: "drill q m", drill: true, keys: []*tcell.EventKey{key('q'), key('m')}, window: 2, confirm: true},
 		// m marks a fault.
@@ -287,6 +293,40 @@ func TestRun(t *testing.T) {
 	}
 	if w, h := s.Size(); w != 0 || h != 0 {
 		t.Errorf("screen %d×%d after Run: not finalised", w, h)
+	}
+}
+
+// TestDrillConfirmOnScreen drives Run while a drill is in progress: the
+// first q only asks, in the footer, and the second q stops the run.
+func TestDrillConfirmOnScreen(t *testing.T) {
+	s := tcell.NewSimulationScreen("UTF-8")
+	quit := make(chan struct{}, 2)
+	d := New(s, Options{Redraw: 10 * time.Millisecond})
+	feed(d)
+	d.Event(workload.Event{Time: t0.Add(30 * time.Second), Kind: workload.EvDrillInject, Detail: "pause box"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx, func() { quit <- struct{}{} }) }()
+	waitFrames(t, d)
+	s.InjectKey(tcell.KeyRune, 'q', tcell.ModNone)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(strings.Join(lines(s), "\n"), "drill in progress — press q again to stop") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no confirmation after q during a drill:\n%s", strings.Join(lines(s), "\n"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case <-quit:
+		t.Fatal("the first q stopped the run during a drill")
+	default:
+	}
+	s.InjectKey(tcell.KeyRune, 'q', tcell.ModNone)
+	waitFor(t, quit, "quit after the second q")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -85,11 +85,23 @@ func (c canvas) text(x, y, limit int, str string, st tcell.Style) int {
 	return x
 }
 
-func (c canvas) fill(x, y, n int, r rune, st tcell.Style) {
-	for i := 0; i < n; i++ {
-		c.text(x+i, y, 1, string(r), st)
+// put writes one rune at x, y clipped to the canvas. Charts and bars are
+// drawn cell by cell; going through text would allocate a string a cell.
+func (c canvas) put(x, y int, r rune, st tcell.Style) {
+	if x >= 0 && x < c.w && y >= 0 && y < c.h {
+		c.s.SetContent(c.x0+x, y, r, nil, st)
 	}
 }
+
+func (c canvas) fill(x, y, n int, r rune, st tcell.Style) {
+	for i := 0; i < n; i++ {
+		c.put(x+i, y, r, st)
+	}
+}
+
+// Draw renders one frame now, outside Run's redraw loop: for callers
+// (and tests) that need the screen up to date at a given moment.
+func (d *Dashboard) Draw() { d.draw() }
 
 // draw renders one frame from the current state.
 func (d *Dashboard) draw() {
@@ -137,6 +149,11 @@ func (d *Dashboard) render(st state) {
 func (d *Dashboard) header(c canvas, st state, sty styles) int {
 	c.fill(0, 0, c.w, ' ', sty.title)
 	x := c.text(0, 0, -1, " lunbench ", sty.title)
+	if d.opt.Watch {
+		c.text(x, 0, -1, "· watch "+d.opt.Scenario, sty.title)
+		d.runLine(c, st, sty)
+		return 2
+	}
 	if d.opt.Scenario != "" {
 		x = c.text(x, 0, -1, "· "+d.opt.Scenario+"  ", sty.title)
 	}
@@ -173,7 +190,9 @@ func (d *Dashboard) header(c canvas, st state, sty styles) int {
 
 func (d *Dashboard) runLine(c canvas, st state, sty styles) {
 	x := 1
-	if s := st.snap; s != nil {
+	if s := st.snap; s != nil && d.opt.Watch {
+		x = c.text(x, 1, -1, "watching "+report.Clock(s.Elapsed), sty.bold) + 3
+	} else if s != nil {
 		x = c.text(x, 1, -1, "run "+report.Clock(s.Elapsed), sty.bold)
 		if d.opt.RunLength > 0 {
 			x = c.text(x, 1, -1, fmt.Sprintf("/%s  -%s", report.Clock(d.opt.RunLength),
@@ -205,7 +224,7 @@ func bar(c canvas, x, y, w int, frac float64, st tcell.Style) int {
 		if n > 0 {
 			r = []rune(" ▏▎▍▌▋▊▉█")[n]
 		}
-		c.text(x+i, y, 1, string(r), st)
+		c.put(x+i, y, r, st)
 	}
 	return x + w
 }
@@ -241,6 +260,9 @@ func (d *Dashboard) overview(c canvas, y, rows int, st state, sty styles) {
 	nT := len(figs)
 	nP := len(st.disk)
 	tRows := 1 + max(nT, 1)
+	if d.opt.Watch {
+		tRows = 0 // the devices table says it all
+	}
 	pRows := 0
 	if nP > 0 {
 		pRows = 1 + nP
@@ -248,7 +270,7 @@ func (d *Dashboard) overview(c canvas, y, rows int, st state, sty styles) {
 	// A wide terminal puts the two tables side by side, leaving the
 	// height to the chart and the events.
 	const targetsW, pathsW = 76, 80
-	if c.w >= targetsW+pathsW && nP > 0 {
+	if c.w >= targetsW+pathsW && nP > 0 && !d.opt.Watch {
 		tRows = max(tRows, pRows)
 		left := rows - tRows
 		evH := 0
@@ -282,7 +304,9 @@ func (d *Dashboard) overview(c canvas, y, rows int, st state, sty styles) {
 		d.throughput(c, y, chartH, st, sty)
 	}
 	y += max(chartH, 0)
-	targetsTable(c, y, tRows, figs, sty)
+	if tRows > 0 {
+		targetsTable(c, y, tRows, figs, sty)
+	}
 	y += tRows
 	if pRows > 0 {
 		pathsTable(c, y, pRows, st, sty)
@@ -295,6 +319,10 @@ func (d *Dashboard) overview(c canvas, y, rows int, st state, sty styles) {
 
 // latency shows p99 and max over time and the per target × op table.
 func (d *Dashboard) latency(c canvas, y, rows int, st state, sty styles) {
+	if d.opt.Watch {
+		d.awaitChart(c, y, rows, st, sty)
+		return
+	}
 	figs := figures(st)
 	tRows := 1 + max(len(figs), 1)
 	chartH := rows - tRows
@@ -317,6 +345,22 @@ func (d *Dashboard) latency(c canvas, y, rows int, st state, sty styles) {
 		axis(c, y+chartH-1, win, stalled, sty)
 	}
 	targetsTable(c, y+max(chartH, 0), tRows, figs, sty)
+}
+
+// awaitChart is the latency view of `lunbench watch`: diskstats gives a
+// mean per interval (await), not a distribution, so one panel charts the
+// worst device's await over the window, above the devices table.
+func (d *Dashboard) awaitChart(c canvas, y, rows int, st state, sty styles) {
+	pRows := min(1+max(len(st.disk), 1), rows/2)
+	chartH := rows - pRows
+	if chartH >= 3 {
+		win := windows()[d.window]
+		vals, stalled := bucket(st, win, c.w-gutter-1, func(p *point) float64 { return float64(p.mean) })
+		top := niceCeil(maxOf(vals)/float64(time.Millisecond)) * float64(time.Millisecond)
+		panel(c, y, chartH-1, "await", report.Lat(time.Duration(top)), vals, top, stalled, sty.rd, sty)
+		axis(c, y+chartH-1, win, stalled, sty)
+	}
+	pathsTable(c, y+max(chartH, 0), pRows, st, sty)
 }
 
 // gutter is the width of the chart's y-axis labels.
@@ -394,7 +438,7 @@ func panel(c canvas, y, h int, name, top string, vals []float64, scale float64, 
 		c.text(0, y, 5, name, st.Bold(true))
 	}
 	for row := 0; row < h; row++ {
-		c.text(gutter-1, y+row, 1, "│", sty.dim)
+		c.put(gutter-1, y+row, '│', sty.dim)
 	}
 	blocks := []rune(" ▁▂▃▄▅▆▇█")
 	for i, v := range vals {
@@ -413,7 +457,7 @@ func panel(c canvas, y, h int, name, top string, vals []float64, scale float64, 
 			if r == ' ' && stalled[i] {
 				r, cs = '░', sty.stallCol
 			}
-			c.text(x, y+row, 1, string(r), cs)
+			c.put(x, y+row, r, cs)
 		}
 	}
 }
@@ -431,7 +475,7 @@ func axis(c canvas, y int, win time.Duration, stalled []bool, sty styles) {
 	c.text(gutter+cols-3, y, -1, "now", sty.dim)
 	for i, s := range stalled {
 		if s {
-			c.text(gutter+i, y, 1, "▲", sty.stallCol.Bold(true))
+			c.put(gutter+i, y, '▲', sty.stallCol.Bold(true))
 		}
 	}
 }
@@ -611,7 +655,7 @@ func (d *Dashboard) footer(c canvas, st state, sty styles) {
 	y := c.h - 1
 	if d.confirm {
 		c.fill(0, y, c.w, ' ', sty.alert)
-		c.text(1, y, -1, "A drill is in progress. Stop the run anyway? y/n", sty.alert)
+		c.text(1, y, -1, "drill in progress — press q again to stop (n/Esc: keep running)", sty.alert)
 		return
 	}
 	x := 1
@@ -631,7 +675,7 @@ func (d *Dashboard) helpBox(c canvas, sty styles) {
 		"lunbench live dashboard",
 		"",
 		"q, Ctrl-C  stop the run (results are written;",
-		"           asks first while a drill runs)",
+		"           press twice while a drill runs)",
 		"m          mark a fault now (drill_mark event)",
 		"tab        next view: overview, latency,",
 		"           paths, events (shift-tab: back)",
