@@ -117,7 +117,7 @@ func (d *stallDetector) finish(ti int, since, res int64, unresolved bool) {
 		s.OldestWait = time.Duration(res - d.oldest[ti])
 	}
 	d.stalls = append(d.stalls, s)
-	detail := fmt.Sprintf("I/O resumed after %s", s.Dur)
+	detail := fmt.Sprintf("I/O resumed after %s", s.Dur.Round(time.Microsecond))
 	if unresolved {
 		detail = fmt.Sprintf("phase ended with I/O still stalled after %s", s.Dur)
 	}
