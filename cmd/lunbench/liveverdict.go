@@ -196,7 +196,7 @@ func (v *liveVerdict) targets() []string {
 // publish hands the verdict so far to the dashboard when it changed.
 func (v *liveVerdict) publish() {
 	b := v.broken()
-	text := fmt.Sprintf("no rule broken so far (%d checked live, the rest at the end)", len(v.crits))
+	text := fmt.Sprintf("no rule broken yet (%d checked live)", len(v.crits)) // fits 80 columns
 	if len(b) > 0 {
 		text = "FAIL " + b[0]
 		if len(b) > 1 {

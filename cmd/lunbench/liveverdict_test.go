@@ -42,7 +42,7 @@ func TestLiveVerdict(t *testing.T) {
 		// Errors during the ramp are not counted, as in the phase results.
 		{"ramp errors", []scenarios.Criterion{rule("errors", scenarios.EQ, 0, "", "")},
 			[]*workload.Snapshot{ivs(iv("p", "lun0", workload.Read, 5, time.Millisecond, true))},
-			"no rule broken so far (1 checked live", false},
+			"no rule broken yet (1 checked live", false},
 		// read_errors ignores write errors.
 		{"read errors", []scenarios.Criterion{rule("read_errors", scenarios.LE, 1, "", "")},
 			[]*workload.Snapshot{ivs(iv("p", "lun0", workload.Write, 5, time.Millisecond, false))},
