@@ -67,16 +67,6 @@ func (s *tmuxServer) waitFor(d time.Duration, what string, ok func(string) bool)
 	}
 }
 
-// stallboxScript is the lab rig's script (scenarios/lab/stallbox.sh).
-func stallboxScript(t *testing.T) string {
-	t.Helper()
-	p, err := filepath.Abs(filepath.Join("..", "..", "scenarios", "lab", "stallbox.sh"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // buildBinary builds lunbench into dir for tests that drive the real
 // binary in a terminal.
 func buildBinary(t *testing.T, dir string) string {
@@ -86,44 +76,6 @@ func buildBinary(t *testing.T, dir string) string {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	return bin
-}
-
-// upStallBox brings the lab rig up (scenarios/lab/stallbox.sh up) and takes
-// it down when the test ends; it returns the script, the box's directory
-// and its loop device. It skips without root or the rig's tools.
-func upStallBox(t *testing.T) (script, box, loop string) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: the stall box is a FUSE mount and a loop device")
-	}
-	for _, tool := range []string{"bindfs", "losetup", "fusermount"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s (Debian packages bindfs, util-linux, fuse3)", tool)
-		}
-	}
-	parent, err := os.MkdirTemp("/var/tmp", "lunbench-tmuxstall-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	script = stallboxScript(t)
-	box = filepath.Join(parent, "box") // up creates it
-	t.Cleanup(func() {
-		exec.Command(script, "down", box).Run()
-		os.Remove(parent)
-	})
-	out, err := exec.Command(script, "up", box, "64").CombinedOutput()
-	if err != nil {
-		t.Fatalf("stallbox up: %v\n%s", err, out)
-	}
-	return script, box, strings.TrimSpace(string(out))
-}
-
-// box runs one stallbox.sh command (pause, resume) on the box.
-func boxDo(t *testing.T, script, cmd, box string) {
-	t.Helper()
-	if o, err := exec.Command(script, cmd, box).CombinedOutput(); err != nil {
-		t.Fatalf("stallbox %s: %v %s", cmd, err, o)
-	}
 }
 
 // quit presses q and waits for the shell in the pane to write the exit
@@ -162,9 +114,9 @@ func stallCounter(target string) func(string) float64 {
 // watchStall pauses the box for 2 s and returns the stall length the
 // event log then shows for target, having checked the banner counted up
 // and the length is between lo and 2.5 s.
-func (s *tmuxServer) watchStall(script, box, target string, lo float64) float64 {
+func (s *tmuxServer) watchStall(b *labBox, target string, lo float64) float64 {
 	s.t.Helper()
-	boxDo(s.t, script, "pause", box)
+	b.run(s.t, "pause")
 	paused := time.Now()
 	count := stallCounter(target)
 	first := s.waitFor(5*time.Second, "the I/O STALLED banner", func(sc string) bool { return count(sc) >= 0 })
@@ -172,7 +124,7 @@ func (s *tmuxServer) watchStall(script, box, target string, lo float64) float64 
 	later := s.waitFor(5*time.Second, "the stall count going up", func(sc string) bool { return count(sc) > count(first) })
 	s.t.Logf("80x24 during the stall:\n%s", later)
 	time.Sleep(time.Until(paused.Add(2 * time.Second)))
-	boxDo(s.t, script, "resume", box)
+	b.run(s.t, "resume")
 	ended := regexp.MustCompile(`stall_end\s+` + regexp.QuoteMeta(target) + `\s+stalled (\d+\.\d{3}) s`)
 	after := s.waitFor(10*time.Second, "the stall's length in the event log", func(sc string) bool { return ended.MatchString(sc) })
 	s.t.Logf("80x24 after the stall:\n%s", after)
@@ -188,7 +140,8 @@ func (s *tmuxServer) watchStall(script, box, target string, lo float64) float64 
 // with a count that goes up, releasing it puts the stall's exact length in
 // the event log, q ends the run with 130 and the results hold the stall.
 func TestDashboardStallBannerInTmux(t *testing.T) {
-	script, box, loop := upStallBox(t)
+	b := newLabBox(t, 64)
+	loop := b.dev
 	tm := newTmux(t, "watch-stall")
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
@@ -208,7 +161,7 @@ phases:
 		m := iops.FindStringSubmatch(s)
 		return m != nil && m[1] != "0" && strings.Contains(s, "rr-box")
 	})
-	shown := tm.watchStall(script, box, "box", 1.9)
+	shown := tm.watchStall(b, "box", 1.9)
 	tm.quit(exitFile, "130")
 	run, err := report.ReadRun(res)
 	if err != nil {
@@ -224,7 +177,8 @@ phases:
 // the stall's length to within a sample, q → exit 0, and a recording that
 // `lunbench report` reads.
 func TestWatchStallInTmux(t *testing.T) {
-	script, box, loop := upStallBox(t)
+	b := newLabBox(t, 64)
+	loop := b.dev
 	tm := newTmux(t, "watch-watch")
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
@@ -239,7 +193,7 @@ phases:
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		boxDo(t, script, "resume", box) // never leave the load frozen
+		b.run(t, "resume") // never leave the load frozen
 		load.Process.Signal(os.Interrupt)
 		load.Wait()
 	})
@@ -253,7 +207,7 @@ phases:
 		return m != nil && m[1] != "0"
 	})
 	// Sampled every 250 ms: the length is known to a sample either way.
-	tm.watchStall(script, box, loop, 1.7)
+	tm.watchStall(b, loop, 1.7)
 	tm.quit(exitFile, "0")
 	run, err := report.ReadRun(rec)
 	if err != nil {
