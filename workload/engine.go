@@ -451,7 +451,13 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 			now := w.clock.Now()
 			intended, skipped = w.pacer.Next(now)
 			if d := intended - now; d > 0 {
-				time.Sleep(time.Duration(d))
+				// In steps of at most 50 ms, so that a slowly paced
+				// phase stops (and a verify pass parks it) promptly.
+				for d > 0 && !w.stop.Load() {
+					step := min(d, int64(50*time.Millisecond))
+					time.Sleep(time.Duration(step))
+					d -= step
+				}
 				if w.stop.Load() {
 					return
 				}
