@@ -248,19 +248,35 @@ func readDiskStats(path string) (rows []diskRow, names []string, err error) {
 // readHists merges every interval of each phase × target × op's hlog
 // file; a file that is missing or unreadable is simply left out.
 func readHists(dir string, r *RunJSON) map[phaseKey]*hdr.Histogram {
-	out := map[phaseKey]*hdr.Histogram{}
 	unsafe := regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-	for _, p := range r.Phases {
-		k := phaseKey{p.Phase, p.Target, p.Op}
-		name := unsafe.ReplaceAllString(fmt.Sprintf("%s_%s_%s", p.Phase, p.Target, p.Op), "-")
-		f, err := os.Open(filepath.Join(dir, "hist", name+".hlog"))
-		if err != nil {
-			continue
-		}
-		h := readHlog(f)
-		f.Close()
-		if h != nil && h.TotalCount() > 0 {
-			out[k] = h
+	// Decoding is the slow part of a long run's report (one histogram per
+	// interval): the files are decoded on all cores.
+	hs := make([]*hdr.Histogram, len(r.Phases))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(r.Phases)) {
+		wg.Go(func() {
+			for i := range next {
+				p := r.Phases[i]
+				name := unsafe.ReplaceAllString(fmt.Sprintf("%s_%s_%s", p.Phase, p.Target, p.Op), "-")
+				f, err := os.Open(filepath.Join(dir, "hist", name+".hlog"))
+				if err != nil {
+					continue
+				}
+				hs[i] = readHlog(f)
+				f.Close()
+			}
+		})
+	}
+	for i := range r.Phases {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	out := map[phaseKey]*hdr.Histogram{}
+	for i, p := range r.Phases {
+		if h := hs[i]; h != nil && h.TotalCount() > 0 {
+			out[phaseKey{p.Phase, p.Target, p.Op}] = h
 		}
 	}
 	return out

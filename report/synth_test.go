@@ -50,6 +50,9 @@ type synthRun struct {
 	// seconds (0: none), StallLen long.
 	StallEvery int
 	StallLen   time.Duration
+	// Hists writes each interval's latency histogram to hist/*.hlog, as a
+	// run does (a handful of values around P50 and P99).
+	Hists bool
 	// Killed leaves run.json as a killed run does: status running, no
 	// phase results, no stalls.
 	Killed bool
@@ -127,6 +130,13 @@ func (s synthRun) writeDir(dir string) error {
 					iv := workload.Interval{Start: t0, End: t1, Phase: ph, Target: tg, Op: op, Ops: n, Bytes: n * uint64(s.BS), InFlight: 16,
 						Lat: workload.LatencySummary{Count: n, Min: lat(s.P50) / 4, Mean: lat(s.P50) * 6 / 5, P50: lat(s.P50),
 							P90: lat(s.P99) / 2, P99: lat(s.P99), P999: lat(s.P999), Max: 2 * lat(s.P999)}}
+					if s.Hists && n > 0 {
+						h := workload.NewHistogram()
+						h.RecordValues(int64(lat(s.P50)), int64(n)*9/10)
+						h.RecordValues(int64(lat(s.P99)), int64(n)/10)
+						h.RecordValue(int64(lat(s.P999)))
+						iv.Hist = h
+					}
 					snap.Intervals = append(snap.Intervals, iv)
 					k := [2]int{ti, oi}
 					if sums[k] == nil {
@@ -198,13 +208,18 @@ func soak24h() synthRun {
 		P999: 5 * time.Millisecond, Noise: 0.1, Seed: 24, Paths: 4, StallEvery: 3600, StallLen: 2 * time.Second}
 }
 
+// synthHists adds the hlog files to -synth's run.
+var synthHists = flag.Bool("synth-hists", false, "with -synth: also write hist/*.hlog, as a real run does")
+
 // TestWriteSynthetic24h writes the 24 h run to -synth DIR; without the
 // flag it does nothing.
 func TestWriteSynthetic24h(t *testing.T) {
 	if *synthDir == "" {
 		t.Skip("no -synth DIR")
 	}
-	soak24h().write(t, *synthDir)
+	s := soak24h()
+	s.Hists = *synthHists
+	s.write(t, *synthDir)
 }
 
 // BenchmarkReport24h renders the report of a synthetic 24 h run.
