@@ -12,7 +12,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"sort"
@@ -245,10 +244,11 @@ func readDiskStats(path string) (rows []diskRow, names []string, err error) {
 	return out, names, nil
 }
 
-// readHists merges every interval of each phase × target × op's hlog
-// file; a file that is missing or unreadable is simply left out.
+// readHists reads each phase × target × op's latency histogram: the whole
+// phase's (PhaseHlogName, written at the run's end) when there is one, else
+// the merge of every interval of its hlog file (a killed run); a file that
+// is missing or unreadable is simply left out.
 func readHists(dir string, r *RunJSON) map[phaseKey]*hdr.Histogram {
-	unsafe := regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 	// Decoding is the slow part of a long run's report (one histogram per
 	// interval): the files are decoded on all cores.
 	hs := make([]*hdr.Histogram, len(r.Phases))
@@ -258,8 +258,10 @@ func readHists(dir string, r *RunJSON) map[phaseKey]*hdr.Histogram {
 		wg.Go(func() {
 			for i := range next {
 				p := r.Phases[i]
-				name := unsafe.ReplaceAllString(fmt.Sprintf("%s_%s_%s", p.Phase, p.Target, p.Op), "-")
-				f, err := os.Open(filepath.Join(dir, "hist", name+".hlog"))
+				f, err := os.Open(filepath.Join(dir, "hist", PhaseHlogName(p.Phase, p.Target, p.Op)))
+				if err != nil {
+					f, err = os.Open(filepath.Join(dir, "hist", hlogSafe(fmt.Sprintf("%s_%s_%s", p.Phase, p.Target, p.Op))+".hlog"))
+				}
 				if err != nil {
 					continue
 				}

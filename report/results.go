@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -237,7 +238,7 @@ func (d *Dir) writeHlog(iv workload.Interval) {
 	key := fmt.Sprintf("%s_%s_%s", iv.Phase, iv.Target, iv.Op)
 	hf := d.hlogs[key]
 	if hf == nil {
-		safe := regexp.MustCompile(`[^A-Za-z0-9._-]+`).ReplaceAllString(key, "-")
+		safe := hlogSafe(key)
 		f, err := os.Create(filepath.Join(d.Path, "hist", safe+".hlog"))
 		if err != nil {
 			d.err = err
@@ -258,6 +259,47 @@ func (d *Dir) writeHlog(iv workload.Interval) {
 	if err := hf.w.OutputIntervalHistogram(iv.Hist); err != nil {
 		d.err = err
 	}
+}
+
+// PhaseHlogName is the file (under hist/) holding the whole measured phase's
+// latency histogram of one phase × target × op, written at the run's end:
+// the report reads it instead of merging every interval of <key>.hlog.
+func PhaseHlogName(phase, target string, op workload.Op) string {
+	return hlogSafe(fmt.Sprintf("%s_%s_%s", phase, target, op)) + ".phase.hlog"
+}
+
+// hlogSafe makes a phase_target_op key usable as a file name.
+func hlogSafe(key string) string {
+	return regexp.MustCompile(`[^A-Za-z0-9._-]+`).ReplaceAllString(key, "-")
+}
+
+// WritePhaseHists writes each phase result's histogram (ramp excluded) to
+// hist/PhaseHlogName, one interval per file covering the measured phase.
+func (d *Dir) WritePhaseHists(phases []workload.PhaseResult) error {
+	for _, p := range phases {
+		if p.Hist == nil || p.Hist.TotalCount() == 0 {
+			continue
+		}
+		var b bytes.Buffer
+		w := hdr.NewHistogramLogWriter(&b)
+		w.OutputLogFormatVersion()
+		w.OutputComment(fmt.Sprintf("lunbench %s phase=%s target=%s op=%s whole measured phase, values in nanoseconds", Version, p.Phase, p.Target, p.Op))
+		base := p.Start.UnixMilli()
+		w.OutputStartTime(base)
+		w.OutputBaseTime(base)
+		w.SetBaseTime(base)
+		w.OutputLegend()
+		p.Hist.SetStartTimeMs(p.Start.UnixMilli())
+		p.Hist.SetEndTimeMs(p.End.UnixMilli())
+		p.Hist.SetTag(p.Op.String())
+		if err := w.OutputIntervalHistogram(p.Hist); err != nil {
+			return err
+		}
+		if err := WriteAtomic(filepath.Join(d.Path, "hist", PhaseHlogName(p.Phase, p.Target, p.Op)), b.Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Event appends an event to events.jsonl.

@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"flag"
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -106,7 +107,10 @@ func (s synthRun) writeDir(dir string) error {
 	now := s.Start
 	for _, ph := range s.Phases {
 		d.Event(workload.Event{Time: now, Kind: workload.EvPhaseStart, Phase: ph})
-		type acc struct{ ops, bytes uint64 }
+		type acc struct {
+			ops, bytes uint64
+			hist       *hdr.Histogram // the phase's, as the engine keeps it
+		}
 		sums := map[[2]int]*acc{}
 		phStart := now
 		for i := 0; i < s.Seconds; i++ {
@@ -144,6 +148,12 @@ func (s synthRun) writeDir(dir string) error {
 					}
 					sums[k].ops += iv.Ops
 					sums[k].bytes += iv.Bytes
+					if iv.Hist != nil {
+						if sums[k].hist == nil {
+							sums[k].hist = workload.NewHistogram()
+						}
+						sums[k].hist.Merge(iv.Hist)
+					}
 					if ti == 0 {
 						mapKBs += mibs * 1024
 					}
@@ -178,7 +188,7 @@ func (s synthRun) writeDir(dir string) error {
 				run.Phases = append(run.Phases, workload.PhaseResult{Phase: ph, Target: tg, Op: op, Start: phStart, End: now, Seconds: secs,
 					Ops: a.ops, Bytes: a.bytes, IOPS: float64(a.ops) / secs, BytesPerSec: float64(a.bytes) / secs, MBps: float64(a.bytes) / secs / (1 << 20),
 					Lat: workload.LatencySummary{Count: a.ops, Min: lat(s.P50) / 4, Mean: lat(s.P50) * 6 / 5, P50: lat(s.P50), P90: lat(s.P99) / 2,
-						P99: lat(s.P99), P999: lat(s.P999), P9999: 3 * lat(s.P999) / 2, Max: 2 * lat(s.P999)}})
+						P99: lat(s.P99), P999: lat(s.P999), P9999: 3 * lat(s.P999) / 2, Max: 2 * lat(s.P999)}, Hist: a.hist})
 			}
 		}
 	}
@@ -193,6 +203,10 @@ func (s synthRun) writeDir(dir string) error {
 		if err := diskBuf.Flush(); err != nil {
 			return err
 		}
+	}
+	// As `lunbench run` does at the end of a run that was not killed.
+	if err := d.WritePhaseHists(run.Phases); err != nil {
+		return err
 	}
 	if err := d.Close(); err != nil {
 		return err

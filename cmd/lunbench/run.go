@@ -232,6 +232,11 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if err := dir.WriteRun(run); err != nil {
 		return exitRuntime, fmt.Errorf("write run.json: %w", err)
 	}
+	// One histogram per phase × target × op, so a long run's report does
+	// not decode a histogram per interval.
+	if err := dir.WritePhaseHists(res.Phases); err != nil {
+		fmt.Fprintf(stderr, "lunbench: warning: phase histograms: %v\n", err)
+	}
 	if err := dir.Close(); err != nil {
 		return exitRuntime, fmt.Errorf("write results: %w", err)
 	}

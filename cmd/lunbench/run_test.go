@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,9 +109,22 @@ phases:
 	if err != nil || len(evs) < 8 {
 		t.Fatalf("events: %d, %v", len(evs), err)
 	}
+	// Per phase × target × op: the intervals' log, and the whole measured
+	// phase's histogram (what the report reads) holding the phase's count.
 	hl, _ := filepath.Glob(filepath.Join(out, "hist", "*.hlog"))
-	if len(hl) != 4 {
+	if len(hl) != 8 {
 		t.Fatalf("hlog files: %v", hl)
+	}
+	for _, p := range run.Phases {
+		f, err := os.Open(filepath.Join(out, "hist", report.PhaseHlogName(p.Phase, p.Target, p.Op)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := hdr.NewHistogramLogReader(f).NextIntervalHistogram()
+		f.Close()
+		if err != nil || h == nil || uint64(h.TotalCount()) != p.Lat.Count {
+			t.Fatalf("%s/%s/%s: phase histogram %v (err %v), want %d values", p.Phase, p.Target, p.Op, h, err, p.Lat.Count)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(out, "scenario.yaml")); err != nil {
 		t.Fatal(err)
