@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -68,6 +69,19 @@ func liveVerdictSinks(sc *scenarios.Scenario, dash *live.Dashboard) []workload.S
 		return []workload.Sink{v}
 	}
 	return nil
+}
+
+// lineVerdict is the live verdict in line mode: a line on w each time the
+// set of broken rules changes (the progress lines go to w from the same
+// goroutine, so the two never interleave).
+func lineVerdict(w io.Writer) func(text string, failed bool) {
+	last := ""
+	return func(text string, failed bool) {
+		if failed && text != last {
+			fmt.Fprintf(w, "  ! %s\n", text)
+		}
+		last = text
+	}
 }
 
 // monotonic reports whether a rule can be found broken mid-run.

@@ -132,3 +132,25 @@ func TestLiveVerdictOnDashboard(t *testing.T) {
 		t.Errorf("verdict not red: fg %v bg %v", fg, bg)
 	}
 }
+
+// TestLineVerdict: in line mode a broken rule is printed once when it
+// breaks and again only when what is broken changes.
+func TestLineVerdict(t *testing.T) {
+	var b strings.Builder
+	set := lineVerdict(&b)
+	for _, c := range []struct {
+		text   string
+		failed bool
+	}{
+		{"no rule broken yet (1 checked live)", false}, // nothing to say
+		{"FAIL errors == 0 (3 on lun0)", true},         // printed
+		{"FAIL errors == 0 (3 on lun0)", true},         // unchanged: not again
+		{"FAIL errors == 0 (9 on lun0)", true},         // changed: printed
+	} {
+		set(c.text, c.failed)
+	}
+	want := "  ! FAIL errors == 0 (3 on lun0)\n  ! FAIL errors == 0 (9 on lun0)\n"
+	if b.String() != want {
+		t.Fatalf("printed %q, want %q", b.String(), want)
+	}
+}

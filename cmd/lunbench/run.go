@@ -151,6 +151,9 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 		events = live.TeeEvents(dir, dash)
 	} else {
 		sinks = append(sinks, &report.Progress{W: stdout})
+		if v := newLiveVerdict(sc, lineVerdict(stdout)); v != nil {
+			sinks = append(sinks, v)
+		}
 	}
 	runner, err = workload.NewRunner(sc, workload.Options{Destroy: o.destroy, Now: o.now, Results: dirPath}, events, sinks...)
 	if err != nil {
