@@ -287,7 +287,8 @@ func rate(ts []tickSample, a, b int64) (float64, bool) {
 }
 
 // worstSecond is the lowest throughput over any run of consecutive ticks
-// spanning at least a second inside [a, b) (the whole span when shorter).
+// covering at least a second inside [a, b) (the whole span when shorter).
+// Time between ticks (a verify pass held the workers) does not count.
 func worstSecond(ts []tickSample, a, b int64) float64 {
 	var in []tickSample
 	for _, t := range ts {
@@ -301,9 +302,11 @@ func worstSecond(ts []tickSample, a, b int64) float64 {
 	worst := -1.0
 	for i := range in {
 		var bytes uint64
+		var d int64
 		for j := i; j < len(in); j++ {
 			bytes += in[j].bytes
-			if d := in[j].end - in[i].start; d >= int64(time.Second) || j == len(in)-1 {
+			d += in[j].end - in[j].start
+			if d >= int64(time.Second) || j == len(in)-1 {
 				if d >= int64(time.Second) || i == 0 {
 					r := float64(bytes) / (float64(d) / 1e9)
 					if worst < 0 || r < worst {

@@ -258,6 +258,9 @@ func TestWorstSecond(t *testing.T) {
 		{"stall", mk(1e6, 1e6, 0, 0, 0, 0, 1e6, 1e6), 0, 2000 * ms, 0},
 		// Shorter than a second: the whole span.
 		{"short", mk(1e6, 2e6), 0, 500 * ms, 6e6},
+		// A verify pass held the workers for 2 s between two ticks: the
+		// pause is not a second without I/O.
+		{"pause", append(mk(1e6, 1e6), tickSample{start: 2500 * ms, end: 2750 * ms, bytes: 1e6}, tickSample{start: 2750 * ms, end: 3000 * ms, bytes: 1e6}), 0, 3000 * ms, 4e6},
 	}
 	for _, tt := range tests {
 		if got := worstSecond(tt.ts, tt.a, tt.b); got != tt.want {
