@@ -1000,7 +1000,10 @@ loop:
 			out = append(out, pr)
 		}
 	}
-	verifies = append(verifies, inlineSummary(&p, tgts, workers)...)
+	if drained {
+		// (Workers still stuck in an I/O own their tallies.)
+		verifies = append(verifies, inlineSummary(&p, tgts, workers)...)
+	}
 	switch {
 	case !p.Verify:
 	case ctx.Err() != nil || !drained:
