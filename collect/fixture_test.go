@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"lunbench/collect/collecttest"
+	goldenfile "lunbench/report/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
@@ -35,26 +36,10 @@ func fakeMultipathd(name string) func(context.Context, ...string) ([]byte, error
 	}
 }
 
-// golden compares got with testdata/golden/NAME, rewriting it under -update.
+// golden compares got with testdata/golden/name, rewriting it under -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	p := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from golden (run with -update after checking):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "golden", name), got, *update)
 }
 
 // setAttr rewrites one file of a materialised fixture, as the kernel would

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"lunbench/collect/preflight"
+	goldenfile "lunbench/report/golden"
 	"lunbench/scenarios"
 	"lunbench/workload"
 	"lunbench/workload/verify"
@@ -230,22 +231,10 @@ func TestDrillsFixture(t *testing.T) {
 	}
 }
 
-// golden compares got with testdata/NAME, rewriting it under -update.
+// golden compares got with testdata/name, rewriting it under -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update if the change is intended)\n--- got ---\n%s", path, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got, *update)
 }
 
 // TestDrillsDocuments renders the drills fixture: report.md, junit.xml

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	goldenfile "lunbench/report/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
@@ -26,23 +28,10 @@ func builtinEnv() map[string]string {
 	}
 }
 
-// golden compares got with testdata/golden/name, or rewrites it with -update.
+// golden compares got with testdata/golden/name, rewriting it under -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update to accept):\n%s", name, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "golden", name), got, *update)
 }
 
 // stripPos clears what legitimately differs between a scenario and its
