@@ -38,17 +38,16 @@ type drillRun struct {
 }
 
 type drillState struct {
-	d        scenarios.Drill
-	res      DrillResult
-	inject   int64 // clock ns of the fault's moment, 0 = not injected
-	injected chan struct{}
+	d      scenarios.Drill
+	res    DrillResult
+	inject int64 // clock ns of the fault's moment, 0 = not injected
 	// mark receives the operator's mark (manual drills).
 	mark chan int64
 	// done is closed when the drill has recovered (its recover command
 	// finished, or its inject when it has none): drills declared
 	// "after" it start then.
 	done chan struct{}
-	// verify is called after the drill's recovery (phases with verify).
+	// recoverEnd is when the drill's last command finished.
 	recoverEnd int64
 }
 
@@ -67,7 +66,7 @@ func (r *Runner) newDrillRun(p *scenarios.Phase, idx int, phaseStart int64) *dri
 		dr.verifyCh = make(chan string, len(p.Drills))
 	}
 	for _, d := range p.Drills {
-		dr.states = append(dr.states, &drillState{d: d, injected: make(chan struct{}), done: make(chan struct{}), mark: make(chan int64, 1),
+		dr.states = append(dr.states, &drillState{d: d, done: make(chan struct{}), mark: make(chan int64, 1),
 			res: DrillResult{Phase: p.Name, Name: d.Name, Manual: d.Manual}})
 	}
 	for _, s := range dr.states {
@@ -141,7 +140,6 @@ func (dr *drillRun) drive(s *drillState) {
 	s.res.Injected = true
 	s.res.InjectAt = clock.Time(at)
 	dr.mu.Unlock()
-	close(s.injected)
 	how := "marked by the operator"
 	if s.d.Inject != "" {
 		how = s.d.InjectSource
@@ -231,10 +229,10 @@ func sleepUntil(ctx context.Context, c Clock, t int64) bool {
 	}
 }
 
-var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
 // fileSafe makes a name usable in a file name.
-func fileSafe(s string) string { return strings.Trim(unsafeChars.ReplaceAllString(s, "_"), "_") }
+func fileSafe(s string) string {
+	return strings.Trim(regexp.MustCompile(`[^A-Za-z0-9._-]+`).ReplaceAllString(s, "_"), "_")
+}
 
 // Mark records the operator's manual fault: a drill_mark event, and the
 // inject moment of the next manual drill of the running phase.
