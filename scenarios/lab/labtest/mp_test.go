@@ -1,0 +1,244 @@
+package labtest
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"lunbench/collect"
+	"lunbench/collect/preflight"
+	"lunbench/report"
+	"lunbench/workload"
+)
+
+// multipathFastIOFail is multipath-tools' default fast_io_fail_tmo, which
+// multipathd writes into the recovery_tmo of every session it uses: the lab's
+// multipath.conf does not set it, so it, not iscsid.conf's
+// replacement_timeout (10), decides when a dead path's commands fail over.
+const multipathFastIOFail = 5 * time.Second
+
+// mpBudget is the failover budget of reference 001's layout for one dead
+// path, from the lab's configuration: the dead connection is found within
+// noop_out_interval + noop_out_timeout, its commands fail to dm-multipath
+// after recovery_tmo (fast_io_fail_tmo), and multipathd's checker runs every
+// polling_interval. floor is the least time I/O can take to resume: a
+// failure cannot be declared before noop_out_timeout + recovery_tmo.
+type mpBudget struct {
+	noopInterval, noopTimeout, recovery, polling time.Duration
+	noPathRetry                                  int
+}
+
+func (b mpBudget) worst() time.Duration {
+	return b.noopInterval + b.noopTimeout + b.recovery + b.polling
+}
+
+func (b mpBudget) floor() time.Duration { return b.noopTimeout + b.recovery }
+
+func readMPBudget(t *testing.T) mpBudget {
+	t.Helper()
+	conf := filepath.Join(repoRoot(t), "scenarios/lab/guest/conf")
+	isc := confFile(t, filepath.Join(conf, "iscsid-mp.conf"))
+	mp := confFile(t, filepath.Join(conf, "multipath.conf"))
+	if _, set := mp["fast_io_fail_tmo"]; set {
+		t.Fatal("multipath.conf sets fast_io_fail_tmo: take it into the budget")
+	}
+	return mpBudget{
+		noopInterval: seconds(t, isc, "node.conn[0].timeo.noop_out_interval"),
+		noopTimeout:  seconds(t, isc, "node.conn[0].timeo.noop_out_timeout"),
+		recovery:     multipathFastIOFail,
+		polling:      seconds(t, mp, "polling_interval"),
+	}
+}
+
+// TestLabMultipath boots one guest on reference 001's layout (two portals,
+// two initiator interfaces, four CHAP paths) and runs paths, check, a path
+// pull, a drifted node record, the CHAP rule and a total outage in it.
+func TestLabMultipath(t *testing.T) {
+	b := readMPBudget(t)
+	// The suite shortens no_path_retry to 2 before the total outage
+	// (suite.sh), so I/O queues 2 x polling_interval, and the outage lasts
+	// well past that plus the path failure's own detection.
+	queueing := 2 * b.polling
+	outage := b.worst() + queueing + 15*time.Second
+	g := bootSuite(t, "mp", map[string]string{
+		"PULL_BUDGET": (b.worst() + slack(b.worst())).String(),
+		"OUTAGE":      outage.String(),
+	})
+	top := g.topology(t, "paths.json")
+	dead := deadPath(t, top)
+
+	t.Run("ref001_paths", func(t *testing.T) {
+		g.step(t, "paths-json", 0)
+		m := onlyMap(t, top)
+		if len(m.Paths) != 4 || m.Usable != 4 {
+			t.Errorf("map %s: %d paths, %d usable; want 4 and 4", m.Name, len(m.Paths), m.Usable)
+		}
+		portals := map[string]bool{}
+		for _, p := range m.Paths {
+			s := session(t, top, p.Session)
+			if !s.CHAP {
+				t.Errorf("path %s: session %s without CHAP", p.Device, s.Name)
+			}
+			if s.RecoveryTmo != "5" {
+				t.Errorf("session %s: recovery_tmo %s, the budget assumes multipathd's fast_io_fail_tmo 5", s.Name, s.RecoveryTmo)
+			}
+			for _, c := range s.Connections {
+				portals[c.PersistentAddress] = true
+			}
+		}
+		if len(portals) != 2 {
+			t.Errorf("portals %v, want 2", portals)
+		}
+	})
+
+	t.Run("ref001_path_pull", func(t *testing.T) {
+		g.step(t, "pull", 0)
+		r, d := g.drill(t, "pull", "path-pull")
+		dt := d.Targets[0]
+		t.Logf("path pull: stall %v, resume %v after inject, errors %d, after/before %.2f; budget %v (noop %v+%v, recovery_tmo %v, polling %v), floor %v",
+			dt.Stall, dt.Resume, dt.Errors, dt.AfterRatio, b.worst(), b.noopInterval, b.noopTimeout, b.recovery, b.polling, b.floor())
+		if dt.Errors != 0 {
+			t.Errorf("errors %d %v, want 0 with queue_if_no_path and three live paths", dt.Errors, dt.Errnos)
+		}
+		if !dt.Resumed || dt.Resume > b.worst()+slack(b.worst()) {
+			t.Errorf("I/O resumed %v after the inject (resumed %v), budget %v + %v", dt.Resume, dt.Resumed, b.worst(), slack(b.worst()))
+		}
+		if dt.Resume < b.floor()-time.Second {
+			t.Errorf("I/O resumed %v after the inject, sooner than the iSCSI layer can declare a path dead (%v)", dt.Resume, b.floor())
+		}
+		if dt.Stall > b.worst()+slack(b.worst()) {
+			t.Errorf("stall %v over the budget %v + %v", dt.Stall, b.worst(), slack(b.worst()))
+		}
+		pm := dt.PathMove
+		if pm == nil {
+			t.Fatal("no path move recorded from the per-path diskstats")
+		}
+		if !slices.Contains(pm.From, dead) || len(pm.To) != 3 || slices.Contains(pm.To, dead) {
+			t.Errorf("path move from %v to %v; want from %s to the 3 others", pm.From, pm.To, dead)
+		}
+		if dt.AfterRatio <= 0 {
+			t.Errorf("throughput after %.0f B/s (ratio %.2f): no I/O on the 3 paths left", dt.After, dt.AfterRatio)
+		}
+		if problems, _, blocks := verifyTotals(r); problems != 0 || blocks == 0 {
+			t.Errorf("verify: %d problem blocks of %d read back", problems, blocks)
+		}
+		evs, err := report.ReadEvents(filepath.Join(g.dir, "pull"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := session(t, top, pathByDevice(t, top, dead).Session)
+		var pathEv, sessEv bool
+		for _, e := range evs {
+			pathEv = pathEv || e.Kind == workload.EvPathState && e.Path == dead
+			sessEv = sessEv || e.Kind == workload.EvSessionState && e.Path == s.Name
+		}
+		if !pathEv || !sessEv {
+			t.Errorf("events.jsonl: path_state of %s %v, session_state of %s %v; want both", dead, pathEv, s.Name, sessEv)
+		}
+	})
+
+	t.Run("ref001_all_paths", func(t *testing.T) {
+		g.step(t, "allpaths", 1) // a criterion failed: errors reached the workers
+		r, d := g.drill(t, "allpaths", "all-paths")
+		dt := d.Targets[0]
+		t.Logf("all paths: %d errors %v, stall %v, resumed %v after %v; queueing %v, outage %v", dt.Errors, dt.Errnos, dt.Stall, dt.Resumed, dt.Resume, queueing, outage)
+		if dt.Errors == 0 || dt.Errnos["EIO"] == 0 {
+			t.Errorf("errors %d by errno %v; want EIO once no_path_retry ran out", dt.Errors, dt.Errnos)
+		}
+		if r.Verdict != report.Fail {
+			t.Errorf("verdict %q, want %q: the drill's errors criterion fails", r.Verdict, report.Fail)
+		}
+		problems, inDoubt, blocks := verifyTotals(r)
+		if problems != 0 {
+			t.Errorf("verify: %d problem blocks of %d; failed writes must be in doubt, not lost", problems, blocks)
+		}
+		if inDoubt == 0 {
+			t.Errorf("verify: no block in doubt, though writes failed")
+		}
+	})
+
+	t.Run("ref002_drift", func(t *testing.T) {
+		g.step(t, "drift", 0)
+		rep := g.check(t, "check-drift.json")
+		for _, f := range rep.Findings {
+			where := strings.Join(append([]string{f.Where}, f.Others...), " ")
+			if strings.Contains(where, "198.18.0.10,3260,1/lblab0") && strings.Contains(f.Found, "120") {
+				if f.Fix == "" {
+					t.Errorf("finding %s has no fix", f.Check)
+				}
+				t.Logf("drift found: %s: %s; fix: %s", f.Check, f.Found, f.Fix)
+				return
+			}
+		}
+		t.Errorf("no finding names the node record drifted to replacement_timeout 120; findings: %+v", rep.Findings)
+	})
+
+	t.Run("ref003_chap", func(t *testing.T) {
+		g.step(t, "chap", 1) // nochap fails its expect: {chap: true}
+		rep := g.check(t, "check-chap.json")
+		var lun0, nochap []preflight.Finding
+		for _, f := range rep.Findings {
+			if f.Severity != preflight.Error {
+				continue
+			}
+			switch f.Target {
+			case "lun0":
+				lun0 = append(lun0, f)
+			case "nochap":
+				nochap = append(nochap, f)
+			}
+		}
+		if len(lun0) != 0 {
+			t.Errorf("lun0 (CHAP both ways) has errors: %+v", lun0)
+		}
+		if len(nochap) == 0 || !strings.Contains(strings.ToLower(nochap[0].Check+nochap[0].Found), "chap") {
+			t.Errorf("nochap (logged in without CHAP): errors %+v, want a CHAP finding", nochap)
+		}
+	})
+}
+
+func onlyMap(t *testing.T, top collect.Topology) collect.Map {
+	t.Helper()
+	if len(top.Devices) != 1 || len(top.Devices[0].Maps) != 1 {
+		t.Fatalf("paths.json: %d devices, want 1 with 1 map", len(top.Devices))
+	}
+	return top.Devices[0].Maps[0]
+}
+
+func session(t *testing.T, top collect.Topology, name string) collect.Session {
+	t.Helper()
+	for _, s := range top.Sessions {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("paths.json: no session %q", name)
+	return collect.Session{}
+}
+
+func pathByDevice(t *testing.T, top collect.Topology, dev string) collect.Path {
+	t.Helper()
+	for _, p := range onlyMap(t, top).Paths {
+		if p.Device == dev {
+			return p
+		}
+	}
+	t.Fatalf("paths.json: no path %s", dev)
+	return collect.Path{}
+}
+
+// deadPath is the path device the pull drill kills: initiator interface
+// lblab0 (eth0) to head h1's portal 198.18.1.11 (sanlab.sh path-down i0-h1).
+func deadPath(t *testing.T, top collect.Topology) string {
+	t.Helper()
+	for _, p := range onlyMap(t, top).Paths {
+		s := session(t, top, p.Session)
+		if s.IfaceName == "lblab0" && len(s.Connections) > 0 && s.Connections[0].PersistentAddress == "198.18.1.11" {
+			return p.Device
+		}
+	}
+	t.Fatal("paths.json: no path lblab0 -> 198.18.1.11")
+	return ""
+}
