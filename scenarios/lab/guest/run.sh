@@ -12,7 +12,7 @@
 #
 # As root; needs qemu-system-x86, tgt, open-iscsi, multipath-tools, udev,
 # busybox-static, iputils-arping and Go (lunbench is built from this tree).
-# LAB names the lab (default lblab-<pid>-ish, see sanlab.sh).
+# LAB names the lab (default lblab<PID>; see sanlab.sh).
 set -euo pipefail
 [ $# -ge 1 ] && [ $# -le 2 ] || { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 SCEN=$(readlink -f "$1")

@@ -29,6 +29,11 @@ mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=mmap out "$RUN" 
 exec > >(tee -a "$RUN/guest.log" >/dev/console) 2>&1
 stamp() { echo "$1 $(cut -d' ' -f1 /proc/uptime)" >>"$RUN/timing"; }
 stamp stage2
+# lab.env holds the CHAP secrets: read it before tracing starts, and keep
+# it out of results.
+. "$RUN/lab.env"
+rm -f "$RUN/lab.env"
+export LAB_IQN LAB_IQN_NOCHAP LAB_VIP LAB_LAYOUT
 set -x
 # modprobe and udev look in /lib/modules/$(uname -r): lend them the
 # kernel's tree from the build cache.
@@ -36,9 +41,6 @@ mkdir -p "/lib/modules/$(uname -r)"
 mount --bind "$MODULES" "/lib/modules/$(uname -r)"
 modprobe -a virtio_net virtio_console iscsi_tcp sd_mod dm_multipath dm_round_robin dm_service_time
 hostname lblab-guest
-. "$RUN/lab.env"
-rm -f "$RUN/lab.env" # it holds the CHAP secrets: keep them out of results
-export LAB_IQN LAB_IQN_NOCHAP LAB_VIP LAB_LAYOUT
 
 ip link set lo up
 ip link set eth0 up
@@ -54,9 +56,11 @@ if [ "$LAYOUT" = mp ]; then
 fi
 
 mkdir -p /etc/iscsi /etc/multipath
+{ set +x; } 2>/dev/null # the secrets go into the file, not the trace
 sed -e "s/@CHAP_IN_USER@/$LAB_CHAP_IN_USER/" -e "s/@CHAP_IN_PASS@/$LAB_CHAP_IN_PASS/" \
 	-e "s/@CHAP_OUT_USER@/$LAB_CHAP_OUT_USER/" -e "s/@CHAP_OUT_PASS@/$LAB_CHAP_OUT_PASS/" \
 	"$HERE/conf/iscsid-$LAYOUT.conf" >/etc/iscsi/iscsid.conf
+set -x
 chmod 600 /etc/iscsi/iscsid.conf
 echo "InitiatorName=$LAB_INITIATOR" >/etc/iscsi/initiatorname.iscsi
 cp "$HERE/conf/multipath.conf" /etc/multipath.conf

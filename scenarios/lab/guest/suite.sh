@@ -32,7 +32,7 @@ mp)
 	multipathd reconfigure
 	sleep 5
 	multipath -ll
-	OUTAGE=$OUTAGE step allpaths allpaths.log "$L" run "$D/mp-all-paths.yaml" --no-tui --out "$RUN/allpaths"
+	OUTAGE=$OUTAGE OUTAGE_PHASE=$OUTAGE_PHASE step allpaths allpaths.log "$L" run "$D/mp-all-paths.yaml" --no-tui --out "$RUN/allpaths"
 	;;
 ha)
 	step paths paths.txt "$L" paths /dev/mapper/mpatha

@@ -33,6 +33,8 @@ func TestLabHA(t *testing.T) {
 		"NOGARP_DURATION": (replacement + 40*time.Second).String(),
 	})
 
+	t.Run("no_secrets", g.noSecrets)
+
 	t.Run("ref000_vip_move_garp", func(t *testing.T) {
 		r, d := g.drill(t, "vip", "vip-move")
 		dt := d.Targets[0]

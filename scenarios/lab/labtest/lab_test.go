@@ -19,8 +19,9 @@ import (
 )
 
 // guestTimeout bounds one guest run (boot, suite, power-off). A run took
-// 4-7 minutes on a loaded 2-core machine; past this something hangs.
-const guestTimeout = 20 * time.Minute
+// 6-7 minutes on a loaded 2-core machine; past this something hangs, and
+// both layouts' runs must fit in make test's package timeout (30m).
+const guestTimeout = 12 * time.Minute
 
 // repoRoot is the module root, three levels up from this package.
 func repoRoot(t *testing.T) string {
@@ -68,9 +69,10 @@ func requireLab(t *testing.T) {
 // guest is one finished guest run: its directory (the suite's outputs) and
 // the exit status of each suite step.
 type guest struct {
-	dir    string
-	status map[string]int
-	timing map[string]float64
+	dir     string
+	status  map[string]int
+	timing  map[string]float64
+	secrets []string // the lab's CHAP secrets, which no result may hold
 }
 
 // bootSuite builds the lab in the given layout, boots the guest running
@@ -103,6 +105,18 @@ func bootSuite(t *testing.T, layout string, env map[string]string) *guest {
 	if out, err := up.CombinedOutput(); err != nil {
 		t.Fatalf("sanlab.sh up %s: %v\n%s", layout, err, out)
 	}
+	envOut := exec.Command(sanlab, "env")
+	envOut.Env = labEnv
+	facts, err := envOut.Output()
+	if err != nil {
+		t.Fatalf("sanlab.sh env: %v", err)
+	}
+	var secrets []string
+	for _, line := range strings.Split(string(facts), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && strings.HasSuffix(k, "_PASS") {
+			secrets = append(secrets, v)
+		}
+	}
 	var senv strings.Builder
 	for k, v := range env {
 		fmt.Fprintf(&senv, "%s=%s\n", k, v)
@@ -113,7 +127,7 @@ func bootSuite(t *testing.T, layout string, env map[string]string) *guest {
 	boot := exec.Command(filepath.Join(repo, "scenarios/lab/guest/boot.sh"), run)
 	boot.Env = append(labEnv, fmt.Sprintf("LBLAB_TIMEOUT=%d", int(guestTimeout.Seconds())))
 	out, err := boot.CombinedOutput()
-	g := &guest{dir: run, status: readStatus(t, run), timing: readTiming(run)}
+	g := &guest{dir: run, status: readStatus(t, run), timing: readTiming(run), secrets: secrets}
 	t.Logf("guest %s: timing %v, steps %v", layout, g.timing, g.status)
 	if err != nil {
 		t.Fatalf("boot.sh: %v\n%s\nguest.log (tail):\n%s", err, out, tail(filepath.Join(run, "guest.log"), 60))
@@ -282,3 +296,30 @@ func seconds(t *testing.T, conf map[string]string, key string) time.Duration {
 // on a loaded machine, so its timers fire late by a share of the wait and
 // a login takes seconds, not milliseconds.
 func slack(budget time.Duration) time.Duration { return budget/4 + 3*time.Second }
+
+// noSecrets fails the test if any file the guest run left holds a CHAP
+// secret: results, logs and traces must not.
+func (g *guest) noSecrets(t *testing.T) {
+	t.Helper()
+	if len(g.secrets) == 0 {
+		t.Fatal("sanlab.sh env named no CHAP secret")
+	}
+	err := filepath.WalkDir(g.dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() == "lunbench" {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, s := range g.secrets {
+			if strings.Contains(string(b), s) {
+				t.Errorf("%s holds a CHAP secret", p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
