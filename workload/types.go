@@ -106,6 +106,9 @@ const (
 	EvVerify
 	EvInterrupted
 	EvNote
+	// EvUnitAttention is a SCSI unit attention the kernel logged for one of
+	// a target's path devices (a target reset, a relogin to another head).
+	EvUnitAttention
 	numEventKinds
 )
 
@@ -114,7 +117,7 @@ func eventKindNames() [numEventKinds]string {
 		"run_start", "run_end", "phase_start", "phase_end", "io_error",
 		"stall_start", "stall_end", "drill_inject", "drill_recover", "drill_mark",
 		"path_state", "session_state", "map_change", "device_gone", "device_back",
-		"verify", "interrupted", "note",
+		"verify", "interrupted", "note", "unit_attention",
 	}
 }
 

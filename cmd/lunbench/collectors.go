@@ -17,7 +17,8 @@ import (
 
 // collectors watch the host while the workload runs: diskstats for every
 // target and its path devices at the scenario's interval, path and session
-// states every 250 ms, and the topology at the start and at the end.
+// states every 250 ms, the unit attentions the kernel logs for the paths,
+// and the topology at the start and at the end.
 type collectors struct {
 	h       collect.Host
 	dir     *report.Dir
@@ -88,6 +89,15 @@ func startCollectors(sc *scenarios.Scenario, dir *report.Dir, h collect.Host, ev
 		defer c.wg.Done()
 		watcher.Run(ctx, collect.WatchEvery, events)
 	}()
+	if ua, err := h.WatchUnitAttentions(c.start); err != nil {
+		fmt.Fprintf(stderr, "lunbench: warning: no unit attentions from kernel messages: %v\n", err)
+	} else if ua != nil {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			ua.Run(ctx, events)
+		}()
+	}
 	return c
 }
 
