@@ -34,7 +34,7 @@
 # Everything is named after $LAB: namespaces ${LAB}sw (switch, router, and
 # where the guest's taps ${LAB}t0/${LAB}t1 live), ${LAB}h0, ${LAB}h1; state
 # in /var/tmp/$LAB. Addresses come from 198.18.0.0/15 only.
-set -euo pipefail
+set -Eeuo pipefail
 
 LAB=${LAB:-lblab}
 case $LAB in lblab*) ;; *) echo "sanlab: LAB must start with lblab (got $LAB)" >&2; exit 2 ;; esac
@@ -115,7 +115,7 @@ target() { # PORT TID IQN FILE SCSI_ID CHAP(yes|no)
 	$T --op bind --mode target --tid "$2" --initiator-name "$INITIATOR"
 }
 
-head() { # HEAD PORT
+start_head() { # HEAD PORT
 	local T="tgtadm -C $2 --lld iscsi"
 	tgtd_start "$1" "$2"
 	$T --op new --mode account --user "$CHAP_IN_USER" --password "$CHAP_IN_PASS"
@@ -133,7 +133,9 @@ up() {
 	[ ! -e "$DIR" ] || die "$DIR exists: the lab $LAB is up (sanlab.sh down first)"
 	mkdir -p "$DIR"
 	echo "$layout" >"$DIR/layout"
-	trap 'echo "sanlab: up failed, tearing down" >&2; down' ERR
+	# errtrace (set -E) carries this into the functions up calls.
+	trap 'echo "sanlab: up failed, tearing down" >&2; down; exit 1' ERR
+	trap 'echo "sanlab: up interrupted, tearing down" >&2; down; exit 130' INT TERM
 	truncate -s ${SIZE_MIB}M "$DIR/lun0.img"
 	truncate -s 64M "$DIR/nochap.img"
 	ports=$(ctl_ports)
@@ -167,9 +169,9 @@ up() {
 		ip -n "${LAB}h1" route add default via 198.18.1.1
 	fi
 	set -- $ports
-	head h0 "$1"
-	head h1 "$2"
-	trap - ERR
+	start_head h0 "$1"
+	start_head h1 "$2"
+	trap - ERR INT TERM
 	echo "sanlab: $LAB up ($layout); tgtd control ports $ports"
 }
 
@@ -195,7 +197,7 @@ head_kill() {
 
 down() {
 	local pid ns port h
-	trap - ERR
+	trap - ERR INT TERM
 	[ -d "$DIR" ] || { echo "sanlab: $LAB is not up"; return 0; }
 	if [ -s "$DIR/ports" ]; then
 		set -- $(cat "$DIR/ports")
