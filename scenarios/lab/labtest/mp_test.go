@@ -158,6 +158,7 @@ func TestLabMultipath(t *testing.T) {
 			t.Errorf("verdict %q, want %q: the drill's errors criterion fails", r.Verdict, report.Fail)
 		}
 		problems, inDoubt, blocks := verifyTotals(r)
+		t.Logf("verify: %d blocks read back, %d in doubt, %d problems; verdict %s", blocks, inDoubt, problems, r.Verdict)
 		if problems != 0 {
 			t.Errorf("verify: %d problem blocks of %d; failed writes must be in doubt, not lost", problems, blocks)
 		}
