@@ -14,7 +14,8 @@ build:
 # Debian package skip with the reason when it is missing. Packages run one at a
 # time (-p 1): the iostat agreement test compares rates over the same seconds
 # and must not share the two cores with another package's I/O load. The SAN
-# lab's guest tests (scenarios/lab/labtest) take about 12 minutes of the 30.
+# lab's guest tests (scenarios/lab/labtest) take 13 minutes of the 30 at load
+# 16-20 on 2 cores, 20 at load 30.
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -p 1 -timeout 30m $(PKGS)
