@@ -274,7 +274,7 @@ func prepareTarget(spec scenarios.Target, write bool, opt Options) (*target, err
 		return nil, &ConfigError{Msg: fmt.Sprintf("target %q: range offset %d length %d is not a multiple of %s's logical block size %d",
 			spec.Name, t.base, t.length, spec.Path, dev.LogicalBlock)}
 	}
-	if write && dev.Kind == KindBlock {
+	if write {
 		if err := GuardWrite(dev, opt.Destroy, opt.Sys); err != nil {
 			return nil, err
 		}
