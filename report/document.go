@@ -78,6 +78,7 @@ type doc struct {
 	Verdict  string
 	Status   string
 	Error    string
+	Warnings []string
 	Facts    [][2]string
 	Criteria []docCriterion
 	Phases   []docPhase
@@ -125,7 +126,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		v = "NONE (" + r.Status + ")"
 	}
 	out := &doc{Title: "lunbench report: " + r.Scenario, Verdict: v, Status: r.Status, Error: r.Error, Charts: charts,
-		Scenario: string(d.scenario)}
+		Scenario: string(d.scenario), Warnings: Warnings(r)}
 	out.Facts = [][2]string{{"scenario", r.Scenario}, {"source", r.Source}, {"status", r.Status}}
 	if !r.Start.IsZero() {
 		out.Facts = append(out.Facts, [2]string{"start", r.Start.UTC().Format("2006-01-02 15:04:05 MST")})
@@ -196,6 +197,9 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		facts = append(facts, [2]string{"rotational", fmt.Sprint(dv.Rotational)})
 		if t.Created {
 			facts = append(facts, [2]string{"created by lunbench", "yes"})
+		}
+		if t.RAMBacked != "" {
+			facts = append(facts, [2]string{"RAM-backed", t.RAMBacked})
 		}
 		out.Targets = append(out.Targets, docTarget{Name: t.Name, Facts: facts})
 	}
@@ -293,6 +297,9 @@ func (o *doc) Markdown() string {
 	b.WriteString("\n")
 	if o.Error != "" {
 		fmt.Fprintf(&b, ">\n> error: %s\n", mdCell(o.Error))
+	}
+	for _, w := range o.Warnings {
+		fmt.Fprintf(&b, ">\n> warning: %s\n", mdCell(w))
 	}
 	b.WriteString("\n")
 	mdTable(&b, []string{"run", ""}, kvRows(o.Facts))
@@ -459,6 +466,7 @@ img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;p
 <h1>{{.Title}}</h1>
 <div class="banner {{if eq .Verdict "PASS"}}PASS{{else if eq .Verdict "FAIL"}}FAIL{{else}}other{{end}}">Verdict: {{.Verdict}}{{if and .Status (ne .Status "finished")}} — run {{.Status}}{{end}}</div>
 {{if .Error}}<p class="bad">error: {{.Error}}</p>{{end}}
+{{range .Warnings}}<p class="bad">warning: {{.}}</p>{{end}}
 <table>{{range .Facts}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
 <h2>Criteria</h2>
 {{if .Criteria}}<table><tr><th>criterion</th><th>phase</th><th>target</th><th>measured</th><th>threshold</th><th>result</th></tr>
