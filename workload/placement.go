@@ -177,7 +177,7 @@ func suggestDevice(p string, sys SysRoot) string {
 		ents, _ := os.ReadDir(sys.path(dir))
 		for _, e := range ents {
 			cand := dir + "/" + e.Name()
-			if d := editDistance(base, e.Name()); d < bestDist && isBlockNode(cand, sys) {
+			if d := scenarios.EditDistance(base, e.Name()); d < bestDist && isBlockNode(cand, sys) {
 				best, bestDist = cand, d
 			}
 		}
@@ -197,27 +197,6 @@ func isBlockNode(p string, sys SysRoot) bool {
 	}
 	res, err := sys.FollowLinks(p, false)
 	return err == nil && fileExists(sys.path("/sys/class/block/"+path.Base(res)))
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // identity is one name for the thing a target reaches: "blk 7:3",
