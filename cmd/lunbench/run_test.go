@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"lunbench/report"
+	"lunbench/workload"
 )
 
 // directDir returns a temporary directory on a filesystem that supports
-// O_DIRECT (t.TempDir may be tmpfs, which does not).
+// O_DIRECT and is not in RAM (t.TempDir may be tmpfs, where lunbench
+// refuses to create targets).
 func directDir(t *testing.T) string {
 	t.Helper()
 	for _, base := range []string{"", "/var/tmp"} {
@@ -24,7 +26,7 @@ func directDir(t *testing.T) string {
 			continue
 		}
 		t.Cleanup(func() { os.RemoveAll(d) })
-		if supportsDirectIO(d) {
+		if supportsDirectIO(d) && workload.RAMFilesystem(d) == "" {
 			return d
 		}
 	}
