@@ -116,17 +116,7 @@ func TestCheckCreate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkCreate(tt.t, tt.sys)
-			if tt.want == "" {
-				if err != nil {
-					t.Fatalf("refused: %v", err)
-				}
-				return
-			}
-			var ce *ConfigError
-			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("got  %v\nwant %s", err, tt.want)
-			}
+			wantConfigError(t, checkCreate(tt.t, tt.sys), tt.want)
 		})
 	}
 }
@@ -172,18 +162,24 @@ func TestCheckDistinct(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkDistinct(tt.ts, tt.sys)
-			if tt.want == "" {
-				if err != nil {
-					t.Fatalf("refused: %v", err)
-				}
-				return
-			}
-			var ce *ConfigError
-			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("got  %v\nwant %s", err, tt.want)
-			}
+			wantConfigError(t, checkDistinct(tt.ts, tt.sys), tt.want)
 		})
+	}
+}
+
+// wantConfigError checks that err is nil when want is "", and otherwise a
+// *ConfigError whose message contains want.
+func wantConfigError(t *testing.T, err error, want string) {
+	t.Helper()
+	if want == "" {
+		if err != nil {
+			t.Fatalf("refused: %v", err)
+		}
+		return
+	}
+	var ce *ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got  %v\nwant %s", err, want)
 	}
 }
 
