@@ -57,8 +57,8 @@ func checkCreate(t scenarios.Target, sys SysRoot) error {
 	where := resolveParent(abs, sys)
 	if under(where, "/dev") || under(abs, "/dev") {
 		return &ConfigError{Msg: at(t, fmt.Sprintf("target %q: %s does not exist, and lunbench never creates a file under /dev "+
-			"(it would live in RAM on devtmpfs and the run would measure memory, not the LUN); %s; "+
-			"set allow_ram_backed: true on the target only if a RAM-backed file is really what you want",
+			"(it would live in RAM on devtmpfs and the run would measure memory, not the LUN); %s "+
+			"Set allow_ram_backed: true on the target only if a RAM-backed file is really what you want",
 			t.Name, t.Path, suggestDevice(abs, sys)))}
 	}
 	if fs, mnt := ramFS(filepath.Dir(where), sys); fs != "" {
@@ -183,7 +183,7 @@ func suggestDevice(p string, sys SysRoot) string {
 		}
 	}
 	if best == "" {
-		return "no block device has a similar name (lsblk lists them)"
+		return "no block device has a similar name (lsblk lists them)."
 	}
 	return "did you mean " + best + "?"
 }

@@ -20,8 +20,14 @@ import (
 // refuses to create targets).
 func directDir(t *testing.T) string {
 	t.Helper()
+	return directDirNamed(t, "lunbench-test-")
+}
+
+// directDirNamed is directDir with the directory's name prefix.
+func directDirNamed(t *testing.T, prefix string) string {
+	t.Helper()
 	for _, base := range []string{"", "/var/tmp"} {
-		d, err := os.MkdirTemp(base, "lunbench-test-")
+		d, err := os.MkdirTemp(base, prefix)
 		if err != nil {
 			continue
 		}
