@@ -58,6 +58,8 @@ func TestRunNeverWritesInUse(t *testing.T) {
 		// A second process holds shared OFD locks on single bytes, the
 		// way QEMU locks the disk images it has open.
 		{"file OFD-locked QEMU-style", setupOFDLocked, exitRuntime, false, false},
+		// QEMU itself with the image as a drive (skipped without QEMU).
+		{"disk image open in QEMU", setupQEMU, exitRuntime, false, false},
 		// A mistyped device name with size: no file appears in /dev, and
 		// the message names the device that was likely meant.
 		{"mistyped /dev name with size", setupMistypedDev, exitUsage, true, false},
@@ -143,7 +145,7 @@ func setupFlocked(t *testing.T, dir string) safetyRig {
 	f := randomFile(t, filepath.Join(dir, "vm.img"), 8<<20)
 	// flock(1) takes the lock, then runs cat, which waits on its stdin:
 	// closing that ends both.
-	pid := holdUntilClosed(t, exec.Command("flock", "-x", f, "cat"), func() bool { return flockHeld(f) })
+	pid := holdUntilClosed(t, exec.Command("flock", "-x", f, "cat"), "", func() bool { return flockHeld(f) })
 	return safetyRig{scenario: writePhase(t, dir, "{name: vm, path: "+f+", allow_write: true}"), guarded: []string{f},
 		msgs: []string{"refusing to write " + f + ": another process holds a flock() lock (pid " + strconv.Itoa(pid) + " flock)"}}
 }
@@ -152,8 +154,22 @@ func setupOFDLocked(t *testing.T, dir string) safetyRig {
 	f := randomFile(t, filepath.Join(dir, "qemu.img"), 8<<20)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperOFDLock$")
 	cmd.Env = append(os.Environ(), "LBSAFE_OFD_LOCK="+f)
-	holdUntilClosed(t, cmd, nil)
+	holdUntilClosed(t, cmd, "", nil)
 	return safetyRig{scenario: writePhase(t, dir, "{name: vm, path: "+f+", allow_write: true}"), guarded: []string{f},
+		msgs: []string{"refusing to write " + f + ": another process holds a shared OFD lock (fcntl F_OFD_SETLK) from byte 100"}}
+}
+
+func setupQEMU(t *testing.T, dir string) safetyRig {
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		t.Skip("needs qemu-system-x86_64")
+	}
+	f := randomFile(t, filepath.Join(dir, "guest.img"), 8<<20)
+	// No machine, no guest: just the block layer with the image open,
+	// and the monitor on stdin to quit it.
+	cmd := exec.Command("qemu-system-x86_64", "-machine", "none", "-nographic", "-serial", "none", "-monitor", "stdio",
+		"-drive", "file="+f+",format=raw,if=none,id=lbsafe0")
+	holdUntilClosed(t, cmd, "quit\n", func() bool { return ofdHeld(f) })
+	return safetyRig{scenario: writePhase(t, dir, "{name: guest, path: "+f+", allow_write: true}"), guarded: []string{f},
 		msgs: []string{"refusing to write " + f + ": another process holds a shared OFD lock (fcntl F_OFD_SETLK) from byte 100"}}
 }
 
@@ -363,9 +379,9 @@ func mountOn(t *testing.T, dev, dir string) string {
 
 // holdUntilClosed starts cmd with a pipe for its stdin and waits until it
 // holds its lock: until ready says so, or until it prints "locked". At the
-// end its stdin is closed, which ends it, and it is killed by PID if it
-// has not gone within 5 s.
-func holdUntilClosed(t *testing.T, cmd *exec.Cmd, ready func() bool) int {
+// end bye is written to its stdin and stdin is closed, which ends it; it is
+// killed by PID if it has not gone within 5 s.
+func holdUntilClosed(t *testing.T, cmd *exec.Cmd, bye string, ready func() bool) int {
 	t.Helper()
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -391,6 +407,7 @@ func holdUntilClosed(t *testing.T, cmd *exec.Cmd, ready func() bool) int {
 		close(done)
 	}()
 	t.Cleanup(func() {
+		io.WriteString(stdin, bye)
 		stdin.Close()
 		select {
 		case <-done:
@@ -431,4 +448,16 @@ func flockHeld(p string) bool {
 	}
 	unix.Flock(fd, unix.LOCK_UN)
 	return false
+}
+
+// ofdHeld reports whether another open file description holds an OFD or
+// POSIX lock that a whole-file write lock would conflict with.
+func ofdHeld(p string) bool {
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	lk := unix.Flock_t{Type: unix.F_WRLCK}
+	return unix.FcntlFlock(uintptr(fd), unix.F_OFD_GETLK, &lk) == nil && lk.Type != unix.F_UNLCK
 }
