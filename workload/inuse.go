@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 
@@ -115,11 +116,76 @@ func loopUse(l loopDev, sys SysRoot, depth int) (desc string, used bool) {
 	if !ok || depth >= maxStack {
 		return "/dev/" + l.name, false
 	}
-	u := blockUsage(sys, l.name, maj, mi, depth+1)
+	u := blockUsage(sys, l.name, maj, mi, "", depth+1)
 	if d := u.describe(); d != "" {
 		return "/dev/" + l.name + " (" + d + ")", true
 	}
 	return "/dev/" + l.name + " (attached; nothing mounted on it)", false
+}
+
+// lowerUse lists what else uses the devices and files that the block
+// device name is built on, all the way down: its slaves/ (the disks under
+// dm and md) and, for a loop device, its backing file or device. Writing
+// name writes them, so a lower device that is mounted, swap or under
+// another loop device (or, below a loop device, held by anything), and a
+// backing file that another process has locked or another loop device
+// uses, make name unsafe too. Each entry is "loop3 (mounted at /srv)".
+func lowerUse(sys SysRoot, name string, depth int) []string {
+	if name == "" || depth >= maxStack {
+		return nil
+	}
+	var out []string
+	// below looks at one lower device. Under dm and md (slaves), other
+	// holders are normal, like two logical volumes on one PV, and do not
+	// share the blocks written; under a loop device, which claims nothing,
+	// any other user of the device is written over.
+	below := func(low string, slave bool) {
+		maj, mi, ok := parseDevNum(sys.attr("/sys/class/block/" + low + "/dev"))
+		if !ok {
+			return
+		}
+		u := blockUsage(sys, low, maj, mi, name, depth+1)
+		if slave {
+			u.holders = nil
+		}
+		if d := u.describe(); d != "" {
+			out = append(out, low+" ("+d+")")
+		}
+		out = append(out, lowerUse(sys, low, depth+1)...)
+	}
+	ents, _ := os.ReadDir(sys.path("/sys/class/block/" + name + "/slaves"))
+	for _, e := range ents {
+		below(e.Name(), true)
+	}
+	backing := strings.TrimSuffix(sys.attr("/sys/block/"+name+"/loop/backing_file"), " (deleted)")
+	if backing == "" {
+		return out
+	}
+	var st unix.Stat_t
+	if unix.Stat(sys.target(backing), &st) != nil {
+		return out
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFBLK:
+		if l, err := os.Readlink(sys.path(fmt.Sprintf("/sys/dev/block/%d:%d", unix.Major(st.Rdev), unix.Minor(st.Rdev)))); err == nil {
+			below(path.Base(l), false)
+		}
+	case unix.S_IFREG:
+		var others []string
+		for _, l := range loopsOver(&st, sys) {
+			if l.name != name {
+				desc, _ := loopUse(l, sys, depth+1)
+				others = append(others, desc)
+			}
+		}
+		if len(others) > 0 {
+			out = append(out, backing+" (also backs loop device "+strings.Join(others, ", ")+")")
+		}
+		if lock := lockedBy(sys.target(backing), &st, sys); lock != "" {
+			out = append(out, backing+" (another process holds "+lock+" on it)")
+		}
+	}
+	return out
 }
 
 // guardFile refuses to write a regular file that another part of the

@@ -250,6 +250,35 @@ func TestGuardStackedLoopRoot(t *testing.T) {
 	}
 }
 
+// TestGuardLowerInUseRoot: loop A over a file, ext4 on A mounted, loop B
+// over A. Writing B writes A's mounted filesystem: B is refused, even with
+// --destroy-data naming it. A second loop over the same file is refused as
+// long as the first is mounted.
+func TestGuardLowerInUseRoot(t *testing.T) {
+	needRoot(t, "mkfs.ext4", "mount", "umount")
+	a := newLoop(t, nil, false)
+	run(t, "mkfs.ext4", "-q", "-F", a)
+	mnt := mount(t, a)
+	b := attachLoop(t, a)
+	c := attachLoop(t, sysBackingFile(t, a))
+	for _, tt := range []struct{ dev, want string }{
+		// B over A: A is mounted.
+		{b, "it is built on " + filepath.Base(a) + " (mounted at " + mnt + ")"},
+		// C over A's backing file: that file also backs A, mounted.
+		{c, "it is built on " + sysBackingFile(t, a) + " (also backs loop device " + a + " (mounted at " + mnt + "; backs loop device " + b},
+	} {
+		d, err := ProbeDevice(tt.dev, SysRoot{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = GuardWrite(d, tt.dev, SysRoot{})
+		var u *UnsafeTargetError
+		if !errors.As(err, &u) || u.Found != "held" || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "--destroy-data never overrides that") {
+			t.Errorf("%s:\ngot  %v\nwant %s", tt.dev, err, tt.want)
+		}
+	}
+}
+
 // sysBackingFile is the backing file of loop device dev, from sysfs.
 func sysBackingFile(t *testing.T, dev string) string {
 	t.Helper()

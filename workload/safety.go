@@ -82,6 +82,10 @@ func GuardWrite(d Device, destroy string, sys SysRoot) error {
 		return &UnsafeTargetError{Device: d.display(), Found: "held",
 			Reason: fmt.Sprintf("it backs loop device %s: writing it rewrites that device and whatever lives on it%s; unmount and detach it first (losetup -d)", strings.Join(u.loops, ", "), never)}
 	}
+	if lower := lowerUse(sys, d.usageName(sys), 0); len(lower) > 0 {
+		return &UnsafeTargetError{Device: d.display(), Found: "held",
+			Reason: fmt.Sprintf("it is built on %s: writing it writes there too%s; free that first, or benchmark what uses it", strings.Join(lower, ", "), never)}
+	}
 	if allowed {
 		return nil
 	}
@@ -146,20 +150,27 @@ func (u usage) found() string {
 // its partitions: writing a whole disk destroys what lives on its
 // partitions too.
 func (d Device) usage(sys SysRoot) usage {
-	name := d.KernelName
-	if name == "" {
-		if l, err := os.Readlink(sys.path(fmt.Sprintf("/sys/dev/block/%d:%d", d.Major, d.Minor))); err == nil {
-			name = path.Base(l)
-		}
+	return blockUsage(sys, d.usageName(sys), d.Major, d.Minor, "", 0)
+}
+
+// usageName is the device's kernel name, from sysfs if the probe left it
+// out.
+func (d Device) usageName(sys SysRoot) string {
+	if d.KernelName != "" {
+		return d.KernelName
 	}
-	return blockUsage(sys, name, d.Major, d.Minor, 0)
+	if l, err := os.Readlink(sys.path(fmt.Sprintf("/sys/dev/block/%d:%d", d.Major, d.Minor))); err == nil {
+		return path.Base(l)
+	}
+	return ""
 }
 
 // blockUsage is usage for the block device called name (its kernel name)
-// with number major:minor. depth counts the devices walked up through to
-// get here, so that a stack (a loop over a loop over a disk) is followed
-// to its top and a loop in the graph cannot recurse forever.
-func blockUsage(sys SysRoot, name string, major, minor uint32, depth int) usage {
+// with number major:minor, leaving out the holder or loop device called
+// except (the device the walk came down from). depth counts the devices
+// walked through to get here, so that a stack (a loop over a loop over a
+// disk) is followed to its end and a cycle cannot recurse forever.
+func blockUsage(sys SysRoot, name string, major, minor uint32, except string, depth int) usage {
 	// names maps each kernel name (the device and its partitions) to its
 	// device number, as mountinfo gives it.
 	names := map[string]string{}
@@ -186,8 +197,8 @@ func blockUsage(sys SysRoot, name string, major, minor uint32, depth int) usage 
 	}
 	sort.Strings(keys)
 	for _, n := range keys {
-		u.holders = append(u.holders, holdersOf(sys, n, name, depth)...)
-		u.loops = append(u.loops, loopsOn(sys, n, name, names[n], depth)...)
+		u.holders = append(u.holders, holdersOf(sys, n, name, except, depth)...)
+		u.loops = append(u.loops, loopsOn(sys, n, name, names[n], except, depth)...)
 	}
 	return u
 }
@@ -246,11 +257,11 @@ func swapsOf(sys SysRoot, names map[string]string) []string {
 // holdersOf lists the holders of n (the device name or one of its
 // partitions), each with what is built on it in turn: "dm-0 (mpatha)",
 // "dm-1 [mounted at /srv]".
-func holdersOf(sys SysRoot, n, name string, depth int) []string {
+func holdersOf(sys SysRoot, n, name, except string, depth int) []string {
 	var out []string
 	ents, _ := os.ReadDir(sys.path("/sys/class/block/" + n + "/holders"))
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ".") {
+		if strings.HasPrefix(e.Name(), ".") || e.Name() == except {
 			continue
 		}
 		h := e.Name()
@@ -261,7 +272,7 @@ func holdersOf(sys SysRoot, n, name string, depth int) []string {
 			h += " on " + n
 		}
 		if maj, mi, ok := parseDevNum(sys.attr("/sys/class/block/" + e.Name() + "/dev")); ok && depth < maxStack {
-			if d := blockUsage(sys, e.Name(), maj, mi, depth+1).describe(); d != "" {
+			if d := blockUsage(sys, e.Name(), maj, mi, "", depth+1).describe(); d != "" {
 				h += " [" + d + "]"
 			}
 		}
@@ -273,7 +284,7 @@ func holdersOf(sys SysRoot, n, name string, depth int) []string {
 // loopsOn lists the loop devices whose backing file is the block device n
 // (the device or one of its partitions, number devnum): the kernel does not
 // list those as holders, yet writing n rewrites them.
-func loopsOn(sys SysRoot, n, name, devnum string, depth int) []string {
+func loopsOn(sys SysRoot, n, name, devnum, except string, depth int) []string {
 	maj, mi, ok := parseDevNum(devnum)
 	if !ok {
 		return nil
@@ -281,6 +292,9 @@ func loopsOn(sys SysRoot, n, name, devnum string, depth int) []string {
 	st := unix.Stat_t{Mode: unix.S_IFBLK, Rdev: unix.Mkdev(maj, mi)}
 	var out []string
 	for _, l := range loopsOver(&st, sys) {
+		if l.name == except {
+			continue
+		}
 		desc, _ := loopUse(l, sys, depth)
 		if n != name {
 			desc += " on " + n

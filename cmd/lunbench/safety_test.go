@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ncw/directio"
 	"golang.org/x/sys/unix"
 )
 
@@ -53,6 +54,9 @@ func TestRunNeverWritesInUse(t *testing.T) {
 		// Loop A over a file, ext4 on A, loop B over A mounted; then
 		// --destroy-data=/dev/loopA: A is held by B, whatever the flag says.
 		{"stacked loops with --destroy-data", setupStackedLoops, exitRuntime, false, false},
+		// The other way up: loop B over loop A, A mounted; then
+		// --destroy-data=/dev/loopB: writing B writes A's filesystem.
+		{"loop over a mounted loop device with --destroy-data", setupOverMounted, exitRuntime, false, false},
 		// flock(1) holds the file, as many tools lock what they use.
 		{"file held by flock(1)", setupFlocked, exitRuntime, false, false},
 		// A second process holds shared OFD locks on single bytes, the
@@ -139,6 +143,17 @@ func setupStackedLoops(t *testing.T, dir string) safetyRig {
 	return safetyRig{scenario: writePhase(t, dir, "{name: a, path: "+a+", allow_write: true}"), args: []string{"--destroy-data=" + a},
 		guarded: []string{a, file},
 		msgs:    []string{"refusing to write " + a + ": it backs loop device " + b + " (mounted at " + mnt + ")", "--destroy-data never overrides that"}}
+}
+
+func setupOverMounted(t *testing.T, dir string) safetyRig {
+	file := randomFile(t, filepath.Join(dir, "lower.img"), 64<<20)
+	a := loopOver(t, file)
+	sh(t, "mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", a)
+	b := loopOver(t, a)
+	mnt := mountOn(t, a, filepath.Join(dir, "mnt"))
+	return safetyRig{scenario: writePhase(t, dir, "{name: b, path: "+b+", allow_write: true}"), args: []string{"--destroy-data=" + b},
+		guarded: []string{a, file}, // not b: it reads a through a's page cache
+		msgs:    []string{"refusing to write " + b + ": it is built on " + filepath.Base(a) + " (mounted at " + mnt + ")", "--destroy-data never overrides that"}}
 }
 
 func setupFlocked(t *testing.T, dir string) safetyRig {
@@ -313,17 +328,27 @@ func sh(t *testing.T, name string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// sha256Of hashes the whole file or block device.
+// sha256Of hashes the whole file or block device. A block device is read
+// with O_DIRECT: what is on it, not its page cache, in which a filesystem
+// mounted on it keeps buffers it changed in memory and has not written.
 func sha256Of(t *testing.T, p string) string {
 	t.Helper()
-	f, err := os.Open(p)
+	f, err := directio.OpenFile(p, os.O_RDONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		t.Fatalf("read %s: %v", p, err)
+	buf := directio.AlignedBlock(1 << 20)
+	for {
+		n, err := f.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF || n == 0 && err == nil {
+			break
+		}
+		if err != nil {
+			t.Fatalf("read %s: %v", p, err)
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -37,7 +37,13 @@ scen() { # scen FILE TARGET... : a one-second randwrite on every target
 		echo "phases: [{name: w, rw: randwrite, bs: 4k, qd: 4, duration: 1s}]"
 	} >"$1"
 }
-sums() { for f in "$@"; do sha256sum "$f"; done; }
+# sums FILE...: whole-file hashes; block devices are read with O_DIRECT,
+# past the page cache, where a mounted filesystem keeps unwritten changes.
+sums() {
+	for f in "$@"; do
+		if [ -b "$f" ]; then echo "$(dd if="$f" iflag=direct bs=1M status=none | sha256sum) $f"; else sha256sum "$f"; fi
+	done
+}
 
 # run CASE SCENARIO "GUARDED..." [ARGS...]
 run() {
@@ -71,6 +77,12 @@ lower=$W/lower.img; rnd "$lower" 64M; loop "$lower"; A=$DEV
 mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$A"; loop "$A"; B=$DEV; mnt "$B" "$W/m2"
 scen "$W/2.yaml" "{name: a, path: $A, allow_write: true}"
 run "stacked loops, --destroy-data=$A" "$W/2.yaml" "$A $lower" "--destroy-data=$A"
+
+# 2b. The other way up: loop D over loop C, C mounted; --destroy-data=D.
+lower2=$W/lower2.img; rnd "$lower2" 64M; loop "$lower2"; C=$DEV
+mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$C"; loop "$C"; D=$DEV; mnt "$C" "$W/m3"
+scen "$W/2b.yaml" "{name: d, path: $D, allow_write: true}"
+run "loop over a mounted loop, --destroy-data=$D" "$W/2b.yaml" "$C $lower2" "--destroy-data=$D"
 
 # 3. A file held by flock(1).
 f3=$W/vm.img; rnd "$f3" 8M
