@@ -134,23 +134,29 @@ func setupLoopBackedFile(t *testing.T, dir string) safetyRig {
 		msgs: []string{"refusing to write " + img + ": it backs loop device " + dev + " (mounted at " + mnt + ")", "losetup -d " + dev}}
 }
 
-func setupStackedLoops(t *testing.T, dir string) safetyRig {
-	file := randomFile(t, filepath.Join(dir, "lower.img"), 64<<20)
-	a := loopOver(t, file)
+// loopStack makes loop A over a 64 MiB random file, ext4 on A, and loop B
+// over A, and mounts A or B (upper).
+func loopStack(t *testing.T, dir string, upper bool) (file, a, b, mnt string) {
+	t.Helper()
+	file = randomFile(t, filepath.Join(dir, "lower.img"), 64<<20)
+	a = loopOver(t, file)
 	sh(t, "mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", a)
-	b := loopOver(t, a)
-	mnt := mountOn(t, b, filepath.Join(dir, "mnt"))
+	b = loopOver(t, a)
+	if upper {
+		return file, a, b, mountOn(t, b, filepath.Join(dir, "mnt"))
+	}
+	return file, a, b, mountOn(t, a, filepath.Join(dir, "mnt"))
+}
+
+func setupStackedLoops(t *testing.T, dir string) safetyRig {
+	file, a, b, mnt := loopStack(t, dir, true)
 	return safetyRig{scenario: writePhase(t, dir, "{name: a, path: "+a+", allow_write: true}"), args: []string{"--destroy-data=" + a},
 		guarded: []string{a, file},
 		msgs:    []string{"refusing to write " + a + ": it backs loop device " + b + " (mounted at " + mnt + ")", "--destroy-data never overrides that"}}
 }
 
 func setupOverMounted(t *testing.T, dir string) safetyRig {
-	file := randomFile(t, filepath.Join(dir, "lower.img"), 64<<20)
-	a := loopOver(t, file)
-	sh(t, "mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", a)
-	b := loopOver(t, a)
-	mnt := mountOn(t, a, filepath.Join(dir, "mnt"))
+	file, a, b, mnt := loopStack(t, dir, false)
 	return safetyRig{scenario: writePhase(t, dir, "{name: b, path: "+b+", allow_write: true}"), args: []string{"--destroy-data=" + b},
 		guarded: []string{a, file}, // not b: it reads a through a's page cache
 		msgs:    []string{"refusing to write " + b + ": it is built on " + filepath.Base(a) + " (mounted at " + mnt + ")", "--destroy-data never overrides that"}}
