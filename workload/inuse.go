@@ -71,8 +71,8 @@ func sameDevNum(a, b uint64) bool {
 
 // backs reports whether loop l is backed by the inode st describes: by the
 // inode numbers the kernel holds (lo_device, lo_inode), by the device
-// number for a block device (lo_rdevice), or failing the ioctl by the
-// backing file's name as it stands now.
+// number for a block device (lo_rdevice), or by the backing file's name
+// as it stands now.
 func (l loopDev) backs(st *unix.Stat_t, sys SysRoot) bool {
 	blk := st.Mode&unix.S_IFMT == unix.S_IFBLK
 	if l.ok {
@@ -90,7 +90,10 @@ func (l loopDev) backs(st *unix.Stat_t, sys SysRoot) bool {
 	if blk {
 		return bst.Mode&unix.S_IFMT == unix.S_IFBLK && sameDevNum(bst.Rdev, st.Rdev)
 	}
-	return !l.ok && bst.Dev == st.Dev && bst.Ino == st.Ino
+	// The name as well: on overlayfs the loop device holds the file of the
+	// layer below, whose numbers differ from those stat shows through the
+	// overlay. A file renamed since is still caught by the numbers above.
+	return bst.Dev == st.Dev && bst.Ino == st.Ino
 }
 
 // loopsOver returns the loop devices backed by the file or device st

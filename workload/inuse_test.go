@@ -212,6 +212,11 @@ func TestGuardFileLoopRoot(t *testing.T) {
 	if err := GuardWrite(d, "", SysRoot{}); !errors.As(err, &u) || u.Found != "held" || !strings.Contains(err.Error(), "it backs loop device "+dev) {
 		t.Errorf("renamed backing file: %v", err)
 	}
+	// And as two targets, the loop device and the renamed file are one.
+	err = checkDistinct([]scenarios.Target{{Name: "file", Path: moved}, {Name: "loop", Path: dev}}, SysRoot{})
+	if err == nil || !strings.Contains(err.Error(), "is a loop device over") {
+		t.Errorf("loop device and its renamed backing file: %v", err)
+	}
 	// Mounted: the message says where.
 	run(t, "mkfs.ext4", "-q", "-F", dev)
 	mnt := mount(t, dev)

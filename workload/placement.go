@@ -230,7 +230,13 @@ func identities(p string, sys SysRoot) []identity {
 		case unix.S_IFBLK:
 			maj, mi := unix.Major(st.Rdev), unix.Minor(st.Rdev)
 			out = append(out, identity{fmt.Sprintf("blk %d:%d", maj, mi), res})
-			next = backingOf(sys, loops, maj, mi)
+			if l, ok := loopAt(sys, loops, maj, mi); ok {
+				next = strings.TrimSuffix(l.backing, " (deleted)")
+				if l.ok && l.rdev == 0 {
+					// The backing inode itself, whatever its name now.
+					out = append(out, identity{fmt.Sprintf("ino %d:%d:%d", unix.Major(l.dev), unix.Minor(l.dev), l.ino), next})
+				}
+			}
 		default:
 			if name := path.Base(res); !sys.live() && fileExists(sys.path("/sys/class/block/"+name)) {
 				out = append(out, identity{"blk " + sys.attr("/sys/class/block/"+name+"/dev"), res})
@@ -247,18 +253,18 @@ func identities(p string, sys SysRoot) []identity {
 	return out
 }
 
-// backingOf is the backing file of the loop device major:minor, or "".
-func backingOf(sys SysRoot, loops []loopDev, major, minor uint32) string {
+// loopAt finds the attached loop device numbered major:minor.
+func loopAt(sys SysRoot, loops []loopDev, major, minor uint32) (loopDev, bool) {
 	l, err := os.Readlink(sys.path(fmt.Sprintf("/sys/dev/block/%d:%d", major, minor)))
 	if err != nil {
-		return ""
+		return loopDev{}, false
 	}
 	for _, lp := range loops {
 		if lp.name == path.Base(l) {
-			return strings.TrimSuffix(lp.backing, " (deleted)")
+			return lp, true
 		}
 	}
-	return ""
+	return loopDev{}, false
 }
 
 // checkDistinct refuses two targets that reach the same file or device.
