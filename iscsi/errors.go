@@ -121,7 +121,8 @@ type AsyncError struct{ Event AsyncEvent }
 
 func (e *AsyncError) Error() string { return "target sent an async message: " + e.Event.String() }
 
-// TimeoutError is a network wait that ran out.
+// TimeoutError is a network wait that ran out. What says what was being
+// done: "waiting for Login Response", "sending NOP-Out".
 type TimeoutError struct {
 	Portal string
 	What   string
@@ -129,7 +130,7 @@ type TimeoutError struct {
 }
 
 func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("%s: no answer within %s while waiting for %s", e.Portal, e.After, e.What)
+	return fmt.Sprintf("%s: timed out after %s %s", e.Portal, e.After, e.What)
 }
 
 // Timeout makes TimeoutError satisfy net.Error's timeout test.

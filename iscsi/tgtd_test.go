@@ -117,3 +117,73 @@ func TestTgtdNoCHAPRefused(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// Case 4: mutual CHAP with the right target secret verifies the target;
+// with a wrong one the initiator refuses the target.
+func TestTgtdMutualCHAP(t *testing.T) {
+	lab, d := chapTarget(t)
+	good := &iscsi.CHAP{User: "host-a", Secret: secretIn, TargetUser: "tgt-out", TargetSecret: secretOut}
+	s, err := iscsi.Login(context.Background(), d.Portal, opts(lab, initGood, good))
+	if err != nil {
+		t.Fatalf("mutual CHAP: %v\n%s", err, d.Log())
+	}
+	s.Logout()
+	bad := *good
+	bad.TargetSecret = "lbprb-not-the-target"
+	_, err = iscsi.Login(context.Background(), d.Portal, opts(lab, initGood, &bad))
+	var ae *iscsi.AuthError
+	if !errors.As(err, &ae) {
+		t.Fatalf("mutual CHAP with a wrong target secret: %v, expected the target refused", err)
+	}
+	t.Log(err)
+}
+
+// Case 5: an initiator name outside the ACL is refused ("target not found"
+// or authorization failure) and sees no target in discovery.
+func TestTgtdInitiatorACL(t *testing.T) {
+	lab, d := chapTarget(t)
+	_, err := iscsi.Login(context.Background(), d.Portal, opts(lab, initBad, &iscsi.CHAP{User: "host-a", Secret: secretIn}))
+	if !iscsi.IsLoginStatus(err, iscsi.StatusNotFound) && !iscsi.IsLoginStatus(err, iscsi.StatusAuthzFailure) {
+		t.Fatalf("login as %s: %v, expected 0x0203 or 0x0202", initBad, err)
+	}
+	t.Log(err)
+	for _, tc := range []struct {
+		init string
+		want int
+	}{{initGood, 1}, {initBad, 0}} {
+		s, err := iscsi.Login(context.Background(), d.Portal, iscsi.Options{InitiatorName: tc.init, Timeout: 3 * time.Second, Dialer: lab.Dialer()})
+		if err != nil {
+			t.Fatalf("discovery as %s: %v", tc.init, err)
+		}
+		ts, err := s.SendTargets()
+		s.Logout()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ts) != tc.want {
+			t.Errorf("discovery as %s: %+v, expected %d targets", tc.init, ts, tc.want)
+		}
+		if len(ts) == 1 && (ts[0].Name != testIQN || ts[0].Portals[0].Addr != d.Portal || ts[0].Portals[0].TPGT != "1") {
+			t.Errorf("discovery as %s: %+v", tc.init, ts)
+		}
+	}
+}
+
+// Case 7: a portal that accepts TCP and then says nothing ends in a
+// timeout, not a hang.
+func TestTgtdSilentPortal(t *testing.T) {
+	lab, d := chapTarget(t)
+	d.Stop()
+	o := opts(lab, initGood, nil)
+	o.Timeout = 500 * time.Millisecond
+	start := time.Now()
+	_, err := iscsi.Login(context.Background(), d.Portal, o)
+	var te *iscsi.TimeoutError
+	if !errors.As(err, &te) {
+		t.Fatalf("login to a stopped tgtd: %v, expected a timeout", err)
+	}
+	if el := time.Since(start); el > 10*o.Timeout {
+		t.Errorf("gave up after %s, timeout %s", el, o.Timeout)
+	}
+	t.Log(err)
+}
