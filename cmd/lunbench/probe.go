@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"lunbench/iscsi/probe"
+)
+
+func newProbeCmd(stdout io.Writer, sig <-chan os.Signal) *cobra.Command {
+	var cfg probe.Config
+	var cred probe.Credentials
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "probe PORTAL... [--target IQN] [--initiator IQN]... [--chap-user U --chap-secret-env VAR]",
+		Short: "Check a target's access control over the wire: CHAP, mutual CHAP, initiator ACLs, LUN masking",
+		Long: `probe speaks iSCSI itself, without touching this host's iSCSI configuration
+(no node records, sessions or block devices). It discovers the targets at each
+PORTAL and, for each target, portal and initiator name, tries a login without
+CHAP, with CHAP, with a deliberately wrong secret, and with mutual CHAP right
+and wrong; lists the LUNs each allowed initiator sees (vendor, product, serial,
+WWID, capacity); checks that every portal shows the same WWIDs; and measures
+the NOP-Out round trip. Findings have the form of lunbench check's.
+
+Secrets are read only from the environment variables named by
+--chap-secret-env and --target-secret-env, and are never printed.
+Exit code 0: no errors; 1: errors; 2: usage; 130: interrupted.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			c, err := cred.CHAP(os.LookupEnv)
+			if err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			cfg.Portals, cfg.CHAP = args, c
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go func() {
+				select {
+				case <-sig:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+			res, err := probe.Run(ctx, cfg)
+			if err != nil {
+				return &exitError{code: exitInterrupted, err: err}
+			}
+			if asJSON {
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				err = enc.Encode(res)
+			} else {
+				color := false
+				if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == "" {
+					color = true
+				}
+				err = res.WriteText(stdout, color)
+			}
+			if err != nil {
+				return &exitError{code: exitRuntime, err: err}
+			}
+			if code := res.ExitCode(); code != 0 {
+				return &exitError{code: code}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Target, "target", "", "probe only this target IQN")
+	f.StringArrayVar(&cfg.Allowed, "initiator", nil, "an initiator name that must be allowed (repeat; default "+probe.DefaultInitiator+")")
+	f.StringArrayVar(&cfg.Refused, "refused-initiator", nil, "an initiator name that must be refused or see no LUN (repeat)")
+	f.StringVar(&cred.User, "chap-user", "", "CHAP user name of the initiator")
+	f.StringVar(&cred.SecretEnv, "chap-secret-env", "", "name of the environment variable holding the CHAP secret")
+	f.StringVar(&cred.TargetUser, "target-user", "", "mutual CHAP: the name the target must answer with")
+	f.StringVar(&cred.TargetSecretEnv, "target-secret-env", "", "mutual CHAP: name of the environment variable holding the target's secret")
+	f.IntVar(&cfg.LUNs, "luns", 0, "the first initiator must see at least this many LUNs")
+	f.StringArrayVar(&cfg.WWIDs, "wwid", nil, "a WWID the first initiator must see (repeat)")
+	f.IntVar(&cfg.Pings, "pings", 20, "NOP-Out pings per portal")
+	f.DurationVar(&cfg.Timeout, "timeout", 3*time.Second, "bound on each network wait")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
