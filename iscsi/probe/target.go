@@ -207,9 +207,14 @@ func (p *prober) chapLogins(pr *PortalResult, iqn, init, where string, best *isc
 	return best
 }
 
-// refused checks that an initiator outside the ACL gets in nowhere.
+// refused checks that an initiator outside the ACL gets in nowhere: not
+// without CHAP, and not with the CHAP credentials the allowed ones use
+// (an ACL must hold even for a host that learnt the secret).
 func (p *prober) refused(pr *PortalResult, iqn, init, where string) {
-	s, l, err := p.attempt(pr, iqn, init, p.bestAuth(), p.cfg.CHAP, expectRefused)
+	s, l, err := p.attempt(pr, iqn, init, authNone, nil, expectRefused)
+	if err != nil && p.cfg.CHAP != nil && !unreachable(err) {
+		s, l, err = p.attempt(pr, iqn, init, p.bestAuth(), p.cfg.CHAP, expectRefused)
+	}
 	if err != nil {
 		return
 	}
