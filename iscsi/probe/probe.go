@@ -60,6 +60,8 @@ type Login struct {
 	Error  string `json:"error,omitempty"`
 	// Expected is what the probe wanted: accepted, refused or either.
 	Expected string `json:"expected"`
+	// NoAnswer is set when the portal did not answer at all.
+	NoAnswer bool `json:"no_answer,omitempty"`
 	// LUNs are the LUNs the session saw, for logins that listed them.
 	LUNs []uint16 `json:"luns,omitempty"`
 }

@@ -8,10 +8,12 @@ import (
 	"time"
 )
 
-// verdict says whether a login came out as expected: "ok", "FAIL", or "-"
-// when either outcome was acceptable.
+// verdict says whether a login came out as expected: "ok", "FAIL", "-"
+// when either outcome was acceptable, "??" when the portal did not answer.
 func (l Login) verdict() string {
 	switch {
+	case l.NoAnswer:
+		return "??"
 	case l.Expected == expectEither:
 		return "-"
 	case l.Accepted == (l.Expected == expectAccepted):
@@ -26,6 +28,9 @@ func (l Login) outcome() string {
 			return fmt.Sprintf("accepted, LUN %s", joinLUNs(l.LUNs))
 		}
 		return "accepted"
+	}
+	if l.NoAnswer {
+		return "no answer: " + l.Error
 	}
 	return "refused: " + l.Error
 }

@@ -41,7 +41,7 @@ func (p *prober) attempt(pr *PortalResult, iqn, initiator, auth string, c *iscsi
 	s, err := iscsi.Login(p.ctx, pr.Portal, p.opts(initiator, iqn, c))
 	l := Login{Initiator: initiator, Auth: auth, Accepted: err == nil, Expected: expect}
 	if err != nil {
-		l.Error = err.Error()
+		l.Error, l.NoAnswer = err.Error(), unreachable(err)
 		var le *iscsi.LoginError
 		if errors.As(err, &le) {
 			l.Status = fmt.Sprintf("0x%04x", le.Code())
