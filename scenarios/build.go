@@ -145,6 +145,9 @@ func (d *decoder) targets(f *field, root *yaml.Node) []targetInfo {
 		if ef, ok := fs.okf("expect"); ok && !isNull(ef.val) {
 			t.Expect = d.targetExpect(ef.val, "expect of "+ctx)
 		}
+		if pf, ok := fs.okf("probe"); ok && !isNull(pf.val) {
+			t.Probe = d.targetProbe(pf.val, "probe of "+ctx)
+		}
 		if cf, ok := fs.okf("criteria"); ok {
 			d.checkDrillOnly(cf.crit, "criteria of "+ctx)
 			ti.criteria = cf.crit
