@@ -9,6 +9,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"lunbench/collect/preflight"
+	"lunbench/iscsi/probe"
 	"lunbench/scenarios"
 	"lunbench/workload"
 	"lunbench/workload/verify"
@@ -58,12 +59,23 @@ type Extra struct {
 	// PreflightNote says why Preflight is nil when the run recorded one
 	// that could not be read.
 	PreflightNote string
+	// Probes are the target probes recorded with the run (run.json's
+	// extra.probe), for probe_errors and probe_warnings.
+	Probes []probe.Recorded
+	// ProbeNote says why Probes is empty when the run recorded some that
+	// could not be read.
+	ProbeNote string
 }
 
 // ExtraFor returns what criteria need from a run.json besides the
 // workload's results: its preflight.
 func ExtraFor(r *RunJSON) Extra {
 	var e Extra
+	if raw, ok := r.Extra[probe.RunJSONKey]; ok {
+		if err := json.Unmarshal(raw, &e.Probes); err != nil {
+			e.ProbeNote = "run.json's probe cannot be read: " + err.Error()
+		}
+	}
 	raw, ok := r.Extra[preflightKey]
 	if !ok {
 		return e
@@ -96,7 +108,11 @@ func Evaluate(sc *scenarios.Scenario, res *workload.Result, extra Extra) []Crite
 		unit, _ := scenarios.MetricUnit(c.Metric)
 		if scenarios.HostMetric(c.Metric) {
 			// One figure for the host, or for the one target named.
-			v, ok, why := measurePreflight(c.Metric, targetPath(sc, c.Target), extra)
+			measure := measurePreflight
+			if strings.HasPrefix(c.Metric, "probe_") {
+				measure = measureProbe
+			}
+			v, ok, why := measure(c.Metric, targetPath(sc, c.Target), extra)
 			out = append(out, result(c, c.Phase, c.Target, v, ok, why))
 			continue
 		}
@@ -188,6 +204,34 @@ func measurePreflight(metric, target string, extra Extra) (float64, bool, string
 		if f.Severity == sev && (target == "" || f.Target == target) {
 			n++
 		}
+	}
+	return float64(n), true, ""
+}
+
+// measureProbe counts the target probes' errors or warnings, over every
+// probe (target "") or for one target's probe.
+func measureProbe(metric, target string, extra Extra) (float64, bool, string) {
+	if extra.ProbeNote != "" {
+		return 0, false, extra.ProbeNote
+	}
+	sev := preflight.Error
+	if metric == "probe_warnings" {
+		sev = preflight.Warn
+	}
+	n, ran := 0, false
+	for _, rec := range extra.Probes {
+		if rec.Result == nil || (target != "" && rec.Path != target) {
+			continue
+		}
+		ran = true
+		for _, f := range rec.Result.Findings {
+			if f.Severity == sev {
+				n++
+			}
+		}
+	}
+	if !ran {
+		return 0, false, "no target probe (probe: block) ran for this"
 	}
 	return float64(n), true, ""
 }

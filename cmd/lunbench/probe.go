@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"time"
@@ -11,7 +12,37 @@ import (
 	"golang.org/x/term"
 
 	"lunbench/iscsi/probe"
+	"lunbench/report"
+	"lunbench/scenarios"
 )
+
+// recordProbes runs the targets' probe: blocks before the first phase and
+// records them in run.json. A missing secret variable is a scenario error
+// (exit 2); what the targets do is judged by the criteria.
+func recordProbes(sc *scenarios.Scenario, lookup func(string) (string, bool), run *report.RunJSON, stdout, stderr io.Writer) (int, error) {
+	recs, err := probe.Scenario(context.Background(), sc.Targets, lookup)
+	if err != nil {
+		return exitUsage, err
+	}
+	if len(recs) == 0 {
+		return exitPass, nil
+	}
+	b, err := json.Marshal(recs)
+	if err != nil {
+		return exitRuntime, err
+	}
+	if run.Extra == nil {
+		run.Extra = map[string]json.RawMessage{}
+	}
+	run.Extra[probe.RunJSONKey] = b
+	for _, r := range recs {
+		fmt.Fprintf(stdout, "probe %s: %s\n", r.Target, r.Result.Summary.Text)
+		if r.Result.Summary.Errors > 0 {
+			fmt.Fprintf(stderr, "lunbench: the probe of %s found %d error(s) in the target's access control; see 'lunbench probe'\n", r.Target, r.Result.Summary.Errors)
+		}
+	}
+	return exitPass, nil
+}
 
 func newProbeCmd(stdout io.Writer, sig <-chan os.Signal) *cobra.Command {
 	var cfg probe.Config

@@ -118,6 +118,9 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if n := pre.Count(preflight.Error); n > 0 {
 		fmt.Fprintf(stderr, "lunbench: preflight found %d error(s) in the host's iSCSI/multipath set-up; see 'lunbench check'\n", n)
 	}
+	if code, err := recordProbes(sc, lookup, run, stdout, stderr); err != nil {
+		return code, err
+	}
 	if err := dir.WriteRun(run); err != nil {
 		return exitRuntime, fmt.Errorf("write run.json: %w", err)
 	}

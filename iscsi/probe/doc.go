@@ -19,7 +19,8 @@
 //	probe.wrong-secret    error     a login with a deliberately wrong CHAP secret is accepted
 //	probe.mutual-chap     error     mutual CHAP with the right target secret fails, or the target
 //	                                does not prove itself; or a wrong target secret goes undetected
-//	probe.allowed         error     an initiator that must be allowed cannot log in
+//	probe.allowed         error     an initiator that must be allowed cannot log in (target not found,
+//	                                not authorized), or discovery shows it no target at all
 //	probe.refused         error     an initiator that must be refused logs in and sees LUNs
 //	                      warn      it logs in and sees no LUN, or discovery shows it the target
 //	probe.split-brain     error     one target's LUN has different WWIDs (or serials) on two portals

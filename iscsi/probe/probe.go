@@ -7,6 +7,7 @@ import (
 	"net"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"lunbench/collect/preflight"
@@ -218,6 +219,13 @@ func (p *prober) discover() []iscsi.DiscoveredTarget {
 				}
 			}
 		}
+	}
+	answered := slices.ContainsFunc(p.res.Discovery, func(d Discovery) bool { return d.Error == "" })
+	if p.cfg.Target == "" && len(order) == 0 && answered {
+		p.add(preflight.Finding{Severity: preflight.Error, Check: "probe.allowed", Where: strings.Join(p.cfg.Portals, ", "),
+			Found: "discovery shows no target to " + p.cfg.Allowed[0],
+			Why:   "an initiator that must reach a target finds none: its host will have no path",
+			Fix:   "add the initiator to the target's ACL or host group (or name the target with --target / target:)"})
 	}
 	if p.cfg.Target != "" && len(order) == 0 {
 		// Discovery did not show it (ACLs may hide it): try the portals given.

@@ -86,7 +86,7 @@ func writePortal(b *strings.Builder, pr PortalResult) {
 		for _, lu := range pr.LUs {
 			capacity := "-"
 			if lu.Bytes > 0 {
-				capacity = fmt.Sprintf("%s (%d x %d B)", humanBytes(lu.Bytes), lu.Bytes/uint64(lu.BlockSize), lu.BlockSize)
+				capacity = fmt.Sprintf("%s (%d x %d B)", FormatBytes(lu.Bytes), lu.Bytes/uint64(lu.BlockSize), lu.BlockSize)
 			}
 			fmt.Fprintf(tw, "    %d\t0x%02x\t%s\t%s\t%s\t%s\t%s\t%s\n", lu.LUN, lu.DeviceType, dash(lu.Vendor), dash(lu.Product), dash(lu.Revision), dash(lu.Serial), dash(lu.WWID), capacity)
 		}
@@ -106,7 +106,8 @@ func dash(s string) string {
 
 func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
 
-func humanBytes(n uint64) string {
+// FormatBytes writes a capacity in binary units (64.0 MiB).
+func FormatBytes(n uint64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

@@ -157,7 +157,9 @@ func (p *prober) chapLogins(pr *PortalResult, iqn, init, where string, best *isc
 	one := c
 	one.TargetUser, one.TargetSecret = "", ""
 	s, _, err := p.attempt(pr, iqn, init, authCHAP, &one, expectAccepted)
-	if err != nil {
+	if iscsi.IsLoginStatus(err, iscsi.StatusNotFound) || iscsi.IsLoginStatus(err, iscsi.StatusAuthzFailure) {
+		p.allowedRefused(where, init, err)
+	} else if err != nil {
 		p.add(preflight.Finding{Severity: preflight.Error, Check: "probe.chap", Where: where,
 			Found: fmt.Sprintf("CHAP login as %s (user %q) refused: %v", init, c.User, err),
 			Why:   "the host will not log in with these credentials",

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"lunbench/iscsi/iscsitest"
+)
+
+const (
+	probeIQN   = "iqn.2026-11.test.lunbench:lbprb.cli"
+	probeHost  = "iqn.2026-11.test.lunbench:lbprb.host-a"
+	probeOther = "iqn.2026-11.test.lunbench:lbprb.intruder"
+	probeIn    = "lbprb-cli-secret-in"
+	probeOut   = "lbprb-cli-secret-out"
+)
+
+// probeLab starts tgtd with a CHAP, mutual-CHAP, one-initiator target, and
+// builds lunbench; commands run inside the lab's namespace.
+func probeLab(t *testing.T) (*iscsitest.Lab, *iscsitest.Tgtd, string) {
+	lab := iscsitest.NewLab(t)
+	d := lab.StartTgtd()
+	d.AddTarget(iscsitest.Target{
+		IQN: probeIQN, LUs: []iscsitest.LU{{Size: 32 << 20, SCSIID: "lbprb-cli", SCSISN: "LBPRBCLI1"}},
+		Initiators: []string{probeHost},
+		User:       "host-a", Secret: probeIn, OutUser: "tgt-out", OutSecret: probeOut,
+	})
+	return lab, d, buildBinary(t, t.TempDir())
+}
+
+// runIn runs lunbench in the lab with the secrets in the environment.
+func runIn(t *testing.T, lab *iscsitest.Lab, bin string, args ...string) (string, int) {
+	t.Helper()
+	cmd := lab.Command(context.Background(), bin, args...)
+	cmd.Env = append(os.Environ(), "LBPRB_IN="+probeIn, "LBPRB_OUT="+probeOut)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	return out.String(), cmd.ProcessState.ExitCode()
+}
+
+// `lunbench probe` end to end: text and JSON, exit codes, and no secret
+// in any output.
+func TestProbeCommand(t *testing.T) {
+	lab, d, bin := probeLab(t)
+	common := []string{"probe", d.Portal, "--initiator", probeHost, "--refused-initiator", probeOther,
+		"--chap-user", "host-a", "--chap-secret-env", "LBPRB_IN", "--target-user", "tgt-out", "--target-secret-env", "LBPRB_OUT", "--pings", "5"}
+	out, code := runIn(t, lab, bin, common...)
+	t.Log(out)
+	if code != 0 || !strings.Contains(out, "LBPRBCLI1") || !strings.Contains(out, "0 errors, 1 warning") {
+		t.Errorf("exit %d, expected 0 with LUN serial LBPRBCLI1 and only the discovery warning", code)
+	}
+	js, code := runIn(t, lab, bin, append(common, "--json")...)
+	var res struct {
+		Summary struct{ Errors, Warnings int }
+		Targets []struct{ IQN string }
+	}
+	if err := json.Unmarshal([]byte(js), &res); err != nil || code != 0 || len(res.Targets) != 1 || res.Targets[0].IQN != probeIQN {
+		t.Errorf("--json: exit %d, %v: %s", code, err, js)
+	}
+	// The intruder named as allowed: discovery shows it nothing, an error
+	// and exit 1.
+	bad, code := runIn(t, lab, bin, "probe", d.Portal, "--initiator", probeOther, "--chap-user", "host-a", "--chap-secret-env", "LBPRB_IN")
+	if code != 1 || !strings.Contains(bad, "probe.allowed") {
+		t.Errorf("intruder as allowed: exit %d\n%s", code, bad)
+	}
+	// A secret variable that is not set: a usage error naming it.
+	miss, code := runIn(t, lab, bin, "probe", d.Portal, "--chap-user", "host-a", "--chap-secret-env", "LBPRB_NOT_SET")
+	if code != 2 || !strings.Contains(miss, "LBPRB_NOT_SET") {
+		t.Errorf("missing variable: exit %d: %s", code, miss)
+	}
+	for _, o := range []string{out, js, bad, miss} {
+		if strings.Contains(o, probeIn) || strings.Contains(o, probeOut) {
+			t.Fatal("a secret reached the output")
+		}
+	}
+}
+
+// `lunbench run` probes before the first phase: run.json, report.md and
+// the criteria see it, and no result file holds a secret.
+func TestRunWithProbe(t *testing.T) {
+	lab, d, bin := probeLab(t)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, refused string
+		code          int
+	}{
+		// The ACL holds: the criterion passes.
+		{"acl-holds", probeOther, 0},
+		// The host itself listed as refused: it gets in and sees LUN 1.
+		{"acl-broken", probeHost, 1},
+	} {
+		sc := filepath.Join(dir, tc.name+".yaml")
+		src := `name: ` + tc.name + `
+targets:
+  - name: data
+    path: ` + filepath.Join(dir, tc.name+".img") + `
+    size: 8MiB
+    probe:
+      portals: [` + d.Portal + `]
+      allowed: [` + probeHost + `]
+      refused: [` + tc.refused + `]
+      chap: true
+      mutual_chap: true
+      chap_user: host-a
+      chap_secret_env: LBPRB_IN
+      target_user: tgt-out
+      target_secret_env: LBPRB_OUT
+      luns: 1
+      pings: 5
+    criteria:
+      probe_errors: "== 0"
+phases: [{name: p, rw: randread, bs: 4k, duration: 1s}]
+`
+		if err := os.WriteFile(sc, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		res := filepath.Join(dir, tc.name)
+		out, code := runIn(t, lab, bin, "run", sc, "--no-tui", "--out", res)
+		if code != tc.code {
+			t.Errorf("%s: exit %d, expected %d\n%s", tc.name, code, tc.code, out)
+		}
+		var run struct {
+			Extra struct {
+				Probe []struct {
+					Target string
+					Result struct{ Summary struct{ Errors int } }
+				}
+			}
+		}
+		b, err := os.ReadFile(filepath.Join(res, "run.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &run); err != nil || len(run.Extra.Probe) != 1 || run.Extra.Probe[0].Target != "data" {
+			t.Errorf("%s: run.json extra.probe: %v %+v", tc.name, err, run.Extra)
+		}
+		md, _ := os.ReadFile(filepath.Join(res, "report.md"))
+		if !strings.Contains(string(md), "## Target probe") || !strings.Contains(string(md), "LBPRBCLI1") {
+			t.Errorf("%s: report.md has no probe section with the LUN", tc.name)
+		}
+		filepath.WalkDir(res, func(p string, e os.DirEntry, err error) error {
+			if err == nil && !e.IsDir() {
+				if c, _ := os.ReadFile(p); bytes.Contains(c, []byte(probeIn)) || bytes.Contains(c, []byte(probeOut)) {
+					t.Errorf("%s holds a secret", p)
+				}
+			}
+			return nil
+		})
+	}
+}
