@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"lunbench/iscsi/iscsitest"
 )
@@ -158,5 +160,39 @@ phases: [{name: p, rw: randread, bs: 4k, duration: 1s}]
 			}
 			return nil
 		})
+	}
+}
+
+// An interrupt while a portal keeps the probe waiting ends it with 130.
+func TestProbeInterrupted(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // silent: accepts and says nothing
+		}
+	}()
+	sig := make(chan os.Signal, 1)
+	var out, errOut bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- execute([]string{"probe", ln.Addr().String(), "--timeout", "30s"}, nil, &out, &errOut, sig)
+	}()
+	time.Sleep(200 * time.Millisecond)
+	sig <- os.Interrupt
+	select {
+	case code := <-done:
+		if code != exitInterrupted {
+			t.Errorf("exit %d, expected %d: %s", code, exitInterrupted, errOut.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the probe did not stop on the interrupt")
 	}
 }

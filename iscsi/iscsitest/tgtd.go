@@ -10,6 +10,7 @@ package iscsitest
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"net"
 	"os"
 	"os/exec"
@@ -17,7 +18,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -28,14 +28,13 @@ import (
 // Prefix names everything these helpers create.
 const Prefix = "lbprb"
 
-var seq atomic.Uint32
-
 // Lab is one network namespace holding tgtd daemons.
 type Lab struct {
-	t    testing.TB
-	NS   string
-	net  int // index of this lab's /28 in 198.18.0.0/15
-	next int
+	t     testing.TB
+	NS    string
+	net   int // index of this lab's /28 in 198.18.0.0/15
+	next  int
+	tgtds int
 }
 
 // Require skips the test, with the reason, unless it runs as root with tgtd,
@@ -56,11 +55,20 @@ func Require(t testing.TB) {
 // the test ends.
 func NewLab(t testing.TB) *Lab {
 	Require(t)
-	n := int(seq.Add(1))
+	// Names and addresses come from the PID and the test's name (a test
+	// makes at most a few labs): parallel test processes and the tests of
+	// one process never share a namespace.
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%s/%d", t.Name(), os.Getpid())
+	n := int(h.Sum32() % 100000)
 	l := &Lab{t: t, NS: fmt.Sprintf("%s%d_%d", Prefix, os.Getpid(), n)}
-	// A /28 per lab, picked from the PID and a counter: parallel test
-	// processes get different addresses even if they share a namespace.
-	l.net = (os.Getpid()*16 + n) % 8192
+	for i := 0; ; i++ {
+		if _, err := os.Stat(filepath.Join("/run/netns", l.NS)); os.IsNotExist(err) {
+			break
+		}
+		l.NS = fmt.Sprintf("%s%d_%d_%d", Prefix, os.Getpid(), n, i)
+	}
+	l.net = int(h.Sum32()) % 8192
 	run(t, "ip", "netns", "add", l.NS)
 	t.Cleanup(func() { exec.Command("ip", "netns", "delete", l.NS).Run() })
 	run(t, "ip", "-n", l.NS, "link", "set", "lo", "up")
@@ -140,7 +148,8 @@ func (l *Lab) StartTgtd() *Tgtd {
 	ip := l.Addr()
 	var ctl int
 	for i := 0; ; i++ {
-		ctl = 20000 + (os.Getpid()*7+int(seq.Add(1))*13+i)%12000
+		l.tgtds++
+		ctl = 20000 + (os.Getpid()*7+l.net*13+l.tgtds+i)%12000
 		if _, err := os.Stat(fmt.Sprintf("/var/run/tgtd/socket.%d", ctl)); os.IsNotExist(err) {
 			break
 		}
