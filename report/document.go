@@ -91,6 +91,7 @@ type doc struct {
 	Preflight     docPreflight
 	Probes        []docProbe
 	ProbeNote     string
+	LoginWatches  [][]string
 	Events        []docEvent
 	// EventsLeft counts events not listed.
 	EventsLeft int
@@ -171,6 +172,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 	out.VerifyClasses = verifyClasses()
 	out.Preflight = preflightDoc(r)
 	out.Probes, out.ProbeNote = probeDocs(r)
+	out.LoginWatches = loginWatchRows(r)
 	for i, e := range d.events {
 		if i >= maxEvents {
 			out.EventsLeft = len(d.events) - maxEvents
@@ -205,7 +207,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 	}
 	var names []string
 	for k := range r.Extra {
-		if k != preflightKey && k != probe.RunJSONKey { // they have sections of their own
+		if k != preflightKey && k != probe.RunJSONKey && k != probe.LoginWatchKey { // they have sections of their own
 			names = append(names, k)
 		}
 	}

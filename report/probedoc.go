@@ -20,6 +20,35 @@ type docProbe struct {
 	Findings []docPreflightFinding
 }
 
+// loginWatchRows reads run.json's login watches (drills with probe_login):
+// phase, drill, target, portal, logins failed, back after.
+func loginWatchRows(r *RunJSON) [][]string {
+	raw, ok := r.Extra[probe.LoginWatchKey]
+	if !ok {
+		return nil
+	}
+	var ws []probe.LoginWatch
+	if err := json.Unmarshal(raw, &ws); err != nil {
+		return [][]string{{"", "", "", "", "", "cannot be read: " + err.Error()}}
+	}
+	var rows [][]string
+	for _, w := range ws {
+		back := "never"
+		switch {
+		case w.Failures == 0:
+			back = "no login failed"
+		case w.Recovered:
+			back = Lat(w.Back)
+		}
+		note := w.Note
+		if !w.Recovered && w.LastError != "" {
+			note = strings.TrimSpace(note + " last: " + w.LastError)
+		}
+		rows = append(rows, []string{w.Phase, w.Drill, w.Target, w.Portal, fmt.Sprintf("%d of %d", w.Failures, w.Attempts), back, note})
+	}
+	return rows
+}
+
 // probeDocs reads run.json's probes for the documents; note says why there
 // are none.
 func probeDocs(r *RunJSON) (out []docProbe, note string) {
@@ -80,6 +109,10 @@ func (o *doc) markdownProbes(b *strings.Builder) {
 		b.WriteString(o.ProbeNote + "\n\n")
 		return
 	}
+	if len(o.LoginWatches) > 0 {
+		b.WriteString("Logins during drills (probe_login): inject to the first login the portal accepted again, the target's own recovery.\n\n")
+		mdTable(b, []string{"phase", "drill", "target", "portal", "logins failed", "back after", "note"}, o.LoginWatches)
+	}
 	for _, p := range o.Probes {
 		fmt.Fprintf(b, "### %s\n\n**%s**\n\n", mdCell(p.Target), mdCell(p.Summary))
 		mdTable(b, []string{"portal and target", "initiator", "login", "expected", "result"}, p.Logins)
@@ -101,6 +134,10 @@ func (o *doc) markdownProbes(b *strings.Builder) {
 
 const htmlProbes = `<h2>Target probe</h2>
 {{if .ProbeNote}}<p>{{.ProbeNote}}</p>{{end}}
+{{if .LoginWatches}}<p>Logins during drills (probe_login): inject to the first login the portal accepted again, the target's own recovery.</p>
+<table><tr><th>phase</th><th>drill</th><th>target</th><th>portal</th><th>logins failed</th><th>back after</th><th>note</th></tr>
+{{range .LoginWatches}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</table>{{end}}
 {{range .Probes}}<h3>{{.Target}}</h3><p><b>{{.Summary}}</b></p>
 <table><tr><th>portal and target</th><th>initiator</th><th>login</th><th>expected</th><th>result</th></tr>
 {{range .Logins}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>

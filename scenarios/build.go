@@ -323,7 +323,7 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 
 	crit := d.phaseCriteria(&p, own, defaults, rwOK, ctx)
 	if f, ok := own.okf("drills"); ok && !isNull(f.val) {
-		p.Drills = d.drills(f.val, &p, durOK, ctx)
+		p.Drills = d.drills(f.val, &p, durOK, targets, ctx)
 	}
 	return p, crit
 }
@@ -461,7 +461,7 @@ func (d *decoder) checkVerify(cs []Criterion, ctx string, verify bool, need stri
 }
 
 // drills decodes a phase's drills and checks how they refer to each other.
-func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, pctx string) []Drill {
+func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, targets []targetInfo, pctx string) []Drill {
 	var out []Drill
 	type ref struct {
 		after string
@@ -533,6 +533,12 @@ func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, pctx string) []Dril
 				dr.Recover = r
 			}
 		}
+		if f, ok := fs.okf("probe_login"); ok && f.b {
+			dr.ProbeLogin = true
+			if !phaseHasProbe(p, targets) {
+				d.errf(f.key, "probe_login in %s needs a target of %s with a probe: block (its portals, initiator and CHAP are used)", ctx, pctx)
+			}
+		}
 		if f, ok := fs.okf("expect"); ok {
 			ectx := "expect of " + ctx
 			d.checkDrillMetrics(f.crit, ectx)
@@ -582,6 +588,16 @@ func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, pctx string) []Dril
 		}
 	}
 	return out
+}
+
+// phaseHasProbe reports whether one of the phase's targets has a probe: block.
+func phaseHasProbe(p *Phase, targets []targetInfo) bool {
+	for _, ti := range targets {
+		if ti.t.Probe != nil && slices.Contains(p.Targets, ti.t.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 // CheckBlockSize checks the phase's block size against a device's logical

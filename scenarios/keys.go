@@ -187,6 +187,8 @@ func objects() map[string][]keyDef {
 				doc: "Shell command that causes the fault (run with /bin/sh -c)."},
 			{name: "timeout", kind: kDuration, positive: true, synonyms: []string{"command_timeout", "tmo"},
 				doc: "Time limit for each of the drill's commands (default 60s)."},
+			{name: "probe_login", kind: kBool, synonyms: []string{"login_probe", "probe", "watch_login", "portal_probe"},
+				doc: "From the inject on, log in through the probe: block of the phase's targets until the portal answers a login again (the target's own recovery time)."},
 			{name: "recover", kind: kObject, object: objRecover, synonyms: []string{"recovery", "restore", "undo", "revert", "heal"},
 				doc: "The command that undoes the fault, and when to run it."},
 			{name: "expect", kind: kCriteria, synonyms: []string{"criteria", "assert", "thresholds", "pass", "sla"},

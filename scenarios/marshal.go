@@ -177,6 +177,9 @@ func drill(dr Drill) *yaml.Node {
 		add(m, "inject", command(dr.InjectSource, dr.Inject))
 	}
 	add(m, "timeout", dur(dr.Timeout))
+	if dr.ProbeLogin {
+		add(m, "probe_login", boolean(true))
+	}
 	if r := dr.Recover; r != nil {
 		rm := mapping()
 		add(rm, "command", command(r.CommandSource, r.Command))

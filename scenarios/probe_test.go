@@ -29,7 +29,16 @@ targets:
       timeout: 2s
     criteria:
       probe_errors: "== 0"
-phases: [{name: p, rw: read, bs: 4k, duration: 1s}]
+phases:
+  - name: p
+    rw: read
+    bs: 4k
+    duration: 10s
+    drills:
+      - name: vip-move
+        at: 2s
+        inject: "true"
+        probe_login: true
 `
 
 func TestProbeBlock(t *testing.T) {
@@ -59,6 +68,9 @@ func TestProbeBlock(t *testing.T) {
 	if !reflect.DeepEqual(back.Targets[0].Probe, want) {
 		t.Errorf("round trip: %+v", back.Targets[0].Probe)
 	}
+	if !sc.Phases[0].Drills[0].ProbeLogin || !back.Phases[0].Drills[0].ProbeLogin {
+		t.Error("probe_login lost")
+	}
 }
 
 func TestProbeBlockErrors(t *testing.T) {
@@ -76,6 +88,11 @@ func TestProbeBlockErrors(t *testing.T) {
 		{"mutual alone", "      portals: [h]\n      chap_user: u\n      chap_secret_env: V\n      mutual_chap: true", `s.yaml:9:7: mutual_chap in probe of target "lun0" needs`},
 		// Not an iSCSI name.
 		{"bad iqn", "      portals: [h]\n      refused: [host-b]", `s.yaml:7:17: refused in probe of target "lun0": "host-b" is not an iSCSI name`},
+	}
+	// probe_login on a drill whose phase has no target with a probe: block.
+	src := "name: a\ntargets: [{name: t, path: /dev/x}]\nphases:\n  - name: p\n    rw: read\n    bs: 4k\n    duration: 5s\n    drills: [{name: d, at: 1s, inject: \"true\", probe_login: true}]\n"
+	if _, err := Parse("s.yaml", []byte(src), nil); err == nil || !strings.Contains(err.Error(), "s.yaml:8:48: probe_login in drill \"d\" needs a target") {
+		t.Errorf("probe_login without probe: %v", err)
 	}
 	for _, tc := range tests {
 		_, err := Parse("s.yaml", []byte(strings.Replace(base, "%s", tc.block, 1)), nil)

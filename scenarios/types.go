@@ -164,9 +164,13 @@ type Drill struct {
 	// environment is never written down.
 	InjectSource string
 	Timeout      time.Duration // for each command (default 60s)
-	Recover      *Recover
-	Expect       []Criterion
-	Pos          Pos
+	// ProbeLogin makes lunbench log in through the probe: block of each of
+	// the phase's targets that has one, from the inject on, until the
+	// portal answers a login again: the target's own recovery time.
+	ProbeLogin bool
+	Recover    *Recover
+	Expect     []Criterion
+	Pos        Pos
 }
 
 // Recover is the command that undoes a drill's fault.

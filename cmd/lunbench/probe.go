@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,22 +15,23 @@ import (
 	"lunbench/iscsi/probe"
 	"lunbench/report"
 	"lunbench/scenarios"
+	"lunbench/workload"
 )
 
 // recordProbes runs the targets' probe: blocks before the first phase and
 // records them in run.json. A missing secret variable is a scenario error
 // (exit 2); what the targets do is judged by the criteria.
-func recordProbes(sc *scenarios.Scenario, lookup func(string) (string, bool), run *report.RunJSON, stdout, stderr io.Writer) (int, error) {
+func recordProbes(sc *scenarios.Scenario, lookup func(string) (string, bool), run *report.RunJSON, stdout, stderr io.Writer) ([]probe.Recorded, int, error) {
 	recs, err := probe.Scenario(context.Background(), sc.Targets, lookup)
 	if err != nil {
-		return exitUsage, err
+		return nil, exitUsage, err
 	}
 	if len(recs) == 0 {
-		return exitPass, nil
+		return nil, exitPass, nil
 	}
 	b, err := json.Marshal(recs)
 	if err != nil {
-		return exitRuntime, err
+		return nil, exitRuntime, err
 	}
 	if run.Extra == nil {
 		run.Extra = map[string]json.RawMessage{}
@@ -41,7 +43,97 @@ func recordProbes(sc *scenarios.Scenario, lookup func(string) (string, bool), ru
 			fmt.Fprintf(stderr, "lunbench: the probe of %s found %d error(s) in the target's access control; see 'lunbench probe'\n", r.Target, r.Result.Summary.Errors)
 		}
 	}
-	return exitPass, nil
+	return recs, exitPass, nil
+}
+
+// loginWatches passes events on and, when a drill with probe_login: true
+// is injected, watches logins through the probe: block of each of the
+// phase's targets that has one (probe.WatchLogins).
+type loginWatches struct {
+	next  workload.EventSink
+	sc    *scenarios.Scenario
+	cfgs  map[string]probe.Config
+	iqns  map[string]string
+	ctx   context.Context
+	stop  context.CancelFunc
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	found []probe.LoginWatch
+}
+
+// newLoginWatches returns nil when no drill asks for a login watch.
+func newLoginWatches(sc *scenarios.Scenario, recs []probe.Recorded, lookup func(string) (string, bool), next workload.EventSink) *loginWatches {
+	l := &loginWatches{next: next, sc: sc, cfgs: map[string]probe.Config{}, iqns: map[string]string{}}
+	for _, r := range recs {
+		for _, t := range sc.Targets {
+			if t.Name != r.Target {
+				continue
+			}
+			cfg, err := probe.ConfigFor(t, lookup)
+			if err != nil {
+				continue // recordProbes read the same variables already
+			}
+			l.cfgs[t.Name], l.iqns[t.Name] = cfg, cfg.Target
+			if cfg.Target == "" && r.Result != nil && len(r.Result.Targets) > 0 {
+				l.iqns[t.Name] = r.Result.Targets[0].IQN
+			}
+		}
+	}
+	want := false
+	for _, p := range sc.Phases {
+		for _, d := range p.Drills {
+			want = want || d.ProbeLogin
+		}
+	}
+	if !want || len(l.cfgs) == 0 {
+		return nil
+	}
+	l.ctx, l.stop = context.WithCancel(context.Background())
+	return l
+}
+
+// Event implements workload.EventSink.
+func (l *loginWatches) Event(e workload.Event) {
+	l.next.Event(e)
+	if e.Kind != workload.EvDrillInject {
+		return
+	}
+	for _, p := range l.sc.Phases {
+		if p.Name != e.Phase {
+			continue
+		}
+		for _, d := range p.Drills {
+			if d.Name != e.Path || !d.ProbeLogin {
+				continue
+			}
+			for _, tn := range p.Targets {
+				if cfg, ok := l.cfgs[tn]; ok && l.iqns[tn] != "" {
+					l.watch(e, tn, cfg)
+				}
+			}
+		}
+	}
+}
+
+func (l *loginWatches) watch(e workload.Event, target string, cfg probe.Config) {
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		w := probe.WatchLogins(l.ctx, cfg, l.iqns[target], e.Time, probe.WatchOptions{})
+		w.Phase, w.Drill, w.Target = e.Phase, e.Path, target
+		l.next.Event(workload.Event{Time: time.Now(), Kind: workload.EvNote, Phase: e.Phase, Target: target, Path: e.Path,
+			Detail: "login watch: " + w.Summary(), Dur: w.Back})
+		l.mu.Lock()
+		l.found = append(l.found, w)
+		l.mu.Unlock()
+	}()
+}
+
+// finish ends the watches still running and returns them all.
+func (l *loginWatches) finish() []probe.LoginWatch {
+	l.stop()
+	l.wg.Wait()
+	return l.found
 }
 
 func newProbeCmd(stdout io.Writer, sig <-chan os.Signal) *cobra.Command {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +195,74 @@ func TestProbeInterrupted(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the probe did not stop on the interrupt")
+	}
+}
+
+// A drill with probe_login: true that freezes tgtd for 1.5 s: the login
+// watch sees logins fail and records when the portal answers again.
+func TestRunLoginWatch(t *testing.T) {
+	lab, d, bin := probeLab(t)
+	dir := t.TempDir()
+	pid := strconv.Itoa(d.Cmd.Process.Pid)
+	src := `name: login-watch
+targets:
+  - name: data
+    path: ` + filepath.Join(dir, "data.img") + `
+    size: 8MiB
+    probe:
+      portals: [` + d.Portal + `]
+      target: ` + probeIQN + `
+      allowed: [` + probeHost + `]
+      chap_user: host-a
+      chap_secret_env: LBPRB_IN
+      pings: 3
+phases:
+  - name: p
+    rw: randread
+    bs: 4k
+    duration: 6s
+    drills:
+      - name: freeze
+        at: 1s
+        inject: "kill -STOP ` + pid + `"
+        probe_login: true
+        recover: {command: "kill -CONT ` + pid + `", at: 1500ms}
+`
+	sc := filepath.Join(dir, "watch.yaml")
+	if err := os.WriteFile(sc, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := filepath.Join(dir, "res")
+	out, code := runIn(t, lab, bin, "run", sc, "--no-tui", "--out", res)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	b, err := os.ReadFile(filepath.Join(res, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var run struct {
+		Extra struct {
+			Logins []struct {
+				Drill     string
+				Failures  int
+				Recovered bool
+				Back      time.Duration `json:"back_ns"`
+			} `json:"probe_logins"`
+		}
+	}
+	if err := json.Unmarshal(b, &run); err != nil || len(run.Extra.Logins) != 1 {
+		t.Fatalf("probe_logins: %v %+v", err, run.Extra.Logins)
+	}
+	w := run.Extra.Logins[0]
+	t.Logf("login watch: %+v", w)
+	// The recover command runs 1.5 s after the inject; a login attempt
+	// takes up to its 1 s timeout, then 200 ms to the next.
+	if !w.Recovered || w.Failures == 0 || w.Back < 1500*time.Millisecond || w.Back > 4*time.Second {
+		t.Errorf("login watch %+v: expected failures and a recovery between 1.5 s and 4 s", w)
+	}
+	md, _ := os.ReadFile(filepath.Join(res, "report.md"))
+	if !strings.Contains(string(md), "Logins during drills") {
+		t.Error("report.md has no login-watch table")
 	}
 }

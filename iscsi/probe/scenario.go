@@ -7,8 +7,12 @@ import (
 	"lunbench/scenarios"
 )
 
-// RunJSONKey is the key of the probes in run.json's extra.
-const RunJSONKey = "probe"
+// RunJSONKey is the key of the probes in run.json's extra, and
+// LoginWatchKey that of the login watches during drills (probe_login).
+const (
+	RunJSONKey    = "probe"
+	LoginWatchKey = "probe_logins"
+)
 
 // Recorded is one target's probe as run.json keeps it.
 type Recorded struct {
