@@ -29,7 +29,7 @@ func loginWatchRows(r *RunJSON) [][]string {
 	}
 	var ws []probe.LoginWatch
 	if err := json.Unmarshal(raw, &ws); err != nil {
-		return [][]string{{"", "", "", "", "", "cannot be read: " + err.Error()}}
+		return [][]string{{"", "", "", "", "", "", "", "cannot be read: " + err.Error()}}
 	}
 	var rows [][]string
 	for _, w := range ws {
@@ -44,7 +44,7 @@ func loginWatchRows(r *RunJSON) [][]string {
 		if !w.Recovered && w.LastError != "" {
 			note = strings.TrimSpace(note + " last: " + w.LastError)
 		}
-		rows = append(rows, []string{w.Phase, w.Drill, w.Target, w.Portal, fmt.Sprintf("%d of %d", w.Failures, w.Attempts), back, note})
+		rows = append(rows, []string{w.Phase, w.Drill, w.Target, w.Portal, fmt.Sprintf("%d of %d", w.Failures, w.Attempts), back, Lat(w.Slowest), note})
 	}
 	return rows
 }
@@ -111,7 +111,7 @@ func (o *doc) markdownProbes(b *strings.Builder) {
 	}
 	if len(o.LoginWatches) > 0 {
 		b.WriteString("Logins during drills (probe_login): inject to the first login the portal accepted again, the target's own recovery.\n\n")
-		mdTable(b, []string{"phase", "drill", "target", "portal", "logins failed", "back after", "note"}, o.LoginWatches)
+		mdTable(b, []string{"phase", "drill", "target", "portal", "logins failed", "back after", "slowest login", "note"}, o.LoginWatches)
 	}
 	for _, p := range o.Probes {
 		fmt.Fprintf(b, "### %s\n\n**%s**\n\n", mdCell(p.Target), mdCell(p.Summary))
@@ -135,7 +135,7 @@ func (o *doc) markdownProbes(b *strings.Builder) {
 const htmlProbes = `<h2>Target probe</h2>
 {{if .ProbeNote}}<p>{{.ProbeNote}}</p>{{end}}
 {{if .LoginWatches}}<p>Logins during drills (probe_login): inject to the first login the portal accepted again, the target's own recovery.</p>
-<table><tr><th>phase</th><th>drill</th><th>target</th><th>portal</th><th>logins failed</th><th>back after</th><th>note</th></tr>
+<table><tr><th>phase</th><th>drill</th><th>target</th><th>portal</th><th>logins failed</th><th>back after</th><th>slowest login</th><th>note</th></tr>
 {{range .LoginWatches}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</table>{{end}}
 {{range .Probes}}<h3>{{.Target}}</h3><p><b>{{.Summary}}</b></p>

@@ -26,6 +26,9 @@ type LoginWatch struct {
 	BackAt    time.Time     `json:"back_at,omitempty"`
 	Back      time.Duration `json:"back_ns"`
 	Recovered bool          `json:"recovered"`
+	// Slowest is the longest login attempt, failed or not: a portal that
+	// stalls for less than the attempt timeout shows here, not as a failure.
+	Slowest time.Duration `json:"slowest_ns"`
 	// LastError is the last failed login's error.
 	LastError string `json:"last_error,omitempty"`
 	Note      string `json:"note,omitempty"`
@@ -35,7 +38,7 @@ type LoginWatch struct {
 func (w LoginWatch) Summary() string {
 	switch {
 	case w.Failures == 0:
-		return fmt.Sprintf("portal %s accepted all %d logins during the drill", w.Portal, w.Attempts)
+		return fmt.Sprintf("portal %s accepted all %d logins during the drill (slowest %.2f s)", w.Portal, w.Attempts, w.Slowest.Seconds())
 	case w.Recovered:
 		return fmt.Sprintf("portal %s answers logins again %.2f s after the inject (%d of %d logins failed)", w.Portal, w.Back.Seconds(), w.Failures, w.Attempts)
 	}
@@ -46,7 +49,7 @@ func (w LoginWatch) Summary() string {
 type WatchOptions struct {
 	// Interval between login attempts (default 200 ms).
 	Interval time.Duration
-	// Timeout bounds each attempt's network waits (default 1 s).
+	// Timeout bounds each whole login attempt (default 1 s).
 	Timeout time.Duration
 	// Max ends the watch when no failure was seen by then, or none has
 	// recovered (default 5 min).
@@ -87,7 +90,10 @@ func WatchLogins(ctx context.Context, cfg Config, target string, injectAt time.T
 	defer tick.Stop()
 	for {
 		start := o.Now()
-		s, err := iscsi.Login(ctx, cfg.Portals[0], opts)
+		actx, cancel := context.WithTimeout(ctx, o.Timeout)
+		s, err := iscsi.Login(actx, cfg.Portals[0], opts)
+		cancel()
+		w.Slowest = max(w.Slowest, o.Now().Sub(start))
 		if ctx.Err() != nil {
 			w.Note = "the run ended"
 			return w
