@@ -542,6 +542,11 @@ func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, targets []targetInf
 		if f, ok := fs.okf("expect"); ok {
 			ectx := "expect of " + ctx
 			d.checkDrillMetrics(f.crit, ectx)
+			for _, c := range f.crit {
+				if c.Metric == "login_back" && !dr.ProbeLogin {
+					d.errAt(c.Pos, "login_back in %s is measured by the login watch: add probe_login: true to %s", ectx, ctx)
+				}
+			}
 			d.checkVerify(f.crit, ectx, p.Verify, "verify: true in "+pctx)
 			for _, c := range f.crit {
 				c.Phase, c.Drill = p.Name, dr.Name

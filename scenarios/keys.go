@@ -227,7 +227,9 @@ func synonymMap(defs []keyDef) map[string]string {
 
 // drillOnlyMetric reports whether a metric only makes sense around a
 // drill's fault.
-func drillOnlyMetric(m string) bool { return m == "resume_within" || m == "throughput_after" }
+func drillOnlyMetric(m string) bool {
+	return m == "resume_within" || m == "throughput_after" || m == "login_back"
+}
 
 // defaultCmp is the comparison a metric is usually held to, for hints.
 func defaultCmp(metric string) Cmp {

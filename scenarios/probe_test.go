@@ -94,6 +94,11 @@ func TestProbeBlockErrors(t *testing.T) {
 	if _, err := Parse("s.yaml", []byte(src), nil); err == nil || !strings.Contains(err.Error(), "s.yaml:8:48: probe_login in drill \"d\" needs a target") {
 		t.Errorf("probe_login without probe: %v", err)
 	}
+	// login_back on a drill without probe_login.
+	src = strings.Replace(probeScenario, "        probe_login: true\n", "        expect: {login_back: \"<= 10s\"}\n", 1)
+	if _, err := Parse("s.yaml", []byte(src), nil); err == nil || !strings.Contains(err.Error(), "login_back in expect of drill \"vip-move\" is measured by the login watch: add probe_login: true") {
+		t.Errorf("login_back without probe_login: %v", err)
+	}
 	for _, tc := range tests {
 		_, err := Parse("s.yaml", []byte(strings.Replace(base, "%s", tc.block, 1)), nil)
 		var ve *ValidationError

@@ -262,7 +262,7 @@ func MetricUnit(name string) (Unit, bool) {
 		"p99.99", "read_p99.99", "write_p99.99",
 		"mean_latency", "read_mean_latency", "write_mean_latency",
 		"max_latency", "read_max_latency", "write_max_latency",
-		"max_stall", "resume_within":
+		"max_stall", "resume_within", "login_back":
 		return Seconds, true
 	case "throughput_after":
 		return Fraction, true
@@ -280,7 +280,7 @@ func MetricNames() []string {
 	}
 	return append(out, "max_stall", "stalls", "lost_writes", "corrupt_blocks",
 		"resume_within", "throughput_after", "preflight_errors", "preflight_warnings",
-		"probe_errors", "probe_warnings")
+		"probe_errors", "probe_warnings", "login_back")
 }
 
 // HostMetric reports whether a metric is about the set-up (the host
@@ -298,5 +298,5 @@ func HostMetric(m string) bool {
 // on, in the order the docs present them.
 func DrillMetrics() []string {
 	return []string{"max_stall", "resume_within", "throughput_after", "errors", "max_latency",
-		"lost_writes", "corrupt_blocks"}
+		"lost_writes", "corrupt_blocks", "login_back"}
 }

@@ -227,6 +227,7 @@ phases:
         inject: "kill -STOP ` + pid + `"
         probe_login: true
         recover: {command: "kill -CONT ` + pid + `", at: 1500ms}
+        expect: {login_back: "<= 4s"}
 `
 	sc := filepath.Join(dir, "watch.yaml")
 	if err := os.WriteFile(sc, []byte(src), 0o600); err != nil {
@@ -242,6 +243,11 @@ phases:
 		t.Fatal(err)
 	}
 	var run struct {
+		Criteria []struct {
+			Metric   string
+			Pass     bool
+			Measured float64
+		}
 		Extra struct {
 			Logins []struct {
 				Drill     string
@@ -260,6 +266,9 @@ phases:
 	// takes up to its 1 s timeout, then 200 ms to the next.
 	if !w.Recovered || w.Failures == 0 || w.Back < 1500*time.Millisecond || w.Back > 4*time.Second {
 		t.Errorf("login watch %+v: expected failures and a recovery between 1.5 s and 4 s", w)
+	}
+	if len(run.Criteria) != 1 || run.Criteria[0].Metric != "login_back" || !run.Criteria[0].Pass || run.Criteria[0].Measured != w.Back.Seconds() {
+		t.Errorf("criteria %+v: expected login_back measured as the watch's %s", run.Criteria, w.Back)
 	}
 	md, _ := os.ReadFile(filepath.Join(res, "report.md"))
 	if !strings.Contains(string(md), "Logins during drills") {
