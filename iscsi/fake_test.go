@@ -2,6 +2,7 @@ package iscsi
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -284,5 +285,92 @@ func TestFakeCHAPRefusals(t *testing.T) {
 	})
 	if _, err := Login(context.Background(), f.addr(), o); err == nil || !strings.Contains(err.Error(), "both directions") {
 		t.Errorf("one secret both ways: %v", err)
+	}
+}
+
+// A SendTargets answer continued over two PDUs (C bit, then the target
+// transfer tag echoed) is gathered whole.
+func TestFakeTextContinuation(t *testing.T) {
+	f := newFake(t, func(c *fakeConn) {
+		if !c.login() {
+			return
+		}
+		req := c.read()
+		whole := Keys{{"TargetName", "iqn.2026-11.test:lbprb.a"}, {"TargetAddress", "198.18.0.1:3260,1"},
+			{"TargetName", "iqn.2026-11.test:lbprb.b"}, {"TargetAddress", "198.18.0.2,2"}}.Encode()
+		c.reply(req, OpTextResp, func(p *PDU) { p.BHS[1] = 0x40; p.put32(20, 9); p.Data = whole[:20] }, nil)
+		next := c.read()
+		if next == nil || next.TTT() != 9 || len(next.Data) != 0 {
+			return
+		}
+		c.reply(next, OpTextResp, func(p *PDU) { p.put32(20, noTag); p.Data = whole[20:] }, nil)
+		c.read()
+	})
+	o := fakeOpts()
+	o.TargetName = ""
+	s, err := Login(context.Background(), f.addr(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ts, err := s.SendTargets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) != 2 || ts[1].Name != "iqn.2026-11.test:lbprb.b" || ts[1].Portals[0] != (Portal{Addr: "198.18.0.2:3260", TPGT: "2"}) {
+		t.Errorf("targets %+v", ts)
+	}
+}
+
+// READ CAPACITY(16) answered first with UNIT ATTENTION (fixed-format
+// sense, retried), then with its data split over two Data-In PDUs, the
+// last carrying the status.
+func TestFakeSCSIDataIn(t *testing.T) {
+	f := newFake(t, func(c *fakeConn) {
+		if !c.login() {
+			return
+		}
+		req := c.read()
+		sense := make([]byte, 2+18)
+		sense[1] = 18
+		sense[2], sense[4], sense[14], sense[15] = 0x70, 0x06, 0x29, 0x00
+		c.reply(req, OpSCSIResponse, func(p *PDU) { p.BHS[3] = 0x02; p.Data = sense }, nil)
+		req = c.read()
+		data := make([]byte, 32)
+		binary.BigEndian.PutUint64(data, 2047)
+		binary.BigEndian.PutUint32(data[8:], 4096)
+		c.reply(req, OpDataIn, func(p *PDU) { p.BHS[1] = 0; p.Data = data[:10] }, nil)
+		c.reply(req, OpDataIn, func(p *PDU) { p.BHS[1] = 0x81; p.put32(40, 10); p.Data = data[10:] }, nil)
+		c.read()
+	})
+	s, err := Login(context.Background(), f.addr(), fakeOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := s.ReadCapacity16(LUNFromNumber(1))
+	if err != nil || c.Blocks != 2048 || c.BlockSize != 4096 {
+		t.Errorf("capacity %+v, %v; expected 2048 blocks of 4096", c, err)
+	}
+}
+
+// CHECK CONDITION with descriptor-format sense is decoded.
+func TestSenseDecoding(t *testing.T) {
+	tests := []struct {
+		data           []byte
+		key, asc, ascq byte
+	}{
+		// Fixed format: ILLEGAL REQUEST, INVALID FIELD IN CDB.
+		{append([]byte{0, 18, 0x70, 0, 0x05, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x24, 0x00}, make([]byte, 4)...), 5, 0x24, 0},
+		// Descriptor format: NOT READY, LOGICAL UNIT NOT READY.
+		{[]byte{0, 8, 0x72, 0x02, 0x04, 0x01, 0, 0, 0, 0}, 2, 0x04, 0x01},
+		// No sense data at all.
+		{nil, 0, 0, 0},
+	}
+	for i, tc := range tests {
+		e := senseError("X", 2, tc.data)
+		if e.Key != tc.key || e.ASC != tc.asc || e.ASCQ != tc.ascq {
+			t.Errorf("row %d: %+v", i, e)
+		}
 	}
 }
