@@ -59,6 +59,12 @@ func (s *Session) Command(lun LUN, cdb []byte, alloc int, name string) ([]byte, 
 		return nil, err
 	}
 	s.cmdSN++
+	return s.dataIn(itt, alloc, name)
+}
+
+// dataIn gathers a command's Data-In PDUs at their offsets until the status
+// arrives, in the last Data-In (S bit) or in a SCSI Response.
+func (s *Session) dataIn(itt uint32, alloc int, name string) ([]byte, error) {
 	buf := make([]byte, alloc)
 	got := 0
 	for {

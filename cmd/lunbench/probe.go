@@ -10,13 +10,43 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"lunbench/iscsi/probe"
 	"lunbench/report"
 	"lunbench/scenarios"
 	"lunbench/workload"
 )
+
+// runProbe is `lunbench probe` once its flags are read.
+func runProbe(cfg probe.Config, asJSON bool, stdout io.Writer, sig <-chan os.Signal) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-sig:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	res, err := probe.Run(ctx, cfg)
+	if err != nil {
+		return &exitError{code: exitInterrupted, err: err}
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(res)
+	} else {
+		err = res.WriteText(stdout, isTerminal(stdout) && os.Getenv("NO_COLOR") == "")
+	}
+	if err != nil {
+		return &exitError{code: exitRuntime, err: err}
+	}
+	if code := res.ExitCode(); code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
 
 // recordProbes runs the targets' probe: blocks before the first phase and
 // records them in run.json. A missing secret variable is a scenario error
@@ -161,37 +191,7 @@ Exit code 0: no errors; 1: errors; 2: usage; 130: interrupted.`,
 				return &exitError{code: exitUsage, err: err}
 			}
 			cfg.Portals, cfg.CHAP = args, c
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			go func() {
-				select {
-				case <-sig:
-					cancel()
-				case <-ctx.Done():
-				}
-			}()
-			res, err := probe.Run(ctx, cfg)
-			if err != nil {
-				return &exitError{code: exitInterrupted, err: err}
-			}
-			if asJSON {
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(res)
-			} else {
-				color := false
-				if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == "" {
-					color = true
-				}
-				err = res.WriteText(stdout, color)
-			}
-			if err != nil {
-				return &exitError{code: exitRuntime, err: err}
-			}
-			if code := res.ExitCode(); code != 0 {
-				return &exitError{code: code}
-			}
-			return nil
+			return runProbe(cfg, asJSON, stdout, sig)
 		},
 	}
 	f := cmd.Flags()

@@ -60,11 +60,7 @@ type WatchOptions struct {
 	Now        func() time.Time
 }
 
-// WatchLogins logs in to the first portal of cfg as its first allowed
-// initiator, again and again from injectAt, until a login succeeds after a
-// failed one, ctx ends, or the options' bounds pass. target is the IQN to
-// log in to (cfg.Target, or one the pre-run probe discovered).
-func WatchLogins(ctx context.Context, cfg Config, target string, injectAt time.Time, o WatchOptions) LoginWatch {
+func (o *WatchOptions) defaults() {
 	if o.Interval <= 0 {
 		o.Interval = 200 * time.Millisecond
 	}
@@ -80,6 +76,14 @@ func WatchLogins(ctx context.Context, cfg Config, target string, injectAt time.T
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+}
+
+// WatchLogins logs in to the first portal of cfg as its first allowed
+// initiator, again and again from injectAt, until a login succeeds after a
+// failed one, ctx ends, or the options' bounds pass. target is the IQN to
+// log in to (cfg.Target, or one the pre-run probe discovered).
+func WatchLogins(ctx context.Context, cfg Config, target string, injectAt time.Time, o WatchOptions) LoginWatch {
+	o.defaults()
 	allowed := DefaultInitiator
 	if len(cfg.Allowed) > 0 {
 		allowed = cfg.Allowed[0]
