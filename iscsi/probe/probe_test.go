@@ -2,6 +2,7 @@ package probe_test
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -221,5 +222,31 @@ func TestProbeSilentPortals(t *testing.T) {
 	// timeouts (a few waits of 500 ms), not hung.
 	if el := time.Since(start); el > 20*cfg.Timeout {
 		t.Errorf("took %s with a %s timeout", el, cfg.Timeout)
+	}
+}
+
+// A head that redirects the target's logins to the other head: the probe
+// follows, shows where it was sent, and lists the other head's LUN.
+func TestProbeRedirect(t *testing.T) {
+	lab := iscsitest.NewLab(t)
+	a, b := lab.StartTgtd(), lab.StartTgtd()
+	a.AddTarget(secure("lbprb-head-a", "LBPRBSNA"))
+	b.AddTarget(secure("lbprb-head-b", "LBPRBSNB"))
+	host, port, _ := net.SplitHostPort(b.Portal)
+	for k, v := range map[string]string{"RedirectAddress": host, "RedirectPort": port, "RedirectReason": "Temporary"} {
+		a.Adm("--op", "update", "--mode", "target", "--tid", "1", "-n", k, "-v", v)
+	}
+	r, err := probe.Run(context.Background(), config(lab, a.Portal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := text(t, r)
+	t.Log(out)
+	pr := r.Targets[0].Portals[0]
+	if len(pr.Redirected) != 1 || pr.Redirected[0] != b.Portal || !strings.Contains(out, "redirected to "+b.Portal) {
+		t.Errorf("redirects %v", pr.Redirected)
+	}
+	if len(pr.LUs) < 2 || pr.LUs[1].Serial != "LBPRBSNB" {
+		t.Errorf("LUs %+v: expected head B's", pr.LUs)
 	}
 }
