@@ -47,3 +47,28 @@ func TestLUNNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestValidName(t *testing.T) {
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		// An IQN as open-iscsi makes them.
+		{"iqn.1993-08.org.debian:01:db1", true},
+		// COMSTAR's form.
+		{"iqn.2010-08.org.illumos:02:3a5e5b8c-hydra", true},
+		// EUI-64.
+		{"eui.02004567A425678D", true},
+		// No type prefix.
+		{"host-a", false},
+		// A date without the month.
+		{"iqn.2026.org.x", false},
+		// Uppercase in the domain part is not in the normalized form.
+		{"iqn.2026-01.Org.x", false},
+	}
+	for _, tc := range tests {
+		if err := ValidName(tc.name); (err == nil) != tc.ok {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}

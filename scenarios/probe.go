@@ -6,13 +6,12 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"lunbench/iscsi"
 )
 
 // envName is what an environment variable naming a secret may be called.
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// iscsiName is the start of an iSCSI name (RFC 7143 section 4.2.7.1).
-var iscsiName = regexp.MustCompile(`^(iqn\.\d{4}-\d{2}\..+|eui\.[0-9A-Fa-f]{16}|naa\.[0-9A-Fa-f]{16,32})$`)
 
 // targetProbe decodes a target's probe: block.
 func (d *decoder) targetProbe(n *yaml.Node, ctx string) *TargetProbe {
@@ -38,8 +37,8 @@ func (d *decoder) targetProbe(n *yaml.Node, ctx string) *TargetProbe {
 		if f, ok := fs.okf(k.key); ok {
 			*k.to = f.names
 			for i, name := range f.names {
-				if !iscsiName.MatchString(name) {
-					d.errAt(f.pos[i], "%s in %s: %q is not an iSCSI name (iqn.YYYY-MM.reversed.domain[:id], eui. or naa.)", k.key, ctx, name)
+				if err := iscsi.ValidName(name); err != nil {
+					d.errAt(f.pos[i], "%s in %s: %v", k.key, ctx, err)
 				}
 			}
 		}
@@ -71,8 +70,8 @@ func (d *decoder) targetProbe(n *yaml.Node, ctx string) *TargetProbe {
 }
 
 func (d *decoder) checkIQN(s string, at *yaml.Node, key, ctx string) {
-	if !iscsiName.MatchString(s) {
-		d.errf(at, "%s in %s: %q is not an iSCSI name (iqn.YYYY-MM.reversed.domain[:id], eui. or naa.)", key, ctx, s)
+	if err := iscsi.ValidName(s); err != nil {
+		d.errf(at, "%s in %s: %v", key, ctx, err)
 	}
 }
 

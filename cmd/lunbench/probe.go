@@ -11,11 +11,32 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"lunbench/iscsi"
 	"lunbench/iscsi/probe"
 	"lunbench/report"
 	"lunbench/scenarios"
 	"lunbench/workload"
 )
+
+// probeArgs checks the flags a probe cannot start without.
+func probeArgs(cfg probe.Config) error {
+	if cfg.Pings < 1 {
+		return fmt.Errorf("--pings %d: give 1 or more", cfg.Pings)
+	}
+	if cfg.Timeout <= 0 {
+		return fmt.Errorf("--timeout %s: give a positive duration", cfg.Timeout)
+	}
+	names := append(append([]string{}, cfg.Allowed...), cfg.Refused...)
+	if cfg.Target != "" {
+		names = append(names, cfg.Target)
+	}
+	for _, n := range names {
+		if err := iscsi.ValidName(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // runProbe is `lunbench probe` once its flags are read.
 func runProbe(cfg probe.Config, asJSON bool, stdout io.Writer, sig <-chan os.Signal) error {
@@ -191,6 +212,9 @@ Exit code 0: no errors; 1: errors; 2: usage; 130: interrupted.`,
 				return &exitError{code: exitUsage, err: err}
 			}
 			cfg.Portals, cfg.CHAP = args, c
+			if err := probeArgs(cfg); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
 			return runProbe(cfg, asJSON, stdout, sig)
 		},
 	}

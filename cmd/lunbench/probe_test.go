@@ -275,3 +275,28 @@ phases:
 		t.Error("report.md has no login-watch table")
 	}
 }
+
+// Bad arguments are usage errors (exit 2) with a clear message, before any
+// connection is made.
+func TestProbeBadArgs(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		// An initiator name that is no iSCSI name.
+		{[]string{"probe", "192.0.2.1", "--initiator", "host-a"}, `"host-a" is not an iSCSI name`},
+		// No pings.
+		{[]string{"probe", "192.0.2.1", "--pings", "0"}, "--pings 0: give 1 or more"},
+		// A CHAP user without the variable of its secret.
+		{[]string{"probe", "192.0.2.1", "--chap-user", "u"}, `CHAP user "u" without a secret`},
+		// No portal.
+		{[]string{"probe"}, "requires at least 1 arg"},
+	}
+	for _, tc := range tests {
+		var out, errOut bytes.Buffer
+		code := execute(tc.args, nil, &out, &errOut, nil)
+		if code != exitUsage || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%v: exit %d, %q; expected 2 and %q", tc.args, code, errOut.String(), tc.want)
+		}
+	}
+}
