@@ -116,12 +116,14 @@ const (
 	desigName   = 0x8
 )
 
-// WWID returns the identifier multipath shows for the LU, the way udev's
-// scsi_id builds it from VPD 0x83: the logical unit's NAA designator (the
-// registered extended form 6 before 5, 2 and 3) as "3" + hex, else EUI-64
-// as "2" + hex, else a SCSI name string as "8" + name, else the T10 vendor
-// identification as "1" + text, else a vendor-specific one as "0" + text.
-// It returns "" when the page has none of these.
+// WWID returns the identifier multipath shows for the LU (udev's
+// ID_SERIAL), built from VPD 0x83 the way sg3_utils' 55-scsi-sg3_id.rules
+// and udev's scsi_id do: the logical unit's NAA designator (IEEE registered
+// extended, 6, before 5, 2 and 3) as "3" + hex, else EUI-64 as "2" + hex,
+// else a SCSI name string as "8" + name, else the T10 vendor
+// identification as "1" + its words joined by '_', else a vendor-specific
+// one as "0". Port and target designators are not the LU's and are
+// skipped. It returns "" when the page has none of these.
 func WWID(ds []Designator) string {
 	naaRank := map[byte]int{6: 0, 5: 1, 2: 2, 3: 3}
 	best, bestRank := -1, 100
