@@ -37,14 +37,15 @@ const noTag = 0xffffffff
 // largest MaxRecvDataSegmentLength the RFC allows (2^24-1).
 const maxDataSegment = 1<<24 - 1
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 // crc32c is the iSCSI digest (RFC 7143 section 13.1: CRC32C, sent with
 // the least significant byte first).
 func crc32c(parts ...[]byte) uint32 {
+	// MakeTable returns the package's own Castagnoli table (built once,
+	// hardware-accelerated where the CPU has it): nothing is rebuilt here.
+	tab := crc32.MakeTable(crc32.Castagnoli)
 	var c uint32
 	for _, p := range parts {
-		c = crc32.Update(c, castagnoli, p)
+		c = crc32.Update(c, tab, p)
 	}
 	return c
 }

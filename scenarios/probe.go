@@ -10,9 +10,6 @@ import (
 	"lunbench/iscsi"
 )
 
-// envName is what an environment variable naming a secret may be called.
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
 // targetProbe decodes a target's probe: block.
 func (d *decoder) targetProbe(n *yaml.Node, ctx string) *TargetProbe {
 	fs := d.object(n, objTargetProbe, ctx)
@@ -90,7 +87,7 @@ func (d *decoder) probeEnv(fs fields, key, ctx string) string {
 	if !ok {
 		return ""
 	}
-	if !envName.MatchString(f.s) {
+	if !regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`).MatchString(f.s) {
 		d.errf(f.val, "%s in %s must name an environment variable (letters, digits, '_'), not hold the secret", key, ctx)
 		return ""
 	}
