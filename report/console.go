@@ -92,6 +92,7 @@ func PrintSummary(w io.Writer, r *RunJSON) {
 		fmt.Fprintf(w, "errors in %s on %s (%s): %s\n", p.Phase, p.Target, p.Op, strings.Join(parts, ", "))
 	}
 	printDrills(w, r)
+	printBudgets(w, r)
 	printVerify(w, r)
 	if len(r.Criteria) > 0 {
 		fmt.Fprintln(w)
@@ -112,6 +113,9 @@ func PrintSummary(w io.Writer, r *RunJSON) {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", criterionText(c), ph, c.Target, c.MeasuredText, res)
 		}
 		tw.Flush()
+	}
+	for _, wn := range budgetWarnings(r) {
+		fmt.Fprintf(w, "\nwarning: %s", wn)
 	}
 	fmt.Fprintf(w, "\nverdict: %s\n", strings.ToUpper(string(r.Verdict)))
 }

@@ -334,7 +334,25 @@ func Judge(b *workload.Budget, measured time.Duration) {
 		secs(measured), secs(b.Predicted), b.Formula, secs(b.Tolerance))
 }
 
-// secs formats a duration in seconds with one decimal.
+// secs formats a duration in seconds, to the millisecond: "17.7s".
 func secs(d time.Duration) string {
-	return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + " s"
+	return strconv.FormatFloat(d.Round(time.Millisecond).Seconds(), 'f', -1, 64) + "s"
+}
+
+// ReadFailovers reads the failover inputs of each scenario target, by
+// name, resolving its path on h (symlinks such as /dev/disk/by-path/...
+// and /dev/mapper/NAME to the kernel's device).
+func ReadFailovers(h Host, targets []scenarios.Target) map[string]Failover {
+	out := map[string]Failover{}
+	for _, t := range targets {
+		dev, kind := "", ""
+		if r, err := h.Sys.Resolve(t.Path); err == nil {
+			dev, kind = r.Name, r.Kind
+			if r.File != "" {
+				dev, kind = "", "file"
+			}
+		}
+		out[t.Name] = ReadFailover(h, t.Name, t.Path, dev, kind)
+	}
+	return out
 }

@@ -78,7 +78,7 @@ func TestTCPCause(t *testing.T) {
 	if len(c.Values) != 2 || c.Values[0].Value != "15" || c.Values[1].Value != "6" {
 		t.Fatalf("values %+v", c.Values)
 	}
-	if !strings.Contains(c.Explain, "gives up after 127.0 s") {
+	if !strings.Contains(c.Explain, "gives up after 127s") {
 		t.Errorf("explain %q", c.Explain)
 	}
 }
