@@ -84,56 +84,6 @@ func maxStallRule(sc *scenarios.Scenario, d scenarios.Drill, phase, target strin
 	return best, found
 }
 
-// budgetText is a budget in one line: "predicted 20.0 s (noop_out_interval
-// 5 s + ...), measured 17.7 s (89%)", or "not available: why".
-func budgetText(b *workload.Budget) string {
-	if b == nil {
-		return ""
-	}
-	if !b.Available {
-		return "not available: " + b.Reason
-	}
-	s := fmt.Sprintf("predicted %s for a %s failure (%s)", secondsText(b.Predicted), b.Failure, termsText(b))
-	if b.Unbounded {
-		s = fmt.Sprintf("predicted unbounded for a %s failure (%s)", b.Failure, termsText(b))
-	}
-	s += fmt.Sprintf(", measured %s", secondsText(b.Measured))
-	if b.Ratio > 0 && !b.Unbounded {
-		s += fmt.Sprintf(" (%.0f%%)", 100*b.Ratio)
-	}
-	return s
-}
-
-// termsText lists the terms with their values: "noop_out_interval 5 s +
-// noop_out_timeout 5 s + replacement_timeout 10 s".
-func termsText(b *workload.Budget) string {
-	s := ""
-	for i, t := range b.Terms {
-		if i > 0 {
-			s += " + "
-		}
-		if b.Unbounded && t.Name == "features" {
-			s += "queue_if_no_path, no bound"
-			continue
-		}
-		sep := " "
-		if strings.Contains(t.Name, " x ") {
-			sep = " = "
-		}
-		s += t.Name + sep + secondsText(t.Value)
-	}
-	return s
-}
-
-// secondsText is a duration as the budget shows it: as Lat does, and 0
-// as "0s" (no stall is a measurement, not a missing one).
-func secondsText(d time.Duration) string {
-	if d == 0 {
-		return "0s"
-	}
-	return Lat(d)
-}
-
 // docBudget is one drill × target's budget row in the report.
 type docBudget struct {
 	Phase, Drill, Target, Failure, Predicted, Measured, Ratio, Note string
@@ -273,7 +223,7 @@ func printBudgets(w io.Writer, r *RunJSON) {
 			if t.Budget == nil {
 				continue
 			}
-			lines = append(lines, fmt.Sprintf("  %s/%s  %s  %s", d.Phase, d.Name, t.Target, budgetText(t.Budget)))
+			lines = append(lines, fmt.Sprintf("  %s/%s  %s  %s", d.Phase, d.Name, t.Target, preflight.BudgetText(t.Budget)))
 			if t.Budget.Finding != "" {
 				lines = append(lines, "  ! "+t.Budget.Finding)
 			}
@@ -301,4 +251,13 @@ func printBudgets(w io.Writer, r *RunJSON) {
 			}
 		}
 	}
+}
+
+// secondsText is a duration as the budget shows it: as Lat does, and 0
+// as "0s" (no stall is a measurement, not a missing one).
+func secondsText(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	return Lat(d)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lunbench/collect"
+	"lunbench/scenarios"
 	"lunbench/workload"
 )
 
@@ -70,7 +71,7 @@ func TestPredict(t *testing.T) {
 		// Every path pulled: the built-in hwtable's no_path_retry 30 for
 		// NEXENTA COMSTAR beats defaults' 12, times polling_interval 10.
 		{name: "ref001 all paths", fixture: "good", path: "/dev/mapper/hydra_db-a02", dev: "dm-4", failure: "all-paths", want: 320 * s,
-			formula: "noop_out_interval + noop_out_timeout + replacement_timeout + no_path_retry 30 x polling_interval 10 s", from: "scenario"},
+			formula: "noop_out_interval + noop_out_timeout + replacement_timeout + no_path_retry 30 x polling_interval 10s", from: "scenario"},
 		// One session of four is not the last: a path failure.
 		{name: "ref001 one session", fixture: "good", path: "hydra_db-a02", failure: "session", want: 20 * s, from: "scenario", notAdded: "polling_interval"},
 		// The live map does not queue (multipathd reports features 0):
@@ -145,7 +146,7 @@ func TestPredictSources(t *testing.T) {
 		"/sys/class/iscsi_connection/connection1:0/recv_tmo",
 		"/sys/class/iscsi_connection/connection1:0/ping_tmo",
 		"/sys/class/iscsi_session/session1/recovery_tmo",
-		"no_path_retry 30, built-in hwtable",
+		"no_path_retry 30, multipath-tools' built-in hwtable for NEXENTA COMSTAR",
 	}
 	for i, w := range want {
 		if i >= len(b.Terms) || b.Terms[i].Source != w {
@@ -206,4 +207,21 @@ func TestJudge(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDrillBudgetsText renders check --scenario's budget section for
+// reference 001: one path pulled, then every path.
+func TestDrillBudgetsText(t *testing.T) {
+	sc := &scenarios.Scenario{
+		Targets: []scenarios.Target{{Name: "db", Path: "/dev/mapper/hydra_db-a02"}, {Name: "scratch", Path: "/dev/loop7"}},
+		Phases: []scenarios.Phase{{Name: "p", Drills: []scenarios.Drill{
+			{Name: "pull-one"}, {Name: "pull-all", Failure: scenarios.FailureAllPaths}}}},
+	}
+	bs := DrillBudgets(fixtureHost(t, "good", nil), sc)
+	if len(bs) != 4 {
+		t.Fatalf("%d budgets, want 2 drills x 2 targets", len(bs))
+	}
+	var b strings.Builder
+	writeBudgets(&b, bs)
+	golden(t, "budgets.txt", []byte(b.String()))
 }

@@ -94,6 +94,9 @@ type Report struct {
 	Checked  []Source  `json:"checked"`
 	Findings []Finding `json:"findings"`
 	Summary  Summary   `json:"summary"`
+	// Budgets are the drills' predicted failover budgets per target, when
+	// check is given a scenario (see DrillBudgets).
+	Budgets []DrillBudget `json:"budgets,omitempty"`
 }
 
 // ExitCode is what `lunbench check` exits with: 1 when any finding is an
@@ -287,6 +290,7 @@ func (r Report) WriteText(w io.Writer, color bool) error {
 			fmt.Fprintf(&b, "  fix:   %s\n", f.Fix)
 		}
 	}
+	writeBudgets(&b, r.Budgets)
 	fmt.Fprintf(&b, "\nSummary: %s\n", r.Summary.Text)
 	_, err := io.WriteString(w, b.String())
 	return err
