@@ -242,22 +242,49 @@ func (c *checker) queueing(m collect.Map) Queueing {
 		q.Queue, q.Retries = true, atoi(npr.Value)
 	}
 	if t, err := c.h.Sys.Topology(m.Device); err == nil && len(t.Devices) == 1 && len(t.Devices[0].Maps) == 1 {
-		if live := t.Devices[0].Maps[0].Features; live != "" {
-			q.FeaturesValue = live
-			q.Features.Source = fmt.Sprintf("features \"%s\" of the live map (multipathd show maps)", live)
-			if !strings.Contains(live, "queue_if_no_path") {
-				q.Queue, q.Retries = false, 0
-				q.NoPathRetry.Source += "; the live map does not queue, so it fails at once"
-			} else if !q.Queue {
-				q.Queue, q.Retries = true, -1
-			}
-		}
+		q.live(t.Devices[0].Maps[0])
 	}
 	if q.Retries > 0 {
 		q.NoPathRetry.Value = time.Duration(q.Retries) * q.Polling.Value
 		q.NoPathRetry.Name = fmt.Sprintf("no_path_retry %d x polling_interval %ds", q.Retries, pi)
 	}
 	return q
+}
+
+// live applies what multipathd says of the live map, which wins over the
+// files: its dm table features (no queue_if_no_path: I/O fails at once
+// with no path) and its queueing column (libmultipath/print.c
+// snprint_queueing: "off", "on", "N chk" for no_path_retry N, "N sec"
+// while counting down).
+func (q *Queueing) live(m collect.Map) {
+	const src = " of the live map (multipathd show maps)"
+	if m.Features != "" {
+		q.FeaturesValue = m.Features
+		q.Features.Source = fmt.Sprintf("features \"%s\"%s", m.Features, src)
+		if !strings.Contains(m.Features, "queue_if_no_path") {
+			q.Queue, q.Retries = false, 0
+			q.NoPathRetry.Source += "; the live map does not queue, so it fails at once"
+			return
+		}
+		if !q.Queue {
+			q.Queue, q.Retries = true, -1
+		}
+	}
+	var n int
+	switch qs := strings.TrimSpace(m.Queueing); {
+	case qs == "on":
+		q.Queue, q.Retries, q.NoPathRetryValue = true, -1, "queue"
+	case qs == "off":
+		q.Queue, q.Retries, q.NoPathRetryValue = false, 0, "fail"
+	case strings.HasSuffix(qs, " chk"):
+		if _, err := fmt.Sscanf(qs, "%d chk", &n); err != nil || n <= 0 {
+			return
+		}
+		q.Queue, q.Retries, q.NoPathRetryValue = true, n, strconv.Itoa(n)
+	default:
+		return
+	}
+	q.NoPathRetry.Source = fmt.Sprintf("queueing \"%s\"%s", m.Queueing, src)
 }
 
 // Predict works out the budget of a failure (scenarios.FailurePath,

@@ -35,16 +35,24 @@ func fixtureHost(t *testing.T, name string, edit map[string]string) Host {
 	return Host{Root: root, FS: os.DirFS(root), Sys: collect.Host{Root: root}}
 }
 
-// liveFeatures replays reference 001's `multipathd show maps json` with
-// the map's features replaced, as multipathd reports the live dm table.
-func liveFeatures(features string) func(context.Context, ...string) ([]byte, error) {
+// liveMap replays reference 001's `multipathd show maps json` (features
+// "1 queue_if_no_path", queueing "12 chk") with the map's features and
+// queueing replaced ("" keeps them), as multipathd reports the live map.
+func liveMap(features, queueing string) func(context.Context, ...string) ([]byte, error) {
 	return func(_ context.Context, args ...string) ([]byte, error) {
 		name := "../testdata/fixtures/fourpath.multipathd-paths.txt"
 		if len(args) > 2 && args[2] == "json" {
 			name = "../testdata/fixtures/fourpath.multipathd-maps.json"
 		}
 		b, err := os.ReadFile(name)
-		return []byte(strings.ReplaceAll(string(b), `"features": "1 queue_if_no_path"`, `"features": "`+features+`"`)), err
+		s := string(b)
+		if features != "" {
+			s = strings.ReplaceAll(s, `"features": "1 queue_if_no_path"`, `"features": "`+features+`"`)
+		}
+		if queueing != "" {
+			s = strings.ReplaceAll(s, `"queueing": "12 chk"`, `"queueing": "`+queueing+`"`)
+		}
+		return []byte(s), err
 	}
 }
 
@@ -54,7 +62,8 @@ func TestPredict(t *testing.T) {
 		name     string
 		fixture  string
 		edit     map[string]string
-		features string // live map features from multipathd; "" = not asked
+		live     [2]string // live map features and queueing from multipathd; "" keeps the fixture's
+		asked    bool      // multipathd is asked (a fake replays it)
 		path     string
 		dev      string
 		failure  string
@@ -76,8 +85,16 @@ func TestPredict(t *testing.T) {
 		{name: "ref001 one session", fixture: "good", path: "hydra_db-a02", failure: "session", want: 20 * s, from: "scenario", notAdded: "polling_interval"},
 		// The live map does not queue (multipathd reports features 0):
 		// with every path gone I/O fails once the sessions give up.
-		{name: "live map without queueing", fixture: "good", features: "0", path: "/dev/mapper/hydra_db-a02", dev: "dm-4", failure: "all-paths", want: 20 * s,
+		{name: "live map without queueing", fixture: "good", asked: true, live: [2]string{"0", "off"}, path: "/dev/mapper/hydra_db-a02", dev: "dm-4", failure: "all-paths", want: 20 * s,
 			formula: "noop_out_interval + noop_out_timeout + replacement_timeout", from: "scenario", notAdded: "no_path_retry"},
+		// multipathd says the live map queues for 12 checks ("12 chk"),
+		// not the 30 the files resolve to: the live value wins.
+		{name: "live no_path_retry", fixture: "good", asked: true, path: "/dev/mapper/hydra_db-a02", dev: "dm-4", failure: "all-paths", want: 140 * s,
+			formula: "noop_out_interval + noop_out_timeout + replacement_timeout + no_path_retry 12 x polling_interval 10s", from: "scenario"},
+		// The live map queues without a bound ("on"): unbounded, and the
+		// sum is only the iSCSI terms.
+		{name: "live queue forever", fixture: "good", asked: true, live: [2]string{"", "on"}, path: "/dev/mapper/hydra_db-a02", dev: "dm-4", failure: "all-paths", want: 20 * s,
+			formula: "noop_out_interval + noop_out_timeout + replacement_timeout + features (unbounded)", from: "scenario"},
 		// Step 10 skipped: recovery_tmo 120 holds a dead path's I/O for 130 s.
 		{name: "centos default", fixture: "centos-default", path: "/dev/mapper/hydra_db-a02", dev: "dm-4", want: 130 * s, from: "topology"},
 		// A degraded map still has other paths: the same budget.
@@ -99,8 +116,8 @@ func TestPredict(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := fixtureHost(t, tt.fixture, tt.edit)
-			if tt.features != "" {
-				h.Sys.Multipathd = liveFeatures(tt.features)
+			if tt.asked {
+				h.Sys.Multipathd = liveMap(tt.live[0], tt.live[1])
 			}
 			kind := map[string]string{"dm-4": "multipath", "sdb": "scsi", "loop0": "loop"}[tt.dev]
 			b := ReadFailover(h, "lun0", tt.path, tt.dev, kind).Predict(tt.failure)
@@ -121,7 +138,9 @@ func TestPredict(t *testing.T) {
 			}
 			var sum time.Duration
 			for _, term := range b.Terms {
-				sum += term.Value
+				if !b.Unbounded || term.Name != "features" {
+					sum += term.Value
+				}
 				if term.Source == "" || term.Name == "" {
 					t.Errorf("term without a name or source: %+v", term)
 				}
@@ -224,4 +243,16 @@ func TestDrillBudgetsText(t *testing.T) {
 	var b strings.Builder
 	writeBudgets(&b, bs)
 	golden(t, "budgets.txt", []byte(b.String()))
+}
+
+// TestPredictLiveSource checks that a live multipathd value names its
+// source, not the file it overrides.
+func TestPredictLiveSource(t *testing.T) {
+	h := fixtureHost(t, "good", nil)
+	h.Sys.Multipathd = liveMap("", "")
+	b := ReadFailover(h, "lun0", "/dev/mapper/hydra_db-a02", "dm-4", "multipath").Predict("all-paths")
+	last := b.Terms[len(b.Terms)-1]
+	if last.Source != `queueing "12 chk" of the live map (multipathd show maps)` || last.Value != 120*time.Second {
+		t.Errorf("no_path_retry term %+v", last)
+	}
 }
