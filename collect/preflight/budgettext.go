@@ -75,7 +75,7 @@ func article(kind string) string {
 	return "a " + kind
 }
 
-// BudgetText is a budget in one line: "predicted 20.0 s (noop_out_interval
+// BudgetText is a budget in one line: "predicted 20s (noop_out_interval
 // 5s + ...), measured 17.7s (89%)", or "not available: why".
 func BudgetText(b *workload.Budget) string {
 	if b == nil {
