@@ -290,7 +290,7 @@ func (f Failover) arpCause() workload.Cause {
 		}
 	}
 	if c.Bound > 0 {
-		c.Explain += fmt.Sprintf("; with these settings a stale entry can last up to %s (1.5 x base_reachable_time + delay_first_probe_time + ucast_solicit x retrans_time)", secs(c.Bound))
+		c.Explain += "; a stale entry lasts at most 1.5 x base_reachable_time + delay_first_probe_time + ucast_solicit x retrans_time"
 	}
 	return c
 }
