@@ -35,7 +35,7 @@ func AddBudgets(run *RunJSON, sc *scenarios.Scenario, fo map[string]preflight.Fa
 			dt.Budget = &b
 			if rule, ok := maxStallRule(sc, d, dr.Phase, dt.Target); ok && dt.Stalled &&
 				!rule.Cmp.Holds(dt.Stall.Seconds(), rule.Threshold) {
-				dt.Causes = f.Causes()
+				dt.Causes = f.Causes(dt.Stall)
 			}
 		}
 	}
@@ -153,6 +153,9 @@ func causesDoc(d workload.DrillResult, t workload.DrillTarget) docCauses {
 		if c.Bound > 0 {
 			dc.Bound = "up to " + secondsText(c.Bound)
 		}
+		if c.Accounts {
+			dc.Bound += ": can account for the whole stall"
+		}
 		for _, v := range c.Values {
 			dc.Values = append(dc.Values, fmt.Sprintf("%s = %s (%s)", v.Name, v.Value, v.Source))
 		}
@@ -242,6 +245,9 @@ func printBudgets(w io.Writer, r *RunJSON) {
 				bound := ""
 				if c.Bound > 0 {
 					bound = ", up to " + secondsText(c.Bound)
+				}
+				if c.Accounts {
+					bound += ", can account for the whole stall"
 				}
 				var vals []string
 				for _, v := range c.Values {

@@ -72,8 +72,11 @@ type Cause struct {
 	Explain string `json:"explain"`
 	// Bound is how long this cause alone can hold I/O with the values
 	// found (0 when it cannot be told).
-	Bound  time.Duration `json:"bound_ns,omitempty"`
-	Values []CauseValue  `json:"values"`
+	Bound time.Duration `json:"bound_ns,omitempty"`
+	// Accounts is true when Bound alone is at least the stall: this
+	// cause, with the values found, can explain all of it.
+	Accounts bool         `json:"accounts_for_stall"`
+	Values   []CauseValue `json:"values"`
 }
 
 // CauseValue is one setting behind a Cause: its name, value and where it

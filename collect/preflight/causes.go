@@ -251,15 +251,19 @@ func (f Failover) ReachedByIP() bool { return len(f.Sessions) > 0 }
 
 // Causes lists the likely causes of a stall above max_stall on the
 // target, in order: ARP cache, TCP retransmission backoff, iSCSI
-// replacement_timeout and NOP-Out, multipath no_path_retry. None when the
-// target is not reached through an IP.
-func (f Failover) Causes() []workload.Cause {
+// replacement_timeout and NOP-Out, multipath no_path_retry, each marked
+// when it alone can account for the stall. None when the target is not
+// reached through an IP.
+func (f Failover) Causes(stall time.Duration) []workload.Cause {
 	if !f.ReachedByIP() {
 		return nil
 	}
 	out := []workload.Cause{f.arpCause(), f.tcpCause(), f.iscsiCause()}
 	if f.Map != nil {
 		out = append(out, f.queueCause())
+	}
+	for i := range out {
+		out[i].Accounts = out[i].Bound > 0 && out[i].Bound >= stall
 	}
 	return out
 }

@@ -38,7 +38,7 @@ func TestCauses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cs := ReadFailover(fixtureHost(t, tt.fixture, tt.edit), "lun0", tt.path, tt.dev, "").Causes()
+			cs := ReadFailover(fixtureHost(t, tt.fixture, tt.edit), "lun0", tt.path, tt.dev, "").Causes(60 * time.Second)
 			var kinds []string
 			var all []string
 			for _, c := range cs {
@@ -48,6 +48,10 @@ func TestCauses(t *testing.T) {
 					if v.Name == "" || v.Source == "" {
 						t.Errorf("%s: value without a name or source: %+v", c.Cause, v)
 					}
+				}
+				// A 60 s stall: only a cause bounded at 60 s or more accounts for it.
+				if c.Accounts != (c.Bound >= 60*time.Second) {
+					t.Errorf("%s: accounts %v with bound %v for a 60s stall", c.Cause, c.Accounts, c.Bound)
 				}
 				switch c.Cause {
 				case "arp":
