@@ -329,13 +329,19 @@ func (f Failover) Predict(failure string) workload.Budget {
 }
 
 // then adds what follows the session's failure: with another path left
-// the map carries on; with none it queues as no_path_retry says.
+// the map carries on; with none it queues as no_path_retry says. A
+// session failure (a VIP move) is budgeted at the iSCSI level: the map's
+// queueing only holds I/O when the session misses its recovery_tmo.
 func (f Failover) then(b *workload.Budget) {
-	lastPath := f.Map != nil && (b.Failure == scenarios.FailureAllPaths || len(f.Map.Paths) < 2 ||
-		b.Failure == scenarios.FailureSession && len(f.Sessions) < 2)
+	others := f.Map != nil && len(f.Map.Paths) >= 2 && len(f.Sessions) >= 2
+	lastPath := f.Map != nil && (b.Failure == scenarios.FailureAllPaths || !others)
 	switch {
 	case f.Map == nil:
 		b.Ends = "the session logs in again and I/O resumes, or, after replacement_timeout, I/O fails with an error"
+	case b.Failure == scenarios.FailureSession && !others:
+		b.Ends = "the session logs in again and I/O resumes; if it misses recovery_tmo, dm-multipath fails its only path and I/O waits in the map's queue"
+		b.NotAdded = append(b.NotAdded, f.Queue.NoPathRetry)
+		b.NotAdded[len(b.NotAdded)-1].Why = "not added: the map's queueing holds I/O only after the session missed recovery_tmo, which the budget of a session failure does not allow for"
 	case !lastPath:
 		b.Ends = "dm-multipath fails the path and retries its I/O on the remaining paths"
 		b.NotAdded = append(b.NotAdded, workload.BudgetTerm{Name: "polling_interval", Value: f.Queue.Polling.Value, Source: f.Queue.Polling.Source,

@@ -28,11 +28,26 @@ func fixtureHost(t *testing.T, name string, edit map[string]string) Host {
 		}
 		for k, v := range edit {
 			files[k] = v
+			if v == fxDelete {
+				delete(files, k)
+			}
 		}
 		writeFiles(t, dir, files)
 		root = dir
 	}
 	return Host{Root: root, FS: os.DirFS(root), Sys: collect.Host{Root: root}}
+}
+
+// fxDelete as an edit's contents removes the file (and so its directory,
+// when nothing else is in it) from the fixture copy.
+const fxDelete = "\x00delete"
+
+// onePathMap leaves hydra_db-a02 (dm-4) of reference 001 with its first
+// path, sdc of session 1, as a map over a single portal would be.
+var onePathMap = map[string]string{
+	"sys/class/block/dm-4/slaves/sde/dev": fxDelete,
+	"sys/class/block/dm-4/slaves/sdg/dev": fxDelete,
+	"sys/class/block/dm-4/slaves/sdi/dev": fxDelete,
 }
 
 // liveMap replays reference 001's `multipathd show maps json` (features
@@ -99,6 +114,12 @@ func TestPredict(t *testing.T) {
 		{name: "centos default", fixture: "centos-default", path: "/dev/mapper/hydra_db-a02", dev: "dm-4", want: 130 * s, from: "topology"},
 		// A degraded map still has other paths: the same budget.
 		{name: "one path failed", fixture: "one-path-failed", path: "/dev/mapper/hydra_db-a02", dev: "dm-4", want: 20 * s, from: "topology"},
+		// A VIP move under a one-path map: the iSCSI level only; the map's
+		// queueing (30 x 10 s) is read but not added.
+		{name: "session under a one-path map", fixture: "good", edit: onePathMap, path: "/dev/mapper/hydra_db-a02", dev: "dm-4", want: 20 * s,
+			formula: "noop_out_interval + noop_out_timeout + replacement_timeout", from: "topology", notAdded: "no_path_retry"},
+		// The same map losing its only path for good: the queueing counts.
+		{name: "all paths of a one-path map", fixture: "good", edit: onePathMap, path: "/dev/mapper/hydra_db-a02", dev: "dm-4", failure: "all-paths", want: 320 * s, from: "scenario"},
 		// Reference 000: one session to the VIP, no multipath.
 		{name: "ref000 vip", fixture: "vip", path: "/dev/sdb", dev: "sdb", want: 130 * s,
 			formula: "noop_out_interval + noop_out_timeout + replacement_timeout", from: "topology"},
