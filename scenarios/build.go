@@ -523,6 +523,9 @@ func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, targets []targetInf
 		if f, ok := fs.okf("timeout"); ok {
 			dr.Timeout = time.Duration(f.n)
 		}
+		if f, ok := fs.okf("failure"); ok {
+			dr.Failure = f.s
+		}
 		if f, ok := fs.okf("recover"); ok && !isNull(f.val) {
 			rctx := "recover of " + ctx
 			if rf := d.object(f.val, objRecover, rctx); rf != nil {

@@ -195,6 +195,8 @@ func objects() map[string][]keyDef {
 				doc: "The command that undoes the fault, and when to run it."},
 			{name: "expect", kind: kCriteria, synonyms: []string{"criteria", "assert", "thresholds", "pass", "sla"},
 				doc: "Pass/fail rules for the drill (max_stall, resume_within, throughput_after, errors, ...)."},
+			{name: "failure", kind: kEnum, enum: []string{FailurePath, FailureAllPaths, FailureSession}, synonyms: []string{"failure_kind", "fault_kind", "kind", "fails"},
+				doc: "What the fault takes away, for the failover budget: path (one path of a multipath map), all-paths, or session (the only iSCSI session: a VIP move or head failover behind one portal); left out, lunbench infers it from the target's topology."},
 		},
 		objRecover: {
 			{name: "command", kind: kString, required: true, synonyms: []string{"cmd", "run", "exec", "inject"},

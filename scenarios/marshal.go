@@ -192,6 +192,9 @@ func drill(dr Drill) *yaml.Node {
 	if len(dr.Expect) > 0 {
 		add(m, "expect", criteria(dr.Expect))
 	}
+	if dr.Failure != "" {
+		add(m, "failure", str(dr.Failure))
+	}
 	return m
 }
 

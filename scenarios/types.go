@@ -174,8 +174,19 @@ type Drill struct {
 	ProbeLogin bool
 	Recover    *Recover
 	Expect     []Criterion
-	Pos        Pos
+	// Failure is what the fault takes away, for the failover budget
+	// (FailurePath, FailureAllPaths, FailureSession); "" lets lunbench
+	// infer it from the target's topology.
+	Failure string
+	Pos     Pos
 }
+
+// The kinds of failure a drill's failover budget is predicted for.
+const (
+	FailurePath     = "path"      // one path of a multipath map; the others stay
+	FailureAllPaths = "all-paths" // every path of the map
+	FailureSession  = "session"   // the target's only iSCSI session (a VIP move, a head failover)
+)
 
 // Recover is the command that undoes a drill's fault.
 type Recover struct {

@@ -121,6 +121,9 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if b, err := json.Marshal(pre); err == nil {
 		run.Extra = map[string]json.RawMessage{"preflight": b}
 	}
+	// The failover budget's inputs, read before any fault: a failed
+	// session no longer shows its connection's timers.
+	failovers := preflight.ReadFailovers(preflight.NewHost("/"), sc.Targets)
 	if n := pre.Count(preflight.Error); n > 0 {
 		fmt.Fprintf(stderr, "lunbench: preflight found %d error(s) in the host's iSCSI/multipath set-up; see 'lunbench check'\n", n)
 	}
@@ -245,6 +248,7 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if err := report.AddPathMoves(dirPath, run); err != nil {
 		fmt.Fprintf(stderr, "lunbench: warning: path moves: %v\n", err)
 	}
+	report.AddBudgets(run, sc, failovers)
 	run.Criteria = report.Evaluate(sc, res, report.ExtraFor(run))
 	run.Verdict = report.VerdictOf(run.Criteria, res)
 	run.Status = "finished"
