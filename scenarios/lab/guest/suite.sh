@@ -37,7 +37,7 @@ mp)
 ha)
 	step paths paths.txt "$L" paths /dev/mapper/mpatha
 	step check check.txt "$L" check --scenario "$D/ha-vip-move.yaml"
-	BUDGET=$VIP_BUDGET step vip vip.log "$L" run "$D/ha-vip-move.yaml" --no-tui --out "$RUN/vip"
+	BUDGET=$VIP_BUDGET NOGARP_DURATION=$NOGARP_DURATION step vip vip.log "$L" run "$D/ha-vip-move.yaml" --no-tui --out "$RUN/vip"
 	;;
 esac
 dmesg >dmesg.txt

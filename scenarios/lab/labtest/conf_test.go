@@ -33,7 +33,7 @@ func TestConfFile(t *testing.T) {
 // configuration files: change one and the other must follow.
 func TestLabBudgets(t *testing.T) {
 	b := readMPBudget(t)
-	if b.worst() != 25*time.Second || b.floor() != 10*time.Second {
-		t.Errorf("mp budget %v (floor %v), the README says 25 s (floor 10 s)", b.worst(), b.floor())
+	if b.predicted() != 15*time.Second || b.worst() != 25*time.Second || b.floor() != 10*time.Second {
+		t.Errorf("mp budget %v (with polling %v, floor %v), the README says 15 s (25 s, 10 s)", b.predicted(), b.worst(), b.floor())
 	}
 }

@@ -23,13 +23,19 @@ const multipathFastIOFail = 5 * time.Second
 
 // mpBudget is the failover budget of reference 001's layout for one dead
 // path, from the lab's configuration: the dead connection is found within
-// noop_out_interval + noop_out_timeout, its commands fail to dm-multipath
-// after recovery_tmo (fast_io_fail_tmo), and multipathd's checker runs every
-// polling_interval. floor is the least time I/O can take to resume: a
+// noop_out_interval + noop_out_timeout, and its commands fail to
+// dm-multipath after recovery_tmo (fast_io_fail_tmo): predicted() is what
+// lunbench's own budget must find live in the guest. worst() adds
+// multipathd's polling_interval, the upper bound for I/O to resume
+// after the inject. floor is the least time I/O can take to resume: a
 // failure cannot be declared before noop_out_timeout + recovery_tmo.
 type mpBudget struct {
 	noopInterval, noopTimeout, recovery, polling time.Duration
 	noPathRetry                                  int
+}
+
+func (b mpBudget) predicted() time.Duration {
+	return b.noopInterval + b.noopTimeout + b.recovery
 }
 
 func (b mpBudget) worst() time.Duration {
@@ -69,7 +75,7 @@ func TestLabMultipath(t *testing.T) {
 	// paths back, and the drill's verify pass needs I/O flowing again.
 	phase := 10*time.Second + outage + 15*time.Second + 2*b.polling + 10*time.Second
 	g := bootSuite(t, "mp", map[string]string{
-		"PULL_BUDGET":  (b.worst() + slack(b.worst())).String(),
+		"PULL_BUDGET":  (b.predicted() + slack(b.predicted())).String(),
 		"OUTAGE":       outage.String(),
 		"OUTAGE_PHASE": phase.String(),
 	})
@@ -106,8 +112,8 @@ func TestLabMultipath(t *testing.T) {
 		g.step(t, "pull", 0)
 		r, d := g.drill(t, "pull", "path-pull")
 		dt := d.Targets[0]
-		t.Logf("path pull: stall %v, resume %v after inject, errors %d, after/before %.2f; budget %v (noop %v+%v, recovery_tmo %v, polling %v), floor %v",
-			dt.Stall, dt.Resume, dt.Errors, dt.AfterRatio, b.worst(), b.noopInterval, b.noopTimeout, b.recovery, b.polling, b.floor())
+		t.Logf("path pull: stall %v, resume %v after inject, errors %d, after/before %.2f; predicted %v (noop %v+%v, recovery_tmo %v), with polling %v: %v, floor %v",
+			dt.Stall, dt.Resume, dt.Errors, dt.AfterRatio, b.predicted(), b.noopInterval, b.noopTimeout, b.recovery, b.polling, b.worst(), b.floor())
 		if dt.Errors != 0 {
 			t.Errorf("errors %d %v, want 0 with queue_if_no_path and three live paths", dt.Errors, dt.Errnos)
 		}
@@ -117,8 +123,20 @@ func TestLabMultipath(t *testing.T) {
 		if dt.Resume < b.floor()-time.Second {
 			t.Errorf("I/O resumed %v after the inject, sooner than the iSCSI layer can declare a path dead (%v)", dt.Resume, b.floor())
 		}
-		if dt.Stall > b.worst()+slack(b.worst()) {
-			t.Errorf("stall %v over the budget %v + %v", dt.Stall, b.worst(), slack(b.worst()))
+		// lunbench's own prediction, from the guest's live settings, must
+		// be the one the lab configured, and the stall within it.
+		bud := dt.Budget
+		if bud == nil || !bud.Available {
+			t.Fatalf("no failover budget in run.json: %+v", bud)
+		}
+		t.Logf("lunbench budget: %s, predicted %v (%s), measured %v, tolerance %v, finding %q",
+			bud.Failure, bud.Predicted, bud.Formula, bud.Measured, bud.Tolerance, bud.Finding)
+		if bud.Failure != "path" || bud.Predicted != b.predicted() || bud.Measured != dt.Stall {
+			t.Errorf("budget %s predicted %v measured %v; want path, %v (the configured values), %v",
+				bud.Failure, bud.Predicted, bud.Measured, b.predicted(), dt.Stall)
+		}
+		if dt.Stall > bud.Predicted+slack(bud.Predicted) {
+			t.Errorf("stall %v over the predicted %v + %v", dt.Stall, bud.Predicted, slack(bud.Predicted))
 		}
 		// The per-path iostat, between I/O resuming and the recovery: the
 		// dead path completes nothing, the 3 others carry the load. (The
