@@ -247,6 +247,15 @@ func TestGuardStackedLoopRoot(t *testing.T) {
 			t.Errorf("destroy %q: the message does not say --destroy-data cannot override: %v", destroy, err)
 		}
 	}
+	// A device and a link to it, as udev makes in /dev/disk/by-*.
+	link := filepath.Join(t.TempDir(), "by-id-lbsafe")
+	if err := os.Symlink(a, link); err != nil {
+		t.Fatal(err)
+	}
+	err = checkDistinct([]scenarios.Target{{Name: "dev", Path: a}, {Name: "link", Path: link}}, SysRoot{})
+	if err == nil || !strings.Contains(err.Error(), "are the same file or device: both resolve to "+a) {
+		t.Errorf("device and a link to it: %v", err)
+	}
 	// Loop A and its backing file as two targets are one.
 	img := sysBackingFile(t, a)
 	err = checkDistinct([]scenarios.Target{{Name: "file", Path: img}, {Name: "upper", Path: b}}, SysRoot{})
