@@ -13,6 +13,7 @@ import (
 
 	"github.com/montanaflynn/stats"
 
+	"lunbench/iscsi/probe"
 	"lunbench/workload"
 )
 
@@ -89,6 +90,9 @@ type doc struct {
 	// VerifyClasses heads the verify counts columns.
 	VerifyClasses []string
 	Preflight     docPreflight
+	Probes        []docProbe
+	ProbeNote     string
+	LoginWatches  [][]string
 	Events        []docEvent
 	// EventsLeft counts events not listed.
 	EventsLeft int
@@ -168,6 +172,8 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 	out.Verify = verifyRows(r, d.t0)
 	out.VerifyClasses = verifyClasses()
 	out.Preflight = preflightDoc(r)
+	out.Probes, out.ProbeNote = probeDocs(r)
+	out.LoginWatches = loginWatchRows(r)
 	for i, e := range d.events {
 		if i >= maxEvents {
 			out.EventsLeft = len(d.events) - maxEvents
@@ -205,7 +211,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 	}
 	var names []string
 	for k := range r.Extra {
-		if k != preflightKey { // it has a section of its own
+		if k != preflightKey && k != probe.RunJSONKey && k != probe.LoginWatchKey { // they have sections of their own
 			names = append(names, k)
 		}
 	}
@@ -347,6 +353,7 @@ func (o *doc) Markdown() string {
 	o.markdownDrills(&b)
 	o.markdownVerify(&b)
 	o.markdownPreflight(&b)
+	o.markdownProbes(&b)
 	b.WriteString("## Events\n\n")
 	if len(o.Events) == 0 {
 		b.WriteString("No events recorded.\n\n")
@@ -507,6 +514,7 @@ img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;p
 {{if .Findings}}<table><tr><th>severity</th><th>check</th><th>target</th><th>where</th><th>found</th><th>why it matters</th><th>fix</th></tr>
 {{range .Findings}}<tr><td class="{{if eq .Severity "error"}}bad{{end}}">{{.Severity}}</td><td>{{.Check}}</td><td>{{.Target}}</td><td>{{.Where}}</td><td>{{.Found}}</td><td>{{.Why}}</td><td>{{.Fix}}</td></tr>
 {{end}}</table>{{end}}{{end}}{{end}}
+` + htmlProbes + `
 <h2>Events</h2>
 {{if .Events}}<table><tr><th>at</th><th>event</th><th>phase</th><th>target</th><th>path</th><th>detail</th></tr>
 {{range .Events}}<tr><td class="n">{{.At}}</td><td>{{.Kind}}</td><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Path}}</td><td>{{.Detail}}</td></tr>

@@ -19,6 +19,7 @@ import (
 
 	"lunbench/collect"
 	"lunbench/collect/preflight"
+	"lunbench/iscsi/probe"
 	"lunbench/report"
 	"lunbench/report/live"
 	"lunbench/scenarios"
@@ -123,6 +124,10 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if n := pre.Count(preflight.Error); n > 0 {
 		fmt.Fprintf(stderr, "lunbench: preflight found %d error(s) in the host's iSCSI/multipath set-up; see 'lunbench check'\n", n)
 	}
+	probes, code, err := recordProbes(sc, lookup, run, stdout, stderr)
+	if err != nil {
+		return code, err
+	}
 	if err := dir.WriteRun(run); err != nil {
 		return exitRuntime, fmt.Errorf("write run.json: %w", err)
 	}
@@ -159,6 +164,10 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 		if v := newLiveVerdict(sc, lineVerdict(stdout)); v != nil {
 			sinks = append(sinks, v)
 		}
+	}
+	watches := newLoginWatches(sc, probes, lookup, events)
+	if watches != nil {
+		events = watches
 	}
 	runner, err = workload.NewRunner(sc, workload.Options{Destroy: o.destroy, Now: o.now, Results: dirPath}, events, sinks...)
 	if err != nil {
@@ -214,6 +223,14 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	}
 	res, runErr := runner.Run(ctx)
 	col.stop()
+	if watches != nil {
+		if b, err := json.Marshal(watches.finish()); err == nil {
+			if run.Extra == nil {
+				run.Extra = map[string]json.RawMessage{}
+			}
+			run.Extra[probe.LoginWatchKey] = b
+		}
+	}
 	stopDash()
 	if err := <-dashDone; err != nil {
 		fmt.Fprintf(stderr, "lunbench: dashboard: %v\n", err)
