@@ -144,6 +144,9 @@ func printDrills(w io.Writer, r *RunJSON) {
 					resume = "not resumed"
 				}
 			}
+			if t.Note != "" {
+				stall += " (" + t.Note + ")"
+			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\terrors %s\t%s → %s (%s)\n", name, t.Target, stall, resume,
 				errnoText(t.Errors, t.Errnos), MiBps(t.Before), MiBps(t.After), ratioText(t))
 		}

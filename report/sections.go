@@ -183,6 +183,9 @@ func drillRows(r *RunJSON, t0 time.Time) []docDrill {
 					tr.Resume = signedLat(t.Resume)
 				}
 			}
+			if t.Note != "" {
+				tr.Stall += " (" + t.Note + ")"
+			}
 			tr.Errors = errnoText(t.Errors, t.Errnos)
 			tr.Before, tr.Worst = MiBps(t.Before), MiBps(t.Worst)
 			tr.After = fmt.Sprintf("%s (%s)", MiBps(t.After), ratioText(t))

@@ -14,8 +14,11 @@ const (
 	defaultInterval       = time.Second
 	defaultStallThreshold = 500 * time.Millisecond
 	defaultDrillTimeout   = 60 * time.Second
-	defaultQD             = 1
-	defaultMixReadPct     = 50
+	// settleUnset marks a chained drill whose settle time is the default,
+	// known once the whole scenario (its stall_threshold) is read.
+	settleUnset       = -1
+	defaultQD         = 1
+	defaultMixReadPct = 50
 )
 
 // targetInfo is a decoded target plus what phases need to check it.
@@ -80,6 +83,15 @@ func (d *decoder) scenario(root *yaml.Node) *Scenario {
 		}
 	}
 	s.Criteria = append(s.Criteria, phaseCrit...)
+	// A chained drill waits by default for I/O to have flowed longer than
+	// a stall takes to be noticed, and a second more.
+	for pi := range s.Phases {
+		for di := range s.Phases[pi].Drills {
+			if dr := &s.Phases[pi].Drills[di]; dr.Settle == settleUnset {
+				dr.Settle = s.StallThreshold + time.Second
+			}
+		}
+	}
 	return s
 }
 
@@ -494,6 +506,14 @@ func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, pctx string) []Dril
 		if afterOK {
 			dr.After = afterF.s
 			refs[dr.Name] = ref{dr.After, afterF.val}
+		}
+		if f, ok := fs.okf("settle"); ok {
+			dr.Settle = time.Duration(f.n)
+			if !afterOK {
+				d.errf(f.key, "settle in %s only applies to a drill with after: (the wait for I/O to flow again after the earlier drill)", ctx)
+			}
+		} else if afterOK {
+			dr.Settle = settleUnset
 		}
 		if f, ok := fs.okf("manual"); ok {
 			dr.Manual = f.b

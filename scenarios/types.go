@@ -135,6 +135,11 @@ type Drill struct {
 	At     time.Duration
 	After  string
 	Manual bool
+	// Settle (drills with After only) is how long I/O must have flowed
+	// again on every target after the earlier drill recovered before this
+	// one is injected, so that the earlier fault's stall is over and cannot
+	// be taken for this one's. Default: the stall threshold + 1 s.
+	Settle time.Duration
 	Inject string // shell command, run with /bin/sh -c
 	// InjectSource is the command as written, before ${VAR} expansion. It
 	// is what results record: a secret passed to the command through the

@@ -25,6 +25,9 @@ type drillRun struct {
 	phaseStart int64
 	cmds       CommandRunner
 	dir        string // where command output goes ("" = nowhere)
+	// flow says whether I/O flows: a drill chained with after: waits for
+	// it, so that the earlier fault's stall is over before its own.
+	flow ioFlow
 
 	ctx    context.Context // cancelled when the phase ends
 	cancel context.CancelFunc
@@ -52,13 +55,13 @@ type drillState struct {
 }
 
 // newDrillRun starts the drills of phase p. It returns nil when p has none.
-func (r *Runner) newDrillRun(p *scenarios.Phase, idx int, phaseStart int64) *drillRun {
+func (r *Runner) newDrillRun(p *scenarios.Phase, idx int, phaseStart int64, flow ioFlow) *drillRun {
 	if len(p.Drills) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	dr := &drillRun{r: r, phase: p.Name, phaseIdx: idx, phaseStart: phaseStart, cmds: r.opt.Commands,
-		ctx: ctx, cancel: cancel}
+		ctx: ctx, cancel: cancel, flow: flow}
 	if r.opt.Results != "" {
 		dr.dir = filepath.Join(r.opt.Results, "drills")
 	}
@@ -128,7 +131,15 @@ func (dr *drillRun) drive(s *drillState) {
 		if dr.ctx.Err() != nil {
 			return
 		}
-		at = clock.Now()
+		// The earlier fault is undone, but its stall may not be over:
+		// wait until I/O has flowed again for the settle time.
+		var ok bool
+		if at, ok = dr.waitFlow(prev.recoverEnd, s.d.Settle); !ok {
+			dr.r.emit(Event{Kind: EvNote, Phase: dr.phase, Path: s.d.Name,
+				Detail: fmt.Sprintf("drill %s not injected: after drill %s recovered, I/O did not flow again for %s before the phase ended",
+					s.d.Name, s.d.After, s.d.Settle)})
+			return
+		}
 	default:
 		if !sleepUntil(dr.ctx, clock, dr.phaseStart+int64(s.d.At)) {
 			return
@@ -331,6 +342,16 @@ func (dr *drillRun) measure(tl *timeline, tgts []*target, ros []*reopener, stall
 	}
 	sort.Slice(order, func(i, j int) bool { return order[i].inject < order[j].inject })
 	const around = int64(10 * time.Second)
+	owners := make([][]int, len(tgts))
+	byTarget := make([][]Stall, len(tgts))
+	for ti, t := range tgts {
+		for _, st := range stalls {
+			if st.Target == t.spec.Name {
+				byTarget[ti] = append(byTarget[ti], st)
+			}
+		}
+		owners[ti] = stallOwners(order, byTarget[ti], clock)
+	}
 	for i, s := range order {
 		limit := phaseEnd
 		if i+1 < len(order) {
@@ -342,20 +363,25 @@ func (dr *drillRun) measure(tl *timeline, tgts []*target, ros []*reopener, stall
 		}
 		settled = max(settled, s.recoverEnd)
 		var targets []DrillTarget
-		for _, t := range tgts {
+		for ti, t := range tgts {
 			dt := DrillTarget{Target: t.spec.Name, Resumed: true}
-			// The first stall of this target that was still going on at
-			// the inject or began before the window closed.
-			for _, st := range stalls {
-				if st.Target == t.spec.Name && st.End.After(clock.Time(s.inject)) && st.Start.Before(clock.Time(limit)) {
-					dt.Stalled = true
-					dt.LastBefore, dt.FirstAfter, dt.Stall, dt.InFlight = st.Start, st.End, st.Dur, st.InFlight
-					dt.Detection = st.Start.Sub(clock.Time(s.inject))
-					dt.Resume = st.End.Sub(clock.Time(s.inject))
-					dt.Resumed = !st.Unresolved
-					settled = max(settled, int64(st.End.Sub(clock.Time(0))))
-					break
+			// The drill's own stall: the first that began at or after its
+			// inject and before the next drill's.
+			own := false
+			for si, st := range byTarget[ti] {
+				if note := ambiguity(order, i, owners[ti][si], st, clock); note != "" && dt.Note == "" {
+					dt.Note = note
 				}
+				if owners[ti][si] != i || own {
+					continue
+				}
+				own = true
+				dt.Stalled = true
+				dt.LastBefore, dt.FirstAfter, dt.Stall, dt.InFlight = st.Start, st.End, st.Dur, st.InFlight
+				dt.Detection = st.Start.Sub(clock.Time(s.inject))
+				dt.Resume = st.End.Sub(clock.Time(s.inject))
+				dt.Resumed = !st.Unresolved
+				settled = max(settled, int64(st.End.Sub(clock.Time(0))))
 			}
 			targets = append(targets, dt)
 		}

@@ -735,7 +735,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 	r.emit(Event{Time: phaseWall, Kind: EvPhaseStart, Phase: p.Name,
 		Detail: fmt.Sprintf("%s bs=%s qd=%d", p.RW, scenarios.FormatSize(p.BS), p.QD)})
 	close(startCh)
-	drills := r.newDrillRun(&p, idx, phaseStart)
+	drills := r.newDrillRun(&p, idx, phaseStart, phaseFlow{det: det, gate: gt})
 	detDone := make(chan struct{})
 	detStopped := make(chan struct{})
 	go func() {

@@ -228,8 +228,11 @@ type DrillTarget struct {
 	LastBefore time.Time     `json:"last_before,omitempty"`
 	FirstAfter time.Time     `json:"first_after,omitempty"`
 	Stall      time.Duration `json:"stall_ns"`
-	// Detection is inject → last completion before the gap (negative when
-	// I/O had already stopped completing before the inject command ran).
+	// Detection is inject → last completion before the gap. It is never
+	// negative for a drill injected by a command or a time: a drill owns
+	// only a gap that began at or after its inject. (A manual drill may
+	// own a gap already going on at its mark, as a person marks a pulled
+	// cable after pulling it; then it is negative.)
 	Detection time.Duration `json:"detection_ns"`
 	// Resume is inject → first completion after the gap; Resumed is false
 	// when no I/O completed again before the phase ended.
@@ -255,6 +258,10 @@ type DrillTarget struct {
 	// PathMove is when traffic moved to other paths, from per-path
 	// diskstats (nil when the target has no paths or none moved).
 	PathMove *PathMove `json:"path_move,omitempty"`
+	// Note says when the stall's attribution is ambiguous: a stall that
+	// was still going on when the next drill was injected, or one of an
+	// earlier drill that this drill's inject fell into.
+	Note string `json:"note,omitempty"`
 }
 
 // PathMove is the moment a multipath map's traffic left the paths that

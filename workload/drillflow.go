@@ -1,0 +1,114 @@
+package workload
+
+import (
+	"fmt"
+	"time"
+)
+
+// ioFlow tells a chained drill whether the phase's I/O flows.
+type ioFlow interface {
+	// flowing reports whether every target completed an I/O after the
+	// clock time since, with no stall in progress and no verify pass
+	// holding the workers.
+	flowing(since int64) bool
+}
+
+// phaseFlow is ioFlow over a running phase's stall detector and gate.
+type phaseFlow struct {
+	det  *stallDetector
+	gate *gate
+}
+
+func (f phaseFlow) flowing(since int64) bool {
+	if f.gate != nil && f.gate.closed.Load() {
+		return false
+	}
+	for ti := range f.det.flags {
+		if _, stalled := f.det.ongoing(ti); stalled {
+			return false
+		}
+		var last int64
+		for _, w := range f.det.workers[ti] {
+			last = max(last, w.rec.LastDone())
+		}
+		if last <= since {
+			return false
+		}
+	}
+	return true
+}
+
+// flowPoll is how often a chained drill looks at the I/O while it waits.
+const flowPoll = 5 * time.Millisecond
+
+// waitFlow waits until I/O has flowed on every target, without a break,
+// for settle since the clock time from (the earlier drill's recovery). It
+// returns the moment it did, and false when the phase ended first.
+func (dr *drillRun) waitFlow(from int64, settle time.Duration) (int64, bool) {
+	clock := dr.r.clock
+	tk := time.NewTicker(flowPoll)
+	defer tk.Stop()
+	var since int64 // when the flow was first seen unbroken, 0 = not yet
+	for {
+		now := clock.Now()
+		switch {
+		case dr.flow == nil || !dr.flow.flowing(from):
+			since = 0
+		case since == 0:
+			since = now
+		}
+		if since != 0 && now-since >= int64(settle) {
+			return now, true
+		}
+		select {
+		case <-dr.ctx.Done():
+			return 0, false
+		case <-tk.C:
+		}
+	}
+}
+
+// stallOwners attributes each stall of one target to a drill: the index in
+// order (drills sorted by inject time) of the last drill injected at or
+// before the stall began, or -1. A stall that began before every such
+// inject goes to a manual drill marked while it lasted, as a person marks
+// a pulled cable after pulling it.
+func stallOwners(order []*drillState, stalls []Stall, clock Clock) []int {
+	owners := make([]int, len(stalls))
+	for si, st := range stalls {
+		owners[si] = -1
+		start := int64(st.Start.Sub(clock.Time(0)))
+		for i, s := range order {
+			if s.inject <= start {
+				owners[si] = i
+			}
+		}
+		if owners[si] >= 0 {
+			continue
+		}
+		end := int64(st.End.Sub(clock.Time(0)))
+		for i, s := range order {
+			if s.d.Manual && s.inject > start && s.inject <= end {
+				owners[si] = i
+				break
+			}
+		}
+	}
+	return owners
+}
+
+// ambiguity is the note for drill i about stall st owned by drill owner,
+// when one of them was injected while the stall lasted ("" otherwise).
+func ambiguity(order []*drillState, i, owner int, st Stall, clock Clock) string {
+	end := int64(st.End.Sub(clock.Time(0)))
+	start := int64(st.Start.Sub(clock.Time(0)))
+	switch {
+	case owner == i && i+1 < len(order) && order[i+1].inject < end:
+		return fmt.Sprintf("ambiguous: I/O was still stalled when drill %s was injected; the stall is counted here, where it began, and may include that drill's fault",
+			order[i+1].d.Name)
+	case owner < i && owner >= 0 && order[i].inject > start && order[i].inject < end:
+		return fmt.Sprintf("ambiguous: injected while drill %s's stall (%s) was still going on; that stall is counted there, and a stall of this drill's own could not be told apart from it",
+			order[owner].d.Name, st.Dur.Round(time.Millisecond))
+	}
+	return ""
+}
