@@ -407,6 +407,10 @@ type worker struct {
 	// gate parks the worker while a verify pass reads the target.
 	gate *gate
 
+	// forget is the target's generation map in a phase that writes
+	// without verify: the blocks it overwrites are marked unknown, so no
+	// pass takes lunbench's own unstamped data for corruption.
+	forget *verify.Map
 	// Verification (phases with verify: true): the target's map, its unit,
 	// the generations of the block being written, and what reads found.
 	vmap    *verify.Map
@@ -468,6 +472,9 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 				w.stampVerified(off)
 			} else {
 				w.stampPayload(off)
+				if w.forget != nil {
+					w.forget.Forget(off, w.bs)
+				}
 			}
 		}
 		t0 := w.clock.Now()
@@ -667,6 +674,9 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 				stopOnE: p.OnError == scenarios.Stop, stop: &stop, measuring: &measuring, stall: det.flags[ti],
 				ro: ros[ti], gate: gt, target: t.spec.Name,
 			}
+			if !p.Verify && p.RW.Writes() && t.vmap != nil {
+				w.forget = t.vmap
+			}
 			if p.Verify && t.vmap != nil {
 				w.vmap, w.unit, w.runID = t.vmap, t.vmap.Header().Unit, r.runID
 				w.gens = make([]uint32, p.BS/w.unit)
@@ -734,6 +744,12 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 	phaseWall := r.clock.Time(phaseStart)
 	r.emit(Event{Time: phaseWall, Kind: EvPhaseStart, Phase: p.Name,
 		Detail: fmt.Sprintf("%s bs=%s qd=%d", p.RW, scenarios.FormatSize(p.BS), p.QD)})
+	for _, t := range tgts {
+		if !p.Verify && p.RW.Writes() && t.vmap != nil {
+			r.emit(Event{Time: phaseWall, Kind: EvNote, Phase: p.Name, Target: t.spec.Name,
+				Detail: fmt.Sprintf("phase %s writes %s without verify: the blocks it writes are marked unknown in the generation map and not checked until a verified phase writes them again", p.Name, t.spec.Name)})
+		}
+	}
 	close(startCh)
 	drills := r.newDrillRun(&p, idx, phaseStart, phaseFlow{det: det, gate: gt})
 	detDone := make(chan struct{})

@@ -242,6 +242,9 @@ func printVerify(w io.Writer, rep verifyReport) {
 			parts = append(parts, part)
 		}
 		fmt.Fprintf(w, "  %s; in doubt (write in flight, old or new data accepted) %d\n", strings.Join(parts, ", "), s.InDoubt)
+		if s.Unchecked > 0 {
+			fmt.Fprintf(w, "  not checked: %d blocks last written by a phase without verify (their content is unknown)\n", s.Unchecked)
+		}
 		for _, f := range s.Findings {
 			fmt.Fprintf(w, "  offset %d  %-11s  %s\n", f.Offset, f.Class, f.Detail)
 		}

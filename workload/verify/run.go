@@ -44,6 +44,7 @@ type passTally struct {
 	counts     [NumClasses]uint64
 	inDoubt    uint64
 	unreadable uint64
+	unchecked  uint64
 	blocks     uint64
 	findings   []Finding
 }
@@ -117,6 +118,7 @@ func run(ctx context.Context, f device, m *Map, opts RunOptions) (Summary, error
 		}
 		sum.InDoubt += t.inDoubt
 		sum.Unreadable += t.unreadable
+		sum.Unchecked += t.unchecked
 		sum.Blocks += t.blocks
 		sum.Findings = append(sum.Findings, t.findings...)
 	}
@@ -149,7 +151,11 @@ type device interface {
 func (m *Map) checkChunk(f device, buf []byte, u0, u1 int64, opts CheckOptions, t *passTally) error {
 	first, last := int64(-1), int64(-1)
 	for u := u0; u < u1; u++ {
-		if binary.LittleEndian.Uint16(m.ents[2*u:])&^pendingBit != 0 {
+		e := binary.LittleEndian.Uint16(m.ents[2*u:])
+		if e == unknownEnt {
+			t.unchecked++
+		}
+		if e&^pendingBit != 0 {
 			if first < 0 {
 				first = u
 			}

@@ -71,6 +71,10 @@ type Summary struct {
 	// Unreadable counts blocks whose read failed with an I/O error; they
 	// are counted (and listed) as corrupt too.
 	Unreadable uint64 `json:"unreadable,omitempty"`
+	// Unchecked counts blocks an unverified write phase overwrote since
+	// their last verified write: their content is unknown, so they are
+	// not read back (see Map.Forget).
+	Unchecked uint64 `json:"unchecked,omitempty"`
 	// Findings lists problem blocks (at most the first 1000).
 	Findings []Finding `json:"findings,omitempty"`
 }
