@@ -397,7 +397,7 @@ func (d *decoder) phaseCriteria(p *Phase, own, defaults fields, rwOK bool, ctx s
 		for _, c := range f.crit {
 			inherit := !slices.ContainsFunc(out, func(o Criterion) bool { return o.Metric == c.Metric }) &&
 				!drillOnlyMetric(c.Metric) && !HostMetric(c.Metric) && (!rwOK || appliesTo(c.Metric, p.RW)) &&
-				(p.Verify || !needsVerify(c.Metric))
+				(p.Verify || !NeedsVerify(c.Metric))
 			if inherit {
 				out = append(out, c)
 			}
@@ -431,8 +431,6 @@ func appliesTo(metric string, rw RW) bool {
 	return true
 }
 
-func needsVerify(metric string) bool { return metric == "lost_writes" || metric == "corrupt_blocks" }
-
 func (d *decoder) checkDrillOnly(cs []Criterion, ctx string) {
 	for _, c := range cs {
 		if drillOnlyMetric(c.Metric) {
@@ -463,7 +461,7 @@ func (d *decoder) checkDrillMetrics(cs []Criterion, ctx string) {
 
 func (d *decoder) checkVerify(cs []Criterion, ctx string, verify bool, need string) {
 	for _, c := range cs {
-		if needsVerify(c.Metric) && !verify {
+		if NeedsVerify(c.Metric) && !verify {
 			d.errAt(c.Pos, "%s in %s needs %s; without verification nothing counts them", c.Metric, ctx, need)
 		}
 	}

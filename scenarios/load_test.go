@@ -390,8 +390,8 @@ criteria:
 			want: []string{
 				`s.yaml:3:21: preflight_warnings in expect of defaults is about the host's set-up, not the I/O; put it in the run's or a target's criteria`,
 				`s.yaml:9:14: preflight_errors in expect of phase "p" is about the host's set-up, not the I/O; put it in the run's or a target's criteria`,
-				`s.yaml:10:57: read_p99 in expect of drill "d" is not measured per drill; a drill's expect takes max_stall, resume_within, throughput_after, errors, max_latency, lost_writes, corrupt_blocks`,
-				`s.yaml:10:77: preflight_errors in expect of drill "d" is not measured per drill; a drill's expect takes max_stall, resume_within, throughput_after, errors, max_latency, lost_writes, corrupt_blocks`,
+				`s.yaml:10:57: read_p99 in expect of drill "d" is not measured per drill; a drill's expect takes max_stall, resume_within, throughput_after, errors, max_latency, lost_writes, corrupt_blocks, unreadable_blocks`,
+				`s.yaml:10:77: preflight_errors in expect of drill "d" is not measured per drill; a drill's expect takes max_stall, resume_within, throughput_after, errors, max_latency, lost_writes, corrupt_blocks, unreadable_blocks`,
 			},
 		},
 		{

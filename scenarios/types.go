@@ -228,7 +228,7 @@ func MetricUnit(name string) (Unit, bool) {
 	switch name {
 	case "iops", "read_iops", "write_iops",
 		"errors", "read_errors", "write_errors",
-		"stalls", "lost_writes", "corrupt_blocks",
+		"stalls", "lost_writes", "corrupt_blocks", "unreadable_blocks",
 		"preflight_errors", "preflight_warnings":
 		return Count, true
 	case "throughput", "read_throughput", "write_throughput":
@@ -256,7 +256,7 @@ func MetricNames() []string {
 	for _, b := range base {
 		out = append(out, b, "read_"+b, "write_"+b)
 	}
-	return append(out, "max_stall", "stalls", "lost_writes", "corrupt_blocks",
+	return append(out, "max_stall", "stalls", "lost_writes", "corrupt_blocks", "unreadable_blocks",
 		"resume_within", "throughput_after", "preflight_errors", "preflight_warnings")
 }
 
@@ -269,5 +269,11 @@ func HostMetric(m string) bool { return m == "preflight_errors" || m == "preflig
 // on, in the order the docs present them.
 func DrillMetrics() []string {
 	return []string{"max_stall", "resume_within", "throughput_after", "errors", "max_latency",
-		"lost_writes", "corrupt_blocks"}
+		"lost_writes", "corrupt_blocks", "unreadable_blocks"}
+}
+
+// NeedsVerify reports whether a metric is counted by verify passes, so
+// needs a phase with verify: true.
+func NeedsVerify(metric string) bool {
+	return metric == "lost_writes" || metric == "corrupt_blocks" || metric == "unreadable_blocks"
 }

@@ -245,3 +245,57 @@ criteria:
 		t.Fatalf("lunbench verify: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
 }
+
+// TestVerifyUnreadableNotCorrupt writes the lab box verified, then kills
+// its bindfs during a verified read phase: every read-back fails with EIO.
+// The blocks are unreadable (with the errno), not corrupt; each pass counts
+// each block once, and unreadable_blocks over the run is the distinct
+// blocks (the device's 256), not the sum of the passes.
+func TestVerifyUnreadableNotCorrupt(t *testing.T) {
+	b := newLabBox(t, 16)
+	dir := t.TempDir()
+	sc := writeScenario(t, dir, fmt.Sprintf(`
+name: lab-eio
+stall_threshold: 300ms
+targets: [{name: box, path: %s, allow_write: true}]
+defaults: {bs: 64k, verify: true}
+phases:
+  - {name: fill, rw: write, qd: 4, bytes: 16MiB}
+  - name: read
+    rw: read
+    qd: 2
+    duration: 3s
+    drills:
+      - {name: kill, at: 500ms, inject: "%s"}
+criteria:
+  corrupt_blocks: "== 0"
+  unreadable_blocks: "== 0"
+`, b.dev, b.cmd("break")))
+	out := filepath.Join(dir, "res")
+	run := runScenarioFile(t, sc, out, exitFail)
+	const units = 16 << 20 / (64 << 10)
+	var failed int
+	for _, v := range run.Verify {
+		if v.Phase != "read" || v.When == "inline (reads of the phase)" {
+			continue
+		}
+		failed++
+		if v.Counts["unreadable"] != units || v.Unreadable != units || v.Counts["corrupt"] != 0 || v.Blocks != units {
+			t.Errorf("pass %s: %d blocks, %v", v.When, v.Blocks, v.Counts)
+		}
+		if len(v.Findings) == 0 || !strings.Contains(v.Findings[0].Detail, "EIO") || v.Findings[0].Class.String() != "unreadable" {
+			t.Errorf("pass %s: findings %+v", v.When, v.Findings[:min(len(v.Findings), 2)])
+		}
+	}
+	if failed < 2 {
+		t.Fatalf("%d passes after the break, want the drill's and the phase end's: %+v", failed, run.Verify)
+	}
+	got := map[string]float64{}
+	for _, c := range run.Criteria {
+		got[c.Metric] = c.Measured
+	}
+	if got["corrupt_blocks"] != 0 || got["unreadable_blocks"] != units {
+		t.Errorf("criteria measured %v, want corrupt_blocks 0 and unreadable_blocks %d (the distinct blocks, not %d passes summed)", got, units, failed)
+	}
+	t.Logf("%d passes after the break, each %d unreadable; run-wide unreadable_blocks %v, corrupt_blocks %v", failed, units, got["unreadable_blocks"], got["corrupt_blocks"])
+}
