@@ -79,21 +79,25 @@ type Sink interface {
 // PhaseResult summarises one phase × target × op over the measured part of
 // the phase (ramp excluded).
 type PhaseResult struct {
-	Phase       string            `json:"phase"`
-	Target      string            `json:"target"`
-	Op          Op                `json:"op"`
-	Start       time.Time         `json:"start"`
-	End         time.Time         `json:"end"`
-	Seconds     float64           `json:"seconds"`
-	Ops         uint64            `json:"ops"`
-	Bytes       uint64            `json:"bytes"`
-	Errors      uint64            `json:"errors"`
-	Errnos      map[string]uint64 `json:"errnos,omitempty"`
-	Missed      uint64            `json:"missed,omitempty"`
-	IOPS        float64           `json:"iops"`
-	BytesPerSec float64           `json:"bytes_per_sec"`
-	MBps        float64           `json:"mib_per_sec"`
-	Lat         LatencySummary    `json:"latency"`
+	Phase   string            `json:"phase"`
+	Target  string            `json:"target"`
+	Op      Op                `json:"op"`
+	Start   time.Time         `json:"start"`
+	End     time.Time         `json:"end"`
+	Seconds float64           `json:"seconds"`
+	Ops     uint64            `json:"ops"`
+	Bytes   uint64            `json:"bytes"`
+	Errors  uint64            `json:"errors"`
+	Errnos  map[string]uint64 `json:"errnos,omitempty"`
+	Missed  uint64            `json:"missed,omitempty"`
+	// Backoffs counts the pauses workers took after consecutive errors
+	// (1 ms doubling to 100 ms), BackoffTime their total.
+	Backoffs    uint64         `json:"backoffs,omitempty"`
+	BackoffTime time.Duration  `json:"backoff_ns,omitempty"`
+	IOPS        float64        `json:"iops"`
+	BytesPerSec float64        `json:"bytes_per_sec"`
+	MBps        float64        `json:"mib_per_sec"`
+	Lat         LatencySummary `json:"latency"`
 	// Hist is the whole phase's latency histogram (for hlog and reports).
 	Hist *hdr.Histogram `json:"-"`
 }
@@ -422,6 +426,8 @@ type worker struct {
 	checked uint64 // units checked by reads
 	// lastDone is the clock time of the worker's last completion.
 	lastDone int64
+	// errRun counts consecutive failed I/Os (see backoff).
+	errRun int
 }
 
 func (w *worker) run(start <-chan struct{}, done func()) {
@@ -496,10 +502,14 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 				if !ok {
 					return
 				}
-				w.fd, w.fdGen = fd, gen
+				w.fd, w.fdGen, w.errRun = fd, gen, 0
+				continue
 			}
+			w.errRun++
+			w.backoff(op)
 			continue
 		}
+		w.errRun = 0
 		lat := t1 - intended
 		if w.vmap != nil {
 			if op == Write {
@@ -566,6 +576,8 @@ func (o *opCounts) merge(c *opCounts) {
 	o.errors += c.errors
 	o.latSum += c.latSum
 	o.missed += c.missed
+	o.backoffs += c.backoffs
+	o.backoffNs += c.backoffNs
 	o.latMax = max(o.latMax, c.latMax)
 	if c.latMin != 0 && (o.latMin == 0 || c.latMin < o.latMin) {
 		o.latMin = c.latMin
@@ -720,6 +732,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 			}
 		}
 	}
+	backoffNoted := make([]bool, len(tgts))
 	tl := &timeline{ticks: make([][]tickSample, len(tgts)), errs: make([][]errTick, len(tgts))}
 	keepTimeline := len(p.Drills) > 0
 	sliceAcc := make([][NumOps]opCounts, len(tgts))
@@ -800,6 +813,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 						sliceAcc[ti][op].merge(c)
 					}
 					r.takeErrors(s, p.Name, t, accs[ti])
+					r.noteBackoff(s, now, p.Name, t, &backoffNoted[ti])
 					if keepTimeline {
 						for _, ec := range s.errnos {
 							if ec.n > 0 {
@@ -1000,6 +1014,7 @@ loop:
 				Phase: p.Name, Target: t.spec.Name, Op: op,
 				Start: r.clock.Time(measStart), End: r.clock.Time(measEnd),
 				Seconds: secs, Ops: a.phase.ops, Bytes: a.phase.bytes, Errors: a.phase.errors, Missed: a.phase.missed,
+				Backoffs: a.phase.backoffs, BackoffTime: time.Duration(a.phase.backoffNs),
 				Lat: summarize(&a.phase), Hist: a.phase.hist,
 			}
 			if len(a.errnos) > 0 {

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -298,4 +299,64 @@ criteria:
 		t.Errorf("criteria measured %v, want corrupt_blocks 0 and unreadable_blocks %d (the distinct blocks, not %d passes summed)", got, units, failed)
 	}
 	t.Logf("%d passes after the break, each %d unreadable; run-wide unreadable_blocks %v, corrupt_blocks %v", failed, units, got["unreadable_blocks"], got["corrupt_blocks"])
+}
+
+// TestBrokenDeviceBackoff kills the lab box under load: every later I/O
+// fails with EIO at once. The workers back off (1 ms doubling to 100 ms)
+// instead of retrying at line rate: the errors per second stay near
+// qd × 10, the process uses little CPU while the device is dead, and the
+// results record the backoffs.
+func TestBrokenDeviceBackoff(t *testing.T) {
+	b := newLabBox(t, 64)
+	dir := t.TempDir()
+	const qd = 4
+	sc := writeScenario(t, dir, fmt.Sprintf(`
+name: lab-backoff
+targets: [{name: box, path: %s}]
+phases:
+  - {name: load, rw: randread, bs: 4k, qd: %d, duration: 6s}
+`, b.dev, qd))
+	var cpu time.Duration
+	var broken, window time.Duration
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		time.Sleep(1500 * time.Millisecond)
+		t0 := time.Now()
+		b.run(t, "break")
+		time.Sleep(500 * time.Millisecond)
+		c0, w0 := cpuTime(t), time.Now()
+		time.Sleep(3 * time.Second)
+		cpu, window = cpuTime(t)-c0, time.Since(w0)
+		broken = time.Since(t0)
+	}()
+	out := filepath.Join(dir, "res")
+	run := runScenarioFile(t, sc, out, exitPass)
+	<-done
+	if len(run.Phases) != 1 {
+		t.Fatalf("phases: %+v", run.Phases)
+	}
+	p := run.Phases[0]
+	// Each worker: the ramp-up (1+2+...+64 ms) then at most one error per
+	// 100 ms, over the time the box was dead (to the phase end, ~4.5 s).
+	dead := p.End.Sub(p.Start) - 1500*time.Millisecond + time.Second
+	limit := uint64(qd * (int(dead/(100*time.Millisecond)) + 10))
+	if p.Errors == 0 || p.Errors > limit || p.Backoffs == 0 || p.BackoffTime < time.Second {
+		t.Errorf("%d errors (limit %d), %d backoffs for %v", p.Errors, limit, p.Backoffs, p.BackoffTime)
+	}
+	// CPU while the box was dead: well under a tenth of one core.
+	if cpu > window/10 {
+		t.Errorf("%v of CPU in %v with the device dead", cpu, window)
+	}
+	t.Logf("after the break: %d errors in ~%v (limit %d), %d backoffs totalling %v; CPU %v in a %v window",
+		p.Errors, broken.Round(100*time.Millisecond), limit, p.Backoffs, p.BackoffTime.Round(time.Millisecond), cpu.Round(time.Millisecond), window.Round(time.Millisecond))
+}
+
+// cpuTime is the CPU (user + system) this process has used.
+func cpuTime(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
