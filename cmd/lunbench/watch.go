@@ -144,7 +144,7 @@ func runWatch(o watchOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (i
 		defer restoreOnPanic(screen)
 		dash = live.New(screen, live.Options{
 			Scenario: strings.Join(args, " "), Watch: true, NoColor: os.Getenv("NO_COLOR") != "",
-			Redraw: o.interval,
+			Redraw: o.interval, Now: o.now,
 			OnMark: func() {
 				events.Event(workload.Event{Time: o.now(), Kind: workload.EvDrillMark, Detail: "operator marked a manual fault (m)"})
 			},
