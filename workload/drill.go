@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lunbench/scenarios"
@@ -38,6 +39,10 @@ type drillRun struct {
 	// verifyCh carries the names of recovered drills to the phase loop,
 	// which runs a verify pass (phases with verify: true; nil otherwise).
 	verifyCh chan string
+	// verifying counts the verify passes asked for and not yet done: a
+	// chained drill is not injected before them (its fault would freeze
+	// the pass, and the pass must read what the earlier fault left).
+	verifying atomic.Int32
 }
 
 type drillState struct {
@@ -197,6 +202,7 @@ func (dr *drillRun) drive(s *drillState) {
 // over (its end-of-phase pass covers it).
 func (dr *drillRun) recovered(s *drillState) {
 	if dr.verifyCh != nil && dr.ctx.Err() == nil {
+		dr.verifying.Add(1)
 		dr.verifyCh <- s.d.Name // buffered: one slot per drill
 	}
 }

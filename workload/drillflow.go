@@ -41,9 +41,10 @@ func (f phaseFlow) flowing(since int64) bool {
 // flowPoll is how often a chained drill looks at the I/O while it waits.
 const flowPoll = 5 * time.Millisecond
 
-// waitFlow waits until I/O has flowed on every target, without a break,
-// for settle since the clock time from (the earlier drill's recovery). It
-// returns the moment it did, and false when the phase ended first.
+// waitFlow waits until I/O has flowed on every target, without a break
+// and with no verify pass pending, for settle since the clock time from
+// (the earlier drill's recovery). It returns the moment it did, and false
+// when the phase ended first.
 func (dr *drillRun) waitFlow(from int64, settle time.Duration) (int64, bool) {
 	clock := dr.r.clock
 	tk := time.NewTicker(flowPoll)
@@ -52,7 +53,7 @@ func (dr *drillRun) waitFlow(from int64, settle time.Duration) (int64, bool) {
 	for {
 		now := clock.Now()
 		switch {
-		case dr.flow == nil || !dr.flow.flowing(from):
+		case dr.flow == nil || dr.verifying.Load() > 0 || !dr.flow.flowing(from):
 			since = 0
 		case since == 0:
 			since = now

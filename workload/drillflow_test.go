@@ -2,11 +2,14 @@ package workload
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"lunbench/scenarios"
+	"lunbench/workload/verify"
 )
 
 // TestDrillOwnsOnlyItsStall measures two chained drills against stalls
@@ -108,5 +111,53 @@ func TestWaitFlow(t *testing.T) {
 	time.AfterFunc(50*time.Millisecond, cancel)
 	if _, ok := dr.waitFlow(clock.Now(), 0); ok {
 		t.Error("waitFlow returned true with I/O never flowing")
+	}
+}
+
+// TestChainedDrillAfterVerify: in a verified phase, a drill chained after
+// another is injected only once the verify pass after the first drill is
+// done, never during it (its fault would freeze the pass) nor before it
+// (the pass must read what the first fault left).
+func TestChainedDrillAfterVerify(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.dat")
+	sc, err := scenarios.Parse("test.yaml", []byte(fmt.Sprintf(`
+name: chain-verify
+interval: 250ms
+stall_threshold: 200ms
+targets: [{name: f, path: %s, size: 4MiB, allow_write: true}]
+phases:
+  - name: load
+    rw: randrw
+    bs: 4k
+    qd: 2
+    rate_iops: 1000
+    duration: 3s
+    verify: true
+    drills:
+      - {name: d1, at: 300ms, inject: "one", recover: {command: "undo-one", at: 200ms}}
+      - {name: d2, after: d1, settle: 100ms, inject: "two"}
+`, path)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRunner(sc, Options{Commands: &fakeCommands{}}, &eventLog{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pass *verify.Summary
+	for i := range res.Verify {
+		if res.Verify[i].When == "drill d1" {
+			pass = &res.Verify[i]
+		}
+	}
+	if pass == nil || len(res.Drills) != 2 || !res.Drills[1].Injected {
+		t.Fatalf("verify passes %+v, drills %+v", res.Verify, res.Drills)
+	}
+	if inj := res.Drills[1].InjectAt; !inj.After(pass.End) {
+		t.Errorf("d2 injected at %v, before the verify pass after d1 ended (%v..%v)", inj, pass.Start, pass.End)
 	}
 }

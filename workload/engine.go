@@ -960,6 +960,7 @@ loop:
 					r.emit(Event{Kind: EvNote, Phase: p.Name, Detail: fmt.Sprintf("verify after drill %s skipped: I/O in flight did not complete within 30s", req.drill)})
 				}
 				gt.closed.Store(false)
+				drills.verifying.Add(-1)
 				d := r.clock.Now() - p0
 				pausedFor += d
 				end += d
