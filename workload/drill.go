@@ -348,6 +348,7 @@ func (dr *drillRun) measure(tl *timeline, tgts []*target, ros []*reopener, stall
 	}
 	sort.Slice(order, func(i, j int) bool { return order[i].inject < order[j].inject })
 	const around = int64(10 * time.Second)
+	threshold := int64(dr.r.sc.StallThreshold)
 	owners := make([][]int, len(tgts))
 	byTarget := make([][]Stall, len(tgts))
 	for ti, t := range tgts {
@@ -356,7 +357,7 @@ func (dr *drillRun) measure(tl *timeline, tgts []*target, ros []*reopener, stall
 				byTarget[ti] = append(byTarget[ti], st)
 			}
 		}
-		owners[ti] = stallOwners(order, byTarget[ti], clock)
+		owners[ti] = stallOwners(order, byTarget[ti], clock, threshold)
 	}
 	for i, s := range order {
 		limit := phaseEnd
@@ -371,11 +372,11 @@ func (dr *drillRun) measure(tl *timeline, tgts []*target, ros []*reopener, stall
 		var targets []DrillTarget
 		for ti, t := range tgts {
 			dt := DrillTarget{Target: t.spec.Name, Resumed: true}
-			// The drill's own stall: the first that began at or after its
-			// inject and before the next drill's.
+			// The drill's own stall: the first that became one (outlasted
+			// the threshold) after its inject and before the next drill's.
 			own := false
 			for si, st := range byTarget[ti] {
-				if note := ambiguity(order, i, owners[ti][si], st, clock); note != "" && dt.Note == "" {
+				if note := ambiguity(order, i, owners[ti][si], st, clock, threshold); note != "" && dt.Note == "" {
 					dt.Note = note
 				}
 				if owners[ti][si] != i || own {

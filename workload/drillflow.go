@@ -7,10 +7,10 @@ import (
 
 // ioFlow tells a chained drill whether the phase's I/O flows.
 type ioFlow interface {
-	// flowing reports whether every target completed an I/O after the
-	// clock time since, with no stall in progress and no verify pass
-	// holding the workers.
-	flowing(since int64) bool
+	// flowing reports at clock time now whether every target completed
+	// an I/O after the clock time since, with no stall (nor half of one)
+	// in progress and no verify pass holding the workers.
+	flowing(now, since int64) bool
 }
 
 // phaseFlow is ioFlow over a running phase's stall detector and gate.
@@ -19,7 +19,7 @@ type phaseFlow struct {
 	gate *gate
 }
 
-func (f phaseFlow) flowing(since int64) bool {
+func (f phaseFlow) flowing(now, since int64) bool {
 	if f.gate != nil && f.gate.closed.Load() {
 		return false
 	}
@@ -28,10 +28,14 @@ func (f phaseFlow) flowing(since int64) bool {
 			return false
 		}
 		var last int64
+		inflight := false
 		for _, w := range f.det.workers[ti] {
 			last = max(last, w.rec.LastDone())
+			inflight = inflight || w.rec.InFlightSince() != 0
 		}
-		if last <= since {
+		// A gap already half a stall long is not flow: a fault injected
+		// now would make a stall that began before its inject.
+		if last <= since || (inflight && now-last > f.det.threshold/2) {
 			return false
 		}
 	}
@@ -53,7 +57,7 @@ func (dr *drillRun) waitFlow(from int64, settle time.Duration) (int64, bool) {
 	for {
 		now := clock.Now()
 		switch {
-		case dr.flow == nil || dr.verifying.Load() > 0 || !dr.flow.flowing(from):
+		case dr.flow == nil || dr.verifying.Load() > 0 || !dr.flow.flowing(now, from):
 			since = 0
 		case since == 0:
 			since = now
@@ -71,16 +75,20 @@ func (dr *drillRun) waitFlow(from int64, settle time.Duration) (int64, bool) {
 
 // stallOwners attributes each stall of one target to a drill: the index in
 // order (drills sorted by inject time) of the last drill injected at or
-// before the stall began, or -1. A stall that began before every such
-// inject goes to a manual drill marked while it lasted, as a person marks
-// a pulled cable after pulling it.
-func stallOwners(order []*drillState, stalls []Stall, clock Clock) []int {
+// before the stall became one, or -1. A gap becomes a stall when it
+// outlasts the threshold: a gap that began shortly before an inject (I/O
+// momentarily slow, not yet a stall) and grew into a stall by that fault
+// is the injected drill's, while a stall of the earlier fault that was
+// still going on at the inject stays the earlier drill's. A stall that
+// began before every such inject goes to a manual drill marked while it
+// lasted, as a person marks a pulled cable after pulling it.
+func stallOwners(order []*drillState, stalls []Stall, clock Clock, threshold int64) []int {
 	owners := make([]int, len(stalls))
 	for si, st := range stalls {
 		owners[si] = -1
 		start := int64(st.Start.Sub(clock.Time(0)))
 		for i, s := range order {
-			if s.inject <= start {
+			if s.inject <= start+threshold {
 				owners[si] = i
 			}
 		}
@@ -99,15 +107,16 @@ func stallOwners(order []*drillState, stalls []Stall, clock Clock) []int {
 }
 
 // ambiguity is the note for drill i about stall st owned by drill owner,
-// when one of them was injected while the stall lasted ("" otherwise).
-func ambiguity(order []*drillState, i, owner int, st Stall, clock Clock) string {
+// when the stall was already one (longer than threshold) at the other
+// drill's inject ("" otherwise).
+func ambiguity(order []*drillState, i, owner int, st Stall, clock Clock, threshold int64) string {
 	end := int64(st.End.Sub(clock.Time(0)))
-	start := int64(st.Start.Sub(clock.Time(0)))
+	became := int64(st.Start.Sub(clock.Time(0))) + threshold
 	switch {
 	case owner == i && i+1 < len(order) && order[i+1].inject < end:
 		return fmt.Sprintf("ambiguous: I/O was still stalled when drill %s was injected; the stall is counted here, where it began, and may include that drill's fault",
 			order[i+1].d.Name)
-	case owner < i && owner >= 0 && order[i].inject > start && order[i].inject < end:
+	case owner < i && owner >= 0 && order[i].inject > became && order[i].inject < end:
 		return fmt.Sprintf("ambiguous: injected while drill %s's stall (%s) was still going on; that stall is counted there, and a stall of this drill's own could not be told apart from it",
 			order[owner].d.Name, st.Dur.Round(time.Millisecond))
 	}

@@ -228,11 +228,13 @@ type DrillTarget struct {
 	LastBefore time.Time     `json:"last_before,omitempty"`
 	FirstAfter time.Time     `json:"first_after,omitempty"`
 	Stall      time.Duration `json:"stall_ns"`
-	// Detection is inject → last completion before the gap. It is never
-	// negative for a drill injected by a command or a time: a drill owns
-	// only a gap that began at or after its inject. (A manual drill may
-	// own a gap already going on at its mark, as a person marks a pulled
-	// cable after pulling it; then it is negative.)
+	// Detection is inject → last completion before the gap. A drill owns
+	// only a gap that became a stall (outlasted the stall threshold) after
+	// its inject, so Detection is never below minus the threshold: I/O may
+	// have been slow for a moment before the inject. It is 0 when the
+	// drill has no stall of its own. (A manual drill may own a stall
+	// already going on at its mark, as a person marks a pulled cable
+	// after pulling it; then it can be lower.)
 	Detection time.Duration `json:"detection_ns"`
 	// Resume is inject → first completion after the gap; Resumed is false
 	// when no I/O completed again before the phase ended.

@@ -13,14 +13,23 @@ var chainRuns = flag.Int("chain-runs", 3, "repetitions of the two-drill chain in
 
 // TestDrillChain runs the chain d1 (freeze 1 s) → d2 (after: d1, freeze
 // 2 s) on the lab box, -chain-runs times (a phase each). Every drill must
-// be credited with its own stall, to within 50 ms of the freeze its
-// commands made, with a detection that is not negative and no ambiguity;
+// be credited with its own stall, within the bounds of the freeze its
+// commands made, with a detection not below minus the threshold and no
+// ambiguity;
 // and d2 must have been injected only after d1's stall ended and I/O
 // flowed for the settle time (stall_threshold + 1 s by default).
 func TestDrillChain(t *testing.T) {
 	b := newLabBox(t, 64)
 	dir := t.TempDir()
 	const threshold = 300 * time.Millisecond
+	// The drills signal bindfs themselves (the shell's kill builtin), so
+	// each freeze lies between its commands' starts and ends to within a
+	// fork: the bounds the stalls are checked against.
+	pid, err := runOutput("sh", "-c", b.cmd("pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, cont := "kill -STOP "+strings.TrimSpace(pid), "kill -CONT "+strings.TrimSpace(pid)
 	var phases strings.Builder
 	for i := range *chainRuns {
 		fmt.Fprintf(&phases, `
@@ -32,7 +41,7 @@ func TestDrillChain(t *testing.T) {
     drills:
       - {name: d1, at: 1s, inject: "%s", recover: {command: "%s", at: 1s}}
       - {name: d2, after: d1, inject: "%s", recover: {command: "%s", at: 2s}, expect: {max_stall: "<= 2500ms"}}
-`, i, b.cmd("pause"), b.cmd("resume"), b.cmd("pause"), b.cmd("resume"))
+`, i, stop, cont, stop, cont)
 	}
 	sc := writeScenario(t, dir, fmt.Sprintf(`
 name: lab-chain
@@ -54,20 +63,24 @@ phases:%s`, threshold, b.dev, phases.String()))
 			if !dr.Injected || dr.Inject == nil || dr.Recover == nil || len(dr.Targets) != 1 {
 				t.Fatalf("%s/%s: %+v", dr.Phase, dr.Name, dr)
 			}
-			pause := dr.Recover.End.Sub(dr.Inject.End)
+			// Frozen at least from the end of the inject command to the
+			// start of the recover command, at most from start to end;
+			// bindfs then needs the CPU to serve what queued (up to the
+			// threshold on a loaded machine).
+			lo, hi := dr.Recover.Start.Sub(dr.Inject.End), dr.Recover.End.Sub(dr.Inject.Start)
 			dt := dr.Targets[0]
-			e := dt.Stall - pause
-			worst = max(worst, e, -e)
+			e := max(lo-dt.Stall, dt.Stall-hi, 0)
+			worst = max(worst, e)
 			switch {
 			case !dt.Stalled || !dt.Resumed:
 				t.Errorf("%s/%s: no stall of its own: %+v", dr.Phase, dr.Name, dt)
-			case e < -50*time.Millisecond || e > 50*time.Millisecond:
-				t.Errorf("%s/%s: stall %v for a freeze of %v", dr.Phase, dr.Name, dt.Stall, pause)
-			case dt.Detection < 0 || dt.Note != "":
+			case dt.Stall < lo-50*time.Millisecond || dt.Stall > hi+threshold:
+				t.Errorf("%s/%s: stall %v for a freeze of %v..%v", dr.Phase, dr.Name, dt.Stall, lo, hi)
+			case dt.Detection < -threshold || dt.Note != "":
 				t.Errorf("%s/%s: detection %v, note %q", dr.Phase, dr.Name, dt.Detection, dt.Note)
 			}
-			line = append(line, fmt.Sprintf("%s freeze %v stall %v (%+v) detection %v",
-				dr.Name, pause.Round(time.Microsecond), dt.Stall.Round(time.Microsecond), e.Round(time.Microsecond), dt.Detection.Round(time.Microsecond)))
+			line = append(line, fmt.Sprintf("%s freeze %v..%v stall %v detection %v",
+				dr.Name, lo.Round(time.Millisecond), hi.Round(time.Millisecond), dt.Stall.Round(time.Millisecond), dt.Detection.Round(time.Millisecond)))
 		}
 		gap := d2.InjectAt.Sub(d1.Targets[0].FirstAfter)
 		if gap < settle {
@@ -75,5 +88,5 @@ phases:%s`, threshold, b.dev, phases.String()))
 		}
 		t.Logf("%s: %s; d2 injected %v after I/O resumed", d1.Phase, strings.Join(line, "; "), gap.Round(time.Millisecond))
 	}
-	t.Logf("%d chains: worst |stall - freeze| %v", *chainRuns, worst.Round(time.Microsecond))
+	t.Logf("%d chains: worst distance of a stall outside its freeze's bounds %v", *chainRuns, worst.Round(time.Microsecond))
 }
