@@ -349,16 +349,7 @@ func (dr *drillRun) measure(tl *timeline, tgts []*target, ros []*reopener, stall
 	sort.Slice(order, func(i, j int) bool { return order[i].inject < order[j].inject })
 	const around = int64(10 * time.Second)
 	threshold := int64(dr.r.sc.StallThreshold)
-	owners := make([][]int, len(tgts))
-	byTarget := make([][]Stall, len(tgts))
-	for ti, t := range tgts {
-		for _, st := range stalls {
-			if st.Target == t.spec.Name {
-				byTarget[ti] = append(byTarget[ti], st)
-			}
-		}
-		owners[ti] = stallOwners(order, byTarget[ti], clock, threshold)
-	}
+	byTarget, owners := ownersByTarget(order, tgts, stalls, clock, threshold)
 	for i, s := range order {
 		limit := phaseEnd
 		if i+1 < len(order) {
@@ -372,23 +363,8 @@ func (dr *drillRun) measure(tl *timeline, tgts []*target, ros []*reopener, stall
 		var targets []DrillTarget
 		for ti, t := range tgts {
 			dt := DrillTarget{Target: t.spec.Name, Resumed: true}
-			// The drill's own stall: the first that became one (outlasted
-			// the threshold) after its inject and before the next drill's.
-			own := false
-			for si, st := range byTarget[ti] {
-				if note := ambiguity(order, i, owners[ti][si], st, clock, threshold); note != "" && dt.Note == "" {
-					dt.Note = note
-				}
-				if owners[ti][si] != i || own {
-					continue
-				}
-				own = true
-				dt.Stalled = true
-				dt.LastBefore, dt.FirstAfter, dt.Stall, dt.InFlight = st.Start, st.End, st.Dur, st.InFlight
-				dt.Detection = st.Start.Sub(clock.Time(s.inject))
-				dt.Resume = st.End.Sub(clock.Time(s.inject))
-				dt.Resumed = !st.Unresolved
-				settled = max(settled, int64(st.End.Sub(clock.Time(0))))
+			if end := attribute(&dt, order, i, byTarget[ti], owners[ti], clock, threshold); end != 0 {
+				settled = max(settled, end)
 			}
 			targets = append(targets, dt)
 		}

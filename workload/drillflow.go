@@ -73,6 +73,44 @@ func (dr *drillRun) waitFlow(from int64, settle time.Duration) (int64, bool) {
 	}
 }
 
+// ownersByTarget splits the phase's stalls by target and attributes each
+// (see stallOwners).
+func ownersByTarget(order []*drillState, tgts []*target, stalls []Stall, clock Clock, threshold int64) (byTarget [][]Stall, owners [][]int) {
+	byTarget = make([][]Stall, len(tgts))
+	owners = make([][]int, len(tgts))
+	for ti, t := range tgts {
+		for _, st := range stalls {
+			if st.Target == t.spec.Name {
+				byTarget[ti] = append(byTarget[ti], st)
+			}
+		}
+		owners[ti] = stallOwners(order, byTarget[ti], clock, threshold)
+	}
+	return byTarget, owners
+}
+
+// attribute fills in dt the own stall of drill order[i] on one target (the
+// first of stalls it owns), and a note when a stall's attribution is
+// ambiguous. It returns the clock time the stall ended, 0 without one.
+func attribute(dt *DrillTarget, order []*drillState, i int, stalls []Stall, owners []int, clock Clock, threshold int64) int64 {
+	var end int64
+	for si, st := range stalls {
+		if note := ambiguity(order, i, owners[si], st, clock, threshold); note != "" && dt.Note == "" {
+			dt.Note = note
+		}
+		if owners[si] != i || dt.Stalled {
+			continue
+		}
+		inject := clock.Time(order[i].inject)
+		dt.Stalled = true
+		dt.LastBefore, dt.FirstAfter, dt.Stall, dt.InFlight = st.Start, st.End, st.Dur, st.InFlight
+		dt.Detection, dt.Resume = st.Start.Sub(inject), st.End.Sub(inject)
+		dt.Resumed = !st.Unresolved
+		end = int64(st.End.Sub(clock.Time(0)))
+	}
+	return end
+}
+
 // stallOwners attributes each stall of one target to a drill: the index in
 // order (drills sorted by inject time) of the last drill injected at or
 // before the stall became one, or -1. A gap becomes a stall when it
