@@ -12,7 +12,8 @@ import (
 var chainRuns = flag.Int("chain-runs", 3, "repetitions of the two-drill chain in TestDrillChain (the issue's long form: 20)")
 
 // TestDrillChain runs the chain d1 (freeze 1 s) → d2 (after: d1, freeze
-// 2 s) on the lab box, -chain-runs times (a phase each). Every drill must
+// 2 s, max_stall <= 1500ms) on the lab box, -chain-runs times (a phase
+// each). Every drill must
 // be credited with its own stall, within the bounds of the freeze its
 // commands made, with a detection not below minus the threshold and no
 // ambiguity;
@@ -37,10 +38,10 @@ func TestDrillChain(t *testing.T) {
     rw: randread
     bs: 4k
     qd: 4
-    duration: 7s
+    duration: 9s
     drills:
       - {name: d1, at: 1s, inject: "%s", recover: {command: "%s", at: 1s}}
-      - {name: d2, after: d1, inject: "%s", recover: {command: "%s", at: 2s}, expect: {max_stall: "<= 2500ms"}}
+      - {name: d2, after: d1, inject: "%s", recover: {command: "%s", at: 2s}, expect: {max_stall: "<= 1500ms"}}
 `, i, stop, cont, stop, cont)
 	}
 	sc := writeScenario(t, dir, fmt.Sprintf(`
@@ -49,7 +50,18 @@ stall_threshold: %s
 targets: [{name: box, path: %s}]
 phases:%s`, threshold, b.dev, phases.String()))
 	out := filepath.Join(dir, "res")
-	run := runScenarioFile(t, sc, out, exitPass)
+	// d2's rule fails on its own 2 s stall (credited with d1's 1 s one,
+	// it used to pass).
+	run := runScenarioFile(t, sc, out, exitFail)
+	var failed int
+	for _, c := range run.Criteria {
+		if c.Drill == "d2" && !c.Pass && c.Measured > 1.5 {
+			failed++
+		}
+	}
+	if failed != *chainRuns {
+		t.Errorf("%d of %d d2 max_stall rules failed on d2's own stall: %+v", failed, *chainRuns, run.Criteria)
+	}
 	if len(run.Drills) != 2**chainRuns {
 		t.Fatalf("%d drill results, want %d", len(run.Drills), 2**chainRuns)
 	}
