@@ -79,25 +79,25 @@ type Sink interface {
 // PhaseResult summarises one phase × target × op over the measured part of
 // the phase (ramp excluded).
 type PhaseResult struct {
-	Phase   string            `json:"phase"`
-	Target  string            `json:"target"`
-	Op      Op                `json:"op"`
-	Start   time.Time         `json:"start"`
-	End     time.Time         `json:"end"`
-	Seconds float64           `json:"seconds"`
-	Ops     uint64            `json:"ops"`
-	Bytes   uint64            `json:"bytes"`
-	Errors  uint64            `json:"errors"`
-	Errnos  map[string]uint64 `json:"errnos,omitempty"`
-	Missed  uint64            `json:"missed,omitempty"`
+	Phase       string            `json:"phase"`
+	Target      string            `json:"target"`
+	Op          Op                `json:"op"`
+	Start       time.Time         `json:"start"`
+	End         time.Time         `json:"end"`
+	Seconds     float64           `json:"seconds"`
+	Ops         uint64            `json:"ops"`
+	Bytes       uint64            `json:"bytes"`
+	Errors      uint64            `json:"errors"`
+	Errnos      map[string]uint64 `json:"errnos,omitempty"`
+	Missed      uint64            `json:"missed,omitempty"`
+	IOPS        float64           `json:"iops"`
+	BytesPerSec float64           `json:"bytes_per_sec"`
+	MBps        float64           `json:"mib_per_sec"`
+	Lat         LatencySummary    `json:"latency"`
 	// Backoffs counts the pauses workers took after consecutive errors
 	// (1 ms doubling to 100 ms), BackoffTime their total.
-	Backoffs    uint64         `json:"backoffs,omitempty"`
-	BackoffTime time.Duration  `json:"backoff_ns,omitempty"`
-	IOPS        float64        `json:"iops"`
-	BytesPerSec float64        `json:"bytes_per_sec"`
-	MBps        float64        `json:"mib_per_sec"`
-	Lat         LatencySummary `json:"latency"`
+	Backoffs    uint64        `json:"backoffs,omitempty"`
+	BackoffTime time.Duration `json:"backoff_ns,omitempty"`
 	// Hist is the whole phase's latency histogram (for hlog and reports).
 	Hist *hdr.Histogram `json:"-"`
 }
@@ -686,7 +686,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 				stopOnE: p.OnError == scenarios.Stop, stop: &stop, measuring: &measuring, stall: det.flags[ti],
 				ro: ros[ti], gate: gt, target: t.spec.Name,
 			}
-			if !p.Verify && p.RW.Writes() && t.vmap != nil {
+			if unverifiedWrites(&p, t) {
 				w.forget = t.vmap
 			}
 			if p.Verify && t.vmap != nil {
@@ -757,12 +757,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 	phaseWall := r.clock.Time(phaseStart)
 	r.emit(Event{Time: phaseWall, Kind: EvPhaseStart, Phase: p.Name,
 		Detail: fmt.Sprintf("%s bs=%s qd=%d", p.RW, scenarios.FormatSize(p.BS), p.QD)})
-	for _, t := range tgts {
-		if !p.Verify && p.RW.Writes() && t.vmap != nil {
-			r.emit(Event{Time: phaseWall, Kind: EvNote, Phase: p.Name, Target: t.spec.Name,
-				Detail: fmt.Sprintf("phase %s writes %s without verify: the blocks it writes are marked unknown in the generation map and not checked until a verified phase writes them again", p.Name, t.spec.Name)})
-		}
-	}
+	r.noteUnverified(&p, tgts, phaseWall)
 	close(startCh)
 	drills := r.newDrillRun(&p, idx, phaseStart, phaseFlow{det: det, gate: gt})
 	detDone := make(chan struct{})
