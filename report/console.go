@@ -89,7 +89,7 @@ func PrintSummary(w io.Writer, r *RunJSON) {
 			parts = append(parts, fmt.Sprintf("%s×%d", e, n))
 		}
 		sort.Strings(parts)
-		fmt.Fprintf(w, "errors in %s on %s (%s): %s\n", p.Phase, p.Target, p.Op, strings.Join(parts, ", "))
+		fmt.Fprintf(w, "errors in %s on %s (%s): %s%s\n", p.Phase, p.Target, p.Op, strings.Join(parts, ", "), backoffText(&p))
 	}
 	printDrills(w, r)
 	printVerify(w, r)

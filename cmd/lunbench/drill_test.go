@@ -344,6 +344,9 @@ phases:
 	if p.Errors == 0 || p.Errors > limit || p.Backoffs == 0 || p.BackoffTime < time.Second {
 		t.Errorf("%d errors (limit %d), %d backoffs for %v", p.Errors, limit, p.Backoffs, p.BackoffTime)
 	}
+	if md, err := os.ReadFile(filepath.Join(out, "report.md")); err != nil || !strings.Contains(string(md), "retries backed off") {
+		t.Errorf("report.md does not say the retries backed off (%v)", err)
+	}
 	// CPU while the box was dead: well under a tenth of one core.
 	if cpu > window/10 {
 		t.Errorf("%v of CPU in %v with the device dead", cpu, window)
