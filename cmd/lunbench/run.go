@@ -35,19 +35,20 @@ type runOptions struct {
 	seed     uint64
 	now      func() time.Time
 	lookup   func(string) (string, bool)
+	stdin    io.Reader // the scenario when it is "-"
 }
 
 func newRunCmd(stdout, stderr io.Writer, sig <-chan os.Signal) *cobra.Command {
 	o := runOptions{now: time.Now, lookup: os.LookupEnv}
 	cmd := &cobra.Command{
 		Use:   "run SCENARIO",
-		Short: "Run a scenario file or a built-in scenario (see 'lunbench scenarios')",
+		Short: "Run a scenario file, - for stdin, or a built-in scenario (see 'lunbench scenarios')",
 		Args:  cobra.ExactArgs(1),
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 			return scenarios.Builtins(), cobra.ShellCompDirectiveDefault
 		},
-		RunE: func(_ *cobra.Command, args []string) error {
-			o.scenario = args[0]
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.scenario, o.stdin = args[0], cmd.InOrStdin()
 			code, err := runScenario(o, stdout, stderr, sig)
 			if code == exitPass && err == nil {
 				return nil
@@ -81,7 +82,13 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 		}
 		return "", false
 	}
-	sc, err := scenarios.Resolve(o.scenario, lookup)
+	var sc *scenarios.Scenario
+	var err error
+	if o.scenario == "-" {
+		sc, err = scenarios.LoadReader("stdin", o.stdin, lookup)
+	} else {
+		sc, err = scenarios.Resolve(o.scenario, lookup)
+	}
 	if err != nil {
 		var ve *scenarios.ValidationError
 		if errors.As(err, &ve) {
