@@ -924,7 +924,7 @@ loop:
 				pendingVerify = pendingVerify[1:]
 				collect(now, false, ramp)
 				p0 := r.clock.Now()
-				if gt.hold(30 * time.Second) {
+				if gt.hold(30*time.Second, ctx.Done()) {
 					verifies = append(verifies, r.verifyPass(ctx, &p, tgts, "drill "+req.drill)...)
 				} else {
 					r.emit(Event{Kind: EvNote, Phase: p.Name, Detail: fmt.Sprintf("verify after drill %s skipped: I/O in flight did not complete within 30s", req.drill)})
