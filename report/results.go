@@ -5,7 +5,10 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -27,7 +30,9 @@ const Version = "0.1.0"
 // RunJSON is the document written as run.json: everything a report needs
 // besides the time series.
 type RunJSON struct {
-	Lunbench string    `json:"lunbench"`
+	Lunbench string `json:"lunbench"`
+	// Build is the binary's module version and VCS revision.
+	Build    *Build    `json:"build,omitempty"`
 	Scenario string    `json:"scenario"`
 	Source   string    `json:"source"`
 	Status   string    `json:"status"` // running, finished, interrupted, failed
@@ -117,6 +122,31 @@ func DirName(t time.Time, scenario string) string {
 var intervalsHeader = []string{"start", "end", "elapsed_s", "phase", "target", "op", "ramp", "ops", "bytes",
 	"iops", "mib_s", "errors", "missed", "in_flight", "lat_min_us", "lat_mean_us", "lat_p50_us", "lat_p90_us",
 	"lat_p99_us", "lat_p99_9_us", "lat_max_us"}
+
+// CheckOutDir accepts a results directory named with --out only if it does
+// not exist yet or is empty: another run's run.json and hlogs mixed with this
+// run's would make both unreadable.
+func CheckOutDir(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("results directory %s: %w", path, err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && !fi.IsDir() {
+		return fmt.Errorf("results directory %s exists and is not a directory", path)
+	}
+	names, err := f.Readdirnames(1)
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("results directory %s: %w", path, err)
+	}
+	if len(names) > 0 {
+		return fmt.Errorf("results directory %s exists and is not empty (it holds %s); name a new directory, or remove the old results first", path, names[0])
+	}
+	return nil
+}
 
 // CreateDir makes a results directory at path (which must not exist yet
 // or be empty) and opens its streams.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -120,6 +121,10 @@ func (d *decoder) targets(f *field, root *yaml.Node) []targetInfo {
 			t.Path = pf.s
 			if strings.TrimSpace(t.Path) == "" {
 				d.errf(pf.val, "path in %s is empty", ctx)
+			} else if i := strings.IndexFunc(t.Path, unicode.IsControl); i >= 0 {
+				// A NUL cannot reach the kernel and a newline is surely a
+				// quoting accident; either would create or open the wrong file.
+				d.errf(pf.val, "path in %s contains the control character %q at byte %d; a device or file path has none", ctx, t.Path[i:i+1], i+1)
 			}
 		}
 		if sf, ok := fs.okf("size"); ok {

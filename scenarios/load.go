@@ -175,17 +175,30 @@ func BuiltinSource(name string) ([]byte, bool) {
 	return data, err == nil
 }
 
-// starterName is the placeholder in starter.tmpl.
-var starterName = regexp.MustCompile(`(?m)^name: NAME$`)
-
 // Starter returns a commented scenario file for `lunbench init NAME`, a
 // read-only test of one LUN that an admin edits from there.
 func Starter(name string) []byte {
+	return Rename(starterTemplate, name)
+}
+
+// ValidName reports whether name may be a scenario's name (it ends up in
+// results directory names): letters, digits, '.', '_' and '-', up to 64.
+func ValidName(name string) bool { return validName.MatchString(name) }
+
+// Rename replaces the top-level name: line of a scenario's source, for
+// `lunbench init NAME` and `init NAME --from BUILTIN`; comments and
+// layout are kept as they are.
+func Rename(src []byte, name string) []byte {
 	v := name
 	if !validName.MatchString(name) {
 		v = strconv.Quote(name) // still YAML; the loader will say what is wrong
 	}
-	return starterName.ReplaceAllLiteral(starterTemplate, []byte("name: "+v))
+	nameLine := regexp.MustCompile(`(?m)^name: .*$`)
+	loc := nameLine.FindIndex(src)
+	if loc == nil {
+		return src
+	}
+	return slices.Concat(src[:loc[0]], []byte("name: "+v), src[loc[1]:])
 }
 
 // parse is Parse with every dependency explicit.

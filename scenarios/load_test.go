@@ -460,6 +460,18 @@ phases: [{name: p, rw: read, bs: 4k, duration: 1s, rate: 10MiB/s, rate_iops: 100
 			want: []string{`s.yaml:3:52: phase "p" sets both rate and rate_iops; set one`},
 		},
 		{
+			// Paths with a NUL byte or a newline (issue 11): the first
+			// failed as a runtime error, the second created a file named
+			// with a newline.
+			name: "control characters in paths",
+			src: "name: t\ntargets:\n  - {name: a, path: \"/tmp/a\\0b\"}\n  - {name: b, path: \"/tmp/a\\nb\"}\n" +
+				"phases: [{name: p, rw: read, bs: 4k, duration: 1s}]\n",
+			want: []string{
+				`s.yaml:3:21: path in target "a" contains the control character "\x00" at byte 7; a device or file path has none`,
+				`s.yaml:4:21: path in target "b" contains the control character "\n" at byte 7; a device or file path has none`,
+			},
+		},
+		{
 			// Hostile rates (issue 11): a vanishing rate used to make the
 			// pacer wait forever, a huge one to count billions of missed
 			// slots; both are refused with the range in the message. 0

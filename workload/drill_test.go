@@ -284,6 +284,9 @@ func BenchmarkVerifiedWrite(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer r.Close()
+	if err := r.setupVerify(); err != nil {
+		b.Fatal(err)
+	}
 	t := r.targets[0]
 	w := &worker{bs: 4096, buf: make([]byte, 4096), vmap: t.vmap, unit: t.vmap.Header().Unit, runID: r.runID,
 		gens: make([]uint32, 1), clock: r.clock}

@@ -3,6 +3,7 @@ package workload
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -124,10 +125,19 @@ type Result struct {
 }
 
 // ConfigError is a problem with the scenario found only once the targets are
-// known (block size, range): the scenario is wrong, not the machine.
-type ConfigError struct{ Msg string }
+// known (block size, range, a path that is no target): the scenario is
+// wrong, not the machine. Pos is the target or phase it is about.
+type ConfigError struct {
+	Pos scenarios.Pos
+	Msg string
+}
 
-func (e *ConfigError) Error() string { return e.Msg }
+func (e *ConfigError) Error() string {
+	if p := e.Pos.String(); p != "" {
+		return p + ": " + e.Msg
+	}
+	return e.Msg
+}
 
 // Options configure a Runner.
 type Options struct {
@@ -220,25 +230,27 @@ func NewRunner(sc *scenarios.Scenario, opt Options, events EventSink, sinks ...S
 			t := r.target(name)
 			if err := p.CheckBlockSize(t.dev.LogicalBlock); err != nil {
 				r.Close()
-				return nil, &ConfigError{Msg: fmt.Sprintf("phase %q on target %q (%s): %v", p.Name, name, t.dev.Path, err)}
+				return nil, &ConfigError{Pos: p.Pos, Msg: fmt.Sprintf("phase %q on target %q (%s): %v", p.Name, name, t.dev.Path, err)}
 			}
 			if p.Verify && t.length/p.BS < int64(p.QD) {
 				r.Close()
-				return nil, &ConfigError{Msg: fmt.Sprintf("phase %q: verify needs at least qd (%d) blocks of %s in target %q's range (%s), one share per worker",
+				return nil, &ConfigError{Pos: p.Pos, Msg: fmt.Sprintf("phase %q: verify needs at least qd (%d) blocks of %s in target %q's range (%s), one share per worker",
 					p.Name, p.QD, scenarios.FormatSize(p.BS), name, scenarios.FormatSize(t.length))}
 			}
 			if p.BS > t.length {
 				r.Close()
-				return nil, &ConfigError{Msg: fmt.Sprintf("phase %q: bs %s is larger than target %q's range (%s)",
+				return nil, &ConfigError{Pos: p.Pos, Msg: fmt.Sprintf("phase %q: bs %s is larger than target %q's range (%s)",
 					p.Name, scenarios.FormatSize(p.BS), name, scenarios.FormatSize(t.length))}
 			}
 		}
 	}
-	if err := r.setupVerify(); err != nil {
-		r.Close()
-		return nil, err
-	}
 	return r, nil
+}
+
+// Attach sets where events and snapshots go, for a caller that creates its
+// results directory only once NewRunner has accepted the targets.
+func (r *Runner) Attach(events EventSink, sinks ...Sink) {
+	r.events, r.sinks = events, sinks
 }
 
 func prepareTarget(spec scenarios.Target, write bool, opt Options) (*target, error) {
@@ -250,12 +262,15 @@ func prepareTarget(spec scenarios.Target, write bool, opt Options) (*target, err
 		t.created = true
 	}
 	dev, err := ProbeDevice(spec.Path, opt.Sys)
+	if errors.Is(err, ErrNotTarget) {
+		return nil, &ConfigError{Pos: spec.Pos, Msg: fmt.Sprintf("target %q: %v", spec.Name, err)}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("target %q: %w", spec.Name, err)
 	}
 	t.dev = dev
 	if dev.Kind == KindFile && spec.Size > 0 && dev.Size < spec.Size && !t.created {
-		return nil, &ConfigError{Msg: fmt.Sprintf("target %q: %s is %s but the scenario asks for size %s; lunbench never grows an existing file: remove it or lower size",
+		return nil, &ConfigError{Pos: spec.Pos, Msg: fmt.Sprintf("target %q: %s is %s but the scenario asks for size %s; lunbench never grows an existing file: remove it or lower size",
 			spec.Name, spec.Path, scenarios.FormatSize(dev.Size), scenarios.FormatSize(spec.Size))}
 	}
 	t.base = spec.Offset
@@ -266,12 +281,16 @@ func prepareTarget(spec scenarios.Target, write bool, opt Options) (*target, err
 	if dev.Kind == KindFile && spec.Size > 0 && spec.Length == 0 {
 		t.length = spec.Size - spec.Offset
 	}
+	if spec.Offset >= dev.Size {
+		return nil, &ConfigError{Pos: spec.Pos, Msg: fmt.Sprintf("target %q: offset %s lies at or past the end of %s (size %s)",
+			spec.Name, scenarios.FormatSize(spec.Offset), spec.Path, scenarios.FormatSize(dev.Size))}
+	}
 	if spec.Offset < 0 || t.length <= 0 || spec.Offset+t.length > dev.Size {
-		return nil, &ConfigError{Msg: fmt.Sprintf("target %q: range offset %d length %d lies outside %s (size %s)",
+		return nil, &ConfigError{Pos: spec.Pos, Msg: fmt.Sprintf("target %q: range offset %d length %d lies outside %s (size %s)",
 			spec.Name, spec.Offset, t.length, spec.Path, scenarios.FormatSize(dev.Size))}
 	}
 	if dev.LogicalBlock > 0 && (t.base%dev.LogicalBlock != 0 || t.length%dev.LogicalBlock != 0) {
-		return nil, &ConfigError{Msg: fmt.Sprintf("target %q: range offset %d length %d is not a multiple of %s's logical block size %d",
+		return nil, &ConfigError{Pos: spec.Pos, Msg: fmt.Sprintf("target %q: range offset %d length %d is not a multiple of %s's logical block size %d",
 			spec.Name, t.base, t.length, spec.Path, dev.LogicalBlock)}
 	}
 	if write && dev.Kind == KindBlock {
@@ -343,6 +362,12 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	defer func() { stopSync(); <-synced }()
 	for _, t := range r.targets {
 		res.Targets = append(res.Targets, TargetResult{Name: t.spec.Name, Device: t.dev, Created: t.created})
+	}
+	// Generation maps go in the results directory, which the caller may
+	// create only after NewRunner: made here, before any I/O.
+	if err := r.setupVerify(); err != nil {
+		res.End = r.opt.Now()
+		return res, err
 	}
 	r.emit(Event{Kind: EvRunStart, Detail: fmt.Sprintf("scenario %s, seed %d", r.sc.Name, r.sc.Seed)})
 	var err error

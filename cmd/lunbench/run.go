@@ -104,16 +104,33 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if dirPath == "" {
 		dirPath = filepath.Join(root, report.DirName(start, sc.Name))
 	}
+	if o.out != "" {
+		if err := report.CheckOutDir(o.out); err != nil {
+			return exitUsage, err
+		}
+	}
+	// Targets are probed and checked before the results directory exists,
+	// so a scenario that cannot run leaves nothing behind.
+	runner, err := workload.NewRunner(sc, workload.Options{Destroy: o.destroy, Now: o.now, Results: dirPath}, nil)
+	if err != nil {
+		var ce *workload.ConfigError
+		if errors.As(err, &ce) {
+			return exitUsage, fmt.Errorf("scenario is not valid:\n%w", err)
+		}
+		return exitRuntime, err
+	}
 	dir, err := report.CreateDir(dirPath)
 	if err != nil {
+		runner.Close()
 		return exitRuntime, err
 	}
 	defer dir.Close()
 	if err := dir.WriteScenario(sc); err != nil {
 		return exitRuntime, fmt.Errorf("write scenario.yaml: %w", err)
 	}
+	build := report.ThisBuild()
 	run := &report.RunJSON{
-		Lunbench: report.Version, Scenario: sc.Name, Source: sc.Source, Status: "running",
+		Lunbench: report.Version, Build: &build, Scenario: sc.Name, Source: sc.Source, Status: "running",
 		Host: report.ThisHost(), Start: start, Seed: sc.Seed, IntervalSec: sc.Interval.Seconds(),
 	}
 	// The same checks as `lunbench check`, recorded with the run so a
@@ -130,13 +147,7 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	}
 	fmt.Fprintf(stdout, "lunbench %s: scenario %s (%s), results in %s\n", report.Version, sc.Name, sc.Source, dirPath)
 
-	// runner is set below; the dashboard's m key reaches it through mark.
-	var runner *workload.Runner
-	mark := func(detail string) {
-		if runner != nil {
-			runner.Mark(detail)
-		}
-	}
+	mark := runner.Mark
 	sinks := []workload.Sink{dir}
 	var events workload.EventSink = dir
 	var dash *live.Dashboard
@@ -162,16 +173,7 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 			sinks = append(sinks, v)
 		}
 	}
-	runner, err = workload.NewRunner(sc, workload.Options{Destroy: o.destroy, Now: o.now, Results: dirPath}, events, sinks...)
-	if err != nil {
-		run.Status, run.Verdict, run.Error = "failed", report.Error, err.Error()
-		dir.WriteRun(run)
-		var ce *workload.ConfigError
-		if errors.As(err, &ce) {
-			return exitUsage, err
-		}
-		return exitRuntime, err
-	}
+	runner.Attach(events, sinks...)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// The pid file lets `lunbench mark` find this run from another shell.
