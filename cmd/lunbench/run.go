@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -125,6 +124,18 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 		return exitRuntime, err
 	}
 	defer dir.Close()
+	// A results file that can no longer be written (a full disk) stops the
+	// run as a signal would; it then ends as a runtime failure.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	writeErr := make(chan error, 1)
+	dir.OnError = func(err error) {
+		select {
+		case writeErr <- err:
+		default:
+		}
+		cancel()
+	}
 	if err := dir.WriteScenario(sc); err != nil {
 		return exitRuntime, fmt.Errorf("write scenario.yaml: %w", err)
 	}
@@ -174,12 +185,11 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 		}
 	}
 	runner.Attach(events, sinks...)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	// The pid file lets `lunbench mark` find this run from another shell.
-	pidFile := filepath.Join(dirPath, "lunbench.pid")
-	os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
-	defer os.Remove(pidFile)
+	if err := report.WritePidFile(dirPath); err != nil {
+		fmt.Fprintf(stderr, "lunbench: warning: %v ('lunbench mark' cannot find this run)\n", err)
+	}
+	defer os.Remove(filepath.Join(dirPath, report.PidFileName))
 	go func() {
 		for {
 			select {
@@ -217,6 +227,13 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 		dashDone <- nil
 	}
 	res, runErr := runner.Run(ctx)
+	select {
+	case err := <-writeErr:
+		if runErr == nil {
+			runErr = fmt.Errorf("results: %w; run stopped", err)
+		}
+	default:
+	}
 	col.stop()
 	stopDash()
 	if err := <-dashDone; err != nil {
@@ -241,21 +258,23 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	case res.Interrupted:
 		run.Status = "interrupted"
 	}
-	if err := dir.WriteRun(run); err != nil {
-		return exitRuntime, fmt.Errorf("write run.json: %w", err)
+	runJSONErr := dir.WriteRun(run)
+	if runJSONErr != nil {
+		// Go on to the summary: the terminal is the one record left.
+		fmt.Fprintf(stderr, "lunbench: write run.json: %v\n", runJSONErr)
 	}
 	// One histogram per phase × target × op, so a long run's report does
 	// not decode a histogram per interval.
 	if err := dir.WritePhaseHists(res.Phases); err != nil {
 		fmt.Fprintf(stderr, "lunbench: warning: phase histograms: %v\n", err)
 	}
-	if err := dir.Close(); err != nil {
-		return exitRuntime, fmt.Errorf("write results: %w", err)
-	}
-	// Charts, report.md/html and junit.xml come from the directory alone,
-	// exactly as `lunbench report` rebuilds them later.
-	if err := report.Render(dirPath, report.Options{}); err != nil {
-		fmt.Fprintf(stderr, "lunbench: warning: report: %v (rebuild with: lunbench report %s)\n", err, dirPath)
+	closeErr := dir.Close()
+	if closeErr == nil && runJSONErr == nil {
+		// Charts, report.md/html and junit.xml come from the directory
+		// alone, exactly as `lunbench report` rebuilds them later.
+		if err := report.Render(dirPath, report.Options{}); err != nil {
+			fmt.Fprintf(stderr, "lunbench: warning: report: %v (rebuild with: lunbench report %s)\n", err, dirPath)
+		}
 	}
 	fmt.Fprintln(stdout)
 	report.PrintSummary(stdout, run)
@@ -263,6 +282,10 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	switch {
 	case runErr != nil:
 		return exitRuntime, runErr
+	case closeErr != nil:
+		return exitRuntime, fmt.Errorf("results: %w", closeErr)
+	case runJSONErr != nil:
+		return exitRuntime, fmt.Errorf("write run.json: %w", runJSONErr)
 	case res.Interrupted:
 		return exitInterrupted, nil
 	case run.Verdict == report.Fail:
