@@ -196,6 +196,11 @@ func (dr *drillRun) run(ctx context.Context, s *drillState, what, command, sourc
 	if dr.dir != "" {
 		out = filepath.Join(dr.dir, fmt.Sprintf("%s.%s.%s.log", fileSafe(dr.phase), fileSafe(s.d.Name), what))
 	}
+	if source != "" {
+		// The shell expands ${VAR} itself: a secret in a variable stays
+		// out of the command line other users see in ps.
+		command = scenarios.ShellCommand(source)
+	}
 	res := dr.cmds.Run(ctx, command, s.d.Timeout, out)
 	res.Command = source
 	if out != "" {

@@ -23,9 +23,10 @@ type startedRun struct {
 	done   chan error
 }
 
-// startRun starts bin on the scenario src (written to dir) and returns
-// once the run has announced its results directory.
-func startRun(t *testing.T, bin, dir, src string) *startedRun {
+// startRun starts bin on the scenario src (written to dir), with env
+// added to the environment, and returns once the run has announced its
+// results directory.
+func startRun(t *testing.T, bin, dir, src string, env ...string) *startedRun {
 	t.Helper()
 	sc := filepath.Join(dir, "s.yaml")
 	if err := os.WriteFile(sc, []byte(src), 0o644); err != nil {
@@ -34,6 +35,7 @@ func startRun(t *testing.T, bin, dir, src string) *startedRun {
 	r := &startedRun{out: filepath.Join(dir, "out"), stderr: &bytes.Buffer{}, done: make(chan error, 1)}
 	r.cmd = exec.Command(bin, "run", sc, "--no-tui", "--out", r.out)
 	r.cmd.Stderr = r.stderr
+	r.cmd.Env = append(os.Environ(), env...)
 	stdout, err := r.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
