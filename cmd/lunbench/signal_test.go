@@ -156,11 +156,81 @@ func TestSignalStopsWithinASecond(t *testing.T) {
 			if code := r.wait(t, 60*time.Second); code != exitInterrupted {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitInterrupted, r.stderr)
 			}
+			// An interrupted run never reads as green.
+			checkIncomplete(t, r.out, "the run was interrupted")
 			if took := phaseEnd(t, r.out).Sub(sent); took > answer+slack {
 				t.Fatalf("the phase ended %s after %v, want within %s (+%s slack)", took, tt.sig, answer, slack)
 			} else {
 				t.Logf("%v answered: phase ended %s after the signal", tt.sig, took.Round(time.Millisecond))
 			}
 		})
+	}
+}
+
+// checkIncomplete checks that a run's report says INCOMPLETE with why and
+// that its junit.xml has failures.
+func checkIncomplete(t *testing.T, out, why string) {
+	t.Helper()
+	md, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "**Verdict: INCOMPLETE**") || !strings.Contains(string(md), why) {
+		t.Errorf("report.md does not say INCOMPLETE (%s):\n%s", why, md)
+	}
+	j, err := os.ReadFile(filepath.Join(out, "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(j), `<testcase name="run finished"`) || strings.Contains(string(j), `failures="0"`) {
+		t.Errorf("junit.xml of an unfinished run:\n%s", j)
+	}
+}
+
+// TestKilledRunReport kills a real run with SIGKILL in its first phase
+// and rebuilds its report: it must read INCOMPLETE with both criteria not
+// evaluated, the first phase's figures from intervals.csv and the hlogs,
+// the later phase listed as not run, a failing junit.xml, and the pid file
+// recognised as stale by mark.
+func TestKilledRunReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t, t.TempDir())
+	dir := t.TempDir()
+	src := fmt.Sprintf(`name: killme
+targets: [{name: f, path: %s, size: 64MiB, allow_write: true}]
+phases:
+  - {name: one, rw: randread, bs: 4k, qd: 2, duration: 60s}
+  - {name: two, rw: randwrite, bs: 4k, duration: 5s}
+criteria:
+  errors: "== 0"
+  max_stall: "<= 5s"
+`, filepath.Join(dir, "lbhost-kill.dat"))
+	r := startRun(t, bin, dir, src)
+	time.Sleep(3 * time.Second) // a few intervals written
+	if err := r.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if code := r.wait(t, 30*time.Second); code != -1 {
+		t.Fatalf("exit %d after SIGKILL", code)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := execute([]string{"report", r.out}, nil, &stdout, &stderr, nil); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, stderr.String())
+	}
+	checkIncomplete(t, r.out, "the run was killed")
+	md, _ := os.ReadFile(filepath.Join(r.out, "report.md"))
+	for _, want := range []string{"phases not run: two", "| errors == 0 | (run) |  | - | == 0 | ⚠️ NOT EVALUATED",
+		"| max_stall <= 5s | (run) |  | - | <= 5s | ⚠️ NOT EVALUATED", "| one | f | read |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	if code := execute([]string{"mark", r.out}, nil, &stdout, &stderr, nil); code != exitUsage || !strings.Contains(stderr.String(), "which is gone (a killed run)") {
+		t.Errorf("mark on a killed run: exit %d: %s", code, stderr.String())
+	}
+	if t.Failed() {
+		t.Logf("report.md:\n%s", md)
 	}
 }
