@@ -111,4 +111,3 @@ func TestFullResultsDisk(t *testing.T) {
 		}
 	})
 }
-
