@@ -87,12 +87,3 @@ func validVarName(s string) bool {
 	return true
 }
 
-// ShellCommand turns a drill command as written into the text given to
-// /bin/sh -c. Its ${NAME} and ${NAME:-default} references are left for the
-// shell to expand from the environment, so a secret never appears in the
-// command line that ps shows; the loader has already checked that each one
-// is set. $${ (lunbench's literal ${) becomes ${ as well: in a command the
-// two now mean the same.
-func ShellCommand(source string) string {
-	return strings.ReplaceAll(source, "$${", "${")
-}
