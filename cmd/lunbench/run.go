@@ -118,9 +118,9 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 		}
 		return exitRuntime, err
 	}
+	defer runner.Close() // Run closes it too; this covers the early returns
 	dir, err := report.CreateDir(dirPath)
 	if err != nil {
-		runner.Close()
 		return exitRuntime, err
 	}
 	defer dir.Close()
