@@ -414,6 +414,15 @@ func (d *Dir) Close() error {
 	return d.err
 }
 
+// Fail records a write error of a results file that the Dir does not
+// write itself (diskstats.csv, from the collectors), as if it did: the
+// first one is kept and goes to OnError.
+func (d *Dir) Fail(file string, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.fail(file, err)
+}
+
 // Err returns the first write error so far.
 func (d *Dir) Err() error {
 	d.mu.Lock()
