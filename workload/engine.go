@@ -124,6 +124,10 @@ type Result struct {
 	PhasesRun int `json:"phases_run"`
 }
 
+// stopDrain bounds the wait for in-flight I/O after an interrupt (Ctrl-C,
+// SIGTERM, q, a results write error), below Options.Drain.
+const stopDrain = 500 * time.Millisecond
+
 // ConfigError is a problem with the scenario found only once the targets are
 // known (block size, range, a path that is no target): the scenario is
 // wrong, not the machine. Pos is the target or phase it is about.
@@ -976,9 +980,15 @@ loop:
 		drills.finish()
 	}
 	drained := true
+	drain := r.opt.Drain
+	if ctx.Err() != nil {
+		// A person asked to stop: answer within a second, even when a
+		// hung device holds I/O that may never complete.
+		drain = min(drain, stopDrain)
+	}
 	select {
 	case <-allDone:
-	case <-time.After(r.opt.Drain):
+	case <-time.After(drain):
 		drained = false
 	}
 	now := r.clock.Now()
@@ -990,7 +1000,7 @@ loop:
 	det.close(now)
 	collect(now, true, !measuring.Load())
 	if !drained {
-		r.emit(Event{Kind: EvNote, Phase: p.Name, Detail: fmt.Sprintf("in-flight I/O did not finish within %s of the stop; results exclude it", r.opt.Drain)})
+		r.emit(Event{Kind: EvNote, Phase: p.Name, Detail: fmt.Sprintf("in-flight I/O did not finish within %s of the stop; results exclude it", drain)})
 	}
 	// I/Os that completed while draining are counted, so the measured time
 	// runs to the drain's end; a drain cut short by a hung device is not
