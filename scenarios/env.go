@@ -86,4 +86,3 @@ func validVarName(s string) bool {
 	}
 	return true
 }
-
