@@ -15,9 +15,10 @@ import (
 // TestDrillSecretNotInArgv runs a drill whose inject command names a
 // secret in a variable, and reads the argv of the running shell from
 // /proc/PID/cmdline: it must show ${LBHOST_CHAP_SECRET}, not the secret
-// (before issue 11 lunbench expanded the command itself, so ps showed the
-// secret). The command checks the value it sees, so the shell did expand
-// it; and no results file may hold it.
+// (before issue 11 the expanded command was sh's argument, so ps showed
+// the secret; now it travels in the shell's environment). The command
+// checks the value it sees, so the shell got it; and no results file may
+// hold it.
 func TestDrillSecretNotInArgv(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
