@@ -39,7 +39,9 @@ func unfinished(dir string, r *RunJSON) string {
 		case ps.Found:
 			return fmt.Sprintf("the run was killed: run.json still says running, but process %d is gone (its lunbench.pid is stale)", ps.Pid)
 		}
-		return "the run was killed: run.json still says running and no process is recorded"
+		// No pid file: killed before writing one, or stopped by a full
+		// disk that had no room left to record how it ended.
+		return "the run did not finish: run.json still says running and no lunbench process is recorded (killed, or stopped without room to record its end)"
 	}
 	return "the run's status is " + r.Status
 }

@@ -97,7 +97,7 @@ func TestUnfinishedRunReport(t *testing.T) {
 					delete(r, k)
 				}
 			},
-			want:   []string{"no process is recorded", "phases not run: read-phase"},
+			want:   []string{"no lunbench process is recorded", "phases not run: read-phase"},
 			failed: []string{"run finished", "phase read-phase ran"},
 		},
 		{
