@@ -105,6 +105,9 @@ type TargetResult struct {
 	Device Device `json:"device"`
 	// Created is true when lunbench created the (sparse) file.
 	Created bool `json:"created,omitempty"`
+	// RAMBacked says why the target lives in memory ("tmpfs at /tmp",
+	// "zram0 (a RAM disk)"): its figures measure memory, not storage.
+	RAMBacked string `json:"ram_backed,omitempty"`
 }
 
 // Result is everything a run measured, for the report.
@@ -184,8 +187,9 @@ type target struct {
 	spec    scenarios.Target
 	dev     Device
 	created bool
-	base    int64 // first byte of the range
-	length  int64 // bytes in the range
+	ram     string // RAMBacked
+	base    int64  // first byte of the range
+	length  int64  // bytes in the range
 	fd      *os.File
 	write   bool // fd is open for writing
 	// vmap is the target's generation map (phases with verify: true).
@@ -213,6 +217,9 @@ func NewRunner(sc *scenarios.Scenario, opt Options, events EventSink, sinks ...S
 	}
 	r := &Runner{sc: sc, opt: opt, sinks: sinks, events: events, marks: make(chan int64, 8),
 		clock: NewClock(time.Now()), runID: newRunID()}
+	if err := Precheck(sc, opt.Sys); err != nil {
+		return nil, err
+	}
 	writes := map[string]bool{}
 	for _, p := range sc.Phases {
 		if p.RW.Writes() {
@@ -273,6 +280,7 @@ func prepareTarget(spec scenarios.Target, write bool, opt Options) (*target, err
 		return nil, fmt.Errorf("target %q: %w", spec.Name, err)
 	}
 	t.dev = dev
+	t.ram = RAMBacked(dev, opt.Sys)
 	if dev.Kind == KindFile && spec.Size > 0 && dev.Size < spec.Size && !t.created {
 		return nil, &ConfigError{Pos: spec.Pos, Msg: fmt.Sprintf("target %q: %s is %s but the scenario asks for size %s; lunbench never grows an existing file: remove it or lower size",
 			spec.Name, spec.Path, scenarios.FormatSize(dev.Size), scenarios.FormatSize(spec.Size))}
@@ -297,7 +305,7 @@ func prepareTarget(spec scenarios.Target, write bool, opt Options) (*target, err
 		return nil, &ConfigError{Pos: spec.Pos, Msg: fmt.Sprintf("target %q: range offset %d length %d is not a multiple of %s's logical block size %d",
 			spec.Name, t.base, t.length, spec.Path, dev.LogicalBlock)}
 	}
-	if write && dev.Kind == KindBlock {
+	if write {
 		if err := GuardWrite(dev, opt.Destroy, opt.Sys); err != nil {
 			return nil, err
 		}
@@ -365,7 +373,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	go r.syncMaps(syncCtx, synced)
 	defer func() { stopSync(); <-synced }()
 	for _, t := range r.targets {
-		res.Targets = append(res.Targets, TargetResult{Name: t.spec.Name, Device: t.dev, Created: t.created})
+		res.Targets = append(res.Targets, TargetResult{Name: t.spec.Name, Device: t.dev, Created: t.created, RAMBacked: t.ram})
 	}
 	// Generation maps go in the results directory, which the caller may
 	// create only after NewRunner: made here, before any I/O.
