@@ -44,6 +44,9 @@ type CriterionResult struct {
 	Pass          bool   `json:"pass"`
 	// Note explains a criterion that could not be measured.
 	Note string `json:"note,omitempty"`
+	// NotEvaluated is set by reports of a run that did not finish: it
+	// cannot vouch for the criterion, whatever the partial data showed.
+	NotEvaluated bool `json:"not_evaluated,omitempty"`
 }
 
 // Extra supplies run-level measurements criteria can name that the phase

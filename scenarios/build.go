@@ -3,8 +3,10 @@ package scenarios
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -119,6 +121,10 @@ func (d *decoder) targets(f *field, root *yaml.Node) []targetInfo {
 			t.Path = pf.s
 			if strings.TrimSpace(t.Path) == "" {
 				d.errf(pf.val, "path in %s is empty", ctx)
+			} else if i := strings.IndexFunc(t.Path, unicode.IsControl); i >= 0 {
+				// A NUL cannot reach the kernel and a newline is surely a
+				// quoting accident; either would create or open the wrong file.
+				d.errf(pf.val, "path in %s contains the control character %q at byte %d; a device or file path has none", ctx, t.Path[i:i+1], i+1)
 			}
 		}
 		if sf, ok := fs.okf("size"); ok {
@@ -282,9 +288,18 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 	} else {
 		if f, ok, _ := get("rate_iops"); ok {
 			p.RateIOPS = f.f
+			if !rateOK(p.RateIOPS) {
+				d.errf(f.val, "rate_iops%s must be 0 (no pacing) or from %s to %s I/Os per second, got %s",
+					where(ctx), rateRange()[0], rateRange()[1], describe(f.val))
+			}
 		}
 		if f, ok, _ := get("rate"); ok && bsOK && p.BS > 0 {
 			p.RateIOPS = f.f / float64(p.BS)
+			if !rateOK(p.RateIOPS) {
+				d.errf(f.val, "rate%s must be 0 (no pacing) or from %s/s to %s/s at bs %s (%s to %s I/Os per second), got %s",
+					where(ctx), formatRate(MinRateIOPS*float64(p.BS)), formatRate(MaxRateIOPS*float64(p.BS)),
+					FormatSize(p.BS), rateRange()[0], rateRange()[1], describe(f.val))
+			}
 		}
 	}
 	if f, ok, _ := get("seed"); ok {
@@ -623,4 +638,35 @@ func (p Phase) CheckBlockSize(logical int64) error {
 			p.Name, FormatSize(p.BS), FormatSize(logical), FormatSize(logical))
 	}
 	return nil
+}
+
+// The range of open-loop pacing per target. Below MinRateIOPS a phase
+// would wait hours between I/Os; above MaxRateIOPS no LUN keeps up and the
+// pacer would only count missed slots.
+const (
+	MinRateIOPS = 0.1
+	MaxRateIOPS = 1e7
+)
+
+// rateRange is the pacing range as messages write it: "0.1", "10000000".
+func rateRange() [2]string {
+	f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	return [2]string{f(MinRateIOPS), f(MaxRateIOPS)}
+}
+
+// rateOK reports whether r is 0 (no pacing) or within the pacing range.
+func rateOK(r float64) bool {
+	return r == 0 || (r >= MinRateIOPS && r <= MaxRateIOPS)
+}
+
+// formatRate writes a throughput in bytes per second with a binary unit,
+// to four significant digits: 409.6 -> "409.6B", 4.096e10 -> "38.15GiB".
+func formatRate(r float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	i := 0
+	for r >= 1024 && i < len(units)-1 {
+		r /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.4g%s", r, units[i])
 }

@@ -120,7 +120,7 @@ func Marshal(s *Scenario) ([]byte, error) {
 			add(pm, "read_pct", str(strconv.Itoa(p.ReadPct)+"%"))
 		}
 		if p.RateIOPS > 0 {
-			add(pm, "rate_iops", num(strconv.FormatFloat(p.RateIOPS, 'g', -1, 64)))
+			add(pm, "rate_iops", num(strconv.FormatFloat(p.RateIOPS, 'f', -1, 64))) // the loader reads no exponents
 		}
 		names := seq()
 		names.Style = yaml.FlowStyle
