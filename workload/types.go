@@ -264,6 +264,12 @@ type DrillTarget struct {
 	// was still going on when the next drill was injected, or one of an
 	// earlier drill that this drill's inject fell into.
 	Note string `json:"note,omitempty"`
+	// Budget is the stall the host's settings predict for this drill,
+	// beside Stall (nil for drills that were not injected).
+	Budget *Budget `json:"budget,omitempty"`
+	// Causes are the likely causes of a stall above the scenario's
+	// max_stall, when the target is reached through an IP.
+	Causes []Cause `json:"likely_causes,omitempty"`
 }
 
 // PathMove is the moment a multipath map's traffic left the paths that
