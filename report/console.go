@@ -114,10 +114,22 @@ func PrintSummary(w io.Writer, r *RunJSON) {
 		}
 		tw.Flush()
 	}
-	for _, wn := range budgetWarnings(r) {
+	for _, wn := range Warnings(r) {
 		fmt.Fprintf(w, "\nwarning: %s", wn)
 	}
 	fmt.Fprintf(w, "\nverdict: %s\n", strings.ToUpper(string(r.Verdict)))
+}
+
+// Warnings are what a reader of the figures must know before trusting
+// them: a target in RAM measures memory, not storage.
+func Warnings(r *RunJSON) []string {
+	var out []string
+	for _, t := range r.Targets {
+		if t.RAMBacked != "" {
+			out = append(out, fmt.Sprintf("target %q is RAM-backed (%s): its figures measure memory, not storage", t.Name, t.RAMBacked))
+		}
+	}
+	return append(out, budgetWarnings(r)...)
 }
 
 // block starts a titled block of the summary and returns the tabwriter

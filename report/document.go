@@ -78,6 +78,7 @@ type doc struct {
 	Verdict  string
 	Status   string
 	Error    string
+	Warnings []string
 	Facts    [][2]string
 	Criteria []docCriterion
 	Phases   []docPhase
@@ -86,9 +87,6 @@ type doc struct {
 	Drills   []docDrill
 	Budgets  []docBudget
 	Causes   []docCauses
-	// Warnings are findings shown with the verdict that do not fail the
-	// run (a stall far above its failover budget).
-	Warnings []string
 	Verify   []docVerify
 	// VerifyClasses heads the verify counts columns.
 	VerifyClasses []string
@@ -130,7 +128,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		v = "NONE (" + r.Status + ")"
 	}
 	out := &doc{Title: "lunbench report: " + r.Scenario, Verdict: v, Status: r.Status, Error: r.Error, Charts: charts,
-		Scenario: string(d.scenario)}
+		Scenario: string(d.scenario), Warnings: Warnings(r)}
 	out.Facts = [][2]string{{"scenario", r.Scenario}, {"source", r.Source}, {"status", r.Status}}
 	if !r.Start.IsZero() {
 		out.Facts = append(out.Facts, [2]string{"start", r.Start.UTC().Format("2006-01-02 15:04:05 MST")})
@@ -170,7 +168,6 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 	}
 	out.Drills = drillRows(r, d.t0)
 	out.Budgets, out.Causes = budgetRows(r)
-	out.Warnings = budgetWarnings(r)
 	out.Verify = verifyRows(r, d.t0)
 	out.VerifyClasses = verifyClasses()
 	out.Preflight = preflightDoc(r)
@@ -203,6 +200,9 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		facts = append(facts, [2]string{"rotational", fmt.Sprint(dv.Rotational)})
 		if t.Created {
 			facts = append(facts, [2]string{"created by lunbench", "yes"})
+		}
+		if t.RAMBacked != "" {
+			facts = append(facts, [2]string{"RAM-backed", t.RAMBacked})
 		}
 		out.Targets = append(out.Targets, docTarget{Name: t.Name, Facts: facts})
 	}
@@ -302,7 +302,7 @@ func (o *doc) Markdown() string {
 		fmt.Fprintf(&b, ">\n> error: %s\n", mdCell(o.Error))
 	}
 	for _, w := range o.Warnings {
-		fmt.Fprintf(&b, ">\n> ⚠ warning: %s\n", mdCell(w))
+		fmt.Fprintf(&b, ">\n> warning: %s\n", mdCell(w))
 	}
 	b.WriteString("\n")
 	mdTable(&b, []string{"run", ""}, kvRows(o.Facts))
@@ -470,8 +470,8 @@ img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;p
 <h1>{{.Title}}</h1>
 <div class="banner {{if eq .Verdict "PASS"}}PASS{{else if eq .Verdict "FAIL"}}FAIL{{else}}other{{end}}">Verdict: {{.Verdict}}{{if and .Status (ne .Status "finished")}} — run {{.Status}}{{end}}</div>
 {{if .Error}}<p class="bad">error: {{.Error}}</p>{{end}}
-{{range .Warnings}}<p class="warn">⚠ warning: {{.}}</p>
-{{end}}<table>{{range .Facts}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
+{{range .Warnings}}<p class="bad">warning: {{.}}</p>{{end}}
+<table>{{range .Facts}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
 <h2>Criteria</h2>
 {{if .Criteria}}<table><tr><th>criterion</th><th>phase</th><th>target</th><th>measured</th><th>threshold</th><th>result</th></tr>
 {{range .Criteria}}<tr><td>{{.Text}}</td><td>{{.Phase}}</td><td>{{.Target}}</td><td class="n">{{.Measured}}</td><td class="n">{{.Threshold}}</td><td class="{{if pass .Result}}ok{{else}}bad{{end}}">{{.Result}}{{if .Note}} ({{.Note}}){{end}}</td></tr>

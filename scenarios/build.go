@@ -129,6 +129,9 @@ func (d *decoder) targets(f *field, root *yaml.Node) []targetInfo {
 		} else if af != nil {
 			ti.allowKnown = false
 		}
+		if rf, ok := fs.okf("allow_ram_backed"); ok {
+			t.AllowRAMBacked = rf.b
+		}
 		of, okOff := fs.okf("offset")
 		if okOff {
 			t.Offset = of.n

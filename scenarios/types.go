@@ -73,6 +73,10 @@ type Target struct {
 	Size int64
 	// AllowWrite must be true before any write phase may touch the target.
 	AllowWrite bool
+	// AllowRAMBacked lets a missing file be created under /dev or on a
+	// RAM-backed filesystem (tmpfs, ramfs, devtmpfs), which lunbench
+	// otherwise refuses: such a run measures memory, not storage.
+	AllowRAMBacked bool
 	// Offset and Length confine I/O to [Offset, Offset+Length); Length 0
 	// means up to the end of the file or device.
 	Offset int64
