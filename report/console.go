@@ -100,8 +100,13 @@ func PrintSummary(w io.Writer, r *RunJSON) {
 		fmt.Fprintln(tw, "criterion\tphase\ttarget\tmeasured\tresult")
 		for _, c := range r.Criteria {
 			res := "PASS"
-			if !c.Pass {
+			switch {
+			case !c.Pass:
 				res = "FAIL"
+			case r.Status != "" && r.Status != "finished":
+				// A pass on part of the run vouches for nothing.
+				res = notEvaluated
+				c.Note = "the run did not finish"
 			}
 			if c.Note != "" {
 				res += " (" + c.Note + ")"
@@ -121,7 +126,8 @@ func PrintSummary(w io.Writer, r *RunJSON) {
 }
 
 // Warnings are what a reader of the figures must know before trusting
-// them: a target in RAM measures memory, not storage.
+// them: a target in RAM measures memory, not storage, and a drill stalled
+// far beyond its failover budget.
 func Warnings(r *RunJSON) []string {
 	var out []string
 	for _, t := range r.Targets {

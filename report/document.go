@@ -13,6 +13,7 @@ import (
 
 	"github.com/montanaflynn/stats"
 
+	"lunbench/iscsi/probe"
 	"lunbench/workload"
 )
 
@@ -74,10 +75,12 @@ func ThroughputStats(rows []IntervalRow) []SeriesStats {
 
 // doc is what both documents show, prepared once.
 type doc struct {
-	Title    string
-	Verdict  string
-	Status   string
-	Error    string
+	Title   string
+	Verdict string
+	Status  string
+	Error   string
+	// Warnings are shown with the verdict and do not fail the run (a
+	// RAM-backed target, a stall far above its failover budget).
 	Warnings []string
 	Facts    [][2]string
 	Criteria []docCriterion
@@ -91,6 +94,9 @@ type doc struct {
 	// VerifyClasses heads the verify counts columns.
 	VerifyClasses []string
 	Preflight     docPreflight
+	Probes        []docProbe
+	ProbeNote     string
+	LoginWatches  [][]string
 	Events        []docEvent
 	// EventsLeft counts events not listed.
 	EventsLeft int
@@ -99,6 +105,12 @@ type doc struct {
 	Extra      []docExtra
 	Charts     []chartFile
 	Scenario   string
+	// Unfinished says why the run did not finish; NotRun lists the phases
+	// that never started; Rebuilt notes phase figures read back from
+	// intervals.csv and the hlogs.
+	Unfinished string
+	NotRun     string
+	Rebuilt    bool
 }
 
 type docCriterion struct{ Text, Phase, Target, Measured, Threshold, Result, Note string }
@@ -124,11 +136,15 @@ type docExtra struct{ Name, JSON string }
 func buildDoc(d *runData, charts []chartFile) *doc {
 	r := d.run
 	v := strings.ToUpper(string(r.Verdict))
+	if d.unfinished != "" && r.Verdict != Error {
+		v = Incomplete
+	}
 	if v == "" {
 		v = "NONE (" + r.Status + ")"
 	}
 	out := &doc{Title: "lunbench report: " + r.Scenario, Verdict: v, Status: r.Status, Error: r.Error, Charts: charts,
-		Scenario: string(d.scenario), Warnings: Warnings(r)}
+		Scenario: string(d.scenario), Warnings: Warnings(r), Unfinished: d.unfinished, NotRun: strings.Join(d.notRun, ", "),
+		Rebuilt: d.rebuilt}
 	out.Facts = [][2]string{{"scenario", r.Scenario}, {"source", r.Source}, {"status", r.Status}}
 	if !r.Start.IsZero() {
 		out.Facts = append(out.Facts, [2]string{"start", r.Start.UTC().Format("2006-01-02 15:04:05 MST")})
@@ -141,7 +157,10 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		[2]string{"lunbench", r.Lunbench})
 	for _, c := range r.Criteria {
 		res := "PASS"
-		if !c.Pass {
+		switch {
+		case c.NotEvaluated:
+			res = notEvaluated
+		case !c.Pass:
 			res = "FAIL"
 		}
 		out.Criteria = append(out.Criteria, docCriterion{Text: criterionText(c), Phase: phaseOrRun(c.Phase), Target: c.Target,
@@ -171,6 +190,8 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 	out.Verify = verifyRows(r, d.t0)
 	out.VerifyClasses = verifyClasses()
 	out.Preflight = preflightDoc(r)
+	out.Probes, out.ProbeNote = probeDocs(r)
+	out.LoginWatches = loginWatchRows(r)
 	for i, e := range d.events {
 		if i >= maxEvents {
 			out.EventsLeft = len(d.events) - maxEvents
@@ -208,7 +229,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 	}
 	var names []string
 	for k := range r.Extra {
-		if k != preflightKey { // it has a section of its own
+		if k != preflightKey && k != probe.RunJSONKey && k != probe.LoginWatchKey { // they have sections of their own
 			names = append(names, k)
 		}
 	}
@@ -301,8 +322,14 @@ func (o *doc) Markdown() string {
 	if o.Error != "" {
 		fmt.Fprintf(&b, ">\n> error: %s\n", mdCell(o.Error))
 	}
+	if o.Unfinished != "" {
+		fmt.Fprintf(&b, ">\n> %s. Its criteria are not evaluated.\n", mdCell(o.Unfinished))
+		if o.NotRun != "" {
+			fmt.Fprintf(&b, ">\n> phases not run: %s\n", mdCell(o.NotRun))
+		}
+	}
 	for _, w := range o.Warnings {
-		fmt.Fprintf(&b, ">\n> warning: %s\n", mdCell(w))
+		fmt.Fprintf(&b, ">\n> ⚠ warning: %s\n", mdCell(w))
 	}
 	b.WriteString("\n")
 	mdTable(&b, []string{"run", ""}, kvRows(o.Facts))
@@ -313,7 +340,10 @@ func (o *doc) Markdown() string {
 		var rows [][]string
 		for _, c := range o.Criteria {
 			res := "✅ PASS"
-			if c.Result != "PASS" {
+			switch c.Result {
+			case notEvaluated:
+				res = "⚠️ NOT EVALUATED"
+			case "FAIL":
 				res = "❌ FAIL"
 			}
 			if c.Note != "" {
@@ -324,6 +354,9 @@ func (o *doc) Markdown() string {
 		mdTable(&b, []string{"criterion", "phase", "target", "measured", "threshold", "result"}, rows)
 	}
 	b.WriteString("## Results per phase\n\nRamp excluded. Latencies are per I/O, from HDR histograms; max is exact.\n\n")
+	if o.Rebuilt {
+		b.WriteString(rebuiltNote + "\n\n")
+	}
 	var rows [][]string
 	for _, p := range o.Phases {
 		rows = append(rows, []string{p.Phase, p.Target, p.Op, p.IOPS, p.MiBs, p.Mean, p.P50, p.P90, p.P99, p.P999, p.P9999, p.Max, p.Errors})
@@ -350,6 +383,7 @@ func (o *doc) Markdown() string {
 	o.markdownDrills(&b)
 	o.markdownVerify(&b)
 	o.markdownPreflight(&b)
+	o.markdownProbes(&b)
 	b.WriteString("## Events\n\n")
 	if len(o.Events) == 0 {
 		b.WriteString("No events recorded.\n\n")
@@ -470,14 +504,16 @@ img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;p
 <h1>{{.Title}}</h1>
 <div class="banner {{if eq .Verdict "PASS"}}PASS{{else if eq .Verdict "FAIL"}}FAIL{{else}}other{{end}}">Verdict: {{.Verdict}}{{if and .Status (ne .Status "finished")}} — run {{.Status}}{{end}}</div>
 {{if .Error}}<p class="bad">error: {{.Error}}</p>{{end}}
-{{range .Warnings}}<p class="bad">warning: {{.}}</p>{{end}}
-<table>{{range .Facts}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
+{{if .Unfinished}}<p class="bad">{{.Unfinished}}. Its criteria are not evaluated.{{if .NotRun}} Phases not run: {{.NotRun}}.{{end}}</p>{{end}}
+{{range .Warnings}}<p class="warn">⚠ warning: {{.}}</p>
+{{end}}<table>{{range .Facts}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
 <h2>Criteria</h2>
 {{if .Criteria}}<table><tr><th>criterion</th><th>phase</th><th>target</th><th>measured</th><th>threshold</th><th>result</th></tr>
 {{range .Criteria}}<tr><td>{{.Text}}</td><td>{{.Phase}}</td><td>{{.Target}}</td><td class="n">{{.Measured}}</td><td class="n">{{.Threshold}}</td><td class="{{if pass .Result}}ok{{else}}bad{{end}}">{{.Result}}{{if .Note}} ({{.Note}}){{end}}</td></tr>
 {{end}}</table>{{else}}<p>The scenario has no criteria.</p>{{end}}
 <h2>Results per phase</h2>
 <p>Ramp excluded. Latencies are per I/O, from HDR histograms; max is exact.</p>
+{{if .Rebuilt}}<p>{{rebuilt}}</p>{{end}}
 <table><tr><th>phase</th><th>target</th><th>op</th><th>IOPS</th><th>MiB/s</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th><th>errors</th></tr>
 {{range .Phases}}<tr><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td class="n">{{.IOPS}}</td><td class="n">{{.MiBs}}</td><td class="n">{{.Mean}}</td><td class="n">{{.P50}}</td><td class="n">{{.P90}}</td><td class="n">{{.P99}}</td><td class="n">{{.P999}}</td><td class="n">{{.P9999}}</td><td class="n">{{.Max}}</td><td class="n">{{.Errors}}</td></tr>
 {{end}}</table>
@@ -521,6 +557,7 @@ img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;p
 {{if .Findings}}<table><tr><th>severity</th><th>check</th><th>target</th><th>where</th><th>found</th><th>why it matters</th><th>fix</th></tr>
 {{range .Findings}}<tr><td class="{{if eq .Severity "error"}}bad{{end}}">{{.Severity}}</td><td>{{.Check}}</td><td>{{.Target}}</td><td>{{.Where}}</td><td>{{.Found}}</td><td>{{.Why}}</td><td>{{.Fix}}</td></tr>
 {{end}}</table>{{end}}{{end}}{{end}}
+` + htmlProbes + `
 <h2>Events</h2>
 {{if .Events}}<table><tr><th>at</th><th>event</th><th>phase</th><th>target</th><th>path</th><th>detail</th></tr>
 {{range .Events}}<tr><td class="n">{{.At}}</td><td>{{.Kind}}</td><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Path}}</td><td>{{.Detail}}</td></tr>
@@ -545,6 +582,7 @@ func (o *doc) HTML() ([]byte, error) {
 			return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b))
 		},
 		"pass":        func(s string) bool { return s == "PASS" },
+		"rebuilt":     func() string { return rebuiltNote },
 		"drillsIntro": func() string { return drillsIntro },
 		"verifyIntro": func() string { return verifyIntro },
 		"budgetIntro": func() string { return budgetIntro },

@@ -3,8 +3,10 @@ package scenarios
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -119,6 +121,10 @@ func (d *decoder) targets(f *field, root *yaml.Node) []targetInfo {
 			t.Path = pf.s
 			if strings.TrimSpace(t.Path) == "" {
 				d.errf(pf.val, "path in %s is empty", ctx)
+			} else if i := strings.IndexFunc(t.Path, unicode.IsControl); i >= 0 {
+				// A NUL cannot reach the kernel and a newline is surely a
+				// quoting accident; either would create or open the wrong file.
+				d.errf(pf.val, "path in %s contains the control character %q at byte %d; a device or file path has none", ctx, t.Path[i:i+1], i+1)
 			}
 		}
 		if sf, ok := fs.okf("size"); ok {
@@ -147,6 +153,9 @@ func (d *decoder) targets(f *field, root *yaml.Node) []targetInfo {
 		}
 		if ef, ok := fs.okf("expect"); ok && !isNull(ef.val) {
 			t.Expect = d.targetExpect(ef.val, "expect of "+ctx)
+		}
+		if pf, ok := fs.okf("probe"); ok && !isNull(pf.val) {
+			t.Probe = d.targetProbe(pf.val, "probe of "+ctx)
 		}
 		if cf, ok := fs.okf("criteria"); ok {
 			d.checkDrillOnly(cf.crit, "criteria of "+ctx)
@@ -279,9 +288,18 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 	} else {
 		if f, ok, _ := get("rate_iops"); ok {
 			p.RateIOPS = f.f
+			if !rateOK(p.RateIOPS) {
+				d.errf(f.val, "rate_iops%s must be 0 (no pacing) or from %s to %s I/Os per second, got %s",
+					where(ctx), rateRange()[0], rateRange()[1], describe(f.val))
+			}
 		}
 		if f, ok, _ := get("rate"); ok && bsOK && p.BS > 0 {
 			p.RateIOPS = f.f / float64(p.BS)
+			if !rateOK(p.RateIOPS) {
+				d.errf(f.val, "rate%s must be 0 (no pacing) or from %s/s to %s/s at bs %s (%s to %s I/Os per second), got %s",
+					where(ctx), formatRate(MinRateIOPS*float64(p.BS)), formatRate(MaxRateIOPS*float64(p.BS)),
+					FormatSize(p.BS), rateRange()[0], rateRange()[1], describe(f.val))
+			}
 		}
 	}
 	if f, ok, _ := get("seed"); ok {
@@ -323,7 +341,7 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 
 	crit := d.phaseCriteria(&p, own, defaults, rwOK, ctx)
 	if f, ok := own.okf("drills"); ok && !isNull(f.val) {
-		p.Drills = d.drills(f.val, &p, durOK, ctx)
+		p.Drills = d.drills(f.val, &p, durOK, targets, ctx)
 	}
 	return p, crit
 }
@@ -461,7 +479,7 @@ func (d *decoder) checkVerify(cs []Criterion, ctx string, verify bool, need stri
 }
 
 // drills decodes a phase's drills and checks how they refer to each other.
-func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, pctx string) []Drill {
+func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, targets []targetInfo, pctx string) []Drill {
 	var out []Drill
 	type ref struct {
 		after string
@@ -536,9 +554,20 @@ func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, pctx string) []Dril
 				dr.Recover = r
 			}
 		}
+		if f, ok := fs.okf("probe_login"); ok && f.b {
+			dr.ProbeLogin = true
+			if !phaseHasProbe(p, targets) {
+				d.errf(f.key, "probe_login in %s needs a target of %s with a probe: block (its portals, initiator and CHAP are used)", ctx, pctx)
+			}
+		}
 		if f, ok := fs.okf("expect"); ok {
 			ectx := "expect of " + ctx
 			d.checkDrillMetrics(f.crit, ectx)
+			for _, c := range f.crit {
+				if c.Metric == "login_back" && !dr.ProbeLogin {
+					d.errAt(c.Pos, "login_back in %s is measured by the login watch: add probe_login: true to %s", ectx, ctx)
+				}
+			}
 			d.checkVerify(f.crit, ectx, p.Verify, "verify: true in "+pctx)
 			for _, c := range f.crit {
 				c.Phase, c.Drill = p.Name, dr.Name
@@ -587,6 +616,16 @@ func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, pctx string) []Dril
 	return out
 }
 
+// phaseHasProbe reports whether one of the phase's targets has a probe: block.
+func phaseHasProbe(p *Phase, targets []targetInfo) bool {
+	for _, ti := range targets {
+		if ti.t.Probe != nil && slices.Contains(p.Targets, ti.t.Name) {
+			return true
+		}
+	}
+	return false
+}
+
 // CheckBlockSize checks the phase's block size against a device's logical
 // block size, which the loader cannot know: O_DIRECT I/O must be a whole
 // number of logical blocks, so 512-byte I/O fails on a 4Kn LUN.
@@ -599,4 +638,35 @@ func (p Phase) CheckBlockSize(logical int64) error {
 			p.Name, FormatSize(p.BS), FormatSize(logical), FormatSize(logical))
 	}
 	return nil
+}
+
+// The range of open-loop pacing per target. Below MinRateIOPS a phase
+// would wait hours between I/Os; above MaxRateIOPS no LUN keeps up and the
+// pacer would only count missed slots.
+const (
+	MinRateIOPS = 0.1
+	MaxRateIOPS = 1e7
+)
+
+// rateRange is the pacing range as messages write it: "0.1", "10000000".
+func rateRange() [2]string {
+	f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	return [2]string{f(MinRateIOPS), f(MaxRateIOPS)}
+}
+
+// rateOK reports whether r is 0 (no pacing) or within the pacing range.
+func rateOK(r float64) bool {
+	return r == 0 || (r >= MinRateIOPS && r <= MaxRateIOPS)
+}
+
+// formatRate writes a throughput in bytes per second with a binary unit,
+// to four significant digits: 409.6 -> "409.6B", 4.096e10 -> "38.15GiB".
+func formatRate(r float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	i := 0
+	for r >= 1024 && i < len(units)-1 {
+		r /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.4g%s", r, units[i])
 }

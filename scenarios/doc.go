@@ -24,6 +24,8 @@
 //	    offset: 0                   # confine I/O to [offset, offset+length)
 //	    length: 512MiB
 //	    expect: {paths: 4, portals: 2, chap: true, recovery_tmo: "<= 15s"}
+//	    probe: {portals: [198.18.0.10], allowed: [iqn.1993-08.org.debian:01:db1], chap: true,
+//	            chap_user: db1, chap_secret_env: LB_CHAP_SECRET} # lunbench probe before the first phase
 //	    criteria: {read_p99: "<= 5ms"} # rules for this target only
 //
 //	defaults:                       # any phase key but name and drills

@@ -286,6 +286,7 @@ func TestLoaderAcceptsSchemaKeys(t *testing.T) {
 		objScenario:     "KEY: x\n",
 		objTarget:       "targets:\n  - KEY: x\n",
 		objTargetExpect: "targets:\n  - expect:\n      KEY: x\n",
+		objTargetProbe:  "targets:\n  - probe:\n      KEY: x\n",
 		objDefaults:     "defaults:\n  KEY: x\n",
 		objPhase:        "phases:\n  - KEY: x\n",
 		objDrill:        "phases:\n  - drills:\n      - KEY: x\n",

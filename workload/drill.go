@@ -196,7 +196,14 @@ func (dr *drillRun) run(ctx context.Context, s *drillState, what, command, sourc
 	if dr.dir != "" {
 		out = filepath.Join(dr.dir, fmt.Sprintf("%s.%s.%s.log", fileSafe(dr.phase), fileSafe(s.d.Name), what))
 	}
-	res := dr.cmds.Run(ctx, command, s.d.Timeout, out)
+	var res CommandResult
+	if sr, ok := dr.cmds.(ShownRunner); ok && source != "" && source != command {
+		// ${VAR} was expanded: a secret in it stays out of the command
+		// line that ps shows, which carries the command as written.
+		res = sr.RunShown(ctx, command, source, s.d.Timeout, out)
+	} else {
+		res = dr.cmds.Run(ctx, command, s.d.Timeout, out)
+	}
 	res.Command = source
 	if out != "" {
 		res.Output = filepath.Join("drills", filepath.Base(out))

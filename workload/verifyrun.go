@@ -238,11 +238,17 @@ type gate struct {
 }
 
 // hold closes the gate and waits until every running worker is parked
-// (false after timeout: a worker is stuck in an I/O).
-func (g *gate) hold(timeout time.Duration) bool {
+// (false after timeout: a worker is stuck in an I/O; or when the run is
+// stopped, which must not wait out the timeout).
+func (g *gate) hold(timeout time.Duration, stopped <-chan struct{}) bool {
 	g.closed.Store(true)
 	deadline := time.Now().Add(timeout)
 	for g.parked.Load() < g.alive.Load() {
+		select {
+		case <-stopped:
+			return false
+		default:
+		}
 		if time.Now().After(deadline) {
 			return false
 		}

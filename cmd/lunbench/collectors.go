@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,7 +30,8 @@ type collectors struct {
 }
 
 // startCollectors starts them; problems are warnings, never the end of a
-// run (a file target on an unusual filesystem may have no block device).
+// run (a file target on an unusual filesystem may have no block device),
+// except a write error to diskstats.csv, which the results directory takes.
 //
 // Path events go to events; each diskstats sample also goes to onDisk when
 // it is set (the dashboard's paths table).
@@ -68,12 +70,15 @@ func startCollectors(sc *scenarios.Scenario, dir *report.Dir, h collect.Host, ev
 					if rows, err := sampler.Sample(time.Now()); err == nil {
 						w.Write(rows)
 					}
-					w.Flush()
+					c.writeErr(w.Flush())
 					return
 				case now := <-tk.C:
 					if rows, err := sampler.Sample(now); err == nil {
-						w.Write(rows)
-						w.Flush()
+						err = w.Write(rows)
+						if err == nil {
+							err = w.Flush()
+						}
+						c.writeErr(err)
 						if onDisk != nil {
 							onDisk(rows)
 						}
@@ -89,6 +94,17 @@ func startCollectors(sc *scenarios.Scenario, dir *report.Dir, h collect.Host, ev
 		watcher.Run(ctx, collect.WatchEvery, events)
 	}()
 	return c
+}
+
+// writeErr hands a diskstats.csv write error (a full disk) to the results
+// directory, which stops the run as for its own files.
+func (c *collectors) writeErr(err error) {
+	if err != nil {
+		if inner := errors.Unwrap(err); inner != nil {
+			err = inner // DiskStatsCSV names the file already
+		}
+		c.dir.Fail("diskstats.csv", err)
+	}
 }
 
 // stop ends the collectors and writes the final topology.
