@@ -183,6 +183,8 @@ func objects() map[string][]keyDef {
 				doc: "When to inject, from the start of the phase (ramp included)."},
 			{name: "after", kind: kName, synonyms: []string{"follows", "follow", "then"},
 				doc: "Inject when the named drill of this phase has recovered, instead of at a time."},
+			{name: "settle", kind: kDuration, synonyms: []string{"settle_time", "settling", "wait", "quiet"},
+				doc: "With after: how long I/O must have flowed again after the earlier drill recovered before this one is injected (default: stall_threshold + 1s)."},
 			{name: "manual", kind: kBool, synonyms: []string{"interactive", "operator"},
 				doc: "The operator injects the fault by hand and marks the moment in the dashboard."},
 			{name: "inject", kind: kString, synonyms: []string{"command", "cmd", "run", "exec", "fault"},
@@ -195,6 +197,8 @@ func objects() map[string][]keyDef {
 				doc: "The command that undoes the fault, and when to run it."},
 			{name: "expect", kind: kCriteria, synonyms: []string{"criteria", "assert", "thresholds", "pass", "sla"},
 				doc: "Pass/fail rules for the drill (max_stall, resume_within, throughput_after, errors, ...)."},
+			{name: "failure", kind: kEnum, enum: []string{FailurePath, FailureAllPaths, FailureSession}, synonyms: []string{"failure_kind", "fault_kind", "kind", "fails"},
+				doc: "What the fault takes away, for the failover budget: path (one path of a multipath map), all-paths, or session (the only iSCSI session: a VIP move or head failover behind one portal); left out, lunbench infers it from the target's topology."},
 		},
 		objRecover: {
 			{name: "command", kind: kString, required: true, synonyms: []string{"cmd", "run", "exec", "inject"},

@@ -38,7 +38,12 @@ type Host struct {
 // tests). exp holds expectations by multipath map name, /dev/mapper/NAME,
 // dm-N or wwid. now stamps the report.
 func Run(root string, exp map[string]Expect, now time.Time) Report {
-	return RunHost(Host{Root: root, FS: os.DirFS(root), Sys: collect.Host{Root: root}}, exp, now)
+	return RunHost(NewHost(root), exp, now)
+}
+
+// NewHost is the Host under root ("/" for the real one).
+func NewHost(root string) Host {
+	return Host{Root: root, FS: os.DirFS(root), Sys: collect.Host{Root: root}}
 }
 
 // RunHost is Run with the sources spelled out.
@@ -686,18 +691,14 @@ func (c *checker) failoverTime() {
 		var ws stall
 		for i := range c.sessions {
 			s := &c.sessions[i]
-			conf, _ := c.sessionConf(s)
-			st := confStall(conf)
-			if s.Conn.RecvTmo >= 0 {
-				st.interval = s.Conn.RecvTmo
+			// The same live timers a drill's failover budget uses.
+			disk := ""
+			if len(s.Devices) > 0 {
+				disk = s.Devices[0]
 			}
-			if s.Conn.PingTmo >= 0 {
-				st.timeout = s.Conn.PingTmo
-			}
-			if s.RecoveryTmo >= 0 {
-				st.replacement = s.RecoveryTmo
-			}
-			st.noopOff = st.interval <= 0 || st.timeout <= 0
+			tm := c.timers(s, disk)
+			st := stall{interval: int(tm.NoopInterval.Value / time.Second), timeout: int(tm.NoopTimeout.Value / time.Second),
+				replacement: int(tm.Recovery.Value / time.Second), noopOff: tm.noopOff()}
 			if worst == nil || st.total() > ws.total() {
 				worst, ws = s, st
 			}
