@@ -109,11 +109,16 @@ type diskRow struct {
 	UnixNano int64
 	// Target and Device index runData.diskNames.
 	Target, Device uint32
-	// Path is the role "path" (a multipath leg); else "lun" or "fs".
-	Path           bool
+	// Path is the role "path" (a multipath leg); FS the role "fs" (the
+	// disk under a file target's filesystem, shared with the rest of the
+	// host); neither is "lun".
+	Path, FS       bool
+	Rs, Ws         float64
 	RkBs, WkBs     float64
 	RAwait, WAwait float64
 	AquSz, Util    float64
+	// InFlight is the requests in flight at the sample's time.
+	InFlight float64
 	// Interval is the length of the time the rates cover, ending at the
 	// sample's time.
 	Interval float64
@@ -204,6 +209,7 @@ func readDiskStats(path string) (rows []diskRow, names []string, err error) {
 	cTime, cTarget, cDevice, cRole := col["time"], col["target"], col["device"], col["role"]
 	cR, cW, cRA, cWA := idx("rkB/s"), idx("wkB/s"), idx("r_await"), idx("w_await")
 	cAqu, cUtil, cIv := idx("aqu-sz"), idx("%util"), idx("interval_s")
+	cRs, cWs, cInf := idx("r/s"), idx("w/s"), idx("inflight")
 	var out []diskRow
 	if st, err := f.Stat(); err == nil {
 		out = make([]diskRow, 0, st.Size()/150+16) // rows are about 160 bytes
@@ -238,7 +244,7 @@ func readDiskStats(path string) (rows []diskRow, names []string, err error) {
 			continue
 		}
 		out = append(out, diskRow{UnixNano: t.UnixNano(), Target: name(rec[cTarget]), Device: name(rec[cDevice]), Path: rec[cRole] == "path",
-			RkBs: fl(cR), WkBs: fl(cW), RAwait: fl(cRA), WAwait: fl(cWA),
+			FS: rec[cRole] == "fs", Rs: fl(cRs), Ws: fl(cWs), InFlight: fl(cInf), RkBs: fl(cR), WkBs: fl(cW), RAwait: fl(cRA), WAwait: fl(cWA),
 			AquSz: fl(cAqu), Util: fl(cUtil), Interval: nz(fl(cIv))})
 	}
 	return out, names, nil
@@ -331,6 +337,18 @@ func pathColor(i int) color.RGBA {
 	return cs[i%len(cs)]
 }
 
+// phaseColor is the n-th phase's colour in the percentile chart: ten
+// hues far apart (Tableau 10 without its red, kept for stalls).
+func phaseColor(n int) color.RGBA {
+	cs := [...]color.RGBA{
+		{R: 0x4e, G: 0x79, B: 0xa7, A: 0xff}, {R: 0xf2, G: 0x8e, B: 0x2b, A: 0xff}, {R: 0x59, G: 0xa1, B: 0x4f, A: 0xff},
+		{R: 0xb0, G: 0x7a, B: 0xa1, A: 0xff}, {R: 0x76, G: 0xb7, B: 0xb2, A: 0xff}, {R: 0xed, G: 0xc9, B: 0x48, A: 0xff},
+		{R: 0x9c, G: 0x75, B: 0x5f, A: 0xff}, {R: 0xff, G: 0x9d, B: 0xa7, A: 0xff}, {R: 0x33, G: 0x33, B: 0x33, A: 0xff},
+		{R: 0xba, G: 0xb0, B: 0xac, A: 0xff},
+	}
+	return cs[n%len(cs)]
+}
+
 // dashes tells targets (or phases) apart within one op's colour.
 func dashes(i int) []vg.Length {
 	switch i % 4 {
@@ -357,6 +375,8 @@ type chart struct {
 	title  string
 	panels []*plot.Plot
 	legend []legendItem
+	// labelW is the pixels kept right of the panels for direct labels.
+	labelW float64
 }
 
 type legendItem struct {
@@ -460,9 +480,9 @@ func (ch *chart) draw(w, h int) (*image.RGBA, func(x float64) int) {
 	title.FillText(tsty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: (title.Min.Y + title.Max.Y) / 2}, ch.title)
 	legendW := vg.Length(0)
 	if len(ch.legend) > 0 {
-		legendW = px(300)
+		legendW = px(230)
 	}
-	area := draw.Crop(dc, px(8), -legendW, px(8), -px(48))
+	area := draw.Crop(dc, px(8), -legendW-px(ch.labelW), px(8), -px(48))
 	tiles := draw.Tiles{Rows: len(ch.panels), Cols: 1, PadY: px(16)}
 	grid := make([][]*plot.Plot, len(ch.panels))
 	for i, p := range ch.panels {
@@ -498,10 +518,12 @@ func newPanel(ylabel string) *plot.Plot {
 	p.X.Tick.Marker = clockTicks{}
 	p.Y.Tick.Marker = thousandsTicks{}
 	p.Y.Label.Text = ylabel
-	p.X.Label.TextStyle.Font.Size = vg.Points(11)
-	p.Y.Label.TextStyle.Font.Size = vg.Points(11)
-	p.X.Tick.Label.Font.Size = vg.Points(10)
-	p.Y.Tick.Label.Font.Size = vg.Points(10)
+	// Tick labels at 11 pt stay legible when report.html scales a chart
+	// to the page's width (to about 80%).
+	p.X.Label.TextStyle.Font.Size = vg.Points(12)
+	p.Y.Label.TextStyle.Font.Size = vg.Points(12)
+	p.X.Tick.Label.Font.Size = vg.Points(11)
+	p.Y.Tick.Label.Font.Size = vg.Points(11)
 	return p
 }
 
@@ -656,15 +678,23 @@ type mark struct {
 	Target string
 }
 
+// drillMarks are the drills' injects and recoveries and the operator's
+// manual marks, each a labelled moment.
 func (d *runData) drillMarks() []mark {
 	var out []mark
 	for _, e := range d.events {
-		if e.Kind != workload.EvDrillInject && e.Kind != workload.EvDrillRecover {
-			continue
-		}
-		l := "inject"
-		if e.Kind == workload.EvDrillRecover {
+		var l string
+		switch e.Kind {
+		case workload.EvDrillInject:
+			l = "inject"
+		case workload.EvDrillRecover:
 			l = "recover"
+		case workload.EvDrillMark:
+			// A manual fault (the dashboard's m, lunbench mark) is an
+			// event of the same weight as a scripted inject.
+			l = "mark"
+		default:
+			continue
 		}
 		if e.Detail != "" {
 			l += ": " + e.Detail
@@ -714,13 +744,14 @@ func (d *runData) decorateFor(p *plot.Plot, target string, legend *[]legendItem,
 	}
 	if withLabels {
 		p.Add(&bands{spans: spans, labels: true})
+		reserveLabelBand(p)
 	}
 	if legend != nil {
 		if len(stalls) > 0 {
 			*legend = append(*legend, legendItem{"stall (I/O in flight, none completing)", &stallSpans{}})
 		}
 		if len(marks) > 0 {
-			*legend = append(*legend, legendItem{"drill inject / recover", &vlines{}})
+			*legend = append(*legend, legendItem{"drill inject / recover, manual mark", &vlines{}})
 		}
 	}
 }
@@ -844,64 +875,7 @@ func throughputChart(d *runData, opt Options, iops bool) *chart {
 	}
 	d.decorate(p, &ch.legend, true, data...)
 	p.Y.Min = 0
-	p.Y.Max *= 1.12 // headroom for the phase labels
-	ch.panels = []*plot.Plot{p}
-	return ch
-}
-
-// latencyChart is the per-interval p50, p99, p99.9 and max on a log axis.
-func latencyChart(d *runData, opt Options) *chart {
-	keys, rows := d.opSeries()
-	if len(keys) == 0 {
-		return nil
-	}
-	ch := &chart{file: "latency.png", title: d.title("Latency per interval")}
-	p := newPanel("latency (log scale)")
-	var data []plot.Plotter
-	tix := targetIndex(d)
-	multi := len(tix) > 1
-	type pct struct {
-		name  string
-		get   func(*IntervalRow) float64
-		light float64
-		width float64
-		dash  []vg.Length
-	}
-	pcts := []pct{
-		{"max", func(r *IntervalRow) float64 { return r.MaxUs }, 0.6, 1.5, []vg.Length{vg.Points(2), vg.Points(2)}},
-		{"p99.9", func(r *IntervalRow) float64 { return r.P999Us }, 0.4, 1.5, nil},
-		{"p99", func(r *IntervalRow) float64 { return r.P99Us }, 0.2, 2, nil},
-		{"p50", func(r *IntervalRow) float64 { return r.P50Us }, 0, 2.5, nil},
-	}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, k := range keys {
-		for _, pc := range pcts {
-			xs, ys := d.timeSeries(rows[k], func(r *IntervalRow) float64 {
-				v := pc.get(r) / 1e6 // seconds
-				if v <= 0 {
-					return math.NaN() // no completions: nothing to put on a log axis
-				}
-				lo, hi = min(lo, v), max(hi, v)
-				return v
-			})
-			dash := pc.dash
-			if dash == nil {
-				dash = dashes(tix[k.Target])
-			}
-			s := &line{xs: xs, ys: ys, buckets: opt.Buckets, style: draw.LineStyle{Color: shade(opColor(k.Op), pc.light), Width: px(pc.width), Dashes: dash}}
-			data = append(data, s)
-			name := k.Op.String() + " " + pc.name
-			if multi {
-				name = k.Target + " " + name
-			}
-			ch.legend = append(ch.legend, legendItem{name, s})
-		}
-	}
-	if math.IsInf(lo, 1) {
-		return nil
-	}
-	d.decorate(p, &ch.legend, true, data...)
-	logY(p, lo, hi*2.5) // headroom for the phase labels
+	p.Y.Max *= 1.04
 	ch.panels = []*plot.Plot{p}
 	return ch
 }
@@ -931,7 +905,8 @@ func percentileChart(d *runData) *chart {
 	if len(d.run.Phases) == 0 {
 		return nil
 	}
-	ch := &chart{file: "latency_percentiles.png", title: d.title("Latency by percentile")}
+	ch := &chart{file: "latency_percentiles.png", title: d.title("Latency by percentile"), labelW: 150}
+	labels := &endLabels{}
 	p := newNinesPanel()
 	multiT := len(d.run.Targets) > 1
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -947,18 +922,27 @@ func percentileChart(d *runData) *chart {
 		for _, v := range vs {
 			lo, hi = min(lo, v), max(hi, v)
 		}
+		// A colour per phase (phases of one op used to share the op's
+		// colour); writes dashed, reads solid.
 		n := phaseNo[pr.Phase]
-		sty := draw.LineStyle{Color: shade(opColor(pr.Op), 0.45*float64(n%2)), Width: px(2.5), Dashes: dashes(n / 2)}
+		var dash []vg.Length
+		if pr.Op == workload.Write {
+			dash = []vg.Length{vg.Points(7), vg.Points(3)}
+		}
+		sty := draw.LineStyle{Color: phaseColor(n), Width: px(2.5), Dashes: dash}
 		name := pr.Phase + " " + pr.Op.String()
 		if multiT {
 			name = pr.Phase + " " + pr.Target + " " + pr.Op.String()
 		}
-		ch.legend = append(ch.legend, addNinesCurve(p, qs, vs, sty, n, name))
+		it := addNinesCurve(p, qs, vs, sty, n, name)
+		ch.legend = append(ch.legend, it)
+		labels.add(it.thumb.(*both).l, name)
 	}
 	if math.IsInf(lo, 1) {
 		return nil
 	}
 	logY(p, lo, hi*1.3)
+	p.Add(labels)
 	ch.panels = []*plot.Plot{p}
 	return ch
 }
@@ -1143,64 +1127,6 @@ func nz(v float64) float64 {
 	return v
 }
 
-// deviceChart draws %util, aqu-sz and await of the LUN (or file system)
-// devices from diskstats.csv in three panels.
-func deviceChart(d *runData, opt Options) *chart {
-	keys, rows := groupBy(d.disk, func(r *diskRow) ([2]uint32, bool) { return [2]uint32{r.Target, r.Device}, !r.Path })
-	if len(keys) == 0 {
-		return nil
-	}
-	nm := d.diskNames
-	sort.Slice(keys, func(i, j int) bool { return nm[keys[i][0]]+nm[keys[i][1]] < nm[keys[j][0]]+nm[keys[j][1]] })
-	ch := &chart{file: "device.png", title: d.title("Device statistics (diskstats)")}
-	util, aqu, await := newPanel("%util"), newPanel("aqu-sz (requests)"), newPanel("await (ms)")
-	var utilData, aquData, awaitData []plot.Plotter
-	util.X.Label.Text, aqu.X.Label.Text = "", ""
-	for i, k := range keys {
-		rs := rows[k]
-		if less := func(a, b int) bool { return rs[a].UnixNano < rs[b].UnixNano }; !sort.SliceIsSorted(rs, less) {
-			sort.SliceStable(rs, less)
-		}
-		dev := nm[k[1]]
-		if len(keys) > 1 {
-			dev = nm[k[1]] + " (" + nm[k[0]] + ")"
-		}
-		grey := color.RGBA{R: 0x33, G: 0x33, B: 0x33, A: 0xff}
-		dash := dashes(i)
-		mk := func(get func(*diskRow) float64, c color.RGBA) *line {
-			var xs, ys []float64
-			last := math.Inf(-1)
-			for _, r := range rs {
-				x := d.x(r.time()) - r.Interval/2 // the middle of what the rates cover
-				if x-last > 2.5*d.step() && !math.IsInf(last, -1) {
-					xs, ys = append(xs, (x+last)/2), append(ys, math.NaN())
-				}
-				xs, ys = append(xs, x), append(ys, get(r))
-				last = x
-			}
-			return &line{xs: xs, ys: ys, buckets: opt.Buckets, style: draw.LineStyle{Color: c, Width: px(2), Dashes: dash}}
-		}
-		u := mk(func(r *diskRow) float64 { return r.Util }, grey)
-		utilData = append(utilData, u)
-		q := mk(func(r *diskRow) float64 { return r.AquSz }, shade(grey, 0.3))
-		aquData = append(aquData, q)
-		ra := mk(func(r *diskRow) float64 { return r.RAwait }, opColor(workload.Read))
-		wa := mk(func(r *diskRow) float64 { return r.WAwait }, opColor(workload.Write))
-		awaitData = append(awaitData, ra, wa)
-		ch.legend = append(ch.legend, legendItem{dev + " %util", u}, legendItem{dev + " aqu-sz", q},
-			legendItem{dev + " r_await", ra}, legendItem{dev + " w_await", wa})
-	}
-	d.decorate(util, &ch.legend, true, utilData...)
-	d.decorate(aqu, nil, false, aquData...)
-	d.decorate(await, nil, false, awaitData...)
-	util.Y.Min, util.Y.Max = 0, 112 // headroom for the phase labels
-	aqu.Y.Min, await.Y.Min = 0, 0
-	aqu.Y.Max *= 1.08
-	await.Y.Max *= 1.08
-	ch.panels = []*plot.Plot{util, aqu, await}
-	return ch
-}
-
 // minMaxIndex picks which points of a series to draw: all of them when
 // there are few, else per time bucket the first point, the minimum and the
 // maximum, so peaks and drops to zero survive. A NaN (a gap) is always
@@ -1366,21 +1292,64 @@ type bands struct {
 
 func (b *bands) Plot(c draw.Canvas, plt *plot.Plot) {
 	tx, _ := plt.Transforms(&c)
-	sty := draw.TextStyle{Color: color.RGBA{R: 0x44, G: 0x44, B: 0x44, A: 0xff}, Font: font.From(plot.DefaultFont, vg.Points(10)),
-		Handler: plot.DefaultTextHandler, XAlign: draw.XLeft, YAlign: draw.YTop}
+	if b.labels {
+		b.drawLabels(c, tx)
+		return
+	}
 	for i, s := range b.spans {
 		x0, x1 := max(tx(s.X0), c.Min.X), min(tx(s.X1), c.Max.X)
 		if x1 <= x0 {
 			continue
 		}
-		if !b.labels {
-			c.FillPolygon(bandColor(i), rect(x0, c.Min.Y, x1, c.Max.Y))
-			c.StrokeLine2(draw.LineStyle{Color: color.RGBA{R: 0xbb, G: 0xbb, B: 0xbb, A: 0xff}, Width: px(1)}, x0, c.Min.Y, x0, c.Max.Y)
-		} else {
-			y := c.Max.Y - px(4) - vg.Length(i%2)*px(16)
-			c.FillText(sty, vg.Point{X: x0 + px(4), Y: y}, s.Label)
-		}
+		c.FillPolygon(bandColor(i), rect(x0, c.Min.Y, x1, c.Max.Y))
+		c.StrokeLine2(draw.LineStyle{Color: color.RGBA{R: 0xbb, G: 0xbb, B: 0xbb, A: 0xff}, Width: px(1)}, x0, c.Min.Y, x0, c.Max.Y)
 	}
+}
+
+// labelRows is how many rows of phase names the band above a panel holds.
+const labelRows = 2
+
+// drawLabels writes the phase names in the band above the data area that
+// reserveLabelBand keeps free, so no data line strikes them through: each
+// in the first row where it does not run into the name before it,
+// shortened with … at the right edge.
+func (b *bands) drawLabels(c draw.Canvas, tx func(float64) vg.Length) {
+	sty := draw.TextStyle{Color: color.RGBA{R: 0x44, G: 0x44, B: 0x44, A: 0xff}, Font: font.From(plot.DefaultFont, vg.Points(10)),
+		Handler: plot.DefaultTextHandler, XAlign: draw.XLeft, YAlign: draw.YBottom}
+	var end [labelRows]vg.Length
+	for i := range end {
+		end[i] = c.Min.X - 1
+	}
+	for _, s := range b.spans {
+		x0, x1 := max(tx(s.X0), c.Min.X), min(tx(s.X1), c.Max.X)
+		if x1 <= x0 {
+			continue
+		}
+		x := x0 + px(3)
+		row := slices.IndexFunc(end[:], func(e vg.Length) bool { return e < x })
+		if row < 0 { // three names within a few pixels: the third goes unlabelled
+			continue
+		}
+		label := s.Label
+		for label != "" && sty.Width(label) > c.Max.X-x {
+			r := []rune(strings.TrimSuffix(label, "…"))
+			label = string(r[:len(r)-1]) + "…"
+		}
+		y := c.Max.Y + px(3) + vg.Length(row)*px(15)
+		c.FillText(sty, vg.Point{X: x, Y: y}, label)
+		end[row] = x + sty.Width(label) + px(8)
+	}
+}
+
+// reserveLabelBand makes room above a panel's data area for the phase
+// names (two rows), under its title if it has one.
+func reserveLabelBand(p *plot.Plot) {
+	if p.Title.Text == "" {
+		p.Title.Text = " \n "
+	} else {
+		p.Title.Text += "\n \n "
+	}
+	p.Title.Padding = px(2)
 }
 
 func rect(x0, y0, x1, y1 vg.Length) []vg.Point {
@@ -1538,19 +1507,11 @@ func (thousandsTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(hi > lo) {
 		return []plot.Tick{{Value: lo, Label: Thousands(lo)}}
 	}
-	raw := (hi - lo) / 8
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	step := mag * 10
-	for _, m := range []float64{1, 2, 2.5, 5, 10} {
-		if mag*m >= raw {
-			step = mag * m
-			break
-		}
-	}
+	step := niceStep(hi - lo)
 	var out []plot.Tick
 	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
 		label := Thousands(v)
-		if step < 1 {
+		if step != math.Trunc(step) {
 			label = trimFloat(v, 3)
 		}
 		out = append(out, plot.Tick{Value: v, Label: label})
@@ -1559,6 +1520,23 @@ func (thousandsTicks) Ticks(lo, hi float64) []plot.Tick {
 		}
 	}
 	return out
+}
+
+// niceStep is a tick step of 1, 2 or 5 times a power of ten (or 25 times
+// one, as in 0, 25, 50, 75) that cuts span into at most eight, so every
+// label is exact: a step of 2.5 rounded to whole numbers read 0, 3, 5, 8.
+func niceStep(span float64) float64 {
+	raw := span / 8
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if m == 2.5 && mag < 10 {
+			continue
+		}
+		if mag*m >= raw*(1-1e-9) {
+			return mag * m
+		}
+	}
+	return mag * 10
 }
 
 // latencyTicks labels a log axis of seconds in µs, ms and s.

@@ -82,6 +82,9 @@ type doc struct {
 	Criteria []docCriterion
 	Phases   []docPhase
 	Series   []docSeries
+	// Warnings are what the verdict section flags without failing the run.
+	Warnings []string
+	Devices  []docDevice
 	Stalls   []docStall
 	Drills   []docDrill
 	Verify   []docVerify
@@ -151,7 +154,10 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 			Mean: Lat(l.Mean), P50: Lat(l.P50), P90: Lat(l.P90), P99: Lat(l.P99), P999: Lat(l.P999), P9999: Lat(l.P9999),
 			Max: Lat(l.Max), Errors: Thousands(float64(p.Errors))})
 	}
-	for _, s := range ThroughputStats(d.ivs) {
+	series := ThroughputStats(d.ivs)
+	out.Warnings = cvWarnings(series, r.Criteria)
+	out.Devices = docDevices(d.deviceStats())
+	for _, s := range series {
 		out.Series = append(out.Series, docSeries{Phase: s.Phase, Target: s.Target, Op: s.Op.String(), N: fmt.Sprint(s.N),
 			Mean: f1(s.Mean), Stddev: f1(s.Stddev), Min: f1(s.Min), P5: f1(s.P5), P95: f1(s.P95), Max: f1(s.Max),
 			CV: fmt.Sprintf("%.1f%%", s.CV*100)})
@@ -313,6 +319,12 @@ func (o *doc) Markdown() string {
 		}
 		mdTable(&b, []string{"criterion", "phase", "target", "measured", "threshold", "result"}, rows)
 	}
+	for _, w := range o.Warnings {
+		fmt.Fprintf(&b, "- ⚠️ **warning:** %s\n", w)
+	}
+	if len(o.Warnings) > 0 {
+		b.WriteString("\n")
+	}
 	b.WriteString("## Results per phase\n\nRamp excluded. Latencies are per I/O, from HDR histograms; max is exact.\n\n")
 	var rows [][]string
 	for _, p := range o.Phases {
@@ -327,6 +339,7 @@ func (o *doc) Markdown() string {
 		}
 		mdTable(&b, []string{"phase", "target", "op", "intervals", "mean", "stddev", "min", "p5", "p95", "max", "CV"}, rows)
 	}
+	o.markdownDevices(&b)
 	b.WriteString("## Stalls\n\n")
 	if len(o.Stalls) == 0 {
 		b.WriteString("No stalls.\n\n")
@@ -454,7 +467,9 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f2f2f2}
 .banner{font-size:1.6em;font-weight:bold;padding:0.6em 1em;border-radius:6px;color:#fff;margin:1em 0}
 .PASS{background:#2e7d32}.FAIL{background:#c62828}.other{background:#ef6c00}
 .ok{color:#2e7d32;font-weight:bold}.bad{color:#c62828;font-weight:bold}
-img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;padding:1em;overflow:auto}
+img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}.chart{overflow-x:auto}.chart img{cursor:zoom-in}
+.chart img.full{max-width:none;cursor:zoom-out}.hint{color:#666;font-size:0.9em}
+.warn{color:#8a4b00;background:#fff4e0;border-left:4px solid #ef6c00;padding:0.4em 0.8em}pre{background:#f6f6f6;padding:1em;overflow:auto}
 </style></head><body>
 <h1>{{.Title}}</h1>
 <div class="banner {{if eq .Verdict "PASS"}}PASS{{else if eq .Verdict "FAIL"}}FAIL{{else}}other{{end}}">Verdict: {{.Verdict}}{{if and .Status (ne .Status "finished")}} — run {{.Status}}{{end}}</div>
@@ -464,7 +479,8 @@ img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;p
 {{if .Criteria}}<table><tr><th>criterion</th><th>phase</th><th>target</th><th>measured</th><th>threshold</th><th>result</th></tr>
 {{range .Criteria}}<tr><td>{{.Text}}</td><td>{{.Phase}}</td><td>{{.Target}}</td><td class="n">{{.Measured}}</td><td class="n">{{.Threshold}}</td><td class="{{if pass .Result}}ok{{else}}bad{{end}}">{{.Result}}{{if .Note}} ({{.Note}}){{end}}</td></tr>
 {{end}}</table>{{else}}<p>The scenario has no criteria.</p>{{end}}
-<h2>Results per phase</h2>
+{{range .Warnings}}<p class="warn">⚠ warning: {{.}}</p>
+{{end}}<h2>Results per phase</h2>
 <p>Ramp excluded. Latencies are per I/O, from HDR histograms; max is exact.</p>
 <table><tr><th>phase</th><th>target</th><th>op</th><th>IOPS</th><th>MiB/s</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th><th>errors</th></tr>
 {{range .Phases}}<tr><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td class="n">{{.IOPS}}</td><td class="n">{{.MiBs}}</td><td class="n">{{.Mean}}</td><td class="n">{{.P50}}</td><td class="n">{{.P90}}</td><td class="n">{{.P99}}</td><td class="n">{{.P999}}</td><td class="n">{{.P9999}}</td><td class="n">{{.Max}}</td><td class="n">{{.Errors}}</td></tr>
@@ -473,6 +489,11 @@ img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;p
 <p>Per-interval throughput in MiB/s over each phase (ramp excluded); CV is stddev / mean.</p>
 <table><tr><th>phase</th><th>target</th><th>op</th><th>intervals</th><th>mean</th><th>stddev</th><th>min</th><th>p5</th><th>p95</th><th>max</th><th>CV</th></tr>
 {{range .Series}}<tr><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td class="n">{{.N}}</td><td class="n">{{.Mean}}</td><td class="n">{{.Stddev}}</td><td class="n">{{.Min}}</td><td class="n">{{.P5}}</td><td class="n">{{.P95}}</td><td class="n">{{.Max}}</td><td class="n">{{.CV}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Devices}}<h2>Devices per phase</h2>
+<p>Means of the iostat columns over each phase, from diskstats.csv; awaits in ms, weighted by the I/O rate. A filesystem device (fs) is shared: other processes' I/O is included.</p>
+<table><tr><th>phase</th><th>target</th><th>device</th><th>role</th><th>r/s</th><th>w/s</th><th>MiB/s</th><th>r_await</th><th>w_await</th><th>aqu-sz</th><th>%util</th></tr>
+{{range .Devices}}<tr><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Device}}</td><td>{{.Role}}</td><td class="n">{{.Rs}}</td><td class="n">{{.Ws}}</td><td class="n">{{.MiBs}}</td><td class="n">{{.RAwait}}</td><td class="n">{{.WAwait}}</td><td class="n">{{.AquSz}}</td><td class="n">{{.Util}}</td></tr>
 {{end}}</table>{{end}}
 <h2>Stalls</h2>
 {{if .Stalls}}<table><tr><th>phase</th><th>target</th><th>at</th><th>length</th><th>in flight</th><th>note</th></tr>
@@ -504,7 +525,8 @@ img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;p
 {{range .Events}}<tr><td class="n">{{.At}}</td><td>{{.Kind}}</td><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Path}}</td><td>{{.Detail}}</td></tr>
 {{end}}</table>{{if .EventsLeft}}<p>{{.EventsLeft}} more events in events.jsonl.</p>{{end}}{{else}}<p>No events recorded.</p>{{end}}
 {{if .Charts}}<h2>Charts</h2>
-{{range .Charts}}<h3>{{.Title}}</h3><img alt="{{.Title}}" src="{{png .PNG}}">
+<p class="hint">Each chart fits the page; click one to see it at full size, click again to fit it.</p>
+{{range .Charts}}<div class="chart"><img alt="{{.Title}}" title="{{.Title}} (click: full size)" src="{{png .PNG}}" onclick="this.classList.toggle('full')"></div>
 {{end}}{{end}}
 <h2>Environment</h2>
 <table>{{range .Host}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>

@@ -237,7 +237,7 @@ func MetricUnit(name string) (Unit, bool) {
 		"max_latency", "read_max_latency", "write_max_latency",
 		"max_stall", "resume_within":
 		return Seconds, true
-	case "throughput_after":
+	case "throughput_after", "throughput_cv", "read_throughput_cv", "write_throughput_cv":
 		return Fraction, true
 	}
 	return 0, false
@@ -246,7 +246,7 @@ func MetricUnit(name string) (Unit, bool) {
 // MetricNames lists every metric name, for suggestions and the schema.
 func MetricNames() []string {
 	base := []string{"iops", "throughput", "p50", "p90", "p99", "p99.9", "p99.99",
-		"mean_latency", "max_latency", "errors"}
+		"mean_latency", "max_latency", "errors", "throughput_cv"}
 	var out []string
 	for _, b := range base {
 		out = append(out, b, "read_"+b, "write_"+b)

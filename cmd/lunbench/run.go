@@ -223,7 +223,12 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if err := report.AddPathMoves(dirPath, run); err != nil {
 		fmt.Fprintf(stderr, "lunbench: warning: path moves: %v\n", err)
 	}
-	run.Criteria = report.Evaluate(sc, res, report.ExtraFor(run))
+	extra := report.ExtraFor(run)
+	// intervals.csv is flushed at every snapshot, so it is whole here.
+	if rows, err := report.ReadIntervals(dirPath); err == nil {
+		extra.Measured = report.CVMeasure(rows)
+	}
+	run.Criteria = report.Evaluate(sc, res, extra)
 	run.Verdict = report.VerdictOf(run.Criteria, res)
 	run.Status = "finished"
 	switch {
