@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"lunbench/workload"
 )
@@ -67,6 +68,34 @@ func TestNiceStep(t *testing.T) {
 	} {
 		if got := niceStep(tc.span); math.Abs(got-tc.want) > 1e-9 {
 			t.Errorf("niceStep(%g) = %g, want %g", tc.span, got, tc.want)
+		}
+	}
+}
+
+func TestSummaryFitsWidth(t *testing.T) {
+	r := &RunJSON{Verdict: Pass}
+	for _, ph := range []string{"seq-write-1m", "rand-read-4k-long-name"} {
+		r.Phases = append(r.Phases, workload.PhaseResult{Phase: ph, Target: "scratch", Op: workload.Write, IOPS: 24233, MBps: 1643.9,
+			Lat: workload.LatencySummary{Mean: 658700 * time.Nanosecond, P50: 382500 * time.Nanosecond, P99: 23230 * time.Microsecond,
+				P999: 45840 * time.Microsecond, Max: 60560 * time.Microsecond}})
+	}
+	for _, tc := range []struct {
+		width   int
+		dropped string
+	}{
+		{0, ""},                           // no terminal: every column
+		{132, ""},                         // wide terminal: every column
+		{80, "mean, p50, p99.9 left out"}, // 80 columns: the spare columns go
+	} {
+		var b strings.Builder
+		PrintSummaryWidth(&b, r, tc.width)
+		for _, l := range strings.Split(b.String(), "\n") {
+			if n := utf8.RuneCountInString(l); tc.width > 0 && n > tc.width {
+				t.Errorf("width %d: line of %d columns: %q", tc.width, n, l)
+			}
+		}
+		if got := strings.Contains(b.String(), "left out"); got != (tc.dropped != "") || (got && !strings.Contains(b.String(), tc.dropped)) {
+			t.Errorf("width %d: want note %q in\n%s", tc.width, tc.dropped, b.String())
 		}
 	}
 }

@@ -254,7 +254,7 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 		fmt.Fprintf(stderr, "lunbench: warning: report: %v (rebuild with: lunbench report %s)\n", err, dirPath)
 	}
 	fmt.Fprintln(stdout)
-	report.PrintSummary(stdout, run)
+	report.PrintSummaryWidth(stdout, run, terminalWidth(stdout))
 	fmt.Fprintf(stdout, "results: %s\n", dirPath)
 	switch {
 	case runErr != nil:
@@ -298,6 +298,19 @@ func supportsDirectIO(dir string) bool {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// terminalWidth is w's width in columns when it is a terminal, else 0 (no
+// limit: a pipe or file keeps every column).
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok {
+		return 0
+	}
+	if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
+		return cols
+	}
+	return 0
 }
 
 // runLength is the planned length of the whole run, or 0 when a phase is
