@@ -55,7 +55,10 @@ func latencyChart(d *runData, opt Options) *chart {
 			if dash == nil {
 				dash = dashes(tix[k.Target])
 			}
-			s := &line{xs: xs, ys: ys, buckets: opt.Buckets, style: draw.LineStyle{Color: pc.color, Width: px(pc.width), Dashes: dash}}
+			s, env := meanOverEnvelope(xs, ys, draw.LineStyle{Color: pc.color, Width: px(pc.width), Dashes: dash}, shade(pc.color, 0.8), opt)
+			if env != nil {
+				data[k.Op] = append(data[k.Op], env)
+			}
 			data[k.Op] = append(data[k.Op], s)
 			name := pc.name
 			if multi {

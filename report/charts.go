@@ -480,7 +480,7 @@ func (ch *chart) draw(w, h int) (*image.RGBA, func(x float64) int) {
 	title.FillText(tsty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: (title.Min.Y + title.Max.Y) / 2}, ch.title)
 	legendW := vg.Length(0)
 	if len(ch.legend) > 0 {
-		legendW = px(230)
+		legendW = px(250)
 	}
 	area := draw.Crop(dc, px(8), -legendW-px(ch.labelW), px(8), -px(48))
 	tiles := draw.Tiles{Rows: len(ch.panels), Cols: 1, PadY: px(16)}
@@ -748,10 +748,10 @@ func (d *runData) decorateFor(p *plot.Plot, target string, legend *[]legendItem,
 	}
 	if legend != nil {
 		if len(stalls) > 0 {
-			*legend = append(*legend, legendItem{"stall (I/O in flight, none completing)", &stallSpans{}})
+			*legend = append(*legend, legendItem{"stall (in flight, none completing)", &stallSpans{}})
 		}
 		if len(marks) > 0 {
-			*legend = append(*legend, legendItem{"drill inject / recover, manual mark", &vlines{}})
+			*legend = append(*legend, legendItem{"drill or manual mark", &vlines{}})
 		}
 	}
 }
@@ -841,42 +841,62 @@ func targetIndex(d *runData) map[string]int {
 	return idx
 }
 
-// throughputChart is MiB/s (or IOPS) over time per target × op.
+// throughputChart is MiB/s (or IOPS) over time per target × op, one
+// panel per target (a second target drawn dashed over the first vanished
+// under it), each panel decorated with its own target's stalls and drills.
+// A long run is drawn as bucket means over a light min/max envelope.
 func throughputChart(d *runData, opt Options, iops bool) *chart {
 	keys, rows := d.opSeries()
 	if len(keys) == 0 {
 		return nil
 	}
 	ch := &chart{file: "throughput.png", title: d.title("Throughput")}
-	p := newPanel("throughput (MiB/s)")
+	ylabel := "throughput (MiB/s)"
 	if iops {
 		ch.file, ch.title = "iops.png", d.title("IOPS")
-		p.Y.Label.Text = "IOPS (I/Os per second)"
+		ylabel = "IOPS (I/Os per second)"
 	}
-	p.Y.Tick.Marker = thousandsTicks{}
-	var data []plot.Plotter
-	tix := targetIndex(d)
-	multi := len(tix) > 1
-	for _, k := range keys {
-		xs, ys := d.timeSeries(rows[k], func(r *IntervalRow) float64 {
-			if iops {
-				return r.IOPS
-			}
-			return r.MiBs
-		})
-		s := &line{xs: xs, ys: ys, buckets: opt.Buckets, style: draw.LineStyle{Color: opColor(k.Op), Width: px(2.5),
-			Dashes: dashes(tix[k.Target])}}
-		data = append(data, s)
-		name := k.Op.String()
-		if multi {
-			name = k.Target + " " + name
+	targets := uniqueTargets(d.ivs)
+	envelope := false
+	for _, tg := range targets {
+		p := newPanel(ylabel)
+		if len(targets) > 1 {
+			p.Title.Text = tg
 		}
-		ch.legend = append(ch.legend, legendItem{name, s})
+		var data []plot.Plotter
+		var legend []legendItem
+		for _, k := range keys {
+			if k.Target != tg {
+				continue
+			}
+			xs, ys := d.timeSeries(rows[k], func(r *IntervalRow) float64 {
+				if iops {
+					return r.IOPS
+				}
+				return r.MiBs
+			})
+			s, env := meanOverEnvelope(xs, ys, draw.LineStyle{Color: opColor(k.Op), Width: px(2.5)}, shade(opColor(k.Op), 0.7), opt)
+			if env != nil {
+				data = append(data, env)
+				envelope = true
+			}
+			data = append(data, s)
+			legend = append(legend, legendItem{k.Op.String(), s})
+		}
+		d.decorateFor(p, tg, &legend, true, data...)
+		for _, it := range legend { // every panel draws an op alike: one entry
+			ch.legend = appendLegend(ch.legend, it)
+		}
+		p.Y.Min = 0
+		p.Y.Max *= 1.04
+		ch.panels = append(ch.panels, p)
 	}
-	d.decorate(p, &ch.legend, true, data...)
-	p.Y.Min = 0
-	p.Y.Max *= 1.04
-	ch.panels = []*plot.Plot{p}
+	if envelope {
+		ch.title += " (lines: mean per bucket; light: min/max)"
+	}
+	for _, p := range ch.panels[:len(ch.panels)-1] {
+		p.X.Label.Text = ""
+	}
 	return ch
 }
 
@@ -1028,7 +1048,18 @@ func pathsChart(d *runData, opt Options) *chart {
 		return nil
 	}
 	sort.Strings(targets)
-	ch := &chart{file: "paths.png", title: d.title("Throughput per path (stacked, read + write)")}
+	ch := &chart{file: "paths.png"}
+	var names []string
+	for _, tg := range targets {
+		names = append(names, d.targetName(tg))
+	}
+	// The title names the targets drawn: those with paths, not every
+	// target of the run.
+	ch.title = fmt.Sprintf("Throughput per path (stacked, read + write) — scenario %s, target %s", d.run.Scenario, strings.Join(names, ", "))
+	if !d.t0.IsZero() {
+		ch.title += ", " + d.t0.UTC().Format("2006-01-02 15:04:05Z")
+	}
+	long := false
 	colorOf := map[string]color.RGBA{}
 	for ti, tg := range targets {
 		p := newPanel("MiB/s")
@@ -1058,26 +1089,27 @@ func pathsChart(d *runData, opt Options) *chart {
 		}
 		slices.Sort(times)
 		times = slices.Compact(times)
-		base := make([]float64, len(times))
 		var layers []*stackLayer
+		var base []float64
 		for _, dev := range devs {
-			rs := byTarget[tg][dev]
-			l := &stackLayer{buckets: opt.Buckets, xs: make([]float64, 0, len(times)),
-				lo: make([]float64, 0, len(times)), hi: make([]float64, 0, len(times))}
-			j := 0
-			for i, t := range times {
-				for j < len(rs) && rs[j].UnixNano < t {
-					j++
+			xs, vals := pathSeries(d, byTarget[tg][dev], times)
+			if n := opt.Buckets / 4; len(xs) > 3*opt.Buckets && n > 0 {
+				// A long run: the mean per bucket, stacked, so the bands
+				// keep their shape instead of becoming noise.
+				xs, vals = bucketMeans(xs, vals, n)
+				for i := range vals {
+					vals[i] = nz(vals[i])
 				}
-				// The last row at t counts (a repeated sample replaces the one before).
-				var val, half float64
-				for k := j; k < len(rs) && rs[k].UnixNano == t; k++ {
-					val, half = (nz(rs[k].RkBs)+nz(rs[k].WkBs))/1024, rs[k].Interval/2
-				}
-				l.xs = append(l.xs, d.x(time.Unix(0, t))-half)
-				l.lo = append(l.lo, base[i])
-				base[i] += val
-				l.hi = append(l.hi, base[i])
+				long = true
+			}
+			if base == nil {
+				base = make([]float64, len(xs))
+			}
+			l := &stackLayer{buckets: opt.Buckets, xs: xs, lo: make([]float64, len(xs)), hi: make([]float64, len(xs))}
+			for i, v := range vals {
+				l.lo[i] = base[i]
+				base[i] += v
+				l.hi[i] = base[i]
 			}
 			c, ok := colorOf[dev]
 			if !ok {
@@ -1098,10 +1130,52 @@ func pathsChart(d *runData, opt Options) *chart {
 		}
 		d.decorateFor(p, name, leg, true, data...)
 		p.Y.Min = 0
-		p.Y.Max *= 1.12
+		p.Y.Max *= 1.04
 		ch.panels = append(ch.panels, p)
 	}
+	if long {
+		ch.title += " (mean per bucket)"
+	}
+	for _, p := range ch.panels[:len(ch.panels)-1] {
+		p.X.Label.Text = ""
+	}
 	return ch
+}
+
+// pathSeries is one path's MiB/s (read + write) at each of the target's
+// sample times, 0 where the path has no sample; x is the middle of what
+// the rate covers.
+func pathSeries(d *runData, rs []*diskRow, times []int64) (xs, vals []float64) {
+	xs, vals = make([]float64, 0, len(times)), make([]float64, 0, len(times))
+	j := 0
+	for _, t := range times {
+		for j < len(rs) && rs[j].UnixNano < t {
+			j++
+		}
+		// The last row at t counts (a repeated sample replaces the one before).
+		var val, half float64
+		for k := j; k < len(rs) && rs[k].UnixNano == t; k++ {
+			val, half = (nz(rs[k].RkBs)+nz(rs[k].WkBs))/1024, rs[k].Interval/2
+		}
+		xs, vals = append(xs, d.x(time.Unix(0, t))-half), append(vals, val)
+	}
+	return xs, vals
+}
+
+// meanOverEnvelope is how a series is drawn: as it is when it has few
+// points, else (a long run: more than three points a pixel, where the
+// min/max line becomes a solid band) the mean of each of Buckets/4
+// buckets in style, over the min/max envelope drawn thin in light (env,
+// to add first; dips to zero still show in it).
+func meanOverEnvelope(xs, ys []float64, style draw.LineStyle, light color.RGBA, opt Options) (s *line, env *line) {
+	n := opt.Buckets / 4
+	if len(xs) <= 3*opt.Buckets || n <= 0 {
+		return &line{xs: xs, ys: ys, buckets: opt.Buckets, style: style}, nil
+	}
+	env = &line{xs: xs, ys: ys, buckets: opt.Buckets, style: draw.LineStyle{Color: light, Width: px(1)}}
+	s = &line{style: style}
+	s.xs, s.ys = bucketMeans(xs, ys, n)
+	return s, env
 }
 
 // targetName maps diskstats.csv's target column (the name, or the path
@@ -1333,7 +1407,14 @@ func (b *bands) drawLabels(c draw.Canvas, tx func(float64) vg.Length) {
 		label := s.Label
 		for label != "" && sty.Width(label) > c.Max.X-x {
 			r := []rune(strings.TrimSuffix(label, "…"))
+			if len(r) <= 1 {
+				label = ""
+				break
+			}
 			label = string(r[:len(r)-1]) + "…"
+		}
+		if label == "" {
+			continue
 		}
 		y := c.Max.Y + px(3) + vg.Length(row)*px(15)
 		c.FillText(sty, vg.Point{X: x, Y: y}, label)
@@ -1454,8 +1535,11 @@ func (s *stackLayer) DataRange() (xmin, xmax, ymin, ymax float64) {
 	return s.xs[0], s.xs[len(s.xs)-1], 0, ymax
 }
 
+// Thumbnail shows both shades a layer is drawn in: the light fill and the
+// dark line along its top.
 func (s *stackLayer) Thumbnail(c *draw.Canvas) {
 	c.FillPolygon(shade(s.color, 0.35), rect(c.Min.X, c.Min.Y, c.Max.X, c.Max.Y))
+	c.StrokeLine2(draw.LineStyle{Color: s.color, Width: px(3)}, c.Min.X, c.Max.Y-px(1.5), c.Max.X, c.Max.Y-px(1.5))
 }
 
 // gridLines draws a light grid at the major ticks.

@@ -125,17 +125,10 @@ func (c *Comparison) throughputOverlay(phase string, opt Options) *chart {
 				}
 				xs, ys := dp.timeSeries(rs, func(r *IntervalRow) float64 { return r.MiBs })
 				end = max(end, dp.x(rs[len(rs)-1].End))
-				s := &line{xs: xs, ys: ys, buckets: opt.Buckets, style: runStyle(k.Op, i)}
-				if n := opt.Buckets / 4; len(xs) > 3*opt.Buckets && n > 0 {
-					// A long run's min/max envelope is a solid band, and the
-					// next run's hides it: draw the envelope thin and light
-					// (stalls still reach zero in it) and, over it, the mean
-					// of each of n buckets in the run's style.
-					env := &line{xs: xs, ys: ys, buckets: opt.Buckets, style: draw.LineStyle{Color: shade(opColor(k.Op), 0.75), Width: px(1)}}
+				s, env := meanOverEnvelope(xs, ys, runStyle(k.Op, i), shade(opColor(k.Op), 0.75), opt)
+				if env != nil {
 					p.Add(env)
 					envelope = true
-					s = &line{style: s.style}
-					s.xs, s.ys = bucketMeans(xs, ys, n)
 				}
 				p.Add(s)
 				// Every panel draws a run × op alike: one legend entry.

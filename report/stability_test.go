@@ -99,3 +99,26 @@ func TestSummaryFitsWidth(t *testing.T) {
 		}
 	}
 }
+
+func TestManualMarksAreDrawnLikeDrills(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	d := &runData{run: &RunJSON{}, t0: t0, events: []workload.Event{
+		{Time: t0.Add(2 * time.Second), Kind: workload.EvDrillInject, Detail: "pull"},          // a scripted inject
+		{Time: t0.Add(5 * time.Second), Kind: workload.EvDrillMark, Detail: "cable pulled"},    // the operator's m key
+		{Time: t0.Add(6 * time.Second), Kind: workload.EvPhaseStart, Phase: "p"},               // not a mark
+		{Time: t0.Add(9 * time.Second), Kind: workload.EvDrillRecover, Detail: "plug back in"}, // a scripted recover
+	}}
+	got := d.drillMarks()
+	want := []string{"inject: pull", "mark: cable pulled", "recover: plug back in"}
+	if len(got) != len(want) {
+		t.Fatalf("marks %+v, want %q", got, want)
+	}
+	for i, m := range got {
+		if m.Label != want[i] {
+			t.Errorf("mark %d = %q, want %q", i, m.Label, want[i])
+		}
+	}
+	if got[1].X != 5 {
+		t.Errorf("manual mark at x=%g, want 5 (s)", got[1].X)
+	}
+}
