@@ -83,9 +83,7 @@ func latencyChart(d *runData, opt Options) *chart {
 		logY(p, lo, hi*1.3)
 		ch.panels = append(ch.panels, p)
 	}
-	for _, p := range ch.panels[:len(ch.panels)-1] {
-		p.X.Label.Text = ""
-	}
+	ch.oneTimeLabel()
 	return ch
 }
 

@@ -379,6 +379,13 @@ type chart struct {
 	labelW float64
 }
 
+// oneTimeLabel leaves the time axis's label under the last panel only.
+func (ch *chart) oneTimeLabel() {
+	for _, p := range ch.panels[:max(len(ch.panels)-1, 0)] {
+		p.X.Label.Text = ""
+	}
+}
+
 type legendItem struct {
 	name  string
 	thumb plot.Thumbnailer
@@ -894,9 +901,7 @@ func throughputChart(d *runData, opt Options, iops bool) *chart {
 	if envelope {
 		ch.title += " (lines: mean per bucket; light: min/max)"
 	}
-	for _, p := range ch.panels[:len(ch.panels)-1] {
-		p.X.Label.Text = ""
-	}
+	ch.oneTimeLabel()
 	return ch
 }
 
@@ -1136,9 +1141,7 @@ func pathsChart(d *runData, opt Options) *chart {
 	if long {
 		ch.title += " (mean per bucket)"
 	}
-	for _, p := range ch.panels[:len(ch.panels)-1] {
-		p.X.Label.Text = ""
-	}
+	ch.oneTimeLabel()
 	return ch
 }
 

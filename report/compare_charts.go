@@ -152,9 +152,7 @@ func (c *Comparison) throughputOverlay(phase string, opt Options) *chart {
 	if envelope {
 		ch.title += " (lines: mean per bucket; light: min/max per interval)"
 	}
-	for _, p := range ch.panels[:len(ch.panels)-1] {
-		p.X.Label.Text = "" // one time label, under the last panel
-	}
+	ch.oneTimeLabel()
 	return ch
 }
 
