@@ -85,17 +85,11 @@ func PrintSummaryWidth(w io.Writer, r *RunJSON, width int) {
 		t.rows = append(t.rows, []string{p.Phase, p.Target, p.Op.String(), Thousands(p.IOPS), fmt.Sprintf("%.1f", p.MBps),
 			Lat(p.Lat.Mean), Lat(p.Lat.P50), Lat(p.Lat.P99), Lat(p.Lat.P999), Lat(p.Lat.Max), fmt.Sprint(p.Errors)})
 	}
-	var dropped []string
-	for _, col := range []string{"mean", "p50", "p99.9"} {
-		if width <= 0 || t.width() <= width {
-			break
-		}
-		t.drop(col)
-		dropped = append(dropped, col)
-	}
-	t.write(w)
-	if len(dropped) > 0 {
+	if dropped := t.fit(width, "mean", "p50", "p99.9"); len(dropped) > 0 {
+		t.write(w)
 		fmt.Fprintf(w, "(%s left out to fit %d columns: see report.md)\n", strings.Join(dropped, ", "), width)
+	} else {
+		t.write(w)
 	}
 	for _, p := range r.Phases {
 		if len(p.Errnos) == 0 {
@@ -112,8 +106,7 @@ func PrintSummaryWidth(w io.Writer, r *RunJSON, width int) {
 	printVerify(w, r)
 	if len(r.Criteria) > 0 {
 		fmt.Fprintln(w)
-		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "criterion\tphase\ttarget\tmeasured\tresult")
+		t := &textTable{head: []string{"criterion", "phase", "target", "measured", "result"}, left: 5}
 		for _, c := range r.Criteria {
 			res := "PASS"
 			if !c.Pass {
@@ -126,9 +119,10 @@ func PrintSummaryWidth(w io.Writer, r *RunJSON, width int) {
 			if ph == "" {
 				ph = "(run)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", criterionText(c), ph, c.Target, c.MeasuredText, res)
+			t.rows = append(t.rows, []string{criterionText(c), ph, c.Target, c.MeasuredText, res})
 		}
-		tw.Flush()
+		t.fit(width)
+		t.write(w)
 	}
 	fmt.Fprintf(w, "\nverdict: %s\n", strings.ToUpper(string(r.Verdict)))
 }
@@ -206,6 +200,43 @@ func (t *textTable) width() int {
 		n += w + 2
 	}
 	return n - 2
+}
+
+// fit makes the table at most width columns wide (0: no limit): it drops
+// the columns named in spare, in that order, while it is too wide, then
+// shortens the widest name column (phase names can be long) with …, down
+// to 8. It returns the columns dropped.
+func (t *textTable) fit(width int, spare ...string) (dropped []string) {
+	for _, col := range spare {
+		if width <= 0 || t.width() <= width {
+			return dropped
+		}
+		t.drop(col)
+		dropped = append(dropped, col)
+	}
+	for width > 0 && t.width() > width {
+		ws := t.widths()
+		i := 0
+		for j := 1; j < t.left && j < len(ws); j++ {
+			if ws[j] > ws[i] {
+				i = j
+			}
+		}
+		n := max(8, ws[i]-(t.width()-width))
+		if n >= ws[i] {
+			return dropped
+		}
+		before := t.width()
+		for _, r := range t.rows {
+			if rs := []rune(r[i]); len(rs) > n {
+				r[i] = string(rs[:n-1]) + "…"
+			}
+		}
+		if t.width() >= before { // the header is what is wide: leave it
+			return dropped
+		}
+	}
+	return dropped
 }
 
 // drop removes the column named col.

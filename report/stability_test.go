@@ -86,6 +86,7 @@ func TestSummaryFitsWidth(t *testing.T) {
 		{0, ""},                           // no terminal: every column
 		{132, ""},                         // wide terminal: every column
 		{80, "mean, p50, p99.9 left out"}, // 80 columns: the spare columns go
+		{70, "mean, p50, p99.9 left out"}, // narrower still: the long phase name is shortened with …
 	} {
 		var b strings.Builder
 		PrintSummaryWidth(&b, r, tc.width)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -142,7 +144,7 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	}
 	if screen != nil {
 		dash = live.New(screen, live.Options{
-			Scenario: sc.Name, RunLength: runLength(sc), NoColor: os.Getenv("NO_COLOR") != "",
+			Scenario: sc.Name, RunLength: runLength(sc), NoColor: os.Getenv("NO_COLOR") != "", Targets: targetPaths(sc),
 			OnMark: func() { mark("operator marked a manual fault (m)") },
 		})
 		sinks = append(sinks, dash)
@@ -209,10 +211,24 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	}
 	res, runErr := runner.Run(ctx)
 	col.stop()
-	stopDash()
-	if err := <-dashDone; err != nil {
-		fmt.Fprintf(stderr, "lunbench: dashboard: %v\n", err)
+	// The dashboard stays up, saying what is being written, until the
+	// report is done (seconds for a long run); warnings meanwhile wait in
+	// a buffer, since they would garble it.
+	warn := stderr
+	var held bytes.Buffer
+	status := func(string) {}
+	if dash != nil {
+		warn, status = &held, dash.SetStatus
 	}
+	endDash := sync.OnceFunc(func() {
+		stopDash()
+		if err := <-dashDone; err != nil {
+			fmt.Fprintf(stderr, "lunbench: dashboard: %v\n", err)
+		}
+		stderr.Write(held.Bytes())
+	})
+	defer endDash()
+	status("I/O stopped; writing results: run.json, histograms…")
 	run.End = res.End
 	run.Targets = res.Targets
 	run.Phases = res.Phases
@@ -221,7 +237,7 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	run.Verify = res.Verify
 	run.RunID = res.RunID
 	if err := report.AddPathMoves(dirPath, run); err != nil {
-		fmt.Fprintf(stderr, "lunbench: warning: path moves: %v\n", err)
+		fmt.Fprintf(warn, "lunbench: warning: path moves: %v\n", err)
 	}
 	extra := report.ExtraFor(run)
 	// intervals.csv is flushed at every snapshot, so it is whole here.
@@ -243,16 +259,18 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	// One histogram per phase × target × op, so a long run's report does
 	// not decode a histogram per interval.
 	if err := dir.WritePhaseHists(res.Phases); err != nil {
-		fmt.Fprintf(stderr, "lunbench: warning: phase histograms: %v\n", err)
+		fmt.Fprintf(warn, "lunbench: warning: phase histograms: %v\n", err)
 	}
 	if err := dir.Close(); err != nil {
 		return exitRuntime, fmt.Errorf("write results: %w", err)
 	}
+	status("I/O stopped; drawing the charts and writing report.md, report.html…")
 	// Charts, report.md/html and junit.xml come from the directory alone,
 	// exactly as `lunbench report` rebuilds them later.
 	if err := report.Render(dirPath, report.Options{}); err != nil {
-		fmt.Fprintf(stderr, "lunbench: warning: report: %v (rebuild with: lunbench report %s)\n", err, dirPath)
+		fmt.Fprintf(warn, "lunbench: warning: report: %v (rebuild with: lunbench report %s)\n", err, dirPath)
 	}
+	endDash()
 	fmt.Fprintln(stdout)
 	report.PrintSummaryWidth(stdout, run, terminalWidth(stdout))
 	fmt.Fprintf(stdout, "results: %s\n", dirPath)
@@ -298,6 +316,16 @@ func supportsDirectIO(dir string) bool {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// targetPaths maps the scenario's target names to their paths, for the
+// dashboard's tables.
+func targetPaths(sc *scenarios.Scenario) map[string]string {
+	m := make(map[string]string, len(sc.Targets))
+	for _, t := range sc.Targets {
+		m[t.Name] = t.Path
+	}
+	return m
 }
 
 // terminalWidth is w's width in columns when it is a terminal, else 0 (no
