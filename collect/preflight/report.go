@@ -222,8 +222,9 @@ const (
 	ansiReset  = "\x1b[0m"
 )
 
-// maxOthers is how many further places WriteText lists before it counts.
-const maxOthers = 4
+// maxOthers is how many further places WriteText lists before it counts:
+// enough for every session and node record of a four-path host.
+const maxOthers = 12
 
 // WriteText writes the report for people: what was looked at, each finding
 // with where, why and fix, and the summary line. color adds ANSI colours.
