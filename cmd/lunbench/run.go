@@ -35,6 +35,7 @@ type runOptions struct {
 	noTUI    bool
 	destroy  string
 	seed     uint64
+	metrics  string // --metrics ADDR, "" off
 	now      func() time.Time
 	lookup   func(string) (string, bool)
 }
@@ -63,6 +64,7 @@ func newRunCmd(stdout, stderr io.Writer, sig <-chan os.Signal) *cobra.Command {
 	f.BoolVar(&o.noTUI, "no-tui", false, "line output instead of the dashboard (also when stdout is not a terminal)")
 	f.StringVar(&o.destroy, "destroy-data", "", "allow writing to this exact device even though it carries a filesystem or partition signature")
 	f.Uint64Var(&o.seed, "seed", 0, "override the scenario's seed (0 keeps it)")
+	f.StringVar(&o.metrics, "metrics", "", metricsFlagHelp)
 	return cmd
 }
 
@@ -94,6 +96,13 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if o.seed != 0 {
 		sc.Seed = o.seed
 	}
+	// Metrics first: a wrong address is an argument error, before any
+	// results directory exists.
+	exp, stopMetrics, code, err := startMetrics(o.metrics, targetPaths(sc), stdout)
+	if err != nil {
+		return code, err
+	}
+	defer stopMetrics()
 	start := o.now()
 	dirPath := o.out
 	if dirPath == "" {
@@ -157,6 +166,15 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 			sinks = append(sinks, v)
 		}
 	}
+	if exp != nil {
+		// Fed from the aggregator's snapshots and the events, like the
+		// dashboard: the workers never see it.
+		sinks = append(sinks, exp)
+		events = live.TeeEvents(events, exp)
+		if v := newLiveVerdict(sc, exp.SetVerdict); v != nil {
+			sinks = append(sinks, v)
+		}
+	}
 	runner, err = workload.NewRunner(sc, workload.Options{Destroy: o.destroy, Now: o.now, Results: dirPath}, events, sinks...)
 	if err != nil {
 		run.Status, run.Verdict, run.Error = "failed", report.Error, err.Error()
@@ -196,6 +214,9 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	var onDisk func([]collect.DiskStat)
 	if dash != nil {
 		onDisk = dash.AddDiskStats
+	}
+	if exp != nil {
+		onDisk = teeDisk(onDisk, exp.AddDiskStats)
 	}
 	// Collectors first: their warnings go to stderr, which would garble
 	// the dashboard once it owns the terminal.
@@ -246,6 +267,9 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	}
 	run.Criteria = report.Evaluate(sc, res, extra)
 	run.Verdict = report.VerdictOf(run.Criteria, res)
+	if exp != nil {
+		exp.SetVerdict(string(run.Verdict), run.Verdict == report.Fail)
+	}
 	run.Status = "finished"
 	switch {
 	case runErr != nil:
