@@ -59,15 +59,16 @@ func (x *Exporter) Describe(ch chan<- *prometheus.Desc) {
 func (x *Exporter) Collect(ch chan<- prometheus.Metric) {
 	x.mu.Lock()
 	type ioRow struct {
-		k key
-		t ioTotals
+		k      key
+		t      ioTotals
+		counts []int64 // the latency histogram's, exported
 	}
 	ios := make([]ioRow, 0, len(x.ioOrder))
 	for _, k := range x.ioOrder {
 		t := *x.io[k]
-		t.buckets = append([]uint64(nil), t.buckets...)
-		ios = append(ios, ioRow{k, t})
+		ios = append(ios, ioRow{k, t, t.hist.Export().Counts})
 	}
+	boundIdx := x.boundIdx
 	disk := x.disk // replaced, never changed in place
 	paths, sessions := copyMap(x.paths), copyMap(x.sessions)
 	stalls, stallsN, drillN := copyMap(x.stalls), copyMap(x.stallsN), copyMap(x.drillN)
@@ -81,14 +82,8 @@ func (x *Exporter) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descBytes, prometheus.CounterValue, float64(r.t.bytes), lv...)
 		ch <- prometheus.MustNewConstMetric(descErrors, prometheus.CounterValue, float64(r.t.errors), lv...)
 		ch <- prometheus.MustNewConstMetric(descInFlight, prometheus.GaugeValue, float64(r.t.inFlight), lv...)
-		if r.t.count > 0 {
-			cum := make(map[float64]uint64, len(latencyBuckets))
-			var n uint64
-			for i, ub := range latencyBuckets {
-				n += r.t.buckets[i]
-				cum[ub] = n
-			}
-			ch <- prometheus.MustNewConstHistogram(descLatency, r.t.count, r.t.sum, cum, lv...)
+		if cum, n := rebin(r.counts, boundIdx); n > 0 {
+			ch <- prometheus.MustNewConstHistogram(descLatency, n, r.t.sum, cum, lv...)
 		}
 	}
 	for _, d := range disk {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -40,11 +41,10 @@ type key struct {
 type ioTotals struct {
 	ops, bytes, errors uint64
 	inFlight           int
-	// buckets counts I/Os at or under each latency bound (not yet
-	// cumulative); sum is in seconds.
-	buckets []uint64
-	count   uint64
-	sum     float64
+	// hist merges every interval's latency histogram; it is rebinned into
+	// the Prometheus buckets at scrape time only. sum is in seconds.
+	hist *hdr.Histogram
+	sum  float64
 }
 
 // Exporter keeps the latest state of a run for scraping. It is a
@@ -72,6 +72,9 @@ type Exporter struct {
 	// names maps a target's path to its name (diskstats rows carry the
 	// path), so a target has one label value in every metric.
 	names map[string]string
+	// boundIdx is, per latency bound, the index in an exported
+	// histogram's counts of the bucket the bound falls in.
+	boundIdx []int
 }
 
 var (
@@ -87,7 +90,46 @@ func New(targets map[string]string) *Exporter {
 		names[p] = n
 	}
 	return &Exporter{io: map[key]*ioTotals{}, paths: map[string]string{}, sessions: map[string]string{},
-		stalls: map[string]time.Duration{}, stallsN: map[string]uint64{}, drillN: map[string]uint64{}, names: names}
+		stalls: map[string]time.Duration{}, stallsN: map[string]uint64{}, drillN: map[string]uint64{}, names: names,
+		boundIdx: boundIndexes()}
+}
+
+// boundIndexes finds where each latency bound lies in the counts of a
+// histogram of workload.NewHistogram's geometry: each bound is recorded
+// once into an empty one, and the recorded indexes, in order, are the
+// bounds' (counts are laid out in increasing value; the bounds are more
+// than 3 significant digits apart, so no two share a bucket).
+func boundIndexes() []int {
+	h := workload.NewHistogram()
+	for _, b := range latencyBuckets {
+		h.RecordValue(int64(b * 1e9))
+	}
+	var out []int
+	for i, c := range h.Export().Counts {
+		if c > 0 {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// rebin turns exported histogram counts into cumulative counts at or under
+// each latency bound (within the histogram's 3 significant digits) and the
+// total.
+func rebin(counts []int64, boundIdx []int) (cum map[float64]uint64, total uint64) {
+	cum = make(map[float64]uint64, len(latencyBuckets))
+	j := 0
+	for i, c := range counts {
+		for j < len(boundIdx) && i > boundIdx[j] {
+			cum[latencyBuckets[j]] = total
+			j++
+		}
+		total += uint64(c)
+	}
+	for ; j < len(boundIdx); j++ {
+		cum[latencyBuckets[j]] = total
+	}
+	return cum, total
 }
 
 // Add takes a snapshot: the completed intervals go into the totals and the
@@ -105,18 +147,9 @@ func (x *Exporter) Add(s *workload.Snapshot) {
 		t.bytes += iv.Bytes
 		t.errors += iv.Errors
 		if iv.Hist != nil {
-			for _, b := range iv.Hist.Distribution() {
-				if b.Count == 0 {
-					continue
-				}
-				v := float64(b.To) / 1e9 // ns → s
-				j := 0
-				for j < len(latencyBuckets) && latencyBuckets[j] < v {
-					j++
-				}
-				t.buckets[j] += uint64(b.Count) // j == len: over the last bound, +Inf only
-			}
-			t.count += uint64(iv.Hist.TotalCount())
+			// Merging walks the counts without allocating; listing the
+			// buckets (Distribution) allocated 1 MB a histogram.
+			t.hist.Merge(iv.Hist)
 			t.sum += iv.Lat.Mean.Seconds() * float64(iv.Hist.TotalCount())
 		}
 	}
@@ -133,7 +166,7 @@ func (x *Exporter) Add(s *workload.Snapshot) {
 func (x *Exporter) totals(k key) *ioTotals {
 	t := x.io[k]
 	if t == nil {
-		t = &ioTotals{buckets: make([]uint64, len(latencyBuckets)+1)}
+		t = &ioTotals{hist: workload.NewHistogram()}
 		x.io[k] = t
 		x.ioOrder = append(x.ioOrder, k)
 	}
