@@ -112,12 +112,16 @@ func latencyPercentiles() []latencyPercentile {
 // right of the panel (in the chart's labelW margin); names closer than a line height are pushed
 // apart.
 type endLabels struct {
-	lines []*line
-	names []string
+	lines  []*line
+	names  []string
+	colors []color.Color // nil: the line's colour
 }
 
-func (e *endLabels) add(l *line, name string) {
-	e.lines, e.names = append(e.lines, l), append(e.names, name)
+func (e *endLabels) add(l *line, name string) { e.addColored(l, name, nil) }
+
+// addColored labels l in c (a regression's red) rather than its colour.
+func (e *endLabels) addColored(l *line, name string, c color.Color) {
+	e.lines, e.names, e.colors = append(e.lines, l), append(e.names, name), append(e.colors, c)
 }
 
 func (e *endLabels) Plot(c draw.Canvas, plt *plot.Plot) {
@@ -131,7 +135,11 @@ func (e *endLabels) Plot(c draw.Canvas, plt *plot.Plot) {
 	for i, l := range e.lines {
 		for j := len(l.ys) - 1; j >= 0; j-- {
 			if y := l.ys[j]; !math.IsNaN(y) && y > 0 {
-				ls = append(ls, lab{ty(y), e.names[i], l.style.Color})
+				col := l.style.Color
+				if e.colors[i] != nil {
+					col = e.colors[i]
+				}
+				ls = append(ls, lab{ty(y), e.names[i], col})
 				break
 			}
 		}

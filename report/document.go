@@ -458,14 +458,18 @@ func (o *doc) markdownPreflight(b *strings.Builder) {
 	mdTable(b, []string{"severity", "check", "target", "where", "found", "why it matters", "fix"}, rows)
 }
 
-const htmlPage = `<!DOCTYPE html>
+// pageHead opens both HTML documents (report.html, compare.html): the
+// page, its title and the start of a style sheet they share.
+const pageHead = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1700px;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f2f2f2}
 .banner{font-size:1.6em;font-weight:bold;padding:0.6em 1em;border-radius:6px;color:#fff;margin:1em 0}
-.PASS{background:#2e7d32}.FAIL{background:#c62828}.other{background:#ef6c00}
+`
+
+const htmlPage = pageHead + `.PASS{background:#2e7d32}.FAIL{background:#c62828}.other{background:#ef6c00}
 .ok{color:#2e7d32;font-weight:bold}.bad{color:#c62828;font-weight:bold}
 img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}.chart{overflow-x:auto}.chart img{cursor:zoom-in}
 .chart img.full{max-width:none;cursor:zoom-out}.hint{color:#666;font-size:0.9em}
