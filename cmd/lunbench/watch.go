@@ -136,6 +136,7 @@ func runWatch(o watchOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (i
 	}
 	defer stopMetrics()
 	if exp != nil {
+		exp.CountSlices()
 		sinks = append(sinks, exp)
 		pathStates(topo, exp.SetPathState)
 	}

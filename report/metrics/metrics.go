@@ -75,6 +75,18 @@ type Exporter struct {
 	// boundIdx is, per latency bound, the index in an exported
 	// histogram's counts of the bucket the bound falls in.
 	boundIdx []int
+	// fromSlices counts ops and bytes from every snapshot's slices:
+	// `watch` has no intervals, its slices are diskstats deltas.
+	fromSlices bool
+}
+
+// CountSlices makes the exporter count I/Os and bytes from the snapshots'
+// slices, as `watch` needs (its snapshots have no intervals and no
+// latency histograms, so lunbench_io_latency_seconds stays absent).
+func (x *Exporter) CountSlices() {
+	x.mu.Lock()
+	x.fromSlices = true
+	x.mu.Unlock()
 }
 
 var (
@@ -155,7 +167,13 @@ func (x *Exporter) Add(s *workload.Snapshot) {
 	}
 	for i := range s.Slices {
 		sl := &s.Slices[i]
-		x.totals(key{sl.Target, sl.Op}).inFlight = sl.InFlight
+		t := x.totals(key{sl.Target, sl.Op})
+		t.inFlight = sl.InFlight
+		if x.fromSlices {
+			t.ops += sl.Ops
+			t.bytes += sl.Bytes
+			t.errors += sl.Errors
+		}
 	}
 	clear(x.stalls)
 	for _, st := range s.Stalls {

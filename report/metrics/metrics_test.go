@@ -90,3 +90,24 @@ lunbench_verdict_failing 1
 		t.Errorf("registry gathers %d series (%v): want the exporter's and the Go runtime's", n, err)
 	}
 }
+
+// TestCountSlices: in a watch the counters come from the slices
+// (diskstats deltas), and there is no latency histogram to serve.
+func TestCountSlices(t *testing.T) {
+	x := New(nil)
+	x.CountSlices()
+	for range 3 {
+		x.Add(&workload.Snapshot{Slices: []workload.Interval{{Target: "sdb", Op: workload.Read, Ops: 250, Bytes: 1 << 20, InFlight: 4}}})
+	}
+	want := `
+# HELP lunbench_io_ops_total I/Os completed, per target and op (ramp included).
+# TYPE lunbench_io_ops_total counter
+lunbench_io_ops_total{op="read",target="sdb"} 750
+# HELP lunbench_io_bytes_total Bytes transferred by completed I/Os.
+# TYPE lunbench_io_bytes_total counter
+lunbench_io_bytes_total{op="read",target="sdb"} 3.145728e+06
+`
+	if err := testutil.CollectAndCompare(x, strings.NewReader(want), "lunbench_io_ops_total", "lunbench_io_bytes_total", "lunbench_io_latency_seconds"); err != nil {
+		t.Error(err)
+	}
+}

@@ -5,7 +5,9 @@
 # times with --metrics on a loopback port, scraped every SCRAPE seconds
 # (default 1, fifteen times Prometheus's default rate), and N times
 # without, alternating which goes first, as dashboard-overhead.sh does, so
-# that load from anything else on the machine falls on both alike. It
+# that load from anything else on the machine falls on both alike; with
+# PAIRED=1 the two runs of a round go at the same time, each on its own
+# file, which cancels load that changes from minute to minute. It
 # prints per phase the median IOPS of each mode, the ratio of medians and
 # the median of the per-round ratios, and the CPU seconds of each mode.
 #
@@ -16,6 +18,8 @@ LB=$(readlink -f "${1:?usage: metrics-overhead.sh path/to/lunbench [N]}")
 N=${2:-3}
 SCENARIO=${SCENARIO:-quickstart}
 SCRAPE=${SCRAPE:-1}
+DESIGN=alternating
+[ -z "${PAIRED:-}" ] || DESIGN="at the same time (PAIRED)"
 for t in curl jq; do
 	command -v $t >/dev/null || { echo "metrics-overhead: $t is missing (apt-get install $t)" >&2; exit 1; }
 done
@@ -32,15 +36,16 @@ one() {
 	out=$WORK/$1-$2
 	case $1 in
 	plain)
-		sh -c "'$LB' run '$SCENARIO' --no-tui --results '$WORK/res' --out '$out' >/dev/null 2>&1; times" | sed -n 2p >"$out.times"
+		sh -c "'$LB' run '$SCENARIO' --no-tui --results '$WORK/res-plain' --out '$out' >/dev/null 2>&1; times" | sed -n 2p >"$out.times"
 		;;
 	metrics)
 		# A free port: the kernel's pick for a listener that closes at once.
 		port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 		(while :; do curl -s -o /dev/null "http://127.0.0.1:$port/metrics" || true; sleep "$SCRAPE"; done) &
-		SCRAPER=$!
-		sh -c "'$LB' run '$SCENARIO' --no-tui --metrics 127.0.0.1:$port --results '$WORK/res' --out '$out' >/dev/null 2>&1; times" | sed -n 2p >"$out.times"
-		kill "$SCRAPER"
+		scraper=$!
+		[ -n "${PAIRED:-}" ] || SCRAPER=$scraper
+		sh -c "'$LB' run '$SCENARIO' --no-tui --metrics 127.0.0.1:$port --results '$WORK/res-metrics' --out '$out' >/dev/null 2>&1; times" | sed -n 2p >"$out.times"
+		kill "$scraper"
 		SCRAPER=
 		;;
 	esac
@@ -49,7 +54,11 @@ one() {
 
 i=1
 while [ "$i" -le "$N" ]; do
-	if [ $((i % 2)) = 1 ]; then
+	if [ -n "${PAIRED:-}" ]; then
+		one metrics "$i" &
+		one plain "$i" &
+		wait
+	elif [ $((i % 2)) = 1 ]; then
 		one metrics "$i"
 		one plain "$i"
 	else
@@ -62,7 +71,7 @@ done
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 iops() { for j in $(seq 1 "$N"); do jq -r --arg p "$2" '[.phases[] | select(.phase == $p) | .iops] | add' "$WORK/$1-$j/run.json"; done; }
-echo "$SCENARIO, $N runs per mode alternating, scraped every ${SCRAPE}s; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$SCENARIO, $N runs per mode $DESIGN, scraped every ${SCRAPE}s; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-16s %13s %11s %7s %7s\n' phase "metrics IOPS" "plain IOPS" ratio paired
 for ph in $(jq -r '.phases[].phase' "$WORK/plain-1/run.json"); do
 	m=$(iops metrics "$ph" | median)
