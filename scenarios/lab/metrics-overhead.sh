@@ -24,9 +24,9 @@ for t in curl jq; do
 	command -v $t >/dev/null || { echo "metrics-overhead: $t is missing (apt-get install $t)" >&2; exit 1; }
 done
 WORK=$(mktemp -d /var/tmp/lbrep-metrics-overhead.XXXXXX)
-SCRAPER=
 cleanup() {
-	[ -z "$SCRAPER" ] || kill "$SCRAPER" 2>/dev/null || true
+	# The scrapers still running (an interrupted round), by PID.
+	for p in $(cat "$WORK"/scraper.* 2>/dev/null); do kill "$p" 2>/dev/null || true; done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
@@ -43,10 +43,10 @@ one() {
 		port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 		(while :; do curl -s -o /dev/null "http://127.0.0.1:$port/metrics" || true; sleep "$SCRAPE"; done) &
 		scraper=$!
-		[ -n "${PAIRED:-}" ] || SCRAPER=$scraper
+		echo "$scraper" >"$WORK/scraper.$2"
 		sh -c "'$LB' run '$SCENARIO' --no-tui --metrics 127.0.0.1:$port --results '$WORK/res-metrics' --out '$out' >/dev/null 2>&1; times" | sed -n 2p >"$out.times"
 		kill "$scraper"
-		SCRAPER=
+		rm -f "$WORK/scraper.$2"
 		;;
 	esac
 	awk '{ n = split($0, f, /[ ms]+/); s = 0; for (i = 1; i < n; i += 2) s += f[i] * 60 + f[i + 1]; print s }' "$out.times" >"$out.cpu"
