@@ -1495,6 +1495,10 @@ func (v *vlines) Plot(c draw.Canvas, plt *plot.Plot) {
 			if lx+w > c.Max.X { // keep the label inside: put it left of the line
 				lx = x - px(4) - w
 			}
+			// A light box under the label: a data line crossing it no
+			// longer strikes the text through.
+			h := sty.Height(m.Label)
+			c.FillPolygon(color.NRGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xd8}, rect(lx-px(2), y-h-px(1), lx+w+px(2), y+px(1)))
 			c.FillText(sty, vg.Point{X: lx, Y: y}, m.Label)
 		}
 	}
