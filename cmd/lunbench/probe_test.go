@@ -83,6 +83,19 @@ func TestProbeCommand(t *testing.T) {
 	if code != 2 || !strings.Contains(miss, "LBPRB_NOT_SET") {
 		t.Errorf("missing variable: exit %d: %s", code, miss)
 	}
+	// An open target: a login without CHAP is a warning, or with
+	// --require-chap an error.
+	d.AddTarget(iscsitest.Target{IQN: probeIQN + "-open", LUs: []iscsitest.LU{{Size: 8 << 20}}})
+	for _, tc := range []struct {
+		extra []string
+		code  int
+		want  string
+	}{{nil, 0, "WARN  probe.no-chap"}, {[]string{"--require-chap"}, 1, "ERROR probe.no-chap"}} {
+		o, code := runIn(t, lab, bin, append([]string{"probe", d.Portal, "--target", probeIQN + "-open", "--pings", "2"}, tc.extra...)...)
+		if code != tc.code || !strings.Contains(o, tc.want) {
+			t.Errorf("open target %v: exit %d, expected %d and %q\n%s", tc.extra, code, tc.code, tc.want, o)
+		}
+	}
 	for _, o := range []string{out, js, bad, miss} {
 		if strings.Contains(o, probeIn) || strings.Contains(o, probeOut) {
 			t.Fatal("a secret reached the output")
