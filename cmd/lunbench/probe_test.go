@@ -166,6 +166,10 @@ phases: [{name: p, rw: randread, bs: 4k, duration: 1s}]
 		if !strings.Contains(string(md), "## Target probe") || !strings.Contains(string(md), "LBPRBCLI1") {
 			t.Errorf("%s: report.md has no probe section with the LUN", tc.name)
 		}
+		html, _ := os.ReadFile(filepath.Join(res, "report.html"))
+		if !strings.Contains(string(html), "<h2>Target probe</h2>") || !strings.Contains(string(html), "<td>LBPRBCLI1</td>") {
+			t.Errorf("%s: report.html has no probe section with the LUN", tc.name)
+		}
 		filepath.WalkDir(res, func(p string, e os.DirEntry, err error) error {
 			if err == nil && !e.IsDir() {
 				if c, _ := os.ReadFile(p); bytes.Contains(c, []byte(probeIn)) || bytes.Contains(c, []byte(probeOut)) {
