@@ -129,6 +129,9 @@ func (d *decoder) targets(f *field, root *yaml.Node) []targetInfo {
 		} else if af != nil {
 			ti.allowKnown = false
 		}
+		if rf, ok := fs.okf("allow_ram_backed"); ok {
+			t.AllowRAMBacked = rf.b
+		}
 		of, okOff := fs.okf("offset")
 		if okOff {
 			t.Offset = of.n
@@ -519,6 +522,9 @@ func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, targets []targetInf
 		}
 		if f, ok := fs.okf("timeout"); ok {
 			dr.Timeout = time.Duration(f.n)
+		}
+		if f, ok := fs.okf("failure"); ok {
+			dr.Failure = f.s
 		}
 		if f, ok := fs.okf("recover"); ok && !isNull(f.val) {
 			rctx := "recover of " + ctx

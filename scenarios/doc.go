@@ -19,6 +19,8 @@
 //	    path: ${LUN:-/dev/mapper/mpatha} # a block device or a regular file
 //	    size: 1GiB                  # files only: created sparse if missing
 //	    allow_write: true           # needed by write and mixed phases: destroys data
+//	    allow_ram_backed: false     # files only: true lets a missing file be created
+//	                                # under /dev or on tmpfs/ramfs (refused otherwise)
 //	    offset: 0                   # confine I/O to [offset, offset+length)
 //	    length: 512MiB
 //	    expect: {paths: 4, portals: 2, chap: true, recovery_tmo: "<= 15s"}

@@ -151,6 +151,8 @@ func objects() map[string][]keyDef {
 				doc: "Files only: size to create a missing file with (sparse). Left out, the file or device must exist."},
 			{name: "allow_write", kind: kBool, synonyms: []string{"allow_writes", "writable", "write", "writes", "readwrite", "destructive"},
 				doc: "Must be true before any write or mixed phase may touch the target: writes destroy its data."},
+			{name: "allow_ram_backed", kind: kBool, synonyms: []string{"allow_ram", "allow_tmpfs", "ram_backed", "allow_dev"},
+				doc: "Files only: allow creating the file under /dev or on a RAM-backed filesystem (tmpfs, ramfs, devtmpfs), refused otherwise because the run would measure memory, not storage."},
 			{name: "offset", kind: kSize, align: 512, synonyms: []string{"start", "offset_bytes"},
 				doc: "Start of the range I/O is confined to (multiple of 512)."},
 			{name: "length", kind: kSize, align: 512, synonyms: []string{"len", "range", "span"},
@@ -193,6 +195,8 @@ func objects() map[string][]keyDef {
 				doc: "The command that undoes the fault, and when to run it."},
 			{name: "expect", kind: kCriteria, synonyms: []string{"criteria", "assert", "thresholds", "pass", "sla"},
 				doc: "Pass/fail rules for the drill (max_stall, resume_within, throughput_after, errors, ...)."},
+			{name: "failure", kind: kEnum, enum: []string{FailurePath, FailureAllPaths, FailureSession}, synonyms: []string{"failure_kind", "fault_kind", "kind", "fails"},
+				doc: "What the fault takes away, for the failover budget: path (one path of a multipath map), all-paths, or session (the only iSCSI session: a VIP move or head failover behind one portal); left out, lunbench infers it from the target's topology."},
 		},
 		objRecover: {
 			{name: "command", kind: kString, required: true, synonyms: []string{"cmd", "run", "exec", "inject"},

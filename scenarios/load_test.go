@@ -87,7 +87,7 @@ targets:
 phases: [{name: p, rw: read, bs: 4k, duration: 1s}]
 `,
 			want: []string{
-				`s.yaml:5:5: unknown key "colour" in target "lun0"; valid keys are: name, path, size, allow_write, offset, length, expect, probe, criteria`,
+				`s.yaml:5:5: unknown key "colour" in target "lun0"; valid keys are: name, path, size, allow_write, allow_ram_backed, offset, length, expect, probe, criteria`,
 			},
 		},
 		{

@@ -65,6 +65,9 @@ func Marshal(s *Scenario) ([]byte, error) {
 			add(tm, "size", str(FormatSize(t.Size)))
 		}
 		add(tm, "allow_write", boolean(t.AllowWrite))
+		if t.AllowRAMBacked {
+			add(tm, "allow_ram_backed", boolean(true))
+		}
 		if t.Offset > 0 {
 			add(tm, "offset", str(FormatSize(t.Offset)))
 		}
@@ -188,6 +191,9 @@ func drill(dr Drill) *yaml.Node {
 	}
 	if len(dr.Expect) > 0 {
 		add(m, "expect", criteria(dr.Expect))
+	}
+	if dr.Failure != "" {
+		add(m, "failure", str(dr.Failure))
 	}
 	return m
 }

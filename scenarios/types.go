@@ -73,6 +73,10 @@ type Target struct {
 	Size int64
 	// AllowWrite must be true before any write phase may touch the target.
 	AllowWrite bool
+	// AllowRAMBacked lets a missing file be created under /dev or on a
+	// RAM-backed filesystem (tmpfs, ramfs, devtmpfs), which lunbench
+	// otherwise refuses: such a run measures memory, not storage.
+	AllowRAMBacked bool
 	// Offset and Length confine I/O to [Offset, Offset+Length); Length 0
 	// means up to the end of the file or device.
 	Offset int64
@@ -170,8 +174,19 @@ type Drill struct {
 	ProbeLogin bool
 	Recover    *Recover
 	Expect     []Criterion
-	Pos        Pos
+	// Failure is what the fault takes away, for the failover budget
+	// (FailurePath, FailureAllPaths, FailureSession); "" lets lunbench
+	// infer it from the target's topology.
+	Failure string
+	Pos     Pos
 }
+
+// The kinds of failure a drill's failover budget is predicted for.
+const (
+	FailurePath     = "path"      // one path of a multipath map; the others stay
+	FailureAllPaths = "all-paths" // every path of the map
+	FailureSession  = "session"   // the target's only iSCSI session (a VIP move, a head failover)
+)
 
 // Recover is the command that undoes a drill's fault.
 type Recover struct {

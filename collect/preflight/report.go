@@ -94,6 +94,9 @@ type Report struct {
 	Checked  []Source  `json:"checked"`
 	Findings []Finding `json:"findings"`
 	Summary  Summary   `json:"summary"`
+	// Budgets are the drills' predicted failover budgets per target, when
+	// check is given a scenario (see DrillBudgets).
+	Budgets []DrillBudget `json:"budgets,omitempty"`
 }
 
 // ExitCode is what `lunbench check` exits with: 1 when any finding is an
@@ -316,5 +319,6 @@ func (r Report) writeFindings(b *strings.Builder, color bool) {
 			fmt.Fprintf(b, "  fix:   %s\n", f.Fix)
 		}
 	}
+	writeBudgets(b, r.Budgets)
 	fmt.Fprintf(b, "\nSummary: %s\n", r.Summary.Text)
 }
