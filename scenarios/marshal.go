@@ -120,7 +120,7 @@ func Marshal(s *Scenario) ([]byte, error) {
 			add(pm, "read_pct", str(strconv.Itoa(p.ReadPct)+"%"))
 		}
 		if p.RateIOPS > 0 {
-			add(pm, "rate_iops", num(strconv.FormatFloat(p.RateIOPS, 'g', -1, 64)))
+			add(pm, "rate_iops", num(strconv.FormatFloat(p.RateIOPS, 'f', -1, 64))) // the loader reads no exponents
 		}
 		names := seq()
 		names.Style = yaml.FlowStyle
@@ -170,6 +170,7 @@ func drill(dr Drill) *yaml.Node {
 		add(m, "manual", boolean(true))
 	case dr.After != "":
 		add(m, "after", str(dr.After))
+		add(m, "settle", dur(dr.Settle))
 	default:
 		add(m, "at", dur(dr.At))
 	}
