@@ -40,6 +40,7 @@ term. Exit code 0: no errors; 1: errors; 2: usage.`,
 			r := preflight.Run(root, exp, time.Now())
 			if sc != nil {
 				r.Budgets = preflight.DrillBudgets(preflight.NewHost(root), sc)
+				r.Causes = preflight.TargetsCauses(preflight.NewHost(root), sc)
 			}
 			if asJSON {
 				enc := json.NewEncoder(stdout)
