@@ -171,7 +171,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		out.Phases = append(out.Phases, docPhase{Phase: p.Phase, Target: p.Target, Op: p.Op.String(),
 			IOPS: Thousands(p.IOPS), MiBs: fmt.Sprintf("%.1f", p.BytesPerSec/(1<<20)),
 			Mean: Lat(l.Mean), P50: Lat(l.P50), P90: Lat(l.P90), P99: Lat(l.P99), P999: Lat(l.P999), P9999: Lat(l.P9999),
-			Max: Lat(l.Max), Errors: Thousands(float64(p.Errors))})
+			Max: Lat(l.Max), Errors: Thousands(float64(p.Errors)) + backoffText(&p)})
 	}
 	for _, s := range ThroughputStats(d.ivs) {
 		out.Series = append(out.Series, docSeries{Phase: s.Phase, Target: s.Target, Op: s.Op.String(), N: fmt.Sprint(s.N),

@@ -16,8 +16,11 @@ const (
 	defaultInterval       = time.Second
 	defaultStallThreshold = 500 * time.Millisecond
 	defaultDrillTimeout   = 60 * time.Second
-	defaultQD             = 1
-	defaultMixReadPct     = 50
+	// settleUnset marks a chained drill whose settle time is the default,
+	// known once the whole scenario (its stall_threshold) is read.
+	settleUnset       = -1
+	defaultQD         = 1
+	defaultMixReadPct = 50
 )
 
 // targetInfo is a decoded target plus what phases need to check it.
@@ -82,6 +85,15 @@ func (d *decoder) scenario(root *yaml.Node) *Scenario {
 		}
 	}
 	s.Criteria = append(s.Criteria, phaseCrit...)
+	// A chained drill waits by default for I/O to have flowed longer than
+	// a stall takes to be noticed, and a second more.
+	for pi := range s.Phases {
+		for di := range s.Phases[pi].Drills {
+			if dr := &s.Phases[pi].Drills[di]; dr.Settle == settleUnset {
+				dr.Settle = s.StallThreshold + time.Second
+			}
+		}
+	}
 	return s
 }
 
@@ -406,7 +418,7 @@ func (d *decoder) phaseCriteria(p *Phase, own, defaults fields, rwOK bool, ctx s
 		for _, c := range f.crit {
 			inherit := !slices.ContainsFunc(out, func(o Criterion) bool { return o.Metric == c.Metric }) &&
 				!drillOnlyMetric(c.Metric) && !HostMetric(c.Metric) && (!rwOK || appliesTo(c.Metric, p.RW)) &&
-				(p.Verify || !needsVerify(c.Metric))
+				(p.Verify || !NeedsVerify(c.Metric))
 			if inherit {
 				out = append(out, c)
 			}
@@ -440,8 +452,6 @@ func appliesTo(metric string, rw RW) bool {
 	return true
 }
 
-func needsVerify(metric string) bool { return metric == "lost_writes" || metric == "corrupt_blocks" }
-
 func (d *decoder) checkDrillOnly(cs []Criterion, ctx string) {
 	for _, c := range cs {
 		if drillOnlyMetric(c.Metric) {
@@ -472,7 +482,7 @@ func (d *decoder) checkDrillMetrics(cs []Criterion, ctx string) {
 
 func (d *decoder) checkVerify(cs []Criterion, ctx string, verify bool, need string) {
 	for _, c := range cs {
-		if needsVerify(c.Metric) && !verify {
+		if NeedsVerify(c.Metric) && !verify {
 			d.errAt(c.Pos, "%s in %s needs %s; without verification nothing counts them", c.Metric, ctx, need)
 		}
 	}
@@ -515,6 +525,14 @@ func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, targets []targetInf
 		if afterOK {
 			dr.After = afterF.s
 			refs[dr.Name] = ref{dr.After, afterF.val}
+		}
+		if f, ok := fs.okf("settle"); ok {
+			dr.Settle = time.Duration(f.n)
+			if !afterOK {
+				d.errf(f.key, "settle in %s only applies to a drill with after: (the wait for I/O to flow again after the earlier drill)", ctx)
+			}
+		} else if afterOK {
+			dr.Settle = settleUnset
 		}
 		if f, ok := fs.okf("manual"); ok {
 			dr.Manual = f.b

@@ -392,8 +392,8 @@ criteria:
 			want: []string{
 				`s.yaml:3:21: preflight_warnings in expect of defaults is about the host's set-up, not the I/O; put it in the run's or a target's criteria`,
 				`s.yaml:9:14: preflight_errors in expect of phase "p" is about the host's set-up, not the I/O; put it in the run's or a target's criteria`,
-				`s.yaml:10:57: read_p99 in expect of drill "d" is not measured per drill; a drill's expect takes max_stall, resume_within, throughput_after, errors, max_latency, lost_writes, corrupt_blocks, login_back`,
-				`s.yaml:10:77: preflight_errors in expect of drill "d" is not measured per drill; a drill's expect takes max_stall, resume_within, throughput_after, errors, max_latency, lost_writes, corrupt_blocks, login_back`,
+				`s.yaml:10:57: read_p99 in expect of drill "d" is not measured per drill; a drill's expect takes max_stall, resume_within, throughput_after, errors, max_latency, lost_writes, corrupt_blocks, unreadable_blocks, login_back`,
+				`s.yaml:10:77: preflight_errors in expect of drill "d" is not measured per drill; a drill's expect takes max_stall, resume_within, throughput_after, errors, max_latency, lost_writes, corrupt_blocks, unreadable_blocks, login_back`,
 			},
 		},
 		{
@@ -417,6 +417,8 @@ phases:
       - {name: g, after: g, inject: x}
       - {name: h, manual: true, at: 1s}
       - {name: a, manual: true, recover: {command: x}, timeout: 0s}
+      - {name: i, at: 1s, settle: 2s, inject: x}
+      - {name: j, after: i, settle: soon, inject: x}
 `,
 			want: []string{
 				`s.yaml:10:27: drill "a" sets both at and after; set one`,
@@ -424,12 +426,14 @@ phases:
 				`s.yaml:13:9: drill "d" needs at (a time into the phase), after (another drill) or manual: true`,
 				`s.yaml:14:9: drill "e" needs inject (the shell command that causes the fault)`,
 				`s.yaml:14:23: at in drill "e" (35s) must be before the end of phase "p" (35s: ramp 5s + duration 30s)`,
-				`s.yaml:15:26: drill "f" follows unknown drill "nope"; drills of phase "p" are: a, b, c, d, e, g, h, a`,
+				`s.yaml:15:26: drill "f" follows unknown drill "nope"; drills of phase "p" are: a, b, c, d, e, g, h, a, i, j`,
 				`s.yaml:16:26: drill "g" cannot follow itself`,
 				`s.yaml:17:19: drill "h" is manual, so it takes no at or after`,
 				`s.yaml:18:16: duplicate drill name "a" in phase "p" (first at line 10)`,
 				`s.yaml:18:42: recover of drill "a" needs at`,
 				`s.yaml:18:65: timeout in drill "a" must be greater than 0`,
+				`s.yaml:19:27: settle in drill "i" only applies to a drill with after: (the wait for I/O to flow again after the earlier drill)`,
+				`s.yaml:20:37: settle in drill "j": invalid duration "soon" (examples: 30s, 500ms, 2m, 1h30m)`,
 			},
 		},
 		{

@@ -170,6 +170,7 @@ func drill(dr Drill) *yaml.Node {
 		add(m, "manual", boolean(true))
 	case dr.After != "":
 		add(m, "after", str(dr.After))
+		add(m, "settle", dur(dr.Settle))
 	default:
 		add(m, "at", dur(dr.At))
 	}

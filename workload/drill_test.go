@@ -93,7 +93,7 @@ phases:
 func TestDrillScheduling(t *testing.T) {
 	sc := drillScenario(t, `
       - {name: first, at: 200ms, inject: "inject-first", recover: {command: "recover-first", at: 300ms}}
-      - {name: second, after: first, inject: "inject-second sleep 100ms fail"}
+      - {name: second, after: first, settle: 100ms, inject: "inject-second sleep 100ms fail"}
       - {name: hang, at: 100ms, inject: "sleep 10s", timeout: 200ms}
       - {name: cable, manual: true}
       - {name: unmarked, manual: true, inject: "never"}
@@ -138,8 +138,9 @@ func TestDrillScheduling(t *testing.T) {
 			}
 			return ""
 		}},
-		// after first: injected when first's recovery finished.
-		{"second", true, 480 * time.Millisecond, 580 * time.Millisecond, func(d DrillResult) string {
+		// after first: injected once I/O flowed for the settle time
+		// (100 ms) after first's recovery (at 500 ms).
+		{"second", true, 590 * time.Millisecond, 720 * time.Millisecond, func(d DrillResult) string {
 			if d.Inject == nil || d.Inject.ExitCode != 3 {
 				return fmt.Sprintf("inject result %+v, want exit status 3", d.Inject)
 			}

@@ -95,6 +95,10 @@ type PhaseResult struct {
 	BytesPerSec float64           `json:"bytes_per_sec"`
 	MBps        float64           `json:"mib_per_sec"`
 	Lat         LatencySummary    `json:"latency"`
+	// Backoffs counts the pauses workers took after consecutive errors
+	// (1 ms doubling to 100 ms), BackoffTime their total.
+	Backoffs    uint64        `json:"backoffs,omitempty"`
+	BackoffTime time.Duration `json:"backoff_ns,omitempty"`
 	// Hist is the whole phase's latency histogram (for hlog and reports).
 	Hist *hdr.Histogram `json:"-"`
 }
@@ -444,6 +448,10 @@ type worker struct {
 	// gate parks the worker while a verify pass reads the target.
 	gate *gate
 
+	// forget is the target's generation map in a phase that writes
+	// without verify: the blocks it overwrites are marked unknown, so no
+	// pass takes lunbench's own unstamped data for corruption.
+	forget *verify.Map
 	// Verification (phases with verify: true): the target's map, its unit,
 	// the generations of the block being written, and what reads found.
 	vmap    *verify.Map
@@ -455,6 +463,8 @@ type worker struct {
 	checked uint64 // units checked by reads
 	// lastDone is the clock time of the worker's last completion.
 	lastDone int64
+	// errRun counts consecutive failed I/Os (see backoff).
+	errRun int
 }
 
 func (w *worker) run(start <-chan struct{}, done func()) {
@@ -505,6 +515,9 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 				w.stampVerified(off)
 			} else {
 				w.stampPayload(off)
+				if w.forget != nil {
+					w.forget.Forget(off, w.bs)
+				}
 			}
 		}
 		t0 := w.clock.Now()
@@ -526,10 +539,14 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 				if !ok {
 					return
 				}
-				w.fd, w.fdGen = fd, gen
+				w.fd, w.fdGen, w.errRun = fd, gen, 0
+				continue
 			}
+			w.errRun++
+			w.backoff(op)
 			continue
 		}
+		w.errRun = 0
 		lat := t1 - intended
 		if w.vmap != nil {
 			if op == Write {
@@ -596,6 +613,8 @@ func (o *opCounts) merge(c *opCounts) {
 	o.errors += c.errors
 	o.latSum += c.latSum
 	o.missed += c.missed
+	o.backoffs += c.backoffs
+	o.backoffNs += c.backoffNs
 	o.latMax = max(o.latMax, c.latMax)
 	if c.latMin != 0 && (o.latMin == 0 || c.latMin < o.latMin) {
 		o.latMin = c.latMin
@@ -704,6 +723,9 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 				stopOnE: p.OnError == scenarios.Stop, stop: &stop, measuring: &measuring, stall: det.flags[ti],
 				ro: ros[ti], gate: gt, target: t.spec.Name,
 			}
+			if unverifiedWrites(&p, t) {
+				w.forget = t.vmap
+			}
 			if p.Verify && t.vmap != nil {
 				w.vmap, w.unit, w.runID = t.vmap, t.vmap.Header().Unit, r.runID
 				w.gens = make([]uint32, p.BS/w.unit)
@@ -747,6 +769,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 			}
 		}
 	}
+	backoffNoted := make([]bool, len(tgts))
 	tl := &timeline{ticks: make([][]tickSample, len(tgts)), errs: make([][]errTick, len(tgts))}
 	keepTimeline := len(p.Drills) > 0
 	sliceAcc := make([][NumOps]opCounts, len(tgts))
@@ -771,8 +794,9 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 	phaseWall := r.clock.Time(phaseStart)
 	r.emit(Event{Time: phaseWall, Kind: EvPhaseStart, Phase: p.Name,
 		Detail: fmt.Sprintf("%s bs=%s qd=%d", p.RW, scenarios.FormatSize(p.BS), p.QD)})
+	r.noteUnverified(&p, tgts, phaseWall)
 	close(startCh)
-	drills := r.newDrillRun(&p, idx, phaseStart)
+	drills := r.newDrillRun(&p, idx, phaseStart, phaseFlow{det: det, gate: gt})
 	detDone := make(chan struct{})
 	detStopped := make(chan struct{})
 	go func() {
@@ -821,6 +845,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 						sliceAcc[ti][op].merge(c)
 					}
 					r.takeErrors(s, p.Name, t, accs[ti])
+					r.noteBackoff(s, now, p.Name, t, &backoffNoted[ti])
 					if keepTimeline {
 						for _, ec := range s.errnos {
 							if ec.n > 0 {
@@ -967,6 +992,7 @@ loop:
 					r.emit(Event{Kind: EvNote, Phase: p.Name, Detail: fmt.Sprintf("verify after drill %s skipped: I/O in flight did not complete within 30s", req.drill)})
 				}
 				gt.closed.Store(false)
+				drills.verifying.Add(-1)
 				d := r.clock.Now() - p0
 				pausedFor += d
 				end += d
@@ -1027,6 +1053,7 @@ loop:
 				Phase: p.Name, Target: t.spec.Name, Op: op,
 				Start: r.clock.Time(measStart), End: r.clock.Time(measEnd),
 				Seconds: secs, Ops: a.phase.ops, Bytes: a.phase.bytes, Errors: a.phase.errors, Missed: a.phase.missed,
+				Backoffs: a.phase.backoffs, BackoffTime: time.Duration(a.phase.backoffNs),
 				Lat: summarize(&a.phase), Hist: a.phase.hist,
 			}
 			if len(a.errnos) > 0 {

@@ -51,7 +51,10 @@ type opCounts struct {
 	latSum             uint64 // ns, for an exact mean
 	latMin, latMax     int64  // ns, exact; latMin 0 until the first op
 	missed             uint64 // open-loop slots skipped after a stall (backfilled)
-	hist               *hdr.Histogram
+	// backoffs and backoffNs are the pauses after consecutive errors.
+	backoffs  uint64
+	backoffNs int64
+	hist      *hdr.Histogram
 }
 
 // slice is one half of a Recorder's double buffer.

@@ -62,18 +62,20 @@ func startCollectors(sc *scenarios.Scenario, dir *report.Dir, h collect.Host, ev
 			defer sampler.Close()
 			tk := time.NewTicker(sc.Interval)
 			defer tk.Stop()
-			sampler.Sample(time.Now())
+			sampler.Sample(time.Now)
 			for {
 				select {
 				case <-ctx.Done():
 					// One last, partial interval so the run's end is covered.
-					if rows, err := sampler.Sample(time.Now()); err == nil {
+					if rows, err := sampler.Sample(time.Now); err == nil {
 						w.Write(rows)
 					}
 					c.writeErr(w.Flush())
 					return
-				case now := <-tk.C:
-					if rows, err := sampler.Sample(now); err == nil {
+				case <-tk.C:
+					// Stamped with the read's own time: a tick served
+					// late must not stretch the rates.
+					if rows, err := sampler.Sample(time.Now); err == nil {
 						err = w.Write(rows)
 						if err == nil {
 							err = w.Flush()

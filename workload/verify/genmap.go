@@ -306,6 +306,32 @@ func (m *Map) Ack(off int64, gen uint32) {
 	binary.LittleEndian.PutUint16(m.ents[m.index(off):], uint16(gen&MaxGen))
 }
 
+// unknownEnt is the entry of a unit an unverified write overwrote: no
+// generation (so no pass checks it) with the pending bit, a value Begin
+// never stores. Its next verified write starts again at generation 1.
+const unknownEnt = pendingBit
+
+// Forget marks every unit that the unverified write of n bytes at absolute
+// byte offset off overlaps as unknown: its content is no stamp of this run
+// and is not checked, until a verified write stamps it again. The part of
+// the write outside the map's range is ignored. It neither allocates nor
+// locks: it is on the I/O path of an unverified phase.
+func (m *Map) Forget(off, n int64) {
+	if m.readOnly {
+		panic("verify: Forget on a read-only generation map " + m.path)
+	}
+	lo := max(off, m.h.Base) - m.h.Base
+	hi := min(off+n, m.h.Base+m.h.Length/m.h.Unit*m.h.Unit) - m.h.Base
+	for u := lo / m.h.Unit; u*m.h.Unit < hi; u++ {
+		binary.LittleEndian.PutUint16(m.ents[2*u:], unknownEnt)
+	}
+}
+
+// Unknown reports whether the unit at off was last written unverified.
+func (m *Map) Unknown(off int64) bool {
+	return binary.LittleEndian.Uint16(m.ents[m.index(off):]) == unknownEnt
+}
+
 // Expect returns what the unit at off must hold: its generation (0: never
 // written) and whether its last write is pending (then it may hold gen or
 // gen-1).

@@ -273,6 +273,49 @@ func TestMapSurvivesKill(t *testing.T) {
 	}
 }
 
+// TestForget marks the units an unverified write overlaps as unknown: a
+// write covering part of a unit forgets the whole unit, a write past the
+// map's range is clipped, untouched units keep their generation, and the
+// unit's next verified write starts at generation 1.
+func TestForget(t *testing.T) {
+	const unit = 8192
+	m := newTestMap(t, t.TempDir(), 16*unit+4096, unit) // 16 whole units and a tail
+	for u := int64(0); u < 16; u++ {
+		m.Ack(u*unit, m.Begin(u*unit))
+	}
+	tests := []struct {
+		off, n int64
+		forgot []int64 // units that must be unknown afterwards
+	}{
+		// Exactly one unit.
+		{2 * unit, unit, []int64{2}},
+		// 4 KiB in the middle of unit 5 and 4 KiB spanning units 6 and 7.
+		{5*unit + 2048, 4096, []int64{5}},
+		{7*unit - 2048, 4096, []int64{6, 7}},
+		// The last unit and the tail outside the map: clipped, no panic.
+		{15 * unit, 2 * unit, []int64{15}},
+	}
+	forgot := map[int64]bool{}
+	for _, tt := range tests {
+		m.Forget(tt.off, tt.n)
+		for _, u := range tt.forgot {
+			forgot[u] = true
+		}
+	}
+	for u := int64(0); u < 16; u++ {
+		gen, _ := m.Expect(u * unit)
+		if m.Unknown(u*unit) != forgot[u] || (gen == 0) != forgot[u] {
+			t.Errorf("unit %d: unknown %v gen %d, want unknown %v", u, m.Unknown(u*unit), gen, forgot[u])
+		}
+	}
+	if g := m.Begin(2 * unit); g != 1 {
+		t.Errorf("first verified write after Forget: generation %d, want 1", g)
+	}
+	if a := testing.AllocsPerRun(100, func() { m.Forget(3*unit, 4*unit) }); a != 0 {
+		t.Errorf("Forget allocates %v times", a)
+	}
+}
+
 // mountTinyTmpfs mounts a tmpfs of size bytes on a new directory and
 // unmounts it at the end of the test. It skips without root.
 func mountTinyTmpfs(t *testing.T, size string) string {
