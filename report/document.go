@@ -81,6 +81,7 @@ type doc struct {
 	Facts    [][2]string
 	Criteria []docCriterion
 	Phases   []docPhase
+	Sizes    []docSize
 	Series   []docSeries
 	Stalls   []docStall
 	Drills   []docDrill
@@ -151,6 +152,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 			Mean: Lat(l.Mean), P50: Lat(l.P50), P90: Lat(l.P90), P99: Lat(l.P99), P999: Lat(l.P999), P9999: Lat(l.P9999),
 			Max: Lat(l.Max), Errors: Thousands(float64(p.Errors))})
 	}
+	out.Sizes = sizeRows(r)
 	for _, s := range ThroughputStats(d.ivs) {
 		out.Series = append(out.Series, docSeries{Phase: s.Phase, Target: s.Target, Op: s.Op.String(), N: fmt.Sprint(s.N),
 			Mean: f1(s.Mean), Stddev: f1(s.Stddev), Min: f1(s.Min), P5: f1(s.P5), P95: f1(s.P95), Max: f1(s.Max),
@@ -319,6 +321,7 @@ func (o *doc) Markdown() string {
 		rows = append(rows, []string{p.Phase, p.Target, p.Op, p.IOPS, p.MiBs, p.Mean, p.P50, p.P90, p.P99, p.P999, p.P9999, p.Max, p.Errors})
 	}
 	mdTable(&b, []string{"phase", "target", "op", "IOPS", "MiB/s", "mean", "p50", "p90", "p99", "p99.9", "p99.99", "max", "errors"}, rows)
+	o.markdownSizes(&b)
 	if len(o.Series) > 0 {
 		b.WriteString("## Throughput stability\n\nPer-interval throughput in MiB/s over each phase (ramp excluded); CV is stddev / mean.\n\n")
 		rows = nil
@@ -469,6 +472,11 @@ img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;p
 <table><tr><th>phase</th><th>target</th><th>op</th><th>IOPS</th><th>MiB/s</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th><th>errors</th></tr>
 {{range .Phases}}<tr><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td class="n">{{.IOPS}}</td><td class="n">{{.MiBs}}</td><td class="n">{{.Mean}}</td><td class="n">{{.P50}}</td><td class="n">{{.P90}}</td><td class="n">{{.P99}}</td><td class="n">{{.P999}}</td><td class="n">{{.P9999}}</td><td class="n">{{.Max}}</td><td class="n">{{.Errors}}</td></tr>
 {{end}}</table>
+{{if .Sizes}}<h2>Block-size mix</h2>
+<p>Per block size of each mixed phase: the share the scenario asked for, the share of I/Os it got, IOPS and MiB/s (ramp excluded).</p>
+<table><tr><th>phase</th><th>target</th><th>op</th><th>bs</th><th>mix</th><th>share of I/Os</th><th>IOPS</th><th>MiB/s</th></tr>
+{{range .Sizes}}<tr><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td class="n">{{.BS}}</td><td class="n">{{.Mix}}</td><td class="n">{{.Got}}</td><td class="n">{{.IOPS}}</td><td class="n">{{.MiBs}}</td></tr>
+{{end}}</table>{{end}}
 {{if .Series}}<h2>Throughput stability</h2>
 <p>Per-interval throughput in MiB/s over each phase (ramp excluded); CV is stddev / mean.</p>
 <table><tr><th>phase</th><th>target</th><th>op</th><th>intervals</th><th>mean</th><th>stddev</th><th>min</th><th>p5</th><th>p95</th><th>max</th><th>CV</th></tr>

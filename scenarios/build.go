@@ -246,9 +246,12 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 		d.errf(el, "%s needs rw (one of %s)", ctx, strings.Join(rwNames(), ", "))
 	}
 	bsF, bsOK, bsSet := get("bs")
-	if bsOK {
+	switch {
+	case bsOK && bsF.mix != nil:
+		d.applyBS(&p, bsF.mix, rwOK, ctx)
+	case bsOK:
 		p.BS = bsF.n
-	} else if !bsSet {
+	case !bsSet:
 		d.errf(el, "%s needs bs (the block size, e.g. 4k or 1MiB)", ctx)
 	}
 	if f, ok, _ := get("qd"); ok {
@@ -271,6 +274,7 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 			d.errf(f.val, "ramp in %s (%s) must be shorter than its duration (%s)", ctx, formatDuration(p.Ramp), formatDuration(p.Duration))
 		}
 	}
+	var rateBytes float64
 	if own["rate"] != nil && own["rate_iops"] != nil {
 		d.errf(own["rate"].key, "%s sets both rate and rate_iops; set one", ctx)
 	} else {
@@ -278,7 +282,7 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 			p.RateIOPS = f.f
 		}
 		if f, ok, _ := get("rate"); ok && bsOK && p.BS > 0 {
-			p.RateIOPS = f.f / float64(p.BS)
+			rateBytes = f.f
 		}
 	}
 	if f, ok, _ := get("seed"); ok {
@@ -307,6 +311,12 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 		p.ReadPct = 100
 	}
 
+	if rateBytes > 0 {
+		// After read_pct: a mix's mean size depends on it.
+		p.RateIOPS = rateBytes / p.MeanSize()
+	}
+	d.phaseOffsets(&p, own, defaults, rwOK, ctx)
+
 	p.Targets = d.phaseTargets(own, defaults, targets, ctx)
 	if rwOK && p.RW.Writes() {
 		for _, name := range p.Targets {
@@ -323,6 +333,22 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 		p.Drills = d.drills(f.val, &p, durOK, ctx)
 	}
 	return p, crit
+}
+
+// phaseOffsets sets the phase's offset distribution: its own (random
+// patterns only), else the one in defaults where it applies.
+func (d *decoder) phaseOffsets(p *Phase, own, defaults fields, rwOK bool, ctx string) {
+	f, ok := own.okf("offsets")
+	switch {
+	case ok && rwOK && !p.RW.Random():
+		d.errf(f.key, "offsets in %s only applies to random patterns (randread, randwrite, randrw), not %s", ctx, p.RW)
+		return
+	case !ok && own["offsets"] == nil && p.RW.Random():
+		f, ok = defaults.okf("offsets")
+	}
+	if ok && f.dist.Kind != Uniform {
+		p.Offsets = f.dist
+	}
 }
 
 // phaseTargets resolves the phase's targets: those it names, or all.
@@ -588,9 +614,11 @@ func (p Phase) CheckBlockSize(logical int64) error {
 	if logical <= 0 {
 		return fmt.Errorf("phase %q: invalid logical block size %d", p.Name, logical)
 	}
-	if p.BS%logical != 0 {
-		return fmt.Errorf("phase %q: bs %s is not a multiple of the device's logical block size %s; use bs: %s or a multiple",
-			p.Name, FormatSize(p.BS), FormatSize(logical), FormatSize(logical))
+	for _, bs := range p.AllSizes() {
+		if bs%logical != 0 {
+			return fmt.Errorf("phase %q: bs %s is not a multiple of the device's logical block size %s; use bs: %s or a multiple",
+				p.Name, FormatSize(bs), FormatSize(logical), FormatSize(logical))
+		}
 	}
 	return nil
 }

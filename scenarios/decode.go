@@ -122,6 +122,8 @@ type field struct {
 	names []string
 	pos   []Pos // of each name
 	crit  []Criterion
+	mix   *sizeMix      // kSizeMix written as a mapping
+	dist  *Distribution // kDist
 }
 
 // fields are the keys of one mapping.
@@ -216,6 +218,10 @@ func expected(def keyDef) string {
 		return "a mapping"
 	case kList:
 		return "a list"
+	case kSizeMix:
+		return "a size like 4k or a mix like {4k: 60%, 64k: 40%}"
+	case kDist:
+		return "uniform, normal, or one of {zipf: 1.2}, {pareto: 0.9}, {normal: 10%}, {hot: [{range: 10%, share: 90%}]}"
 	}
 	return "text"
 }
@@ -262,6 +268,15 @@ func (d *decoder) value(def keyDef, key, raw *yaml.Node, ctx string) *field {
 	case kNames:
 		f.ok = d.names(f, what)
 		return f
+	case kSizeMix, kDist:
+		if v.Kind == yaml.MappingNode {
+			if def.kind == kSizeMix {
+				f.ok = d.sizeMixValue(f, what)
+			} else {
+				f.ok = d.distValue(f, what)
+			}
+			return f
+		}
 	}
 	if v.Kind != yaml.ScalarNode {
 		d.errf(v, "%s must be %s, got %s", what, expected(def), describe(v))
@@ -349,8 +364,19 @@ func (d *decoder) scalar(f *field, s, ctx string) bool {
 			return bad()
 		}
 		return true
-	case kSize:
+	case kSize, kSizeMix:
 		f.n, err = ParseSize(s)
+	case kDist:
+		switch DistKind(s) {
+		case Uniform:
+			f.dist = &Distribution{Kind: Uniform}
+		case Normal:
+			f.dist = &Distribution{Kind: Normal, Param: DefaultNormalSigma}
+		default:
+			d.errf(v, "unknown distribution %q%s%s", s, where(ctx), didYouMean(s, distKinds(), distSynonyms(), "use one of"))
+			return false
+		}
+		return true
 	case kDuration:
 		var dur time.Duration
 		dur, err = ParseDuration(s)
@@ -400,7 +426,7 @@ func (d *decoder) bounds(f *field, what string) bool {
 	}
 	show := func(n int64) string {
 		switch def.kind {
-		case kSize:
+		case kSize, kSizeMix:
 			return FormatSize(n)
 		case kDuration, kMaxDuration:
 			return formatDuration(time.Duration(n))

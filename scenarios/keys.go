@@ -26,6 +26,8 @@ const (
 	kMaxDuration             // "<= 15s"
 	kObject                  // a mapping, keyDef.object says which
 	kList                    // a list of mappings, keyDef.object says which
+	kSizeMix                 // a size, or a mix {4k: 60%, 64k: 40%}, or per op {read: ..., write: ...}
+	kDist                    // uniform, normal, or {zipf: 1.2}, {pareto: 0.9}, {normal: 10%}, {hot: [...]}
 )
 
 // keyDef describes one key of the scenario format.
@@ -57,6 +59,7 @@ const (
 	objPhase        = "phase"
 	objDrill        = "drill"
 	objRecover      = "recover"
+	objHotBand      = "hot_band"
 )
 
 // rwNames lists the access patterns in the order the docs present them.
@@ -81,8 +84,8 @@ func phaseKeys() []keyDef {
 		{name: "name", kind: kName, required: true, doc: "Name of the phase, unique in the scenario; used in reports and file names."},
 		{name: "rw", kind: kEnum, enum: rwNames(), synonyms: []string{"readwrite", "pattern", "mode", "op", "access"},
 			doc: "Access pattern: read, write (sequential), randread, randwrite (random), randrw, readwrite (random or sequential mix)."},
-		{name: "bs", kind: kSize, positive: true, align: 512, max: 64 << 20, synonyms: []string{"blocksize", "block_size", "bsize", "blksize", "block"},
-			doc: "Block size of each I/O: a multiple of 512 bytes up to 64MiB, such as 4k, 8KiB or 1MiB (k, K, KB and KiB all mean 1024)."},
+		{name: "bs", kind: kSizeMix, positive: true, align: 512, max: 64 << 20, synonyms: []string{"blocksize", "block_size", "bsize", "blksize", "block", "bssplit", "bsrange"},
+			doc: "Block size of each I/O: a multiple of 512 bytes up to 64MiB, such as 4k, 8KiB or 1MiB (k, K, KB and KiB all mean 1024); or a mix of sizes and whole shares adding up to 100% ({4k: 60%, 64k: 30%, 1M: 10%}), or one per op ({read: {4k: 70%, 8k: 30%}, write: 64k})."},
 		{name: "qd", kind: kInt, min: 1, max: 1024, synonyms: []string{"iodepth", "io_depth", "queue_depth", "queuedepth", "depth", "queue"},
 			doc: "Queue depth: I/Os kept in flight per target (1..1024, default 1)."},
 		{name: "duration", kind: kDuration, synonyms: []string{"runtime", "time", "run_time"},
@@ -93,6 +96,8 @@ func phaseKeys() []keyDef {
 			doc: "Warm-up before the measured duration, excluded from statistics; must be shorter than duration."},
 		{name: "read_pct", kind: kPercent, max: 100, whole: true, synonyms: []string{"rwmixread", "read_percent", "readpct", "read_ratio", "mix", "read"},
 			doc: "Share of reads in randrw and readwrite (70% or 70; default 50)."},
+		{name: "offsets", kind: kDist, synonyms: []string{"random_distribution", "distribution", "dist", "hotband", "zoned", "access", "skew"},
+			doc: "Where random offsets fall: uniform (default); {zipf: 1.2}; {pareto: 0.9} (90% of I/Os to 10% of the range); normal or {normal: 10%} (Gaussian around the middle, σ as a share of the range); {hot: [{range: 10%, share: 90%}]} (bands from the range's start, the rest uniform). Random patterns only."},
 		{name: "rate_iops", kind: kFloat, synonyms: []string{"iops", "rate_limit", "iops_limit"},
 			doc: "Open-loop pacing: I/Os per second per target. Latency is measured from each I/O's scheduled start."},
 		{name: "rate", kind: kRate, synonyms: []string{"rate_mbps", "bandwidth", "bw", "throughput", "mbps"},
@@ -186,6 +191,12 @@ func objects() map[string][]keyDef {
 				doc: "The command that undoes the fault, and when to run it."},
 			{name: "expect", kind: kCriteria, synonyms: []string{"criteria", "assert", "thresholds", "pass", "sla"},
 				doc: "Pass/fail rules for the drill (max_stall, resume_within, throughput_after, errors, ...)."},
+		},
+		objHotBand: {
+			{name: "range", kind: kPercent, required: true, synonyms: []string{"size", "span", "length", "extent"},
+				doc: "Share of the range this band covers; bands are laid out from the range's start in order."},
+			{name: "share", kind: kPercent, required: true, synonyms: []string{"io", "ios", "pct", "percent", "weight", "access"},
+				doc: "Share of the I/Os that fall in this band."},
 		},
 		objRecover: {
 			{name: "command", kind: kString, required: true, synonyms: []string{"cmd", "run", "exec", "inject"},

@@ -99,7 +99,7 @@ func Marshal(s *Scenario) ([]byte, error) {
 		pm := mapping()
 		add(pm, "name", str(p.Name))
 		add(pm, "rw", str(string(p.RW)))
-		add(pm, "bs", str(FormatSize(p.BS)))
+		add(pm, "bs", bsNode(p))
 		add(pm, "qd", num(strconv.Itoa(p.QD)))
 		if p.Duration > 0 {
 			add(pm, "duration", dur(p.Duration))
@@ -112,6 +112,9 @@ func Marshal(s *Scenario) ([]byte, error) {
 		}
 		if p.RW == RandRW || p.RW == ReadWrite {
 			add(pm, "read_pct", str(strconv.Itoa(p.ReadPct)+"%"))
+		}
+		if p.Offsets != nil {
+			add(pm, "offsets", distNode(p.Offsets))
 		}
 		if p.RateIOPS > 0 {
 			add(pm, "rate_iops", num(strconv.FormatFloat(p.RateIOPS, 'g', -1, 64)))

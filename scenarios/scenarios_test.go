@@ -290,6 +290,7 @@ func TestLoaderAcceptsSchemaKeys(t *testing.T) {
 		objPhase:        "phases:\n  - KEY: x\n",
 		objDrill:        "phases:\n  - drills:\n      - KEY: x\n",
 		objRecover:      "phases:\n  - drills:\n      - recover:\n          KEY: x\n",
+		objHotBand:      "phases:\n  - offsets:\n      hot:\n        - KEY: x\n",
 		"criteria":      "criteria:\n  KEY: x\n",
 	}
 	for obj, place := range places {

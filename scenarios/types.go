@@ -98,8 +98,13 @@ type Phase struct {
 	// ReadPct is the share of reads in a mix (0..100); 100 for read
 	// patterns, 0 for write patterns.
 	ReadPct int
-	// BS is the block size in bytes.
+	// BS is the block size in bytes; with a mix, the largest size of it.
 	BS int64
+	// ReadSizes and WriteSizes are the block-size mixes of reads and
+	// writes, smallest size first; nil when every I/O is BS (see Sizes).
+	ReadSizes, WriteSizes []SizeShare
+	// Offsets is where a random phase's offsets fall; nil is uniform.
+	Offsets *Distribution
 	// QD is the number of I/Os kept outstanding per target.
 	QD int
 	// Duration and Bytes bound the phase; whichever is reached first ends

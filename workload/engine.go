@@ -94,6 +94,8 @@ type PhaseResult struct {
 	BytesPerSec float64           `json:"bytes_per_sec"`
 	MBps        float64           `json:"mib_per_sec"`
 	Lat         LatencySummary    `json:"latency"`
+	// Sizes breaks a block-size mix down per size (nil with one size).
+	Sizes []SizeResult `json:"sizes,omitempty"`
 	// Hist is the whole phase's latency histogram (for hlog and reports).
 	Hist *hdr.Histogram `json:"-"`
 }
@@ -393,7 +395,11 @@ type worker struct {
 	pacer   *Pacer
 	rec     *Recorder
 	clock   Clock
-	budget  int64 // blocks left to transfer while measuring; <0 = unbounded
+	budget  int64 // bytes left to transfer while measuring; <0 = unbounded
+	// sizes pick each op's block size (nil: every I/O is bs); seqMix is
+	// the sequential walk of a mix, which advances by each I/O's size.
+	sizes   *[NumOps]*sizePicker
+	seqMix  *SeqOffsets
 	tag     uint64
 	stopOnE bool
 
@@ -442,7 +448,16 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 				op = Write
 			}
 		}
-		off := w.offs.Next()
+		si := 0
+		if w.sizes != nil {
+			si, w.bs = w.sizes[op].pick(w.rng)
+		}
+		var off int64
+		if w.seqMix != nil {
+			off = w.seqMix.NextN(w.bs)
+		} else {
+			off = w.offs.Next()
+		}
 		// Clock reads are the costliest part of issuing an I/O on hosts
 		// without a vDSO clock (about 0.5 µs each on some VMs): closed
 		// loop reads the clock twice per I/O, open loop three times.
@@ -475,7 +490,7 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 			intended = t0
 		}
 		w.rec.Issue(t0)
-		n, errno := pio(w.fd, w.buf, off, op)
+		n, errno := pio(w.fd, w.buf[:w.bs], off, op)
 		t1 := w.clock.Now()
 		w.lastDone = t1
 		if errno != 0 || int64(n) != w.bs {
@@ -501,13 +516,13 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 				w.checkRead(off)
 			}
 		}
-		w.rec.Done(op, n, lat, t1)
+		w.rec.DoneSize(op, si, n, lat, t1)
 		w.stall.completed(t1)
 		if skipped > 0 {
 			w.rec.Missed(op, skipped, lat+skipped*w.pacer.Period(), w.pacer.Period())
 		}
 		if w.budget > 0 && w.measuring.Load() {
-			w.budget--
+			w.budget = max(w.budget-w.bs, 0)
 		}
 	}
 }
@@ -559,6 +574,9 @@ func (o *opCounts) merge(c *opCounts) {
 	o.errors += c.errors
 	o.latSum += c.latSum
 	o.missed += c.missed
+	for i, n := range c.sizeOps {
+		o.sizeOps[i] += n
+	}
 	o.latMax = max(o.latMax, c.latMax)
 	if c.latMin != 0 && (o.latMin == 0 || c.latMin < o.latMin) {
 		o.latMin = c.latMin
@@ -646,10 +664,11 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 	workers := make([][]*worker, len(tgts))
 	var bytesBudget int64 = -1
 	if p.Bytes > 0 {
-		// Split per worker, rounded up to whole blocks.
-		per := (p.Bytes + int64(p.QD)*p.BS - 1) / (int64(p.QD) * p.BS)
-		bytesBudget = per
+		// Split per worker; the last I/O may overshoot (whole blocks).
+		bytesBudget = (p.Bytes + int64(p.QD) - 1) / int64(p.QD)
 	}
+	sizes := phaseSizes(&p)
+	tables := map[int64]*distTable{}
 	det := &stallDetector{r: r, phase: p.Name, threshold: int64(r.sc.StallThreshold), targets: tgts,
 		workers: workers}
 	ros := make([]*reopener, len(tgts))
@@ -673,18 +692,16 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 				w.vfind = &inlineFindings{}
 			}
 			fillRandom(w.buf, rng)
-			switch {
-			case p.RW.Random() && w.vmap != nil:
-				// Each worker draws from its own share of the range, so
-				// no two writes to one block are ever in flight together
-				// (the device may apply them in either order, and the
-				// map could not say which generation is right).
-				lo, hi := NewSeqOffsets(t.base, t.length, p.BS, wi, p.QD).Span()
-				w.offs = NewRandOffsets(rng, lo, hi-lo, p.BS)
-			case p.RW.Random():
-				w.offs = NewRandOffsets(rng, t.base, t.length, p.BS)
-			default:
-				w.offs = NewSeqOffsets(t.base, t.length, p.BS, wi, p.QD)
+			// A verified worker draws from its own share of the range,
+			// so no two writes to one block are ever in flight together
+			// (the device may apply them in either order, and the map
+			// could not say which generation is right).
+			w.offs = newOffsets(&p, rng, t.base, t.length, wi, w.vmap != nil, tables)
+			if sizes != nil {
+				w.sizes = sizes
+				if so, ok := w.offs.(*SeqOffsets); ok {
+					w.seqMix = so
+				}
 			}
 			if p.RateIOPS > 0 {
 				period := int64(float64(time.Second) * float64(p.QD) / p.RateIOPS)
@@ -733,7 +750,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 	}
 	phaseWall := r.clock.Time(phaseStart)
 	r.emit(Event{Time: phaseWall, Kind: EvPhaseStart, Phase: p.Name,
-		Detail: fmt.Sprintf("%s bs=%s qd=%d", p.RW, scenarios.FormatSize(p.BS), p.QD)})
+		Detail: fmt.Sprintf("%s bs=%s qd=%d", p.RW, describeSizes(&p), p.QD)})
 	close(startCh)
 	drills := r.newDrillRun(&p, idx, phaseStart)
 	detDone := make(chan struct{})
@@ -997,6 +1014,7 @@ loop:
 				pr.BytesPerSec = float64(pr.Bytes) / secs
 				pr.MBps = pr.BytesPerSec / (1 << 20)
 			}
+			pr.Sizes = sizeResults(&p, op, &a.phase, secs)
 			out = append(out, pr)
 		}
 	}
