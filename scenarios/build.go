@@ -316,6 +316,7 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 		p.RateIOPS = rateBytes / p.MeanSize()
 	}
 	d.phaseOffsets(&p, own, defaults, rwOK, ctx)
+	d.phaseReduction(&p, own, defaults, rwOK, ctx)
 
 	p.Targets = d.phaseTargets(own, defaults, targets, ctx)
 	if rwOK && p.RW.Writes() {

@@ -116,6 +116,12 @@ func Marshal(s *Scenario) ([]byte, error) {
 		if p.Offsets != nil {
 			add(pm, "offsets", distNode(p.Offsets))
 		}
+		if p.Compress > 0 {
+			add(pm, "compress", num(strconv.FormatFloat(p.Compress, 'g', -1, 64)))
+		}
+		if p.DedupePct > 0 {
+			add(pm, "dedupe", str(strconv.Itoa(p.DedupePct)+"%"))
+		}
 		if p.RateIOPS > 0 {
 			add(pm, "rate_iops", num(strconv.FormatFloat(p.RateIOPS, 'g', -1, 64)))
 		}

@@ -162,3 +162,55 @@ func containsLine(lines []string, want string) bool {
 	}
 	return false
 }
+
+// TestReduction checks compress: and dedupe: and where they apply.
+func TestReduction(t *testing.T) {
+	tests := []struct {
+		name, phase string
+		defaults    string
+		compress    float64
+		dedupe      int
+		want        string // a problem, "" for none
+	}{
+		// The issue's example values.
+		{"both", "    rw: randwrite\n    bs: 4k\n    compress: 2.0\n    dedupe: 30%\n", "", 2, 30, ""},
+		// 1 is the default: incompressible, stored as 0.
+		{"ratio one", "    rw: write\n    bs: 4k\n    compress: 1\n", "", 0, 0, ""},
+		// Verified phases keep their stamps and still compress.
+		{"verified compress", "    rw: randrw\n    bs: 4k\n    verify: true\n    compress: 3\n", "", 3, 0, ""},
+		// defaults reach phases that write and skip those that read.
+		{"defaults write", "    rw: randwrite\n    bs: 4k\n", "defaults: {compress: 2.5, dedupe: 10%}\n", 2.5, 10, ""},
+		{"defaults read", "    rw: randread\n    bs: 4k\n", "defaults: {compress: 2.5, dedupe: 10%}\n", 0, 0, ""},
+		// Wrong values and places get one clear line each.
+		{"below one", "    rw: write\n    bs: 4k\n    compress: 0.5\n", "", 0, 0,
+			`s.yaml:8:15: compress in phase "p" must be a ratio from 1 (incompressible) to 100, like 2.0, got 0.5`},
+		{"read phase", "    rw: read\n    bs: 4k\n    compress: 2\n", "", 0, 0,
+			`s.yaml:8:5: compress in phase "p" only applies to phases that write, not rw: read`},
+		{"verified dedupe", "    rw: randwrite\n    bs: 4k\n    verify: true\n    dedupe: 20%\n", "", 0, 0,
+			`s.yaml:9:5: dedupe in phase "p" cannot be combined with verify: true: every verified sector carries its own offset and generation, so no two blocks are alike`},
+		{"verified ratio", "    rw: randwrite\n    bs: 4k\n    verify: true\n    compress: 10\n", "", 0, 0,
+			`s.yaml:9:15: compress in phase "p" is at most 4 with verify: true (each 512-byte sector keeps a 40-byte stamp), got 10`},
+		{"dedupe fraction", "    rw: write\n    bs: 4k\n    dedupe: 12.5%\n", "", 0, 0,
+			`s.yaml:8:13: dedupe in phase "p" must be a whole percentage like 70%, got "12.5%"`},
+	}
+	for _, tc := range tests {
+		src := mixScenario(tc.phase)
+		if tc.defaults != "" {
+			src = strings.Replace(src, "phases:", tc.defaults+"phases:", 1)
+		}
+		s, probs := load(t, src, nil)
+		if tc.want != "" {
+			if !containsLine(probs, tc.want) {
+				t.Errorf("%s: want\n  %s\ngot\n  %s", tc.name, tc.want, strings.Join(probs, "\n  "))
+			}
+			continue
+		}
+		if probs != nil {
+			t.Fatalf("%s: %v", tc.name, probs)
+		}
+		if p := s.Phases[0]; p.Compress != tc.compress || p.DedupePct != tc.dedupe {
+			t.Errorf("%s: compress %g dedupe %d, want %g %d", tc.name, p.Compress, p.DedupePct, tc.compress, tc.dedupe)
+		}
+		roundTrip(t, s)
+	}
+}

@@ -300,3 +300,41 @@ func (d *decoder) hotBands(dist *Distribution, v *yaml.Node, what string) bool {
 	}
 	return ok
 }
+
+// MaxVerifiedCompress bounds compress: in verified phases: every 512-byte
+// sector keeps a 40-byte stamp that does not compress, so no sector can
+// shrink much below a tenth.
+const MaxVerifiedCompress = 4
+
+// phaseReduction sets compress: and dedupe: from the phase or, for phases
+// that write, from defaults.
+func (d *decoder) phaseReduction(p *Phase, own, defaults fields, rwOK bool, ctx string) {
+	pick := func(key string) (*field, bool) {
+		f, ok := own.okf(key)
+		switch {
+		case ok && rwOK && !p.RW.Writes():
+			d.errf(f.key, "%s in %s only applies to phases that write, not rw: %s", key, ctx, p.RW)
+			return nil, false
+		case !ok && own[key] == nil && (!rwOK || p.RW.Writes()):
+			f, ok = defaults.okf(key)
+		}
+		return f, ok
+	}
+	if f, ok := pick("compress"); ok {
+		switch {
+		case f.f < 1 || f.f > 100:
+			d.errf(f.val, "compress in %s must be a ratio from 1 (incompressible) to 100, like 2.0, got %s", ctx, f.s)
+		case p.Verify && f.f > MaxVerifiedCompress:
+			d.errf(f.val, "compress in %s is at most %d with verify: true (each 512-byte sector keeps a 40-byte stamp), got %s", ctx, MaxVerifiedCompress, f.s)
+		case f.f > 1:
+			p.Compress = f.f
+		}
+	}
+	if f, ok := pick("dedupe"); ok && f.f > 0 {
+		if p.Verify {
+			d.errf(f.key, "dedupe in %s cannot be combined with verify: true: every verified sector carries its own offset and generation, so no two blocks are alike", ctx)
+			return
+		}
+		p.DedupePct = int(f.f)
+	}
+}

@@ -105,6 +105,10 @@ type Phase struct {
 	ReadSizes, WriteSizes []SizeShare
 	// Offsets is where a random phase's offsets fall; nil is uniform.
 	Offsets *Distribution
+	// Compress is the ratio write payloads compress to (0: incompressible);
+	// DedupePct the share of written blocks that repeat an earlier one.
+	Compress  float64
+	DedupePct int
 	// QD is the number of I/Os kept outstanding per target.
 	QD int
 	// Duration and Bytes bound the phase; whichever is reached first ends

@@ -398,8 +398,10 @@ type worker struct {
 	budget  int64 // bytes left to transfer while measuring; <0 = unbounded
 	// sizes pick each op's block size (nil: every I/O is bs); seqMix is
 	// the sequential walk of a mix, which advances by each I/O's size.
-	sizes   *[NumOps]*sizePicker
-	seqMix  *SeqOffsets
+	sizes  *[NumOps]*sizePicker
+	seqMix *SeqOffsets
+	// payload shapes what writes carry (compress, dedupe).
+	payload payloadShape
 	tag     uint64
 	stopOnE bool
 
@@ -482,7 +484,7 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 			if w.vmap != nil {
 				w.stampVerified(off)
 			} else {
-				w.stampPayload(off)
+				w.stampPayload()
 			}
 		}
 		t0 := w.clock.Now()
@@ -524,18 +526,6 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 		if w.budget > 0 && w.measuring.Load() {
 			w.budget = max(w.budget-w.bs, 0)
 		}
-	}
-}
-
-// stampPayload makes the block about to be written unique: eight bytes in
-// every 512-byte sector carry the worker's tag, a write counter and the
-// sector's offset. The rest of the buffer is pseudo-random from the start,
-// so the data neither compresses nor deduplicates (ZFS-backed targets do
-// both, and zeros would report fiction).
-func (w *worker) stampPayload(off int64) {
-	w.tag++
-	for i := int64(0); i < w.bs; i += 512 {
-		binary.LittleEndian.PutUint64(w.buf[i:], w.tag^uint64(off+i)*0x9e3779b97f4a7c15)
 	}
 }
 
@@ -692,6 +682,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 				w.vfind = &inlineFindings{}
 			}
 			fillRandom(w.buf, rng)
+			w.shapePayload(&p, rng)
 			// A verified worker draws from its own share of the range,
 			// so no two writes to one block are ever in flight together
 			// (the device may apply them in either order, and the map

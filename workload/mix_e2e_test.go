@@ -20,18 +20,7 @@ func TestMixEndToEnd(t *testing.T) {
 		"  - {name: verified, rw: randrw, bs: {4k: 60%, 16k: 30%, 64k: 10%}, qd: 4, offsets: {zipf: 1.2}, verify: true, duration: 1500ms}\n" +
 		"  - {name: seq, rw: read, bs: {4k: 50%, 1M: 50%}, qd: 2, bytes: 32MiB}\n" +
 		"  - {name: perop, rw: randrw, read_pct: 70, bs: {read: 4k, write: {8k: 50%, 32k: 50%}}, qd: 2, offsets: {hot: [{range: 5%, share: 95%}]}, duration: 1s}\n"
-	sc, err := scenarios.Parse("mix.yaml", []byte(src), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := NewRunner(sc, Options{}, &eventLog{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := r.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc, res := runScenario(t, src)
 	for _, pr := range res.Phases {
 		p := sc.Phases[slicesIndex(sc.Phases, pr.Phase)]
 		if pr.Errors > 0 || pr.Ops == 0 {
@@ -76,4 +65,22 @@ func slicesIndex(ps []scenarios.Phase, name string) int {
 		}
 	}
 	return -1
+}
+
+// runScenario parses src and runs it to the end.
+func runScenario(t *testing.T, src string) (*scenarios.Scenario, *Result) {
+	t.Helper()
+	sc, err := scenarios.Parse("t.yaml", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRunner(sc, Options{}, &eventLog{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc, res
 }

@@ -127,7 +127,7 @@ func (w *worker) stampVerified(off int64) {
 	for u, i := int64(0), 0; u < w.bs; u, i = u+w.unit, i+1 {
 		g := w.vmap.Begin(off + u)
 		w.gens[i] = g
-		verify.Stamp(w.buf[u:u+w.unit], off+u, g, w.runID, wt)
+		verify.StampN(w.buf[u:u+w.unit], off+u, g, w.runID, wt, w.payload.stampRandom)
 	}
 }
 
