@@ -317,6 +317,7 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 	}
 	d.phaseOffsets(&p, own, defaults, rwOK, ctx)
 	d.phaseReduction(&p, own, defaults, rwOK, ctx)
+	d.phaseArrival(&p, own, defaults, ctx)
 
 	p.Targets = d.phaseTargets(own, defaults, targets, ctx)
 	if rwOK && p.RW.Writes() {

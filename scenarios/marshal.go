@@ -116,6 +116,12 @@ func Marshal(s *Scenario) ([]byte, error) {
 		if p.Offsets != nil {
 			add(pm, "offsets", distNode(p.Offsets))
 		}
+		if p.Poisson {
+			add(pm, "rate_process", str(RatePoisson))
+		}
+		if p.Think > 0 {
+			add(pm, "think", dur(p.Think))
+		}
 		if p.Compress > 0 {
 			add(pm, "compress", num(strconv.FormatFloat(p.Compress, 'g', -1, 64)))
 		}

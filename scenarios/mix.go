@@ -80,6 +80,12 @@ func FormatMix(m []SizeShare) string {
 	return strings.Join(parts, ", ")
 }
 
+// The values of rate_process.
+const (
+	RateFixed   = "fixed"
+	RatePoisson = "poisson"
+)
+
 // DistKind names an offset distribution.
 type DistKind string
 

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // mixScenario wraps phase lines (indented four spaces) into a scenario.
@@ -194,23 +195,68 @@ func TestReduction(t *testing.T) {
 			`s.yaml:8:13: dedupe in phase "p" must be a whole percentage like 70%, got "12.5%"`},
 	}
 	for _, tc := range tests {
-		src := mixScenario(tc.phase)
-		if tc.defaults != "" {
-			src = strings.Replace(src, "phases:", tc.defaults+"phases:", 1)
-		}
-		s, probs := load(t, src, nil)
-		if tc.want != "" {
-			if !containsLine(probs, tc.want) {
-				t.Errorf("%s: want\n  %s\ngot\n  %s", tc.name, tc.want, strings.Join(probs, "\n  "))
-			}
+		s := loadCase(t, tc.name, mixScenario(tc.phase), tc.defaults, tc.want)
+		if s == nil {
 			continue
-		}
-		if probs != nil {
-			t.Fatalf("%s: %v", tc.name, probs)
 		}
 		if p := s.Phases[0]; p.Compress != tc.compress || p.DedupePct != tc.dedupe {
 			t.Errorf("%s: compress %g dedupe %d, want %g %d", tc.name, p.Compress, p.DedupePct, tc.compress, tc.dedupe)
 		}
 		roundTrip(t, s)
 	}
+}
+
+// TestArrival checks rate_process: and think: and the loops they need.
+func TestArrival(t *testing.T) {
+	tests := []struct {
+		name, phase, defaults string
+		poisson               bool
+		think                 time.Duration
+		want                  string // a problem, "" for none
+	}{
+		// fio's rate_process=poisson on an open-loop phase.
+		{"poisson", "    rate_iops: 1000\n    rate_process: poisson\n", "", true, 0, ""},
+		// fio's thinktime on a closed-loop phase.
+		{"think", "    think: 1ms\n", "", false, time.Millisecond, ""},
+		// From defaults, each applies only where its loop is.
+		{"defaults open", "    rate_iops: 1000\n", "defaults: {rate_process: poisson, think: 2ms}\n", true, 0, ""},
+		{"defaults closed", "    qd: 4\n", "defaults: {rate_process: poisson, think: 2ms}\n", false, 2 * time.Millisecond, ""},
+		// Wrong loops get a clear line.
+		{"poisson closed", "    rate_process: poisson\n", "", false, 0,
+			`s.yaml:8:5: rate_process in phase "p" needs rate_iops or rate: poisson spaces an open-loop phase's I/Os`},
+		{"think open", "    rate_iops: 100\n    think: 1ms\n", "", false, 0,
+			`s.yaml:9:5: think in phase "p" applies to closed loop; with rate_iops or rate the pace is set by the rate`},
+		{"unknown process", "    rate_iops: 100\n    rate_process: exponential\n", "", false, 0,
+			`s.yaml:9:19: unknown rate_process "exponential" in phase "p"; use one of: fixed, poisson`},
+	}
+	for _, tc := range tests {
+		s := loadCase(t, tc.name, mixScenario("    rw: randread\n    bs: 4k\n" + tc.phase), tc.defaults, tc.want)
+		if s == nil {
+			continue
+		}
+		if p := s.Phases[0]; p.Poisson != tc.poisson || p.Think != tc.think {
+			t.Errorf("%s: poisson %v think %v, want %v %v", tc.name, p.Poisson, p.Think, tc.poisson, tc.think)
+		}
+		roundTrip(t, s)
+	}
+}
+
+// loadCase loads a phase with defaults; with want it checks that the load
+// reports that problem and returns nil, else it must load cleanly.
+func loadCase(t *testing.T, name, src, defaults, want string) *Scenario {
+	t.Helper()
+	if defaults != "" {
+		src = strings.Replace(src, "phases:", defaults+"phases:", 1)
+	}
+	s, probs := load(t, src, nil)
+	if want != "" {
+		if !containsLine(probs, want) {
+			t.Errorf("%s: want\n  %s\ngot\n  %s", name, want, strings.Join(probs, "\n  "))
+		}
+		return nil
+	}
+	if probs != nil {
+		t.Fatalf("%s: %v", name, probs)
+	}
+	return s
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -336,5 +337,31 @@ func (d *decoder) phaseReduction(p *Phase, own, defaults fields, rwOK bool, ctx 
 			return
 		}
 		p.DedupePct = int(f.f)
+	}
+}
+
+// phaseArrival sets rate_process: and think:, which need open and closed
+// loop respectively. A phase's own key must fit its pacing; one from
+// defaults applies only where it fits.
+func (d *decoder) phaseArrival(p *Phase, own, defaults fields, ctx string) {
+	open := p.RateIOPS > 0
+	if f, ok := own.okf("rate_process"); ok {
+		if !open && f.s == RatePoisson {
+			d.errf(f.key, "rate_process in %s needs rate_iops or rate: poisson spaces an open-loop phase's I/Os", ctx)
+		}
+		p.Poisson = open && f.s == RatePoisson
+	} else if f, ok := defaults.okf("rate_process"); ok && own["rate_process"] == nil {
+		p.Poisson = open && f.s == RatePoisson
+	}
+	if f, ok := own.okf("think"); ok {
+		if open && f.n > 0 {
+			d.errf(f.key, "think in %s applies to closed loop; with rate_iops or rate the pace is set by the rate", ctx)
+		}
+		p.Think = time.Duration(f.n)
+	} else if f, ok := defaults.okf("think"); ok && own["think"] == nil && !open {
+		p.Think = time.Duration(f.n)
+	}
+	if open {
+		p.Think = 0
 	}
 }

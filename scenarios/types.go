@@ -122,6 +122,11 @@ type Phase struct {
 	// per second per target (a throughput written as rate: 200MiB/s is
 	// converted to it with BS).
 	RateIOPS float64
+	// Poisson spaces open-loop I/Os by exponential gaps (rate_process:
+	// poisson) instead of a fixed period.
+	Poisson bool
+	// Think is each slot's pause between a completion and its next I/O.
+	Think time.Duration
 	// Targets names the targets the phase runs on (all when the file named none).
 	Targets []string
 	// Seed seeds this phase's PRNGs (derived from the scenario seed when 0).

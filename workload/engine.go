@@ -402,6 +402,8 @@ type worker struct {
 	seqMix *SeqOffsets
 	// payload shapes what writes carry (compress, dedupe).
 	payload payloadShape
+	// think is the pause after each completion (closed loop), ns.
+	think   int64
 	tag     uint64
 	stopOnE bool
 
@@ -467,17 +469,8 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 		if w.pacer != nil {
 			now := w.clock.Now()
 			intended, skipped = w.pacer.Next(now)
-			if d := intended - now; d > 0 {
-				// In steps of at most 50 ms, so that a slowly paced
-				// phase stops (and a verify pass parks it) promptly.
-				for d > 0 && !w.stop.Load() {
-					step := min(d, int64(50*time.Millisecond))
-					time.Sleep(time.Duration(step))
-					d -= step
-				}
-				if w.stop.Load() {
-					return
-				}
+			if d := intended - now; d > 0 && !w.pause(d) {
+				return
 			}
 		}
 		if op == Write {
@@ -526,7 +519,22 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 		if w.budget > 0 && w.measuring.Load() {
 			w.budget = max(w.budget-w.bs, 0)
 		}
+		if w.think > 0 && !w.pause(w.think) {
+			return
+		}
 	}
+}
+
+// pause sleeps d ns, in steps of at most 50 ms so that a slowly paced or
+// thinking worker notices the phase's end (and a verify pass parks it)
+// promptly. It returns false when the phase is stopping.
+func (w *worker) pause(d int64) bool {
+	for d > 0 && !w.stop.Load() {
+		step := min(d, int64(50*time.Millisecond))
+		time.Sleep(time.Duration(step))
+		d -= step
+	}
+	return !w.stop.Load()
 }
 
 // pio issues one positioned read or write, straight to the system call so
@@ -683,6 +691,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 			}
 			fillRandom(w.buf, rng)
 			w.shapePayload(&p, rng)
+			w.think = int64(p.Think)
 			// A verified worker draws from its own share of the range,
 			// so no two writes to one block are ever in flight together
 			// (the device may apply them in either order, and the map
@@ -702,6 +711,9 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 				// Stagger workers across one period so the target sees an
 				// even rate rather than qd-sized bursts.
 				w.pacer = NewPacer(int64(wi)*period/int64(p.QD), period)
+				if p.Poisson {
+					w.pacer = NewPoissonPacer(int64(wi)*period/int64(p.QD), period, rng)
+				}
 			}
 			workers[ti] = append(workers[ti], w)
 			wg.Add(1)
