@@ -204,7 +204,6 @@ func (d *decoder) phases(f *field, root *yaml.Node, defaults fields, targets []t
 			continue
 		}
 		p, pc := d.phase(el, fs, defaults, targets, ctx)
-		crit = append(crit, pc...)
 		if nf, ok := fs.okf("name"); ok {
 			if line, dup := first[p.Name]; dup {
 				d.errf(nf.val, "duplicate phase name %q (first at line %d)", p.Name, line)
@@ -212,7 +211,9 @@ func (d *decoder) phases(f *field, root *yaml.Node, defaults fields, targets []t
 				first[p.Name] = nf.val.Line
 			}
 		}
-		out = append(out, p)
+		subs, sc := d.expand(p, pc, fs, ctx)
+		out = append(out, subs...)
+		crit = append(crit, sc...)
 	}
 	return out, crit
 }

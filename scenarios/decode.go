@@ -124,6 +124,7 @@ type field struct {
 	crit  []Criterion
 	mix   *sizeMix      // kSizeMix written as a mapping
 	dist  *Distribution // kDist
+	items []*field      // kScalarList: each value, parsed
 }
 
 // fields are the keys of one mapping.
@@ -222,6 +223,8 @@ func expected(def keyDef) string {
 		return "a size like 4k or a mix like {4k: 60%, 64k: 40%}"
 	case kDist:
 		return "uniform, normal, or one of {zipf: 1.2}, {pareto: 0.9}, {normal: 10%}, {hot: [{range: 10%, share: 90%}]}"
+	case kScalarList:
+		return "a list of values like [1, 2, 4]"
 	}
 	return "text"
 }
@@ -267,6 +270,9 @@ func (d *decoder) value(def keyDef, key, raw *yaml.Node, ctx string) *field {
 		return f
 	case kNames:
 		f.ok = d.names(f, what)
+		return f
+	case kScalarList:
+		f.ok = d.scalarList(f, ctx)
 		return f
 	case kSizeMix, kDist:
 		if v.Kind == yaml.MappingNode {
@@ -476,6 +482,13 @@ func (d *decoder) criteria(n *yaml.Node, ctx string) []Criterion {
 		}
 		seen[metric] = k.Line
 		what := metric + " in " + ctx
+		if metric == "iops_at_p99" {
+			if c, ok := d.iopsAtP99(v, what); ok {
+				c.Pos = d.pos(k)
+				out = append(out, c)
+			}
+			continue
+		}
 		if v.Kind != yaml.ScalarNode || isNull(v) {
 			d.errf(v, "%s must be a comparison and a value like \"%s %s\", got %s", what, defaultCmp(metric), exampleValue(unit), describe(v))
 			continue

@@ -28,6 +28,7 @@ const (
 	kList                    // a list of mappings, keyDef.object says which
 	kSizeMix                 // a size, or a mix {4k: 60%, 64k: 40%}, or per op {read: ..., write: ...}
 	kDist                    // uniform, normal, or {zipf: 1.2}, {pareto: 0.9}, {normal: 10%}, {hot: [...]}
+	kScalarList              // a list of values of keyDef.elem: [1, 2, 4]
 )
 
 // keyDef describes one key of the scenario format.
@@ -45,6 +46,7 @@ type keyDef struct {
 	min, max int64
 	align    int64
 	whole    bool // kPercent: no fractions
+	elem     kind // kScalarList: the kind of each value
 	// synonyms are other spellings users reach for (fio's, mostly); they
 	// only feed "did you mean" suggestions.
 	synonyms []string
@@ -60,6 +62,8 @@ const (
 	objDrill        = "drill"
 	objRecover      = "recover"
 	objHotBand      = "hot_band"
+	objSweep        = "sweep"
+	objCurve        = "curve"
 )
 
 // rwNames lists the access patterns in the order the docs present them.
@@ -112,6 +116,10 @@ func phaseKeys() []keyDef {
 			doc: "Pause of each of the qd slots between an I/O's completion and its next I/O (1ms), as an application that works on each result; closed loop only (not with rate_iops or rate)."},
 		{name: "targets", kind: kNames, synonyms: []string{"target", "luns", "lun", "devices", "device"},
 			doc: "Names of the targets the phase runs on, all of them if left out."},
+		{name: "sweep", kind: kObject, object: objSweep, synonyms: []string{"sweeps", "vary", "series", "steps"},
+			doc: "Run the phase once per value of one key, each run its own phase named NAME[qd=8]: {qd: [1, 2, 4, 8, 16, 32, 64]}, {rate_iops: [...]} or {bs: [...]}."},
+		{name: "curve", kind: kObject, object: objCurve, synonyms: []string{"load_curve", "latency_curve", "hockey_stick", "curves"},
+			doc: "Latency against load (vdbench's curve): run the phase uncapped (NAME[max]) to find its maximum IOPS, then open loop at each share of it (NAME[load=50%]); expect: takes iops_at_p99."},
 		{name: "seed", kind: kUint64, synonyms: []string{"random_seed", "randseed"},
 			doc: "Seed of the phase's random offsets and data; derived from the scenario seed when 0 or left out."},
 		{name: "on_error", kind: kEnum, enum: []string{string(Continue), string(Stop)}, synonyms: []string{"continue_on_error", "onerror", "error", "errors"},
@@ -129,7 +137,7 @@ func phaseKeys() []keyDef {
 func objects() map[string][]keyDef {
 	var defaults []keyDef
 	for _, k := range phaseKeys() {
-		if k.name != "name" && k.name != "drills" {
+		if k.name != "name" && k.name != "drills" && k.name != "sweep" && k.name != "curve" {
 			defaults = append(defaults, k)
 		}
 	}
@@ -205,6 +213,20 @@ func objects() map[string][]keyDef {
 				doc: "Share of the range this band covers; bands are laid out from the range's start in order."},
 			{name: "share", kind: kPercent, required: true, synonyms: []string{"io", "ios", "pct", "percent", "weight", "access"},
 				doc: "Share of the I/Os that fall in this band."},
+		},
+		objSweep: {
+			{name: "qd", kind: kScalarList, elem: kInt, min: 1, max: 1024, synonyms: []string{"iodepth", "queue_depth", "depth"},
+				doc: "Queue depths to run the phase at, in order: [1, 2, 4, 8, 16, 32, 64]."},
+			{name: "rate_iops", kind: kScalarList, elem: kFloat, synonyms: []string{"rate", "iops"},
+				doc: "Open-loop rates (I/Os per second per target) to run the phase at, in order."},
+			{name: "bs", kind: kScalarList, elem: kSize, positive: true, align: 512, max: 64 << 20, synonyms: []string{"blocksize", "block_size"},
+				doc: "Block sizes to run the phase at, in order: [4k, 16k, 64k, 1M]."},
+		},
+		objCurve: {
+			{name: "points", kind: kScalarList, elem: kPercent, required: true, max: 100, synonyms: []string{"loads", "shares", "steps", "levels"},
+				doc: "Shares of the maximum IOPS to run open loop at, in order: [10%, 30%, 50%, 70%, 80%, 90%, 100%]."},
+			{name: "duration", kind: kDuration, positive: true, synonyms: []string{"runtime", "time", "each"},
+				doc: "Measured time of each point (default: the phase's duration)."},
 		},
 		objRecover: {
 			{name: "command", kind: kString, required: true, synonyms: []string{"cmd", "run", "exec", "inject"},

@@ -230,7 +230,7 @@ func TestArrival(t *testing.T) {
 			`s.yaml:9:19: unknown rate_process "exponential" in phase "p"; use one of: fixed, poisson`},
 	}
 	for _, tc := range tests {
-		s := loadCase(t, tc.name, mixScenario("    rw: randread\n    bs: 4k\n" + tc.phase), tc.defaults, tc.want)
+		s := loadCase(t, tc.name, mixScenario("    rw: randread\n    bs: 4k\n"+tc.phase), tc.defaults, tc.want)
 		if s == nil {
 			continue
 		}

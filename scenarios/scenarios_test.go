@@ -291,6 +291,8 @@ func TestLoaderAcceptsSchemaKeys(t *testing.T) {
 		objDrill:        "phases:\n  - drills:\n      - KEY: x\n",
 		objRecover:      "phases:\n  - drills:\n      - recover:\n          KEY: x\n",
 		objHotBand:      "phases:\n  - offsets:\n      hot:\n        - KEY: x\n",
+		objSweep:        "phases:\n  - sweep:\n      KEY: x\n",
+		objCurve:        "phases:\n  - curve:\n      KEY: x\n",
 		"criteria":      "criteria:\n  KEY: x\n",
 	}
 	for obj, place := range places {

@@ -140,6 +140,10 @@ func keySchema(k keyDef) obj {
 		return obj{"description": k.doc, "$ref": "#/$defs/" + k.object}
 	case kList:
 		return obj{"description": k.doc, "type": "array", "items": ref(k.object)}
+	case kScalarList:
+		el := k
+		el.kind, el.doc = k.elem, ""
+		return obj{"description": k.doc, "type": "array", "minItems": 1, "items": keySchema(el)}
 	case kSizeMix:
 		size := []any{nonNeg("integer"), str(sizePattern), ref("env")}
 		mix := obj{"type": "object", "minProperties": 1, "maxProperties": MaxMixSizes,

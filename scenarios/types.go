@@ -127,6 +127,9 @@ type Phase struct {
 	Poisson bool
 	// Think is each slot's pause between a completion and its next I/O.
 	Think time.Duration
+	// Sub is set on a phase expanded from a sweep: or a curve: (nil for a
+	// phase as written).
+	Sub *Sub
 	// Targets names the targets the phase runs on (all when the file named none).
 	Targets []string
 	// Seed seeds this phase's PRNGs (derived from the scenario seed when 0).
@@ -216,7 +219,10 @@ type Criterion struct {
 	Threshold float64
 	// Text is the rule as written, for reports ("read_p99 <= 2ms").
 	Text string
-	Pos  Pos
+	// Latency is iops_at_p99's bound: the IOPS counted are those of the
+	// curve's points whose p99 stays at or below it.
+	Latency time.Duration
+	Pos     Pos
 }
 
 // Unit is the kind of quantity a metric measures.
@@ -238,7 +244,7 @@ func MetricUnit(name string) (Unit, bool) {
 	case "iops", "read_iops", "write_iops",
 		"errors", "read_errors", "write_errors",
 		"stalls", "lost_writes", "corrupt_blocks",
-		"preflight_errors", "preflight_warnings":
+		"preflight_errors", "preflight_warnings", "iops_at_p99":
 		return Count, true
 	case "throughput", "read_throughput", "write_throughput":
 		return BytesPerSec, true
@@ -266,7 +272,7 @@ func MetricNames() []string {
 		out = append(out, b, "read_"+b, "write_"+b)
 	}
 	return append(out, "max_stall", "stalls", "lost_writes", "corrupt_blocks",
-		"resume_within", "throughput_after", "preflight_errors", "preflight_warnings")
+		"resume_within", "throughput_after", "preflight_errors", "preflight_warnings", "iops_at_p99")
 }
 
 // HostMetric reports whether a metric is about the host's set-up (the

@@ -96,6 +96,10 @@ type PhaseResult struct {
 	Lat         LatencySummary    `json:"latency"`
 	// Sizes breaks a block-size mix down per size (nil with one size).
 	Sizes []SizeResult `json:"sizes,omitempty"`
+	// Sub says which sweep or curve point the phase is (nil for a phase
+	// as written); RateIOPS is the rate it was paced at (0: closed loop).
+	Sub      *scenarios.Sub `json:"sub,omitempty"`
+	RateIOPS float64        `json:"rate_iops,omitempty"`
 	// Hist is the whole phase's latency histogram (for hlog and reports).
 	Hist *hdr.Histogram `json:"-"`
 }
@@ -351,6 +355,9 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	for i := range r.sc.Phases {
 		if ctx.Err() != nil {
 			break
+		}
+		if !r.curveRate(i, res) {
+			continue
 		}
 		res.PhasesRun++
 		var po phaseOut
@@ -1018,6 +1025,7 @@ loop:
 				pr.MBps = pr.BytesPerSec / (1 << 20)
 			}
 			pr.Sizes = sizeResults(&p, op, &a.phase, secs)
+			pr.Sub, pr.RateIOPS = p.Sub, p.RateIOPS
 			out = append(out, pr)
 		}
 	}
