@@ -439,7 +439,7 @@ func chartBuilders(d *runData, opt Options) []func() *chart {
 		func() *chart { return percentileChart(d) },
 		func() *chart { return pathsChart(d, opt) },
 		func() *chart { return deviceChart(d, opt) },
-	}, append(curveCharts(d), sweepCharts(d)...)...)
+	}, append(append(curveCharts(d), sweepCharts(d)...), steadyCharts(d)...)...)
 }
 
 // dpi is the charts' resolution; px converts pixels to points at it.

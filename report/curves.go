@@ -35,7 +35,7 @@ type subGroup struct {
 func subGroups(r *RunJSON, curve bool) []*subGroup {
 	var out []*subGroup
 	for _, p := range r.Phases {
-		if p.Sub == nil || (p.Sub.Key == "curve") != curve {
+		if p.Sub == nil || p.Sub.Key == "precondition" || (p.Sub.Key == "curve") != curve {
 			continue
 		}
 		i := slices.IndexFunc(out, func(g *subGroup) bool {

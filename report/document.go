@@ -83,6 +83,7 @@ type doc struct {
 	Phases   []docPhase
 	Sizes    []docSize
 	Curves   []docCurve
+	Steady   []docSteady
 	Series   []docSeries
 	Stalls   []docStall
 	Drills   []docDrill
@@ -155,6 +156,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 	}
 	out.Sizes = sizeRows(r)
 	out.Curves = curveRows(r)
+	out.Steady = steadyRows(r)
 	for _, s := range ThroughputStats(d.ivs) {
 		out.Series = append(out.Series, docSeries{Phase: s.Phase, Target: s.Target, Op: s.Op.String(), N: fmt.Sprint(s.N),
 			Mean: f1(s.Mean), Stddev: f1(s.Stddev), Min: f1(s.Min), P5: f1(s.P5), P95: f1(s.P95), Max: f1(s.Max),
@@ -325,6 +327,7 @@ func (o *doc) Markdown() string {
 	mdTable(&b, []string{"phase", "target", "op", "IOPS", "MiB/s", "mean", "p50", "p90", "p99", "p99.9", "p99.99", "max", "errors"}, rows)
 	o.markdownSizes(&b)
 	o.markdownCurves(&b)
+	o.markdownSteady(&b)
 	if len(o.Series) > 0 {
 		b.WriteString("## Throughput stability\n\nPer-interval throughput in MiB/s over each phase (ramp excluded); CV is stddev / mean.\n\n")
 		rows = nil
@@ -484,6 +487,11 @@ img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;p
 <p>Each curve first ran uncapped (max), then open loop at each share of that maximum; the signed-off figure is the criterion iops_at_p99 (the highest IOPS at a point whose p99 is within its bound), under Criteria.</p>
 <table><tr><th>curve</th><th>target</th><th>op</th><th>point</th><th>paced at (IOPS)</th><th>achieved IOPS</th><th>p50</th><th>p99</th><th>p99.9</th></tr>
 {{range .Curves}}<tr><td>{{.Curve}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td>{{.Point}}</td><td class="n">{{.Paced}}</td><td class="n">{{.IOPS}}</td><td class="n">{{.P50}}</td><td class="n">{{.P99}}</td><td class="n">{{.P999}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Steady}}<h2>Steady state</h2>
+<p>SNIA's rule over the last window of rounds: max − min of the metric within max_excursion of the window's average, and the fitted line's change across the window within max_slope.</p>
+<table><tr><th>phase</th><th>metric</th><th>result</th><th>window</th><th>average</th><th>excursion</th><th>slope</th></tr>
+{{range .Steady}}<tr><td>{{.Phase}}</td><td>{{.Metric}}</td><td class="{{if .OK}}ok{{else}}bad{{end}}">{{.Result}}</td><td>{{.Window}}</td><td class="n">{{.Avg}}</td><td class="n">{{.Excursion}}</td><td class="n">{{.Slope}}</td></tr>
 {{end}}</table>{{end}}
 {{if .Series}}<h2>Throughput stability</h2>
 <p>Per-interval throughput in MiB/s over each phase (ramp excluded); CV is stddev / mean.</p>

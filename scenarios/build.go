@@ -65,6 +65,7 @@ func (d *decoder) scenario(root *yaml.Node) *Scenario {
 		}
 	}
 	var phaseCrit []Criterion
+	d.interval = s.Interval
 	s.Phases, phaseCrit = d.phases(top["phases"], root, defaults, targets)
 
 	anyVerify := slices.ContainsFunc(s.Phases, func(p Phase) bool { return p.Verify })
@@ -212,6 +213,10 @@ func (d *decoder) phases(f *field, root *yaml.Node, defaults fields, targets []t
 			}
 		}
 		subs, sc := d.expand(p, pc, fs, ctx)
+		if f, ok := fs.okf("precondition"); ok && f.b {
+			d.checkPrecondition(f, p, subs, targets, ctx)
+			out = append(out, precondition(p))
+		}
 		out = append(out, subs...)
 		crit = append(crit, sc...)
 	}
@@ -266,7 +271,7 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 	if bytesOK {
 		p.Bytes = bytesF.n
 	}
-	if (!durSet || durOK) && (!bytesSet || bytesOK) && p.Duration == 0 && p.Bytes == 0 {
+	if (!durSet || durOK) && (!bytesSet || bytesOK) && p.Duration == 0 && p.Bytes == 0 && own["until_steady"] == nil {
 		d.errf(el, "%s needs duration or bytes", ctx)
 	}
 	if f, ok, _ := get("ramp"); ok {
@@ -319,6 +324,7 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 	d.phaseOffsets(&p, own, defaults, rwOK, ctx)
 	d.phaseReduction(&p, own, defaults, rwOK, ctx)
 	d.phaseArrival(&p, own, defaults, ctx)
+	d.steady(&p, own, d.interval, durOK, ctx)
 
 	p.Targets = d.phaseTargets(own, defaults, targets, ctx)
 	if rwOK && p.RW.Writes() {

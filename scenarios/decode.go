@@ -31,6 +31,8 @@ type decoder struct {
 	probs  []Problem
 	derefs int
 	objs   map[string][]keyDef // objects(), built once per load
+	// interval is the scenario's, which steady-state rounds divide.
+	interval time.Duration
 }
 
 func (d *decoder) pos(n *yaml.Node) Pos {

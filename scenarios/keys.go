@@ -64,6 +64,7 @@ const (
 	objHotBand      = "hot_band"
 	objSweep        = "sweep"
 	objCurve        = "curve"
+	objSteady       = "until_steady"
 )
 
 // rwNames lists the access patterns in the order the docs present them.
@@ -118,6 +119,10 @@ func phaseKeys() []keyDef {
 			doc: "Names of the targets the phase runs on, all of them if left out."},
 		{name: "sweep", kind: kObject, object: objSweep, synonyms: []string{"sweeps", "vary", "series", "steps"},
 			doc: "Run the phase once per value of one key, each run its own phase named NAME[qd=8]: {qd: [1, 2, 4, 8, 16, 32, 64]}, {rate_iops: [...]} or {bs: [...]}."},
+		{name: "until_steady", kind: kObject, object: objSteady, synonyms: []string{"steady", "steadystate", "steady_state", "until_stable"},
+			doc: "Run until steady (SNIA PTS; fio's steadystate): over the last window of rounds the metric's range stays within max_excursion of its average and its fitted slope within max_slope; or until timeout. The report says which."},
+		{name: "precondition", kind: kBool, synonyms: []string{"preconditioning", "prefill", "fill"},
+			doc: "Before the phase, write each target's range twice sequentially in 128KiB blocks (NAME[precondition]), as SNIA's tests do; needs allow_write."},
 		{name: "curve", kind: kObject, object: objCurve, synonyms: []string{"load_curve", "latency_curve", "hockey_stick", "curves"},
 			doc: "Latency against load (vdbench's curve): run the phase uncapped (NAME[max]) to find its maximum IOPS, then open loop at each share of it (NAME[load=50%]); expect: takes iops_at_p99."},
 		{name: "seed", kind: kUint64, synonyms: []string{"random_seed", "randseed"},
@@ -137,7 +142,7 @@ func phaseKeys() []keyDef {
 func objects() map[string][]keyDef {
 	var defaults []keyDef
 	for _, k := range phaseKeys() {
-		if k.name != "name" && k.name != "drills" && k.name != "sweep" && k.name != "curve" {
+		if k.name != "name" && k.name != "drills" && k.name != "sweep" && k.name != "curve" && k.name != "until_steady" && k.name != "precondition" {
 			defaults = append(defaults, k)
 		}
 	}
@@ -221,6 +226,18 @@ func objects() map[string][]keyDef {
 				doc: "Open-loop rates (I/Os per second per target) to run the phase at, in order."},
 			{name: "bs", kind: kScalarList, elem: kSize, positive: true, align: 512, max: 64 << 20, synonyms: []string{"blocksize", "block_size"},
 				doc: "Block sizes to run the phase at, in order: [4k, 16k, 64k, 1M]."},
+		},
+		objSteady: {
+			{name: "metric", kind: kEnum, enum: []string{"iops", "throughput"}, synonyms: []string{"measure", "on"},
+				doc: "What must settle: iops (default) or throughput, reads and writes together over the phase's targets."},
+			{name: "window", kind: kString, synonyms: []string{"rounds", "measurement_window"},
+				doc: "Rounds to judge and the length of each, ROUNDS × LENGTH (5 × 60s, the default); the length a multiple of the scenario's interval."},
+			{name: "max_excursion", kind: kPercent, max: 100, synonyms: []string{"excursion", "range", "max_range"},
+				doc: "Largest allowed max − min of the rounds in the window, as a share of their average (default 20%)."},
+			{name: "max_slope", kind: kPercent, max: 100, synonyms: []string{"slope"},
+				doc: "Largest allowed change of the fitted line across the window, as a share of the average (default 10%)."},
+			{name: "timeout", kind: kDuration, positive: true, synonyms: []string{"max", "limit", "max_duration"},
+				doc: "Longest the phase runs when it never settles (default: the phase's duration)."},
 		},
 		objCurve: {
 			{name: "points", kind: kScalarList, elem: kPercent, required: true, max: 100, synonyms: []string{"loads", "shares", "steps", "levels"},

@@ -95,15 +95,25 @@ func Marshal(s *Scenario) ([]byte, error) {
 	add(m, "targets", targets)
 
 	phases := seq()
+	pre := false
 	for i, p := range s.Phases {
-		if p.Sub != nil {
-			if i > 0 && s.Phases[i-1].Sub != nil && s.Phases[i-1].Sub.Parent == p.Sub.Parent {
-				continue // written with the first of its group
-			}
-			phases.Content = append(phases.Content, groupNode(s.Phases[i:], byPhase))
+		var n *yaml.Node
+		switch {
+		case p.Sub != nil && p.Sub.Key == "precondition":
+			pre = true // written as precondition: true on the next
 			continue
+		case p.Sub != nil && i > 0 && s.Phases[i-1].Sub != nil && s.Phases[i-1].Sub.Parent == p.Sub.Parent:
+			continue // written with the first of its group
+		case p.Sub != nil:
+			n = groupNode(s.Phases[i:], byPhase)
+		default:
+			n = phaseNode(p, byPhase[p.Name])
 		}
-		phases.Content = append(phases.Content, phaseNode(p, byPhase[p.Name]))
+		if pre {
+			add(n, "precondition", boolean(true))
+			pre = false
+		}
+		phases.Content = append(phases.Content, n)
 	}
 	add(m, "phases", phases)
 	if len(run) > 0 {
@@ -172,6 +182,11 @@ func phaseNode(p Phase, cs []Criterion) *yaml.Node {
 	add(pm, "verify", boolean(p.Verify))
 	if len(cs) > 0 {
 		add(pm, "expect", criteria(cs))
+	}
+	if p.Steady != nil {
+		sn := steadyNode(p.Steady)
+		add(sn, "timeout", dur(p.Duration))
+		add(pm, "until_steady", sn)
 	}
 	if len(p.Drills) > 0 {
 		drills := seq()

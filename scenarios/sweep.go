@@ -65,6 +65,13 @@ func (d *decoder) expand(p Phase, crit []Criterion, own fields, ctx string) ([]P
 	case sw == nil && curve == nil:
 		d.checkCurveOnly(crit, ctx)
 		return []Phase{p}, crit
+	case p.Steady != nil && (sw != nil || curve != nil):
+		at := sw
+		if at == nil {
+			at = curve
+		}
+		d.errf(at.key, "%s sets until_steady; a swept phase or a curve runs for set times, so bring the target to steady state in a phase before it", ctx)
+		return []Phase{p}, crit
 	case sw != nil && curve != nil:
 		d.errf(curve.key, "%s sets both sweep and curve; set one", ctx)
 		return []Phase{p}, crit

@@ -130,6 +130,12 @@ type Phase struct {
 	// Sub is set on a phase expanded from a sweep: or a curve: (nil for a
 	// phase as written).
 	Sub *Sub
+	// Steady ends the phase once its metric settles (until_steady:);
+	// Duration is then the timeout.
+	Steady *Steady
+	// RangePasses, when set, bounds the phase by writing each target's
+	// range that many times over (the precondition sub-phase).
+	RangePasses int
 	// Targets names the targets the phase runs on (all when the file named none).
 	Targets []string
 	// Seed seeds this phase's PRNGs (derived from the scenario seed when 0).

@@ -125,6 +125,8 @@ type Result struct {
 	Stalls      []Stall          `json:"stalls"`
 	Drills      []DrillResult    `json:"drills,omitempty"`
 	Verify      []verify.Summary `json:"verify,omitempty"`
+	// Steady says how each phase with until_steady: ended.
+	Steady []SteadyResult `json:"steady,omitempty"`
 	// PhasesRun is how many phases started (all, unless interrupted).
 	PhasesRun int `json:"phases_run"`
 }
@@ -366,6 +368,9 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		res.Stalls = append(res.Stalls, po.stalls...)
 		res.Drills = append(res.Drills, po.drills...)
 		res.Verify = append(res.Verify, po.verify...)
+		if po.steady != nil {
+			res.Steady = append(res.Steady, *po.steady)
+		}
 		if err != nil {
 			break
 		}
@@ -628,6 +633,7 @@ type phaseOut struct {
 	stalls  []Stall
 	drills  []DrillResult
 	verify  []verify.Summary
+	steady  *SteadyResult
 }
 
 func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (phaseOut, error) {
@@ -722,6 +728,12 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 					w.pacer = NewPoissonPacer(int64(wi)*period/int64(p.QD), period, rng)
 				}
 			}
+			if p.RangePasses > 0 {
+				// Preconditioning: each worker writes its share of the
+				// range that many times over.
+				lo, hi := NewSeqOffsets(t.base, t.length, p.BS, wi, p.QD).Span()
+				w.budget = int64(p.RangePasses) * (hi - lo)
+			}
 			workers[ti] = append(workers[ti], w)
 			wg.Add(1)
 			go w.run(startCh, wg.Done)
@@ -791,6 +803,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 	sliceStart := phaseStart
 	measStart := rampEnd
 	var endReason string
+	sw := newSteadyWatch(p.Name, p.Steady, r.sc.Interval)
 
 	collect := func(now int64, closeInterval bool, ramp bool) {
 		snap := &Snapshot{
@@ -860,6 +873,9 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 			}
 		}
 		sliceStart = now
+		if closeInterval && !ramp {
+			sw.add(snap.Intervals)
+		}
 		for _, s := range r.sinks {
 			s.Add(snap)
 		}
@@ -933,6 +949,10 @@ loop:
 				}
 			}
 		}
+		if sw.settled() {
+			endReason = "steady"
+			break
+		}
 		if drills != nil && drills.verifyCh != nil {
 			// A drill has recovered: once I/O flows again, pause the
 			// workers and read back every written block before later
@@ -972,6 +992,7 @@ loop:
 	}
 	timer.Stop()
 	stop.Store(true)
+	sw.freeze()
 	if drills != nil {
 		// Before the drain: a pending recovery releases I/O that a fault
 		// still holds.
@@ -1040,7 +1061,7 @@ loop:
 	default:
 		verifies = append(verifies, r.verifyPass(ctx, &p, tgts, "phase end")...)
 	}
-	po := phaseOut{results: out, stalls: det.stalls, verify: verifies}
+	po := phaseOut{results: out, stalls: det.stalls, verify: verifies, steady: sw.result()}
 	if drills != nil {
 		po.drills = drills.measure(tl, tgts, ros, det.stalls, now, tick)
 	}
