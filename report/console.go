@@ -92,6 +92,7 @@ func PrintSummary(w io.Writer, r *RunJSON) {
 		fmt.Fprintf(w, "errors in %s on %s (%s): %s\n", p.Phase, p.Target, p.Op, strings.Join(parts, ", "))
 	}
 	printDrills(w, r)
+	printBudgets(w, r)
 	printVerify(w, r)
 	if len(r.Criteria) > 0 {
 		fmt.Fprintln(w)
@@ -113,7 +114,23 @@ func PrintSummary(w io.Writer, r *RunJSON) {
 		}
 		tw.Flush()
 	}
+	for _, wn := range Warnings(r) {
+		fmt.Fprintf(w, "\nwarning: %s", wn)
+	}
 	fmt.Fprintf(w, "\nverdict: %s\n", strings.ToUpper(string(r.Verdict)))
+}
+
+// Warnings are what a reader of the figures must know before trusting
+// them: a target in RAM measures memory, not storage, and a drill stalled
+// far beyond its failover budget.
+func Warnings(r *RunJSON) []string {
+	var out []string
+	for _, t := range r.Targets {
+		if t.RAMBacked != "" {
+			out = append(out, fmt.Sprintf("target %q is RAM-backed (%s): its figures measure memory, not storage", t.Name, t.RAMBacked))
+		}
+	}
+	return append(out, budgetWarnings(r)...)
 }
 
 // block starts a titled block of the summary and returns the tabwriter

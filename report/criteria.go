@@ -9,6 +9,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"lunbench/collect/preflight"
+	"lunbench/iscsi/probe"
 	"lunbench/scenarios"
 	"lunbench/workload"
 	"lunbench/workload/verify"
@@ -58,12 +59,32 @@ type Extra struct {
 	// PreflightNote says why Preflight is nil when the run recorded one
 	// that could not be read.
 	PreflightNote string
+	// Probes are the target probes recorded with the run (run.json's
+	// extra.probe), for probe_errors and probe_warnings.
+	Probes []probe.Recorded
+	// ProbeNote says why Probes is empty when the run recorded some that
+	// could not be read.
+	ProbeNote string
+	// LoginWatches are the drills' login watches (run.json's
+	// extra.probe_logins), for login_back.
+	LoginWatches   []probe.LoginWatch
+	LoginWatchNote string
 }
 
 // ExtraFor returns what criteria need from a run.json besides the
 // workload's results: its preflight.
 func ExtraFor(r *RunJSON) Extra {
 	var e Extra
+	if raw, ok := r.Extra[probe.LoginWatchKey]; ok {
+		if err := json.Unmarshal(raw, &e.LoginWatches); err != nil {
+			e.LoginWatchNote = "run.json's probe_logins cannot be read: " + err.Error()
+		}
+	}
+	if raw, ok := r.Extra[probe.RunJSONKey]; ok {
+		if err := json.Unmarshal(raw, &e.Probes); err != nil {
+			e.ProbeNote = "run.json's probe cannot be read: " + err.Error()
+		}
+	}
 	raw, ok := r.Extra[preflightKey]
 	if !ok {
 		return e
@@ -96,7 +117,11 @@ func Evaluate(sc *scenarios.Scenario, res *workload.Result, extra Extra) []Crite
 		unit, _ := scenarios.MetricUnit(c.Metric)
 		if scenarios.HostMetric(c.Metric) {
 			// One figure for the host, or for the one target named.
-			v, ok, why := measurePreflight(c.Metric, targetPath(sc, c.Target), extra)
+			measure := measurePreflight
+			if strings.HasPrefix(c.Metric, "probe_") {
+				measure = measureProbe
+			}
+			v, ok, why := measure(c.Metric, targetPath(sc, c.Target), extra)
 			out = append(out, result(c, c.Phase, c.Target, v, ok, why))
 			continue
 		}
@@ -133,6 +158,9 @@ func Evaluate(sc *scenarios.Scenario, res *workload.Result, extra Extra) []Crite
 				}
 				for _, tg := range targets {
 					v, ok, why := measureDrill(c.Metric, got, tg, res)
+					if c.Metric == "login_back" {
+						v, ok, why = measureLoginBack(got, tg, extra)
+					}
 					cr := result(c, p.Name, tg, v, ok, why)
 					cr.Drill = dr.Name
 					out = append(out, cr)
@@ -197,6 +225,58 @@ func measurePreflight(metric, target string, extra Extra) (float64, bool, string
 		}
 	}
 	return float64(n), true, ""
+}
+
+// measureProbe counts the target probes' errors or warnings, over every
+// probe (target "") or for one target's probe.
+func measureProbe(metric, target string, extra Extra) (float64, bool, string) {
+	if extra.ProbeNote != "" {
+		return 0, false, extra.ProbeNote
+	}
+	sev := preflight.Error
+	if metric == "probe_warnings" {
+		sev = preflight.Warn
+	}
+	n, ran := 0, false
+	for _, rec := range extra.Probes {
+		if rec.Result == nil || (target != "" && rec.Path != target) {
+			continue
+		}
+		ran = true
+		for _, f := range rec.Result.Findings {
+			if f.Severity == sev {
+				n++
+			}
+		}
+	}
+	if !ran {
+		return 0, false, "no target probe (probe: block) ran for this"
+	}
+	return float64(n), true, ""
+}
+
+// measureLoginBack is a drill's login watch of one target: inject to the
+// first login accepted after a failed one, 0 when no login failed.
+func measureLoginBack(d *workload.DrillResult, target string, extra Extra) (float64, bool, string) {
+	if d == nil || !d.Injected {
+		return 0, false, "drill not injected"
+	}
+	if extra.LoginWatchNote != "" {
+		return 0, false, extra.LoginWatchNote
+	}
+	for _, w := range extra.LoginWatches {
+		if w.Phase != d.Phase || w.Drill != d.Name || w.Target != target {
+			continue
+		}
+		switch {
+		case w.Failures == 0:
+			return 0, true, ""
+		case !w.Recovered:
+			return 0, false, "the portal did not answer a login again before the watch ended"
+		}
+		return w.Back.Seconds(), true, ""
+	}
+	return 0, false, "no login watch of target " + target + " (it needs a probe: block)"
 }
 
 // drillResult finds what the engine measured of one drill; nil when it

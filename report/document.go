@@ -13,6 +13,7 @@ import (
 
 	"github.com/montanaflynn/stats"
 
+	"lunbench/iscsi/probe"
 	"lunbench/workload"
 )
 
@@ -74,10 +75,13 @@ func ThroughputStats(rows []IntervalRow) []SeriesStats {
 
 // doc is what both documents show, prepared once.
 type doc struct {
-	Title    string
-	Verdict  string
-	Status   string
-	Error    string
+	Title   string
+	Verdict string
+	Status  string
+	Error   string
+	// Warnings are shown with the verdict and do not fail the run (a
+	// RAM-backed target, a stall far above its failover budget).
+	Warnings []string
 	Facts    [][2]string
 	Criteria []docCriterion
 	Phases   []docPhase
@@ -87,10 +91,15 @@ type doc struct {
 	Series   []docSeries
 	Stalls   []docStall
 	Drills   []docDrill
+	Budgets  []docBudget
+	Causes   []docCauses
 	Verify   []docVerify
 	// VerifyClasses heads the verify counts columns.
 	VerifyClasses []string
 	Preflight     docPreflight
+	Probes        []docProbe
+	ProbeNote     string
+	LoginWatches  [][]string
 	Events        []docEvent
 	// EventsLeft counts events not listed.
 	EventsLeft int
@@ -128,7 +137,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		v = "NONE (" + r.Status + ")"
 	}
 	out := &doc{Title: "lunbench report: " + r.Scenario, Verdict: v, Status: r.Status, Error: r.Error, Charts: charts,
-		Scenario: string(d.scenario)}
+		Scenario: string(d.scenario), Warnings: Warnings(r)}
 	out.Facts = [][2]string{{"scenario", r.Scenario}, {"source", r.Source}, {"status", r.Status}}
 	if !r.Start.IsZero() {
 		out.Facts = append(out.Facts, [2]string{"start", r.Start.UTC().Format("2006-01-02 15:04:05 MST")})
@@ -170,9 +179,12 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		out.Stalls = append(out.Stalls, ds)
 	}
 	out.Drills = drillRows(r, d.t0)
+	out.Budgets, out.Causes = budgetRows(r)
 	out.Verify = verifyRows(r, d.t0)
 	out.VerifyClasses = verifyClasses()
 	out.Preflight = preflightDoc(r)
+	out.Probes, out.ProbeNote = probeDocs(r)
+	out.LoginWatches = loginWatchRows(r)
 	for i, e := range d.events {
 		if i >= maxEvents {
 			out.EventsLeft = len(d.events) - maxEvents
@@ -203,11 +215,14 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		if t.Created {
 			facts = append(facts, [2]string{"created by lunbench", "yes"})
 		}
+		if t.RAMBacked != "" {
+			facts = append(facts, [2]string{"RAM-backed", t.RAMBacked})
+		}
 		out.Targets = append(out.Targets, docTarget{Name: t.Name, Facts: facts})
 	}
 	var names []string
 	for k := range r.Extra {
-		if k != preflightKey { // it has a section of its own
+		if k != preflightKey && k != probe.RunJSONKey && k != probe.LoginWatchKey { // they have sections of their own
 			names = append(names, k)
 		}
 	}
@@ -300,6 +315,9 @@ func (o *doc) Markdown() string {
 	if o.Error != "" {
 		fmt.Fprintf(&b, ">\n> error: %s\n", mdCell(o.Error))
 	}
+	for _, w := range o.Warnings {
+		fmt.Fprintf(&b, ">\n> ⚠ warning: %s\n", mdCell(w))
+	}
 	b.WriteString("\n")
 	mdTable(&b, []string{"run", ""}, kvRows(o.Facts))
 	b.WriteString("## Criteria\n\n")
@@ -349,6 +367,7 @@ func (o *doc) Markdown() string {
 	o.markdownDrills(&b)
 	o.markdownVerify(&b)
 	o.markdownPreflight(&b)
+	o.markdownProbes(&b)
 	b.WriteString("## Events\n\n")
 	if len(o.Events) == 0 {
 		b.WriteString("No events recorded.\n\n")
@@ -404,6 +423,7 @@ func (o *doc) markdownDrills(b *strings.Builder) {
 	}
 	mdTable(b, []string{"phase", "drill", "target", "inject at", "inject", "recover", "detection", "stall", "resume",
 		"errors", "before", "worst second", "after", "path move", "verify"}, rows)
+	o.markdownBudgets(b)
 }
 
 func (o *doc) markdownVerify(b *strings.Builder) {
@@ -462,13 +482,14 @@ table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f2f2f2}
 .banner{font-size:1.6em;font-weight:bold;padding:0.6em 1em;border-radius:6px;color:#fff;margin:1em 0}
 .PASS{background:#2e7d32}.FAIL{background:#c62828}.other{background:#ef6c00}
-.ok{color:#2e7d32;font-weight:bold}.bad{color:#c62828;font-weight:bold}
+.ok{color:#2e7d32;font-weight:bold}.bad{color:#c62828;font-weight:bold}.warn{color:#ef6c00;font-weight:bold}
 img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;padding:1em;overflow:auto}
 </style></head><body>
 <h1>{{.Title}}</h1>
 <div class="banner {{if eq .Verdict "PASS"}}PASS{{else if eq .Verdict "FAIL"}}FAIL{{else}}other{{end}}">Verdict: {{.Verdict}}{{if and .Status (ne .Status "finished")}} — run {{.Status}}{{end}}</div>
 {{if .Error}}<p class="bad">error: {{.Error}}</p>{{end}}
-<table>{{range .Facts}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
+{{range .Warnings}}<p class="warn">⚠ warning: {{.}}</p>
+{{end}}<table>{{range .Facts}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
 <h2>Criteria</h2>
 {{if .Criteria}}<table><tr><th>criterion</th><th>phase</th><th>target</th><th>measured</th><th>threshold</th><th>result</th></tr>
 {{range .Criteria}}<tr><td>{{.Text}}</td><td>{{.Phase}}</td><td>{{.Target}}</td><td class="n">{{.Measured}}</td><td class="n">{{.Threshold}}</td><td class="{{if pass .Result}}ok{{else}}bad{{end}}">{{.Result}}{{if .Note}} ({{.Note}}){{end}}</td></tr>
@@ -506,7 +527,17 @@ img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;p
 <p>{{drillsIntro}}</p>
 <table><tr><th>phase</th><th>drill</th><th>target</th><th>inject at</th><th>inject</th><th>recover</th><th>detection</th><th>stall</th><th>resume</th><th>errors</th><th>before</th><th>worst second</th><th>after</th><th>path move</th><th>verify</th></tr>
 {{range .Drills}}<tr><td>{{.Phase}}</td><td>{{.Drill}}</td><td>{{.Target}}</td><td class="n">{{.At}}</td><td>{{.Inject}}</td><td>{{.Recover}}</td><td class="n">{{.Detection}}</td><td class="n">{{.Stall}}</td><td class="n">{{.Resume}}</td><td>{{.Errors}}</td><td class="n">{{.Before}}</td><td class="n">{{.Worst}}</td><td class="n">{{.After}}</td><td>{{.PathMove}}</td><td>{{.Ver}}</td></tr>
+{{end}}</table>
+{{if .Budgets}}<h3>Failover budget: predicted against measured</h3>
+<p>{{budgetIntro}}</p>
+<table><tr><th>phase</th><th>drill</th><th>target</th><th>failure</th><th>predicted</th><th>measured</th><th>measured / predicted</th><th>terms</th><th>read, not added</th><th>then</th><th>note</th></tr>
+{{range .Budgets}}<tr><td>{{.Phase}}</td><td>{{.Drill}}</td><td>{{.Target}}</td><td>{{.Failure}}</td><td class="n">{{.Predicted}}</td><td class="n">{{.Measured}}</td><td class="n">{{.Ratio}}</td><td>{{range $i, $t := .Terms}}{{if $i}} +<br>{{end}}{{$t}}{{end}}</td><td>{{range .NotAdded}}{{.}}<br>{{end}}</td><td>{{.Ends}}</td><td{{if .Finding}} class="warn"{{end}}>{{.Note}}</td></tr>
 {{end}}</table>{{end}}
+{{range .Causes}}<h3>Likely causes: {{.Heading}}</h3>
+<p>{{causesIntro}}</p>
+<ol>{{range .Causes}}<li><b>{{.Title}}</b>{{if .Bound}} ({{.Bound}}){{end}}: {{.Explain}}.<ul>{{range .Values}}<li>{{.}}</li>{{end}}</ul></li>
+{{end}}</ol>
+{{end}}{{end}}
 {{if .Verify}}<h2>Data verification</h2>
 <p>{{verifyIntro}}</p>
 <table><tr><th>phase</th><th>when</th><th>target</th><th>at</th><th>took</th><th>blocks</th>{{range .VerifyClasses}}<th>{{.}}</th>{{end}}<th>in doubt</th><th>result</th></tr>
@@ -523,6 +554,7 @@ img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;p
 {{if .Findings}}<table><tr><th>severity</th><th>check</th><th>target</th><th>where</th><th>found</th><th>why it matters</th><th>fix</th></tr>
 {{range .Findings}}<tr><td class="{{if eq .Severity "error"}}bad{{end}}">{{.Severity}}</td><td>{{.Check}}</td><td>{{.Target}}</td><td>{{.Where}}</td><td>{{.Found}}</td><td>{{.Why}}</td><td>{{.Fix}}</td></tr>
 {{end}}</table>{{end}}{{end}}{{end}}
+` + htmlProbes + `
 <h2>Events</h2>
 {{if .Events}}<table><tr><th>at</th><th>event</th><th>phase</th><th>target</th><th>path</th><th>detail</th></tr>
 {{range .Events}}<tr><td class="n">{{.At}}</td><td>{{.Kind}}</td><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Path}}</td><td>{{.Detail}}</td></tr>
@@ -549,6 +581,8 @@ func (o *doc) HTML() ([]byte, error) {
 		"pass":        func(s string) bool { return s == "PASS" },
 		"drillsIntro": func() string { return drillsIntro },
 		"verifyIntro": func() string { return verifyIntro },
+		"budgetIntro": func() string { return budgetIntro },
+		"causesIntro": func() string { return causesIntro },
 	}).Parse(htmlPage)
 	if err != nil {
 		return nil, err

@@ -196,6 +196,13 @@ func makeDrillsRun(t *testing.T, dir string) {
 		Host:  Host{Hostname: "testhost", Kernel: "6.12.0", OS: "linux", Arch: "amd64", CPUs: 2, GoVer: "go1.26"},
 		Start: t0, End: res.End, Seed: 7, IntervalSec: 1, Targets: res.Targets, Phases: res.Phases, Stalls: res.Stalls,
 		Drills: res.Drills, Verify: res.Verify, Extra: map[string]json.RawMessage{"preflight": preJSON}}
+	// lun0 sits on reference 001's four-path map, lun1 on reference 000's
+	// single session to a VIP: preflight's fixture hosts.
+	fo := map[string]preflight.Failover{
+		"lun0": preflight.ReadFailover(preflight.NewHost("../collect/preflight/testdata/good"), "lun0", "/dev/mapper/hydra_db-a02", "dm-4", "multipath"),
+		"lun1": preflight.ReadFailover(preflight.NewHost("../collect/preflight/testdata/vip"), "lun1", "/dev/sdb", "sdb", "scsi"),
+	}
+	AddBudgets(run, sc, fo)
 	run.Criteria = Evaluate(sc, res, ExtraFor(run))
 	run.Verdict = VerdictOf(run.Criteria, res)
 	if err := d.WriteRun(run); err != nil {

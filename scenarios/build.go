@@ -130,6 +130,9 @@ func (d *decoder) targets(f *field, root *yaml.Node) []targetInfo {
 		} else if af != nil {
 			ti.allowKnown = false
 		}
+		if rf, ok := fs.okf("allow_ram_backed"); ok {
+			t.AllowRAMBacked = rf.b
+		}
 		of, okOff := fs.okf("offset")
 		if okOff {
 			t.Offset = of.n
@@ -145,6 +148,9 @@ func (d *decoder) targets(f *field, root *yaml.Node) []targetInfo {
 		}
 		if ef, ok := fs.okf("expect"); ok && !isNull(ef.val) {
 			t.Expect = d.targetExpect(ef.val, "expect of "+ctx)
+		}
+		if pf, ok := fs.okf("probe"); ok && !isNull(pf.val) {
+			t.Probe = d.targetProbe(pf.val, "probe of "+ctx)
 		}
 		if cf, ok := fs.okf("criteria"); ok {
 			d.checkDrillOnly(cf.crit, "criteria of "+ctx)
@@ -339,7 +345,7 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 
 	crit := d.phaseCriteria(&p, own, defaults, rwOK, ctx)
 	if f, ok := own.okf("drills"); ok && !isNull(f.val) {
-		p.Drills = d.drills(f.val, &p, durOK, ctx)
+		p.Drills = d.drills(f.val, &p, durOK, targets, ctx)
 	}
 	return p, crit
 }
@@ -493,7 +499,7 @@ func (d *decoder) checkVerify(cs []Criterion, ctx string, verify bool, need stri
 }
 
 // drills decodes a phase's drills and checks how they refer to each other.
-func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, pctx string) []Drill {
+func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, targets []targetInfo, pctx string) []Drill {
 	var out []Drill
 	type ref struct {
 		after string
@@ -552,6 +558,9 @@ func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, pctx string) []Dril
 		if f, ok := fs.okf("timeout"); ok {
 			dr.Timeout = time.Duration(f.n)
 		}
+		if f, ok := fs.okf("failure"); ok {
+			dr.Failure = f.s
+		}
 		if f, ok := fs.okf("recover"); ok && !isNull(f.val) {
 			rctx := "recover of " + ctx
 			if rf := d.object(f.val, objRecover, rctx); rf != nil {
@@ -565,9 +574,20 @@ func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, pctx string) []Dril
 				dr.Recover = r
 			}
 		}
+		if f, ok := fs.okf("probe_login"); ok && f.b {
+			dr.ProbeLogin = true
+			if !phaseHasProbe(p, targets) {
+				d.errf(f.key, "probe_login in %s needs a target of %s with a probe: block (its portals, initiator and CHAP are used)", ctx, pctx)
+			}
+		}
 		if f, ok := fs.okf("expect"); ok {
 			ectx := "expect of " + ctx
 			d.checkDrillMetrics(f.crit, ectx)
+			for _, c := range f.crit {
+				if c.Metric == "login_back" && !dr.ProbeLogin {
+					d.errAt(c.Pos, "login_back in %s is measured by the login watch: add probe_login: true to %s", ectx, ctx)
+				}
+			}
 			d.checkVerify(f.crit, ectx, p.Verify, "verify: true in "+pctx)
 			for _, c := range f.crit {
 				c.Phase, c.Drill = p.Name, dr.Name
@@ -614,6 +634,16 @@ func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, pctx string) []Dril
 		}
 	}
 	return out
+}
+
+// phaseHasProbe reports whether one of the phase's targets has a probe: block.
+func phaseHasProbe(p *Phase, targets []targetInfo) bool {
+	for _, ti := range targets {
+		if ti.t.Probe != nil && slices.Contains(p.Targets, ti.t.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 // CheckBlockSize checks the phase's block size against a device's logical

@@ -213,6 +213,8 @@ func expected(def keyDef) string {
 		return "one of " + strings.Join(def.enum, ", ")
 	case kNames:
 		return "a list of names like [lun0, lun1]"
+	case kStrings:
+		return "a list like [198.18.0.10, 198.18.0.11]"
 	case kCriteria:
 		return `a mapping of metric: "<cmp> <value>" (read_p99: "<= 2ms")`
 	case kMaxDuration:
@@ -270,7 +272,7 @@ func (d *decoder) value(def keyDef, key, raw *yaml.Node, ctx string) *field {
 			f.crit = d.criteria(v, critCtx)
 		}
 		return f
-	case kNames:
+	case kNames, kStrings:
 		f.ok = d.names(f, what)
 		return f
 	case kScalarList:

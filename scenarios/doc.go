@@ -19,9 +19,13 @@
 //	    path: ${LUN:-/dev/mapper/mpatha} # a block device or a regular file
 //	    size: 1GiB                  # files only: created sparse if missing
 //	    allow_write: true           # needed by write and mixed phases: destroys data
+//	    allow_ram_backed: false     # files only: true lets a missing file be created
+//	                                # under /dev or on tmpfs/ramfs (refused otherwise)
 //	    offset: 0                   # confine I/O to [offset, offset+length)
 //	    length: 512MiB
 //	    expect: {paths: 4, portals: 2, chap: true, recovery_tmo: "<= 15s"}
+//	    probe: {portals: [198.18.0.10], allowed: [iqn.1993-08.org.debian:01:db1], chap: true,
+//	            chap_user: db1, chap_secret_env: LB_CHAP_SECRET} # lunbench probe before the first phase
 //	    criteria: {read_p99: "<= 5ms"} # rules for this target only
 //
 //	defaults:                       # any phase key but name and drills

@@ -22,6 +22,7 @@ const (
 	kPercent                 // 70% or 70
 	kEnum                    // one of keyDef.enum
 	kNames                   // a list of names
+	kStrings                 // a list of text: portals, IQNs, WWIDs
 	kCriteria                // a mapping metric: "<cmp> <value>"
 	kMaxDuration             // "<= 15s"
 	kObject                  // a mapping, keyDef.object says which
@@ -57,6 +58,7 @@ const (
 	objScenario     = "scenario"
 	objTarget       = "target"
 	objTargetExpect = "target_expect"
+	objTargetProbe  = "target_probe"
 	objDefaults     = "defaults"
 	objPhase        = "phase"
 	objDrill        = "drill"
@@ -175,15 +177,20 @@ func objects() map[string][]keyDef {
 				doc: "Files only: size to create a missing file with (sparse). Left out, the file or device must exist."},
 			{name: "allow_write", kind: kBool, synonyms: []string{"allow_writes", "writable", "write", "writes", "readwrite", "destructive"},
 				doc: "Must be true before any write or mixed phase may touch the target: writes destroy its data."},
+			{name: "allow_ram_backed", kind: kBool, synonyms: []string{"allow_ram", "allow_tmpfs", "ram_backed", "allow_dev"},
+				doc: "Files only: allow creating the file under /dev or on a RAM-backed filesystem (tmpfs, ramfs, devtmpfs), refused otherwise because the run would measure memory, not storage."},
 			{name: "offset", kind: kSize, align: 512, synonyms: []string{"start", "offset_bytes"},
 				doc: "Start of the range I/O is confined to (multiple of 512)."},
 			{name: "length", kind: kSize, align: 512, synonyms: []string{"len", "range", "span"},
 				doc: "Length of the range I/O is confined to (multiple of 512); left out, up to the end."},
 			{name: "expect", kind: kObject, object: objTargetExpect, synonyms: []string{"host", "paths", "multipath"},
 				doc: "What the storage path should look like, checked by lunbench check."},
+			{name: "probe", kind: kObject, object: objTargetProbe, synonyms: []string{"access", "acl", "iscsi", "access_control"},
+				doc: "Access control checked over the wire by lunbench's own iSCSI client before the first phase (lunbench probe)."},
 			{name: "criteria", kind: kCriteria, synonyms: []string{"assert", "thresholds", "pass", "sla"},
 				doc: "Pass/fail rules over the whole run for this target only, metric: \"<cmp> <value>\"."},
 		},
+		objTargetProbe: probeKeys(),
 		objTargetExpect: {
 			{name: "paths", kind: kInt, synonyms: []string{"path", "active_paths", "npaths"},
 				doc: "Number of active multipath paths."},
@@ -208,10 +215,14 @@ func objects() map[string][]keyDef {
 				doc: "Shell command that causes the fault (run with /bin/sh -c)."},
 			{name: "timeout", kind: kDuration, positive: true, synonyms: []string{"command_timeout", "tmo"},
 				doc: "Time limit for each of the drill's commands (default 60s)."},
+			{name: "probe_login", kind: kBool, synonyms: []string{"login_probe", "probe", "watch_login", "portal_probe"},
+				doc: "From the inject on, log in through the probe: block of the phase's targets until the portal answers a login again (the target's own recovery time)."},
 			{name: "recover", kind: kObject, object: objRecover, synonyms: []string{"recovery", "restore", "undo", "revert", "heal"},
 				doc: "The command that undoes the fault, and when to run it."},
 			{name: "expect", kind: kCriteria, synonyms: []string{"criteria", "assert", "thresholds", "pass", "sla"},
 				doc: "Pass/fail rules for the drill (max_stall, resume_within, throughput_after, errors, ...)."},
+			{name: "failure", kind: kEnum, enum: []string{FailurePath, FailureAllPaths, FailureSession}, synonyms: []string{"failure_kind", "fault_kind", "kind", "fails"},
+				doc: "What the fault takes away, for the failover budget: path (one path of a multipath map), all-paths, or session (the only iSCSI session: a VIP move or head failover behind one portal); left out, lunbench infers it from the target's topology."},
 		},
 		objHotBand: {
 			{name: "range", kind: kPercent, required: true, synonyms: []string{"size", "span", "length", "extent"},
@@ -278,7 +289,9 @@ func synonymMap(defs []keyDef) map[string]string {
 
 // drillOnlyMetric reports whether a metric only makes sense around a
 // drill's fault.
-func drillOnlyMetric(m string) bool { return m == "resume_within" || m == "throughput_after" }
+func drillOnlyMetric(m string) bool {
+	return m == "resume_within" || m == "throughput_after" || m == "login_back"
+}
 
 // defaultCmp is the comparison a metric is usually held to, for hints.
 func defaultCmp(metric string) Cmp {
@@ -290,4 +303,38 @@ func defaultCmp(metric string) Cmp {
 		return EQ
 	}
 	return GE
+}
+
+// probeKeys are the keys of a target's probe: block.
+func probeKeys() []keyDef {
+	return []keyDef{
+		{name: "portals", kind: kStrings, required: true, synonyms: []string{"portal", "discovery", "address", "addresses"},
+			doc: "Discovery portals, host or host:port (3260 when left out)."},
+		{name: "target", kind: kString, synonyms: []string{"iqn", "target_name", "targetname"},
+			doc: "Probe only this target IQN; left out, every target discovery shows."},
+		{name: "allowed", kind: kStrings, synonyms: []string{"initiators", "initiator", "allow", "host_group"},
+			doc: "Initiator names that must log in; the first one lists the LUNs and pings."},
+		{name: "refused", kind: kStrings, synonyms: []string{"denied", "deny", "forbidden", "outsiders"},
+			doc: "Initiator names that must be refused, or see no LUN."},
+		{name: "chap", kind: kBool, synonyms: []string{"auth", "require_chap"},
+			doc: "Whether the target must demand CHAP (a login without it is then an error)."},
+		{name: "mutual_chap", kind: kBool, synonyms: []string{"mutual", "bidirectional", "two_way"},
+			doc: "Whether the target must prove itself with the target secret (needs target_secret_env)."},
+		{name: "chap_user", kind: kString, synonyms: []string{"user", "username", "chap_username"},
+			doc: "CHAP user name of the initiator."},
+		{name: "chap_secret_env", kind: kString, synonyms: []string{"secret_env", "password_env", "chap_secret"},
+			doc: "Name of the environment variable holding the CHAP secret (the secret itself is never written)."},
+		{name: "target_user", kind: kString, synonyms: []string{"mutual_user"},
+			doc: "Mutual CHAP: the name the target must answer with."},
+		{name: "target_secret_env", kind: kString, synonyms: []string{"mutual_secret_env", "target_secret"},
+			doc: "Mutual CHAP: name of the environment variable holding the target's secret."},
+		{name: "luns", kind: kInt, synonyms: []string{"lun_count", "nluns"},
+			doc: "The first allowed initiator must see at least this many LUNs."},
+		{name: "wwid", kind: kStrings, synonyms: []string{"wwids", "wwn", "naa"},
+			doc: "WWIDs (as multipath shows them, 3 + NAA hex) the first allowed initiator must see."},
+		{name: "pings", kind: kInt, min: 1, max: 100000, synonyms: []string{"nop", "count"},
+			doc: "NOP-Out pings per portal for the latency (default 20)."},
+		{name: "timeout", kind: kDuration, positive: true, synonyms: []string{"tmo", "login_timeout"},
+			doc: "Bound on each network wait of the probe (default 3s)."},
+	}
 }

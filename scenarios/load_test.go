@@ -87,7 +87,7 @@ targets:
 phases: [{name: p, rw: read, bs: 4k, duration: 1s}]
 `,
 			want: []string{
-				`s.yaml:5:5: unknown key "colour" in target "lun0"; valid keys are: name, path, size, allow_write, offset, length, expect, criteria`,
+				`s.yaml:5:5: unknown key "colour" in target "lun0"; valid keys are: name, path, size, allow_write, allow_ram_backed, offset, length, expect, probe, criteria`,
 			},
 		},
 		{
@@ -390,8 +390,8 @@ criteria:
 			want: []string{
 				`s.yaml:3:21: preflight_warnings in expect of defaults is about the host's set-up, not the I/O; put it in the run's or a target's criteria`,
 				`s.yaml:9:14: preflight_errors in expect of phase "p" is about the host's set-up, not the I/O; put it in the run's or a target's criteria`,
-				`s.yaml:10:57: read_p99 in expect of drill "d" is not measured per drill; a drill's expect takes max_stall, resume_within, throughput_after, errors, max_latency, lost_writes, corrupt_blocks`,
-				`s.yaml:10:77: preflight_errors in expect of drill "d" is not measured per drill; a drill's expect takes max_stall, resume_within, throughput_after, errors, max_latency, lost_writes, corrupt_blocks`,
+				`s.yaml:10:57: read_p99 in expect of drill "d" is not measured per drill; a drill's expect takes max_stall, resume_within, throughput_after, errors, max_latency, lost_writes, corrupt_blocks, login_back`,
+				`s.yaml:10:77: preflight_errors in expect of drill "d" is not measured per drill; a drill's expect takes max_stall, resume_within, throughput_after, errors, max_latency, lost_writes, corrupt_blocks, login_back`,
 			},
 		},
 		{

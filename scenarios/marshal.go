@@ -65,6 +65,9 @@ func Marshal(s *Scenario) ([]byte, error) {
 			add(tm, "size", str(FormatSize(t.Size)))
 		}
 		add(tm, "allow_write", boolean(t.AllowWrite))
+		if t.AllowRAMBacked {
+			add(tm, "allow_ram_backed", boolean(true))
+		}
 		if t.Offset > 0 {
 			add(tm, "offset", str(FormatSize(t.Offset)))
 		}
@@ -86,6 +89,9 @@ func Marshal(s *Scenario) ([]byte, error) {
 				add(em, "recovery_tmo", quoted("<= "+formatDuration(e.RecoveryTmoMax)))
 			}
 			add(tm, "expect", em)
+		}
+		if t.Probe != nil {
+			add(tm, "probe", probeNode(t.Probe))
 		}
 		if cs := byTarget[t.Name]; len(cs) > 0 {
 			add(tm, "criteria", criteria(cs))
@@ -216,6 +222,9 @@ func drill(dr Drill) *yaml.Node {
 		add(m, "inject", command(dr.InjectSource, dr.Inject))
 	}
 	add(m, "timeout", dur(dr.Timeout))
+	if dr.ProbeLogin {
+		add(m, "probe_login", boolean(true))
+	}
 	if r := dr.Recover; r != nil {
 		rm := mapping()
 		add(rm, "command", command(r.CommandSource, r.Command))
@@ -224,6 +233,9 @@ func drill(dr Drill) *yaml.Node {
 	}
 	if len(dr.Expect) > 0 {
 		add(m, "expect", criteria(dr.Expect))
+	}
+	if dr.Failure != "" {
+		add(m, "failure", str(dr.Failure))
 	}
 	return m
 }
@@ -313,4 +325,50 @@ func formatDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// probeNode writes a probe: block; it holds the names of the variables
+// with the secrets, never the secrets.
+func probeNode(p *TargetProbe) *yaml.Node {
+	m := mapping()
+	list := func(key string, vs []string) {
+		if len(vs) == 0 {
+			return
+		}
+		l := seq()
+		for _, v := range vs {
+			l.Content = append(l.Content, str(v))
+		}
+		add(m, key, l)
+	}
+	text := func(key, v string) {
+		if v != "" {
+			add(m, key, str(v))
+		}
+	}
+	list("portals", p.Portals)
+	text("target", p.Target)
+	list("allowed", p.Allowed)
+	list("refused", p.Refused)
+	if p.CHAP != nil {
+		add(m, "chap", boolean(*p.CHAP))
+	}
+	if p.MutualCHAP {
+		add(m, "mutual_chap", boolean(true))
+	}
+	text("chap_user", p.CHAPUser)
+	text("chap_secret_env", p.CHAPSecretEnv)
+	text("target_user", p.TargetUser)
+	text("target_secret_env", p.TargetSecretEnv)
+	if p.LUNs > 0 {
+		add(m, "luns", num(strconv.Itoa(p.LUNs)))
+	}
+	list("wwid", p.WWIDs)
+	if p.Pings > 0 {
+		add(m, "pings", num(strconv.Itoa(p.Pings)))
+	}
+	if p.Timeout > 0 {
+		add(m, "timeout", dur(p.Timeout))
+	}
+	return m
 }

@@ -104,7 +104,7 @@ func TestRoundTripFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Spot checks of values the format spells in several ways.
-	if s.Targets[0].Offset != 1<<20 || s.Targets[1].Size != 3<<29 || *s.Targets[1].Expect.CHAP ||
+	if s.Targets[0].Offset != 1<<20 || s.Targets[1].Size != 3<<29 || *s.Targets[1].Expect.CHAP || !s.Targets[1].AllowRAMBacked || s.Targets[0].AllowRAMBacked ||
 		s.Phases[1].RateIOPS != 64<<20/4096 || s.Phases[2].RateIOPS != 2500.5 || s.Phases[3].ReadPct != 50 ||
 		s.Phases[2].ReadPct != 70 || s.Phases[0].OnError != Continue || s.Phases[1].OnError != Stop ||
 		s.Phases[2].Drills[0].Inject != "pcs resource move vip node2 && echo ${HOME}" ||
@@ -286,6 +286,7 @@ func TestLoaderAcceptsSchemaKeys(t *testing.T) {
 		objScenario:     "KEY: x\n",
 		objTarget:       "targets:\n  - KEY: x\n",
 		objTargetExpect: "targets:\n  - expect:\n      KEY: x\n",
+		objTargetProbe:  "targets:\n  - probe:\n      KEY: x\n",
 		objDefaults:     "defaults:\n  KEY: x\n",
 		objPhase:        "phases:\n  - KEY: x\n",
 		objDrill:        "phases:\n  - drills:\n      - KEY: x\n",

@@ -132,6 +132,9 @@ func keySchema(k keyDef) obj {
 	case kNames:
 		return obj{"description": k.doc, "type": "array",
 			"items": obj{"anyOf": []any{str(validName.String()), ref("env")}}}
+	case kStrings:
+		return obj{"description": k.doc, "type": "array",
+			"items": obj{"type": "string", "minLength": 1}}
 	case kCriteria:
 		return obj{"description": k.doc, "$ref": "#/$defs/criteria"}
 	case kMaxDuration:

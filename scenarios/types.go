@@ -73,6 +73,10 @@ type Target struct {
 	Size int64
 	// AllowWrite must be true before any write phase may touch the target.
 	AllowWrite bool
+	// AllowRAMBacked lets a missing file be created under /dev or on a
+	// RAM-backed filesystem (tmpfs, ramfs, devtmpfs), which lunbench
+	// otherwise refuses: such a run measures memory, not storage.
+	AllowRAMBacked bool
 	// Offset and Length confine I/O to [Offset, Offset+Length); Length 0
 	// means up to the end of the file or device.
 	Offset int64
@@ -80,7 +84,30 @@ type Target struct {
 	// Expect holds host expectations checked by `lunbench check` (paths,
 	// portals, chap, recovery_tmo); nil when the scenario sets none.
 	Expect *TargetExpect
-	Pos    Pos
+	// Probe holds the access-control checks lunbench run makes over the
+	// wire before the first phase; nil when the scenario sets none.
+	Probe *TargetProbe
+	Pos   Pos
+}
+
+// TargetProbe is a target's probe: block: what to probe and what the
+// target's access control must look like. Secrets are named by their
+// environment variables, never held here.
+type TargetProbe struct {
+	Portals         []string
+	Target          string
+	Allowed         []string
+	Refused         []string
+	CHAP            *bool // the target must demand CHAP; nil = not said
+	MutualCHAP      bool
+	CHAPUser        string
+	CHAPSecretEnv   string
+	TargetUser      string
+	TargetSecretEnv string
+	LUNs            int
+	WWIDs           []string
+	Pings           int
+	Timeout         time.Duration
 }
 
 // TargetExpect is what a target's storage path is expected to look like.
@@ -164,10 +191,25 @@ type Drill struct {
 	// environment is never written down.
 	InjectSource string
 	Timeout      time.Duration // for each command (default 60s)
-	Recover      *Recover
-	Expect       []Criterion
-	Pos          Pos
+	// ProbeLogin makes lunbench log in through the probe: block of each of
+	// the phase's targets that has one, from the inject on, until the
+	// portal answers a login again: the target's own recovery time.
+	ProbeLogin bool
+	Recover    *Recover
+	Expect     []Criterion
+	// Failure is what the fault takes away, for the failover budget
+	// (FailurePath, FailureAllPaths, FailureSession); "" lets lunbench
+	// infer it from the target's topology.
+	Failure string
+	Pos     Pos
 }
+
+// The kinds of failure a drill's failover budget is predicted for.
+const (
+	FailurePath     = "path"      // one path of a multipath map; the others stay
+	FailureAllPaths = "all-paths" // every path of the map
+	FailureSession  = "session"   // the target's only iSCSI session (a VIP move, a head failover)
+)
 
 // Recover is the command that undoes a drill's fault.
 type Recover struct {
@@ -250,7 +292,7 @@ func MetricUnit(name string) (Unit, bool) {
 	case "iops", "read_iops", "write_iops",
 		"errors", "read_errors", "write_errors",
 		"stalls", "lost_writes", "corrupt_blocks",
-		"preflight_errors", "preflight_warnings", "iops_at_p99":
+		"preflight_errors", "preflight_warnings", "probe_errors", "probe_warnings", "iops_at_p99":
 		return Count, true
 	case "throughput", "read_throughput", "write_throughput":
 		return BytesPerSec, true
@@ -261,7 +303,7 @@ func MetricUnit(name string) (Unit, bool) {
 		"p99.99", "read_p99.99", "write_p99.99",
 		"mean_latency", "read_mean_latency", "write_mean_latency",
 		"max_latency", "read_max_latency", "write_max_latency",
-		"max_stall", "resume_within":
+		"max_stall", "resume_within", "login_back":
 		return Seconds, true
 	case "throughput_after":
 		return Fraction, true
@@ -278,17 +320,24 @@ func MetricNames() []string {
 		out = append(out, b, "read_"+b, "write_"+b)
 	}
 	return append(out, "max_stall", "stalls", "lost_writes", "corrupt_blocks",
-		"resume_within", "throughput_after", "preflight_errors", "preflight_warnings", "iops_at_p99")
+		"resume_within", "throughput_after", "preflight_errors", "preflight_warnings",
+		"probe_errors", "probe_warnings", "login_back", "iops_at_p99")
 }
 
-// HostMetric reports whether a metric is about the host's set-up (the
-// preflight's findings) rather than the I/O: it belongs in the run's or a
-// target's criteria, not in a phase or a drill.
-func HostMetric(m string) bool { return m == "preflight_errors" || m == "preflight_warnings" }
+// HostMetric reports whether a metric is about the set-up (the host
+// preflight's or the target probe's findings) rather than the I/O: it
+// belongs in the run's or a target's criteria, not in a phase or a drill.
+func HostMetric(m string) bool {
+	switch m {
+	case "preflight_errors", "preflight_warnings", "probe_errors", "probe_warnings":
+		return true
+	}
+	return false
+}
 
 // DrillMetrics lists the metrics a drill's expect: block can be measured
 // on, in the order the docs present them.
 func DrillMetrics() []string {
 	return []string{"max_stall", "resume_within", "throughput_after", "errors", "max_latency",
-		"lost_writes", "corrupt_blocks"}
+		"lost_writes", "corrupt_blocks", "login_back"}
 }

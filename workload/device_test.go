@@ -21,7 +21,7 @@ func diskTempDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	var fs unix.Statfs_t
-	if err := unix.Statfs(dir, &fs); err == nil && fs.Type == unix.TMPFS_MAGIC {
+	if err := unix.Statfs(dir, &fs); err == nil && (fs.Type == unix.TMPFS_MAGIC || fs.Type == unix.RAMFS_MAGIC) {
 		d, err := os.MkdirTemp("/var/tmp", "lunbench-test-")
 		if err != nil {
 			t.Fatal(err)

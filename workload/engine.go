@@ -110,6 +110,9 @@ type TargetResult struct {
 	Device Device `json:"device"`
 	// Created is true when lunbench created the (sparse) file.
 	Created bool `json:"created,omitempty"`
+	// RAMBacked says why the target lives in memory ("tmpfs at /tmp",
+	// "zram0 (a RAM disk)"): its figures measure memory, not storage.
+	RAMBacked string `json:"ram_backed,omitempty"`
 }
 
 // Result is everything a run measured, for the report.
@@ -178,8 +181,9 @@ type target struct {
 	spec    scenarios.Target
 	dev     Device
 	created bool
-	base    int64 // first byte of the range
-	length  int64 // bytes in the range
+	ram     string // RAMBacked
+	base    int64  // first byte of the range
+	length  int64  // bytes in the range
 	fd      *os.File
 	write   bool // fd is open for writing
 	// vmap is the target's generation map (phases with verify: true).
@@ -207,6 +211,9 @@ func NewRunner(sc *scenarios.Scenario, opt Options, events EventSink, sinks ...S
 	}
 	r := &Runner{sc: sc, opt: opt, sinks: sinks, events: events, marks: make(chan int64, 8),
 		clock: NewClock(time.Now()), runID: newRunID()}
+	if err := Precheck(sc, opt.Sys); err != nil {
+		return nil, err
+	}
 	writes := map[string]bool{}
 	for _, p := range sc.Phases {
 		if p.RW.Writes() {
@@ -262,6 +269,7 @@ func prepareTarget(spec scenarios.Target, write bool, opt Options) (*target, err
 		return nil, fmt.Errorf("target %q: %w", spec.Name, err)
 	}
 	t.dev = dev
+	t.ram = RAMBacked(dev, opt.Sys)
 	if dev.Kind == KindFile && spec.Size > 0 && dev.Size < spec.Size && !t.created {
 		return nil, &ConfigError{Msg: fmt.Sprintf("target %q: %s is %s but the scenario asks for size %s; lunbench never grows an existing file: remove it or lower size",
 			spec.Name, spec.Path, scenarios.FormatSize(dev.Size), scenarios.FormatSize(spec.Size))}
@@ -282,7 +290,7 @@ func prepareTarget(spec scenarios.Target, write bool, opt Options) (*target, err
 		return nil, &ConfigError{Msg: fmt.Sprintf("target %q: range offset %d length %d is not a multiple of %s's logical block size %d",
 			spec.Name, t.base, t.length, spec.Path, dev.LogicalBlock)}
 	}
-	if write && dev.Kind == KindBlock {
+	if write {
 		if err := GuardWrite(dev, opt.Destroy, opt.Sys); err != nil {
 			return nil, err
 		}
@@ -350,7 +358,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	go r.syncMaps(syncCtx, synced)
 	defer func() { stopSync(); <-synced }()
 	for _, t := range r.targets {
-		res.Targets = append(res.Targets, TargetResult{Name: t.spec.Name, Device: t.dev, Created: t.created})
+		res.Targets = append(res.Targets, TargetResult{Name: t.spec.Name, Device: t.dev, Created: t.created, RAMBacked: t.ram})
 	}
 	r.emit(Event{Kind: EvRunStart, Detail: fmt.Sprintf("scenario %s, seed %d", r.sc.Name, r.sc.Seed)})
 	var err error

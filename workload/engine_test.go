@@ -13,7 +13,7 @@ import (
 // slowly paced phase (one I/O every 4 s) notices the phase's end at once
 // instead of sleeping through it.
 func TestSlowPacedPhaseEndsOnTime(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.dat")
+	path := filepath.Join(diskTempDir(t), "t.dat")
 	sc, err := scenarios.Parse("t.yaml", []byte("name: slow\ntargets: [{name: f, path: "+path+", size: 1MiB}]\n"+
 		"phases: [{name: p, rw: randread, bs: 4k, qd: 2, rate_iops: 0.5, duration: 300ms}]\n"), nil)
 	if err != nil {

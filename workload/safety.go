@@ -30,7 +30,8 @@ type UnsafeTargetError struct {
 	Reason string
 	// Found is the short name of what was found: a signature type as
 	// blkid names it ("ext4", "LVM2_member", "gpt"), "mounted", "swap",
-	// "held" or "in use".
+	// "held" (holders, or a loop device over it), "locked" (a file another
+	// process has locked) or "in use".
 	Found string
 	// Err is the underlying error, if any (EBUSY from the kernel).
 	Err error
@@ -43,13 +44,19 @@ func (e *UnsafeTargetError) Error() string {
 // Unwrap returns the underlying error.
 func (e *UnsafeTargetError) Unwrap() error { return e.Err }
 
-// GuardWrite decides whether the block device d may be written. It refuses
-// when the device (or one of its partitions) is mounted, used as swap, or
-// held by device-mapper, LVM or md, and when it carries a signature of
-// existing data. destroy (--destroy-data) lifts only the last refusal, and
-// only when it names the device exactly as the user did or as its resolved
-// path. Files are always allowed: the scenario's allow_write gates them.
+// GuardWrite decides whether the target d may be written. It refuses a
+// block device when it (or one of its partitions) is mounted, used as swap,
+// held by device-mapper, LVM or md, or backs a loop device (and says what
+// is built on those in turn, up the whole stack), and when it carries a
+// signature of existing data. destroy (--destroy-data) lifts only the last
+// refusal, and only when it names the device exactly as the user did or as
+// its resolved path. It refuses a regular file that backs a loop device or
+// that another process holds locked; the scenario's allow_write gates the
+// rest.
 func GuardWrite(d Device, destroy string, sys SysRoot) error {
+	if d.Kind == KindFile {
+		return guardFile(d, sys)
+	}
 	if d.Kind != KindBlock {
 		return nil
 	}
@@ -70,6 +77,14 @@ func GuardWrite(d Device, destroy string, sys SysRoot) error {
 	if len(u.holders) > 0 {
 		return &UnsafeTargetError{Device: d.display(), Found: "held",
 			Reason: fmt.Sprintf("it is held by %s: device-mapper, LVM or md is built on it%s; benchmark the holder instead, or remove it first", strings.Join(u.holders, ", "), never)}
+	}
+	if len(u.loops) > 0 {
+		return &UnsafeTargetError{Device: d.display(), Found: "held",
+			Reason: fmt.Sprintf("it backs loop device %s: writing it rewrites that device and whatever lives on it%s; unmount and detach it first (losetup -d)", strings.Join(u.loops, ", "), never)}
+	}
+	if lower := lowerUse(sys, d.usageName(sys), 0); len(lower) > 0 {
+		return &UnsafeTargetError{Device: d.display(), Found: "held",
+			Reason: fmt.Sprintf("it is built on %s: writing it writes there too%s; free that first, or benchmark what uses it", strings.Join(lower, ", "), never)}
 	}
 	if allowed {
 		return nil
@@ -95,6 +110,9 @@ type usage struct {
 	mounts  []string // "/mnt/x", or "/mnt/data (loop4p1)" for a partition
 	swaps   []string
 	holders []string // "dm-0 (mpatha)"
+	// loops are loop devices backed by the device: "/dev/loop6 (mounted
+	// at /mnt/up)".
+	loops []string
 }
 
 // describe lists what was found for the EBUSY message.
@@ -109,6 +127,9 @@ func (u usage) describe() string {
 	if len(u.swaps) > 0 {
 		parts = append(parts, "swap "+strings.Join(u.swaps, ", "))
 	}
+	if len(u.loops) > 0 {
+		parts = append(parts, "backs loop device "+strings.Join(u.loops, ", "))
+	}
 	return strings.Join(parts, "; ")
 }
 
@@ -119,27 +140,43 @@ func (u usage) found() string {
 		return "mounted"
 	case len(u.swaps) > 0:
 		return "swap"
-	case len(u.holders) > 0:
+	case len(u.holders) > 0, len(u.loops) > 0:
 		return "held"
 	}
 	return "in use"
 }
 
-// usage looks for mounts, swap and holders of d and of its partitions:
-// writing a whole disk destroys what lives on its partitions too.
+// usage looks for mounts, swap, holders and loop devices over d and over
+// its partitions: writing a whole disk destroys what lives on its
+// partitions too.
 func (d Device) usage(sys SysRoot) usage {
-	name := d.KernelName
-	if name == "" {
-		if l, err := os.Readlink(sys.path(fmt.Sprintf("/sys/dev/block/%d:%d", d.Major, d.Minor))); err == nil {
-			name = path.Base(l)
-		}
+	return blockUsage(sys, d.usageName(sys), d.Major, d.Minor, "", 0)
+}
+
+// usageName is the device's kernel name, from sysfs if the probe left it
+// out.
+func (d Device) usageName(sys SysRoot) string {
+	if d.KernelName != "" {
+		return d.KernelName
 	}
+	if l, err := os.Readlink(sys.path(fmt.Sprintf("/sys/dev/block/%d:%d", d.Major, d.Minor))); err == nil {
+		return path.Base(l)
+	}
+	return ""
+}
+
+// blockUsage is usage for the block device called name (its kernel name)
+// with number major:minor, leaving out the holder or loop device called
+// except (the device the walk came down from). depth counts the devices
+// walked through to get here, so that a stack (a loop over a loop over a
+// disk) is followed to its end and a cycle cannot recurse forever.
+func blockUsage(sys SysRoot, name string, major, minor uint32, except string, depth int) usage {
 	// names maps each kernel name (the device and its partitions) to its
 	// device number, as mountinfo gives it.
 	names := map[string]string{}
-	devnums := map[string]string{fmt.Sprintf("%d:%d", d.Major, d.Minor): name}
+	devnums := map[string]string{fmt.Sprintf("%d:%d", major, minor): name}
 	if name != "" {
-		names[name] = fmt.Sprintf("%d:%d", d.Major, d.Minor)
+		names[name] = fmt.Sprintf("%d:%d", major, minor)
 		ents, _ := os.ReadDir(sys.path("/sys/class/block/" + name))
 		for _, e := range ents {
 			p := "/sys/class/block/" + name + "/" + e.Name()
@@ -152,6 +189,23 @@ func (d Device) usage(sys SysRoot) usage {
 		}
 	}
 	var u usage
+	u.mounts = mountsOf(sys, name, names, devnums)
+	u.swaps = swapsOf(sys, names)
+	keys := make([]string, 0, len(names))
+	for n := range names {
+		keys = append(keys, n)
+	}
+	sort.Strings(keys)
+	for _, n := range keys {
+		u.holders = append(u.holders, holdersOf(sys, n, name, except, depth)...)
+		u.loops = append(u.loops, loopsOn(sys, n, name, names[n], except, depth)...)
+	}
+	return u
+}
+
+// mountsOf lists where the device or one of its partitions is mounted.
+func mountsOf(sys SysRoot, name string, names, devnums map[string]string) []string {
+	var mounts []string
 	seen := map[string]bool{}
 	for _, m := range readMountinfo(sys) {
 		who, ok := devnums[m.devnum]
@@ -169,48 +223,85 @@ func (d Device) usage(sys SysRoot) usage {
 		}
 		seen[m.mountpoint] = true
 		if who != name {
-			u.mounts = append(u.mounts, fmt.Sprintf("%s (%s)", m.mountpoint, who))
+			mounts = append(mounts, fmt.Sprintf("%s (%s)", m.mountpoint, who))
 		} else {
-			u.mounts = append(u.mounts, m.mountpoint)
+			mounts = append(mounts, m.mountpoint)
 		}
 	}
-	if f, err := os.Open(sys.path("/proc/swaps")); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			fields := strings.Fields(sc.Text())
-			if len(fields) < 2 || !strings.HasPrefix(fields[0], "/dev/") {
-				continue // the header, or a swap file
-			}
-			if res, err := sys.resolve(unescapeMount(fields[0])); err == nil {
-				if _, isOurs := names[path.Base(res)]; isOurs {
-					u.swaps = append(u.swaps, path.Base(res))
-				}
+	return mounts
+}
+
+// swapsOf lists the device or partitions that are active swap.
+func swapsOf(sys SysRoot, names map[string]string) []string {
+	f, err := os.Open(sys.path("/proc/swaps"))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var swaps []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 2 || !strings.HasPrefix(fields[0], "/dev/") {
+			continue // the header, or a swap file
+		}
+		if res, err := sys.resolve(unescapeMount(fields[0])); err == nil {
+			if _, isOurs := names[path.Base(res)]; isOurs {
+				swaps = append(swaps, path.Base(res))
 			}
 		}
-		f.Close()
 	}
-	keys := make([]string, 0, len(names))
-	for n := range names {
-		keys = append(keys, n)
-	}
-	sort.Strings(keys)
-	for _, n := range keys {
-		ents, _ := os.ReadDir(sys.path("/sys/class/block/" + n + "/holders"))
-		for _, e := range ents {
-			if strings.HasPrefix(e.Name(), ".") {
-				continue
-			}
-			h := e.Name()
-			if dm := sys.attr("/sys/class/block/" + h + "/dm/name"); dm != "" {
-				h += " (" + dm + ")"
-			}
-			if n != name {
-				h += " on " + n
-			}
-			u.holders = append(u.holders, h)
+	return swaps
+}
+
+// holdersOf lists the holders of n (the device name or one of its
+// partitions), each with what is built on it in turn: "dm-0 (mpatha)",
+// "dm-1 [mounted at /srv]".
+func holdersOf(sys SysRoot, n, name, except string, depth int) []string {
+	var out []string
+	ents, _ := os.ReadDir(sys.path("/sys/class/block/" + n + "/holders"))
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") || e.Name() == except {
+			continue
 		}
+		h := e.Name()
+		if dm := sys.attr("/sys/class/block/" + h + "/dm/name"); dm != "" {
+			h += " (" + dm + ")"
+		}
+		if n != name {
+			h += " on " + n
+		}
+		if maj, mi, ok := parseDevNum(sys.attr("/sys/class/block/" + e.Name() + "/dev")); ok && depth < maxStack {
+			if d := blockUsage(sys, e.Name(), maj, mi, "", depth+1).describe(); d != "" {
+				h += " [" + d + "]"
+			}
+		}
+		out = append(out, h)
 	}
-	return u
+	return out
+}
+
+// loopsOn lists the loop devices whose backing file is the block device n
+// (the device or one of its partitions, number devnum): the kernel does not
+// list those as holders, yet writing n rewrites them.
+func loopsOn(sys SysRoot, n, name, devnum, except string, depth int) []string {
+	maj, mi, ok := parseDevNum(devnum)
+	if !ok {
+		return nil
+	}
+	st := unix.Stat_t{Mode: unix.S_IFBLK, Rdev: unix.Mkdev(maj, mi)}
+	var out []string
+	for _, l := range loopsOver(&st, sys) {
+		if l.name == except {
+			continue
+		}
+		desc, _ := loopUse(l, sys, depth)
+		if n != name {
+			desc += " on " + n
+		}
+		out = append(out, desc)
+	}
+	return out
 }
 
 // signature is a kind of existing data found on a device.

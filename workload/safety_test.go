@@ -367,6 +367,16 @@ func TestGuardWriteFixture(t *testing.T) {
 			"refusing to write /dev/sdf: it is held by dm-0 (mpatha): device-mapper, LVM or md is built on it; --destroy-data never overrides that; benchmark the holder instead, or remove it first", "held"},
 		// The multipath map itself is the thing to benchmark.
 		{"multipath map", probe(fixture("held"), "/dev/mapper/mpatha"), fixture("held"), "", "", ""},
+		// A RAID member: the walk goes up md0 to the LVM volumes on it and
+		// finds the mounted one, three layers up.
+		{"md member under mounted LVM", probe(fixture("stack"), "/dev/sdh"), fixture("stack"), "/dev/sdh",
+			"refusing to write /dev/sdh: it is held by md0 [holders dm-2 (vg0-lv0) [mounted at /srv], dm-3 (vg0-lv1)]: device-mapper, LVM or md is built on it; --destroy-data never overrides that; benchmark the holder instead, or remove it first", "held"},
+		// The md array itself, under the volume group.
+		{"md under LVM", probe(fixture("stack"), "/dev/md0"), fixture("stack"), "",
+			"refusing to write /dev/md0: it is held by dm-2 (vg0-lv0) [mounted at /srv], dm-3 (vg0-lv1): device-mapper, LVM or md is built on it; benchmark the holder instead, or remove it first", "held"},
+		// An unmounted volume beside a mounted one on the same md0: its
+		// sibling shares the disks, not the blocks, so it may be written.
+		{"volume beside a mounted one", probe(fixture("stack"), "/dev/mapper/vg0-lv1"), fixture("stack"), "", "", ""},
 		// Files are not the guard's business.
 		{"file", file, SysRoot{}, "", "", ""},
 	}

@@ -255,6 +255,12 @@ type DrillTarget struct {
 	// PathMove is when traffic moved to other paths, from per-path
 	// diskstats (nil when the target has no paths or none moved).
 	PathMove *PathMove `json:"path_move,omitempty"`
+	// Budget is the stall the host's settings predict for this drill,
+	// beside Stall (nil for drills that were not injected).
+	Budget *Budget `json:"budget,omitempty"`
+	// Causes are the likely causes of a stall above the scenario's
+	// max_stall, when the target is reached through an IP.
+	Causes []Cause `json:"likely_causes,omitempty"`
 }
 
 // PathMove is the moment a multipath map's traffic left the paths that

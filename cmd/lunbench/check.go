@@ -23,18 +23,24 @@ func newCheckCmd(stdout io.Writer) *cobra.Command {
 the live iSCSI sessions and multipath maps in sysfs, and rp_filter, and reports
 each finding with where it was found, why it matters and how to fix it.
 With --scenario, each target's expect: block (paths, portals, chap,
-recovery_tmo) is checked too. Exit code 0: no errors; 1: errors; 2: usage.`,
+recovery_tmo) is checked too, and each drill's failover budget (the
+worst-case stall the live settings predict) is printed per target, term by
+term. Exit code 0: no errors; 1: errors; 2: usage.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			exp := map[string]preflight.Expect{}
+			var sc *scenarios.Scenario
 			if scenario != "" {
-				sc, err := scenarios.Resolve(scenario, os.LookupEnv)
-				if err != nil {
+				var err error
+				if sc, err = scenarios.Resolve(scenario, os.LookupEnv); err != nil {
 					return &exitError{code: exitUsage, err: err}
 				}
 				exp = expectations(sc)
 			}
 			r := preflight.Run(root, exp, time.Now())
+			if sc != nil {
+				r.Budgets = preflight.DrillBudgets(preflight.NewHost(root), sc)
+			}
 			if asJSON {
 				enc := json.NewEncoder(stdout)
 				enc.SetIndent("", "  ")

@@ -86,6 +86,7 @@ arguments are wrong, 3 runtime failure, 130 interrupted (partial results written
 		newSchemaCmd(stdout),
 		newPathsCmd(stdout),
 		newCheckCmd(stdout),
+		newProbeCmd(stdout, sig),
 		newReportCmd(stdout),
 		newMarkCmd(stdout),
 		newVerifyCmd(stdout, sig),

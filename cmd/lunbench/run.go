@@ -19,6 +19,7 @@ import (
 
 	"lunbench/collect"
 	"lunbench/collect/preflight"
+	"lunbench/iscsi/probe"
 	"lunbench/report"
 	"lunbench/report/live"
 	"lunbench/scenarios"
@@ -92,6 +93,11 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if o.seed != 0 {
 		sc.Seed = o.seed
 	}
+	// Two targets on one device, or a mistyped /dev name about to become
+	// a file in RAM: refused before a results directory exists.
+	if err := workload.Precheck(sc, workload.SysRoot{}); err != nil {
+		return exitUsage, err
+	}
 	start := o.now()
 	dirPath := o.out
 	if dirPath == "" {
@@ -115,8 +121,15 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if b, err := json.Marshal(pre); err == nil {
 		run.Extra = map[string]json.RawMessage{"preflight": b}
 	}
+	// The failover budget's inputs, read before any fault: a failed
+	// session no longer shows its connection's timers.
+	failovers := preflight.ReadFailovers(preflight.NewHost("/"), sc.Targets)
 	if n := pre.Count(preflight.Error); n > 0 {
 		fmt.Fprintf(stderr, "lunbench: preflight found %d error(s) in the host's iSCSI/multipath set-up; see 'lunbench check'\n", n)
+	}
+	probes, code, err := recordProbes(sc, lookup, run, stdout, stderr)
+	if err != nil {
+		return code, err
 	}
 	if err := dir.WriteRun(run); err != nil {
 		return exitRuntime, fmt.Errorf("write run.json: %w", err)
@@ -154,6 +167,10 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 		if v := newLiveVerdict(sc, lineVerdict(stdout)); v != nil {
 			sinks = append(sinks, v)
 		}
+	}
+	watches := newLoginWatches(sc, probes, lookup, events)
+	if watches != nil {
+		events = watches
 	}
 	runner, err = workload.NewRunner(sc, workload.Options{Destroy: o.destroy, Now: o.now, Results: dirPath}, events, sinks...)
 	if err != nil {
@@ -209,6 +226,14 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	}
 	res, runErr := runner.Run(ctx)
 	col.stop()
+	if watches != nil {
+		if b, err := json.Marshal(watches.finish()); err == nil {
+			if run.Extra == nil {
+				run.Extra = map[string]json.RawMessage{}
+			}
+			run.Extra[probe.LoginWatchKey] = b
+		}
+	}
 	stopDash()
 	if err := <-dashDone; err != nil {
 		fmt.Fprintf(stderr, "lunbench: dashboard: %v\n", err)
@@ -224,6 +249,7 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if err := report.AddPathMoves(dirPath, run); err != nil {
 		fmt.Fprintf(stderr, "lunbench: warning: path moves: %v\n", err)
 	}
+	report.AddBudgets(run, sc, failovers)
 	run.Criteria = report.Evaluate(sc, res, report.ExtraFor(run))
 	run.Verdict = report.VerdictOf(run.Criteria, res)
 	run.Status = "finished"
@@ -265,14 +291,15 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 
 // quickstartFile picks where the quickstart's sparse file lives: under the
 // results root when its filesystem takes O_DIRECT (ext4, xfs), else in the
-// first temp directory that does (tmpfs does not).
+// first temp directory that does and is not in RAM (tmpfs takes O_DIRECT
+// since Linux 6.6, but a quickstart there would measure memory).
 func quickstartFile(root string) (string, error) {
 	cands := []string{filepath.Join(root, ".quickstart"), "/var/tmp/lunbench-quickstart", filepath.Join(os.TempDir(), "lunbench-quickstart")}
 	for _, d := range cands {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			continue
 		}
-		if supportsDirectIO(d) {
+		if supportsDirectIO(d) && workload.RAMFilesystem(d) == "" {
 			return filepath.Join(d, "quickstart.dat"), nil
 		}
 	}

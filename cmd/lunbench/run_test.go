@@ -12,19 +12,27 @@ import (
 	"time"
 
 	"lunbench/report"
+	"lunbench/workload"
 )
 
 // directDir returns a temporary directory on a filesystem that supports
-// O_DIRECT (t.TempDir may be tmpfs, which does not).
+// O_DIRECT and is not in RAM (t.TempDir may be tmpfs, where lunbench
+// refuses to create targets).
 func directDir(t *testing.T) string {
 	t.Helper()
+	return directDirNamed(t, "lunbench-test-")
+}
+
+// directDirNamed is directDir with the directory's name prefix.
+func directDirNamed(t *testing.T, prefix string) string {
+	t.Helper()
 	for _, base := range []string{"", "/var/tmp"} {
-		d, err := os.MkdirTemp(base, "lunbench-test-")
+		d, err := os.MkdirTemp(base, prefix)
 		if err != nil {
 			continue
 		}
 		t.Cleanup(func() { os.RemoveAll(d) })
-		if supportsDirectIO(d) {
+		if supportsDirectIO(d) && workload.RAMFilesystem(d) == "" {
 			return d
 		}
 	}

@@ -20,7 +20,7 @@ import (
 // block: `lunbench verify` finds corrupt, lost and misdirected at exactly
 // those offsets and nothing else.
 func TestRunThenVerifyPlantedFaults(t *testing.T) {
-	dir := t.TempDir()
+	dir := directDir(t)
 	lun := filepath.Join(dir, "lun.dat")
 	old := filepath.Join(dir, "block7.old")
 	const bs = 4096

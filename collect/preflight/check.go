@@ -38,7 +38,12 @@ type Host struct {
 // tests). exp holds expectations by multipath map name, /dev/mapper/NAME,
 // dm-N or wwid. now stamps the report.
 func Run(root string, exp map[string]Expect, now time.Time) Report {
-	return RunHost(Host{Root: root, FS: os.DirFS(root), Sys: collect.Host{Root: root}}, exp, now)
+	return RunHost(NewHost(root), exp, now)
+}
+
+// NewHost is the Host under root ("/" for the real one).
+func NewHost(root string) Host {
+	return Host{Root: root, FS: os.DirFS(root), Sys: collect.Host{Root: root}}
 }
 
 // RunHost is Run with the sources spelled out.

@@ -94,6 +94,9 @@ type Report struct {
 	Checked  []Source  `json:"checked"`
 	Findings []Finding `json:"findings"`
 	Summary  Summary   `json:"summary"`
+	// Budgets are the drills' predicted failover budgets per target, when
+	// check is given a scenario (see DrillBudgets).
+	Budgets []DrillBudget `json:"budgets,omitempty"`
 }
 
 // ExitCode is what `lunbench check` exits with: 1 when any finding is an
@@ -131,6 +134,14 @@ func (r Report) ForTarget(target string) []Finding {
 // finish merges identical findings made at several places, sorts them
 // (errors first, then by check and place) and fills in the summary.
 func (r *Report) finish() {
+	r.Finish("the host is not set up the way the drills assume")
+}
+
+// Finish merges identical findings made at several places, sorts them
+// (errors first, then by check and place) and fills in the summary, whose
+// text ends with failNote when there are errors. Other commands that report
+// findings the way check does (probe) build a Report and call it.
+func (r *Report) Finish(failNote string) {
 	type key struct{ sev, check, target, found, why, fix string }
 	idx := map[key]int{}
 	var merged []Finding
@@ -168,7 +179,7 @@ func (r *Report) finish() {
 	s := Summary{Errors: r.Count(Error), Warnings: r.Count(Warn), Infos: r.Count(Info)}
 	s.Text = fmt.Sprintf("%s, %s, %d info", plural(s.Errors, "error"), plural(s.Warnings, "warning"), s.Infos)
 	if s.Errors > 0 {
-		s.Text += ": the host is not set up the way the drills assume (exit 1)"
+		s.Text += ": " + failNote + " (exit 1)"
 	} else {
 		s.Text += " (exit 0)"
 	}
@@ -253,6 +264,27 @@ func (r Report) WriteText(w io.Writer, color bool) error {
 		}
 		b.WriteString(strings.TrimRight(line, " ") + "\n")
 	}
+	r.writeFindings(&b, color)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteFindings writes the findings and the summary line the way WriteText
+// does, for commands that print their own header (probe).
+func (r Report) WriteFindings(w io.Writer, color bool) error {
+	var b strings.Builder
+	r.writeFindings(&b, color)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (r Report) writeFindings(b *strings.Builder, color bool) {
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return code + s + ansiReset
+	}
 	if len(r.Findings) == 0 {
 		b.WriteString("\nNo findings.\n")
 	}
@@ -270,24 +302,23 @@ func (r Report) WriteText(w io.Writer, color bool) error {
 		if f.Target != "" {
 			head += " [" + f.Target + "]"
 		}
-		fmt.Fprintf(&b, "\n%s\n", head)
-		fmt.Fprintf(&b, "  where: %s\n", f.Where)
+		fmt.Fprintf(b, "\n%s\n", head)
+		fmt.Fprintf(b, "  where: %s\n", f.Where)
 		for i, o := range f.Others {
 			if i == maxOthers {
-				fmt.Fprintf(&b, "   also: ... and %d more\n", len(f.Others)-maxOthers)
+				fmt.Fprintf(b, "   also: ... and %d more\n", len(f.Others)-maxOthers)
 				break
 			}
-			fmt.Fprintf(&b, "   also: %s\n", o)
+			fmt.Fprintf(b, "   also: %s\n", o)
 		}
-		fmt.Fprintf(&b, "  found: %s\n", f.Found)
+		fmt.Fprintf(b, "  found: %s\n", f.Found)
 		if f.Why != "" {
-			fmt.Fprintf(&b, "  why:   %s\n", f.Why)
+			fmt.Fprintf(b, "  why:   %s\n", f.Why)
 		}
 		if f.Fix != "" {
-			fmt.Fprintf(&b, "  fix:   %s\n", f.Fix)
+			fmt.Fprintf(b, "  fix:   %s\n", f.Fix)
 		}
 	}
-	fmt.Fprintf(&b, "\nSummary: %s\n", r.Summary.Text)
-	_, err := io.WriteString(w, b.String())
-	return err
+	writeBudgets(b, r.Budgets)
+	fmt.Fprintf(b, "\nSummary: %s\n", r.Summary.Text)
 }
