@@ -113,7 +113,7 @@ func TestIostatAgreement(t *testing.T) {
 		switch {
 		case len(f) > 0 && strings.HasPrefix(f[0], "Device"):
 			// A report just printed: read our counters now.
-			rows, err := s.Sample(time.Now())
+			rows, err := s.Sample(time.Now)
 			if err != nil {
 				t.Fatal(err)
 			}

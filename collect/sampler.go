@@ -38,6 +38,7 @@ type Sampler struct {
 	stale   bool   // a device vanished: resolve again
 	names   uint64 // hash of the names in the last /proc/diskstats
 	pending int    // samples left to re-resolve after the names changed
+	taken   time.Time
 }
 
 type slot struct {
@@ -65,12 +66,18 @@ func NewSampler(h Host, targets ...string) (*Sampler, error) {
 // Targets returns the targets as last resolved.
 func (s *Sampler) Targets() []Resolved { return slices.Clone(s.targets) }
 
-// Sample reads /proc/diskstats at now and returns one row per target ×
-// device that has a previous reading: the first call only sets the
-// baseline, and so does the first reading of a device that appeared (or
-// was re-created) since. A device absent from /proc/diskstats has no row.
-// Rows come target by target, the target's own device first.
-func (s *Sampler) Sample(now time.Time) ([]DiskStat, error) {
+// Sample reads /proc/diskstats and returns one row per target × device
+// that has a previous reading: the first call only sets the baseline, and
+// so does the first reading of a device that appeared (or was re-created)
+// since. A device absent from /proc/diskstats has no row. Rows come target
+// by target, the target's own device first.
+//
+// The reading is stamped with clock, read right after /proc/diskstats is:
+// the time of the read itself, not of the tick that asked for it. A tick
+// served late (a scheduling hiccup) then gives rows whose interval is the
+// real time between the two reads, and rates that stay right; Taken
+// returns the stamp.
+func (s *Sampler) Sample(clock func() time.Time) ([]DiskStat, error) {
 	s.samples++
 	if s.stale || s.pending > 0 || s.samples%refreshEvery == 0 {
 		s.refresh()
@@ -79,6 +86,8 @@ func (s *Sampler) Sample(now time.Time) ([]DiskStat, error) {
 	if err != nil {
 		return nil, err
 	}
+	now := clock()
+	s.taken = now
 	names := uint64(fnvOffset)
 	for len(data) > 0 {
 		line := data
@@ -131,6 +140,10 @@ func (s *Sampler) Sample(now time.Time) ([]DiskStat, error) {
 	}
 	return out, nil
 }
+
+// Taken returns when the last reading was taken (the zero time before
+// the first).
+func (s *Sampler) Taken() time.Time { return s.taken }
 
 // Close releases /proc/diskstats.
 func (s *Sampler) Close() error {

@@ -59,8 +59,15 @@ func TestAcceptanceBuiltinShortened(t *testing.T) {
 			t.Errorf("phase %s did not run: %v", name, ran)
 		}
 	}
-	if len(res.Steady) != 1 || len(res.Steady[0].Rounds) < 3 {
-		t.Errorf("steady: %+v", res.Steady)
+	// How many rounds fit in the timeout depends on how busy the host
+	// is (a starved aggregator closes intervals late); the verdict must
+	// agree with SNIA's rule over the rounds measured.
+	if len(res.Steady) != 1 || len(res.Steady[0].Rounds) < 1 {
+		t.Fatalf("steady: %+v", res.Steady)
+	}
+	st := res.Steady[0]
+	if ok, _, _, _ := scenarios.JudgeSteady(sc.Phases[2].Steady, st.Rounds); ok != st.Steady {
+		t.Errorf("steady %v, but the rule over rounds %v says %v", st.Steady, st.Rounds, ok)
 	}
 	var found bool
 	for _, c := range Evaluate(sc, res, Extra{}) {

@@ -57,7 +57,7 @@ func TestBudgetFinding(t *testing.T) {
 			t.Errorf("summary: the warning does not name the formula and tolerance:\n%s", doc)
 		}
 	}
-	if !strings.Contains(string(html), `<p class="warn">⚠ warning: `) {
+	if !strings.Contains(string(html), `<p class="warn">⚠ warning: drill failover / vip-move on lun0`) {
 		t.Error("report.html: the warning is not styled as one")
 	}
 }

@@ -68,6 +68,9 @@ func Render(dir string, opt Options) error {
 	if err != nil {
 		return &InputError{err}
 	}
+	if d.unfinished = unfinished(dir, d.run); d.unfinished != "" {
+		d.notRun = fillUnfinished(dir, d)
+	}
 	charts, err := writeCharts(dir, d, opt)
 	if err != nil {
 		return err
@@ -75,7 +78,7 @@ func Render(dir string, opt Options) error {
 	if err := writeDocuments(dir, d, charts); err != nil {
 		return err
 	}
-	return writeJUnitFile(dir, d.run)
+	return writeJUnitFile(dir, d)
 }
 
 // runData is everything read back from a results directory.
@@ -90,6 +93,11 @@ type runData struct {
 	topology  []byte
 	hists     map[phaseKey]*hdr.Histogram
 	t0        time.Time
+	// unfinished says why the run did not finish ("" if it did), and
+	// notRun lists the scenario's phases that never started.
+	unfinished string
+	notRun     []string
+	rebuilt    bool // run.Phases rebuilt from intervals.csv and hlogs
 	// opKeys and opRows cache opSeries.
 	opKeys []phaseKey
 	opRows map[phaseKey][]*IntervalRow

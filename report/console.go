@@ -89,7 +89,7 @@ func PrintSummary(w io.Writer, r *RunJSON) {
 			parts = append(parts, fmt.Sprintf("%s×%d", e, n))
 		}
 		sort.Strings(parts)
-		fmt.Fprintf(w, "errors in %s on %s (%s): %s\n", p.Phase, p.Target, p.Op, strings.Join(parts, ", "))
+		fmt.Fprintf(w, "errors in %s on %s (%s): %s%s\n", p.Phase, p.Target, p.Op, strings.Join(parts, ", "), backoffText(&p))
 	}
 	printDrills(w, r)
 	printBudgets(w, r)
@@ -100,8 +100,13 @@ func PrintSummary(w io.Writer, r *RunJSON) {
 		fmt.Fprintln(tw, "criterion\tphase\ttarget\tmeasured\tresult")
 		for _, c := range r.Criteria {
 			res := "PASS"
-			if !c.Pass {
+			switch {
+			case !c.Pass:
 				res = "FAIL"
+			case r.Status != "" && r.Status != "finished":
+				// A pass on part of the run vouches for nothing.
+				res = notEvaluated
+				c.Note = "the run did not finish"
 			}
 			if c.Note != "" {
 				res += " (" + c.Note + ")"
@@ -160,6 +165,9 @@ func printDrills(w io.Writer, r *RunJSON) {
 				if !t.Resumed {
 					resume = "not resumed"
 				}
+			}
+			if t.Note != "" {
+				stall += " (" + t.Note + ")"
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\terrors %s\t%s → %s (%s)\n", name, t.Target, stall, resume,
 				errnoText(t.Errors, t.Errnos), MiBps(t.Before), MiBps(t.After), ratioText(t))

@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,6 +45,9 @@ type CriterionResult struct {
 	Pass          bool   `json:"pass"`
 	// Note explains a criterion that could not be measured.
 	Note string `json:"note,omitempty"`
+	// NotEvaluated is set by reports of a run that did not finish: it
+	// cannot vouch for the criterion, whatever the partial data showed.
+	NotEvaluated bool `json:"not_evaluated,omitempty"`
 }
 
 // Extra supplies run-level measurements criteria can name that the phase
@@ -301,7 +305,7 @@ func measureDrill(metric string, d *workload.DrillResult, target string, res *wo
 			t = &d.Targets[i]
 		}
 	}
-	if t == nil && metric != "lost_writes" && metric != "corrupt_blocks" {
+	if t == nil && !scenarios.NeedsVerify(metric) {
 		return 0, false, "the drill has no measurements of target " + target
 	}
 	switch metric {
@@ -327,7 +331,7 @@ func measureDrill(metric string, d *workload.DrillResult, target string, res *wo
 			return 0, false, "no I/O completed in the drill's window"
 		}
 		return t.MaxLatency.Seconds(), true, ""
-	case "lost_writes", "corrupt_blocks":
+	case "lost_writes", "corrupt_blocks", "unreadable_blocks":
 		return verifyMetric(metric, drillVerify(d, res.Verify, target))
 	}
 	return 0, false, metric + " is not measured per drill"
@@ -345,33 +349,63 @@ func drillVerify(d *workload.DrillResult, all []verify.Summary, target string) [
 	return out
 }
 
-// LostWrites counts a verify pass's blocks that do not hold an
-// acknowledged write: lost (an older generation) and unwritten.
-func LostWrites(v *verify.Summary) uint64 {
-	return v.Counts[verify.Lost.String()] + v.Counts[verify.Unwritten.String()]
+// verifyClassesOf lists the classes a verify metric counts: lost_writes
+// lost and unwritten blocks, corrupt_blocks corrupt, torn and misdirected
+// ones, unreadable_blocks those whose read failed.
+func verifyClassesOf(metric string) []verify.Class {
+	switch metric {
+	case "lost_writes":
+		return []verify.Class{verify.Lost, verify.Unwritten}
+	case "unreadable_blocks":
+		return []verify.Class{verify.Unreadable}
+	}
+	return []verify.Class{verify.Corrupt, verify.Torn, verify.Misdirected}
 }
 
-// CorruptBlocks counts a verify pass's blocks with wrong contents:
-// corrupt, torn and misdirected.
-func CorruptBlocks(v *verify.Summary) uint64 {
-	return v.Counts[verify.Corrupt.String()] + v.Counts[verify.Torn.String()] + v.Counts[verify.Misdirected.String()]
+// VerifyCount counts the distinct blocks in classes over verify passes:
+// a block found in several passes (a drill's and the phase end's) is one
+// block, so the figure never exceeds the blocks there are. Per target it
+// is the number of distinct offsets the passes' findings list, or the
+// worst single pass when that is more (a pass lists at most its first
+// 1000 findings); summed over targets.
+func VerifyCount(classes []verify.Class, passes []verify.Summary) uint64 {
+	type tally struct {
+		worst uint64
+		seen  map[int64]bool
+	}
+	per := map[string]*tally{}
+	for i := range passes {
+		p := &passes[i]
+		t := per[p.Target]
+		if t == nil {
+			t = &tally{seen: map[int64]bool{}}
+			per[p.Target] = t
+		}
+		var n uint64
+		for _, c := range classes {
+			n += p.Counts[c.String()]
+		}
+		t.worst = max(t.worst, n)
+		for _, f := range p.Findings {
+			if slices.Contains(classes, f.Class) {
+				t.seen[f.Offset] = true
+			}
+		}
+	}
+	var total uint64
+	for _, t := range per {
+		total += max(t.worst, uint64(len(t.seen)))
+	}
+	return total
 }
 
-// verifyMetric sums lost_writes or corrupt_blocks over verify passes;
-// with none, nothing was measured.
+// verifyMetric is lost_writes, corrupt_blocks or unreadable_blocks over
+// verify passes; with none, nothing was measured.
 func verifyMetric(metric string, passes []verify.Summary) (float64, bool, string) {
 	if len(passes) == 0 {
 		return 0, false, "no verify pass ran"
 	}
-	var n uint64
-	for i := range passes {
-		if metric == "lost_writes" {
-			n += LostWrites(&passes[i])
-		} else {
-			n += CorruptBlocks(&passes[i])
-		}
-	}
-	return float64(n), true, ""
+	return float64(VerifyCount(verifyClassesOf(metric), passes)), true, ""
 }
 
 // VerdictOf returns the run's verdict.
@@ -494,7 +528,7 @@ func measure(metric, phase, target string, res *workload.Result, extra Extra) (v
 			return float64(n), true, ""
 		}
 		return worst.Seconds(), true, ""
-	case "lost_writes", "corrupt_blocks":
+	case "lost_writes", "corrupt_blocks", "unreadable_blocks":
 		var passes []verify.Summary
 		for _, v := range res.Verify {
 			if (phase == "" || v.Phase == phase) && (target == "" || v.Target == target) {

@@ -98,11 +98,15 @@ func drillFixture() (*scenarios.Scenario, *workload.Result) {
 		},
 		Verify: []verify.Summary{
 			{Target: "lun0", Phase: "failover", When: "drill vip-move", Blocks: 100,
-				Counts: map[string]uint64{"ok": 97, "lost": 1, "unwritten": 1, "torn": 1}},
+				Counts:   map[string]uint64{"ok": 97, "lost": 1, "unwritten": 1, "torn": 1},
+				Findings: []verify.Finding{{Offset: 0, Class: verify.Unwritten}, {Offset: 4096, Class: verify.Lost}, {Offset: 8192, Class: verify.Torn}}},
 			{Target: "lun1", Phase: "failover", When: "drill vip-move", Blocks: 50,
-				Counts: map[string]uint64{"ok": 49, "misdirected": 1}},
+				Counts:   map[string]uint64{"ok": 49, "misdirected": 1},
+				Findings: []verify.Finding{{Offset: 0, Class: verify.Misdirected}}},
+			// The lost block is still lost at the phase end: one block.
 			{Target: "lun0", Phase: "failover", When: "phase end", Blocks: 200,
-				Counts: map[string]uint64{"ok": 199, "corrupt": 1}},
+				Counts:   map[string]uint64{"ok": 198, "lost": 1, "corrupt": 1},
+				Findings: []verify.Finding{{Offset: 4096, Class: verify.Lost}, {Offset: 12288, Class: verify.Corrupt}}},
 		},
 	}
 	return sc, res
@@ -176,8 +180,9 @@ func TestEvaluateDrills(t *testing.T) {
 	}
 }
 
-// TestEvaluateVerifyTotals checks run- and phase-level lost_writes and
-// corrupt_blocks, summed over run.json's verify passes.
+// TestEvaluateVerifyTotals checks run- and phase-level lost_writes,
+// corrupt_blocks and unreadable_blocks over run.json's verify passes: the
+// distinct blocks, never a sum of passes.
 func TestEvaluateVerifyTotals(t *testing.T) {
 	sc, res := drillFixture()
 	tests := []struct {
@@ -187,12 +192,21 @@ func TestEvaluateVerifyTotals(t *testing.T) {
 		want []float64 // per target, lun0 then lun1
 		note string
 	}{
-		// Every pass of the run: lun0's drill pass and phase-end pass.
+		// Every pass of the run: lun0's drill pass and phase-end pass, the
+		// block lost in both counted once.
 		{"run lost_writes", scenarios.Criterion{Metric: "lost_writes", Cmp: scenarios.EQ}, res, []float64{2, 0}, ""},
 		// corrupt + torn on lun0, misdirected on lun1.
 		{"run corrupt_blocks", scenarios.Criterion{Metric: "corrupt_blocks", Cmp: scenarios.EQ}, res, []float64{2, 1}, ""},
 		// A phase-level rule takes that phase's passes.
 		{"phase", scenarios.Criterion{Phase: "failover", Metric: "corrupt_blocks", Cmp: scenarios.EQ}, res, []float64{2, 1}, ""},
+		// Every block of lun0 unreadable in two passes that list none of
+		// them: the worst pass (16), never the sum (32) nor more than the
+		// device holds; lun1's one pass counts too.
+		{"unreadable", scenarios.Criterion{Metric: "unreadable_blocks", Cmp: scenarios.EQ}, &workload.Result{Verify: []verify.Summary{
+			{Target: "lun0", When: "drill d", Blocks: 16, Counts: map[string]uint64{"unreadable": 16}},
+			{Target: "lun0", When: "phase end", Blocks: 16, Counts: map[string]uint64{"unreadable": 16}},
+			{Target: "lun1", When: "phase end", Blocks: 16, Counts: map[string]uint64{"unreadable": 3}},
+		}}, []float64{16, 3}, ""},
 		// No verify pass: not measured, never a silent pass.
 		{"no pass", scenarios.Criterion{Metric: "lost_writes", Cmp: scenarios.EQ}, &workload.Result{}, []float64{0, 0}, "not measured: no verify pass ran"},
 	}

@@ -108,6 +108,12 @@ type doc struct {
 	Extra      []docExtra
 	Charts     []chartFile
 	Scenario   string
+	// Unfinished says why the run did not finish; NotRun lists the phases
+	// that never started; Rebuilt notes phase figures read back from
+	// intervals.csv and the hlogs.
+	Unfinished string
+	NotRun     string
+	Rebuilt    bool
 }
 
 type docCriterion struct{ Text, Phase, Target, Measured, Threshold, Result, Note string }
@@ -133,11 +139,15 @@ type docExtra struct{ Name, JSON string }
 func buildDoc(d *runData, charts []chartFile) *doc {
 	r := d.run
 	v := strings.ToUpper(string(r.Verdict))
+	if d.unfinished != "" && r.Verdict != Error {
+		v = Incomplete
+	}
 	if v == "" {
 		v = "NONE (" + r.Status + ")"
 	}
 	out := &doc{Title: "lunbench report: " + r.Scenario, Verdict: v, Status: r.Status, Error: r.Error, Charts: charts,
-		Scenario: string(d.scenario), Warnings: Warnings(r)}
+		Scenario: string(d.scenario), Warnings: Warnings(r), Unfinished: d.unfinished, NotRun: strings.Join(d.notRun, ", "),
+		Rebuilt: d.rebuilt}
 	out.Facts = [][2]string{{"scenario", r.Scenario}, {"source", r.Source}, {"status", r.Status}}
 	if !r.Start.IsZero() {
 		out.Facts = append(out.Facts, [2]string{"start", r.Start.UTC().Format("2006-01-02 15:04:05 MST")})
@@ -150,7 +160,10 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		[2]string{"lunbench", r.Lunbench})
 	for _, c := range r.Criteria {
 		res := "PASS"
-		if !c.Pass {
+		switch {
+		case c.NotEvaluated:
+			res = notEvaluated
+		case !c.Pass:
 			res = "FAIL"
 		}
 		out.Criteria = append(out.Criteria, docCriterion{Text: criterionText(c), Phase: phaseOrRun(c.Phase), Target: c.Target,
@@ -161,7 +174,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		out.Phases = append(out.Phases, docPhase{Phase: p.Phase, Target: p.Target, Op: p.Op.String(),
 			IOPS: Thousands(p.IOPS), MiBs: fmt.Sprintf("%.1f", p.BytesPerSec/(1<<20)),
 			Mean: Lat(l.Mean), P50: Lat(l.P50), P90: Lat(l.P90), P99: Lat(l.P99), P999: Lat(l.P999), P9999: Lat(l.P9999),
-			Max: Lat(l.Max), Errors: Thousands(float64(p.Errors))})
+			Max: Lat(l.Max), Errors: Thousands(float64(p.Errors)) + backoffText(&p)})
 	}
 	out.Sizes = sizeRows(r)
 	out.Curves = curveRows(r)
@@ -315,6 +328,12 @@ func (o *doc) Markdown() string {
 	if o.Error != "" {
 		fmt.Fprintf(&b, ">\n> error: %s\n", mdCell(o.Error))
 	}
+	if o.Unfinished != "" {
+		fmt.Fprintf(&b, ">\n> %s. Its criteria are not evaluated.\n", mdCell(o.Unfinished))
+		if o.NotRun != "" {
+			fmt.Fprintf(&b, ">\n> phases not run: %s\n", mdCell(o.NotRun))
+		}
+	}
 	for _, w := range o.Warnings {
 		fmt.Fprintf(&b, ">\n> ⚠ warning: %s\n", mdCell(w))
 	}
@@ -327,7 +346,10 @@ func (o *doc) Markdown() string {
 		var rows [][]string
 		for _, c := range o.Criteria {
 			res := "✅ PASS"
-			if c.Result != "PASS" {
+			switch c.Result {
+			case notEvaluated:
+				res = "⚠️ NOT EVALUATED"
+			case "FAIL":
 				res = "❌ FAIL"
 			}
 			if c.Note != "" {
@@ -338,6 +360,9 @@ func (o *doc) Markdown() string {
 		mdTable(&b, []string{"criterion", "phase", "target", "measured", "threshold", "result"}, rows)
 	}
 	b.WriteString("## Results per phase\n\nRamp excluded. Latencies are per I/O, from HDR histograms; max is exact.\n\n")
+	if o.Rebuilt {
+		b.WriteString(rebuiltNote + "\n\n")
+	}
 	var rows [][]string
 	for _, p := range o.Phases {
 		rows = append(rows, []string{p.Phase, p.Target, p.Op, p.IOPS, p.MiBs, p.Mean, p.P50, p.P90, p.P99, p.P999, p.P9999, p.Max, p.Errors})
@@ -488,6 +513,7 @@ img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;p
 <h1>{{.Title}}</h1>
 <div class="banner {{if eq .Verdict "PASS"}}PASS{{else if eq .Verdict "FAIL"}}FAIL{{else}}other{{end}}">Verdict: {{.Verdict}}{{if and .Status (ne .Status "finished")}} — run {{.Status}}{{end}}</div>
 {{if .Error}}<p class="bad">error: {{.Error}}</p>{{end}}
+{{if .Unfinished}}<p class="bad">{{.Unfinished}}. Its criteria are not evaluated.{{if .NotRun}} Phases not run: {{.NotRun}}.{{end}}</p>{{end}}
 {{range .Warnings}}<p class="warn">⚠ warning: {{.}}</p>
 {{end}}<table>{{range .Facts}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
 <h2>Criteria</h2>
@@ -496,6 +522,7 @@ img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;p
 {{end}}</table>{{else}}<p>The scenario has no criteria.</p>{{end}}
 <h2>Results per phase</h2>
 <p>Ramp excluded. Latencies are per I/O, from HDR histograms; max is exact.</p>
+{{if .Rebuilt}}<p>{{rebuilt}}</p>{{end}}
 <table><tr><th>phase</th><th>target</th><th>op</th><th>IOPS</th><th>MiB/s</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th><th>errors</th></tr>
 {{range .Phases}}<tr><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td class="n">{{.IOPS}}</td><td class="n">{{.MiBs}}</td><td class="n">{{.Mean}}</td><td class="n">{{.P50}}</td><td class="n">{{.P90}}</td><td class="n">{{.P99}}</td><td class="n">{{.P999}}</td><td class="n">{{.P9999}}</td><td class="n">{{.Max}}</td><td class="n">{{.Errors}}</td></tr>
 {{end}}</table>
@@ -579,6 +606,7 @@ func (o *doc) HTML() ([]byte, error) {
 			return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b))
 		},
 		"pass":        func(s string) bool { return s == "PASS" },
+		"rebuilt":     func() string { return rebuiltNote },
 		"drillsIntro": func() string { return drillsIntro },
 		"verifyIntro": func() string { return verifyIntro },
 		"budgetIntro": func() string { return budgetIntro },

@@ -49,7 +49,12 @@ type junitFailure struct {
 // per criterion × phase × target, failed ones with a failure element
 // that gives measured against threshold. A criterion that could not be
 // measured fails too (the run cannot vouch for it).
-func JUnit(r *RunJSON) ([]byte, error) {
+func JUnit(r *RunJSON) ([]byte, error) { return junit(r, "", nil) }
+
+// junit is JUnit for a run that may not have finished: why says why (""
+// when it did) and becomes a failed "run finished" case; each phase of
+// notRun gets a failed case of its own.
+func junit(r *RunJSON, why string, notRun []string) ([]byte, error) {
 	s := junitSuite{Name: "lunbench." + r.Scenario}
 	if !r.Start.IsZero() {
 		s.Timestamp = r.Start.UTC().Format("2006-01-02T15:04:05")
@@ -58,10 +63,24 @@ func JUnit(r *RunJSON) ([]byte, error) {
 		}
 	}
 	s.Props = []junitProperty{{"verdict", string(r.Verdict)}, {"status", r.Status}, {"source", r.Source}, {"host", r.Host.Hostname}}
+	class := "lunbench." + r.Scenario + "."
+	if why != "" {
+		s.Cases = append(s.Cases, junitCase{Name: "run finished", Classname: class + "run",
+			Failure: &junitFailure{Message: why, Type: "incomplete", Text: "status: " + r.Status + "\n" + why + "\n"}})
+		s.Failures++
+	}
+	for _, p := range notRun {
+		s.Cases = append(s.Cases, junitCase{Name: "phase " + p + " ran", Classname: class + p,
+			Failure: &junitFailure{Message: "phase " + p + " did not run: the run ended before it", Type: "not run"}})
+		s.Failures++
+	}
 	for _, c := range r.Criteria {
-		tc := junitCase{Name: criterionName(c), Classname: "lunbench." + r.Scenario + "." + classPart(c.Phase)}
+		tc := junitCase{Name: criterionName(c), Classname: class + classPart(c.Phase)}
 		tc.SystemOut = fmt.Sprintf("measured %s, threshold %s %s", c.MeasuredText, c.Cmp, c.ThresholdText)
-		if !c.Pass {
+		if c.NotEvaluated {
+			tc.Failure = &junitFailure{Message: criterionText(c) + ": not evaluated: the run did not finish", Type: "not evaluated"}
+			s.Failures++
+		} else if !c.Pass {
 			msg := fmt.Sprintf("%s: measured %s, threshold %s %s", criterionText(c), c.MeasuredText, c.Cmp, c.ThresholdText)
 			if c.Note != "" {
 				msg += " (" + c.Note + ")"
@@ -133,8 +152,8 @@ func classPart(phase string) string {
 	return phase
 }
 
-func writeJUnitFile(dir string, r *RunJSON) error {
-	b, err := JUnit(r)
+func writeJUnitFile(dir string, d *runData) error {
+	b, err := junit(d.run, d.unfinished, d.notRun)
 	if err != nil {
 		return err
 	}

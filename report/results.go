@@ -5,7 +5,10 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -27,7 +30,9 @@ const Version = "0.1.0"
 // RunJSON is the document written as run.json: everything a report needs
 // besides the time series.
 type RunJSON struct {
-	Lunbench string    `json:"lunbench"`
+	Lunbench string `json:"lunbench"`
+	// Build is the binary's module version and VCS revision.
+	Build    *Build    `json:"build,omitempty"`
 	Scenario string    `json:"scenario"`
 	Source   string    `json:"source"`
 	Status   string    `json:"status"` // running, finished, interrupted, failed
@@ -101,12 +106,34 @@ type Dir struct {
 	hlogs    map[string]*hlogFile
 	lastSync time.Time
 	err      error
+	closed   bool
+	// OnError, if set, is called once, with the first write error, as
+	// soon as it happens: a run whose results can no longer be written
+	// stops rather than measure what nobody will see.
+	OnError func(error)
+}
+
+// fail keeps the first write error (file names the stream) and reports
+// it to OnError. d.mu is held.
+func (d *Dir) fail(file string, err error) {
+	if err == nil || d.err != nil {
+		return
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the path is in file already
+	}
+	d.err = fmt.Errorf("write %s: %w", file, err)
+	if d.OnError != nil {
+		d.OnError(d.err)
+	}
 }
 
 type hlogFile struct {
-	f  *os.File
-	bw *bufio.Writer
-	w  *hdr.HistogramLogWriter
+	f    *os.File
+	bw   *bufio.Writer
+	w    *hdr.HistogramLogWriter
+	name string // under the results directory, for messages
 }
 
 // DirName returns the directory name for a run: <UTC time>_<scenario>.
@@ -119,6 +146,31 @@ func DirName(t time.Time, scenario string) string {
 var intervalsHeader = []string{"start", "end", "elapsed_s", "phase", "target", "op", "ramp", "ops", "bytes",
 	"iops", "mib_s", "errors", "missed", "in_flight", "lat_min_us", "lat_mean_us", "lat_p50_us", "lat_p90_us",
 	"lat_p99_us", "lat_p99_9_us", "lat_max_us"}
+
+// CheckOutDir accepts a results directory named with --out only if it does
+// not exist yet or is empty: another run's run.json and hlogs mixed with this
+// run's would make both unreadable.
+func CheckOutDir(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("results directory %s: %w", path, err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && !fi.IsDir() {
+		return fmt.Errorf("results directory %s exists and is not a directory", path)
+	}
+	names, err := f.Readdirnames(1)
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("results directory %s: %w", path, err)
+	}
+	if len(names) > 0 {
+		return fmt.Errorf("results directory %s exists and is not empty (it holds %s); name a new directory, or remove the old results first", path, names[0])
+	}
+	return nil
+}
 
 // CreateDir makes a results directory at path (which must not exist yet
 // or be empty) and opens its streams.
@@ -210,6 +262,9 @@ func (d *Dir) Add(s *workload.Snapshot) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.closed {
+		return
+	}
 	us := func(t time.Duration) string { return strconv.FormatFloat(float64(t)/1e3, 'f', 1, 64) }
 	for _, iv := range s.Intervals {
 		secs := iv.End.Sub(iv.Start).Seconds()
@@ -243,7 +298,7 @@ func (d *Dir) writeHlog(iv workload.Interval) {
 		safe := hlogSafe(key)
 		f, err := os.Create(filepath.Join(d.Path, "hist", safe+".hlog"))
 		if err != nil {
-			d.err = err
+			d.fail("hist/"+safe+".hlog", err)
 			return
 		}
 		hf = &hlogFile{f: f, bw: bufio.NewWriter(f)}
@@ -255,12 +310,11 @@ func (d *Dir) writeHlog(iv workload.Interval) {
 		hf.w.OutputBaseTime(base)
 		hf.w.SetBaseTime(base)
 		hf.w.OutputLegend()
+		hf.name = "hist/" + safe + ".hlog"
 		d.hlogs[key] = hf
 	}
 	iv.Hist.SetTag(iv.Op.String())
-	if err := hf.w.OutputIntervalHistogram(iv.Hist); err != nil {
-		d.err = err
-	}
+	d.fail(hf.name, hf.w.OutputIntervalHistogram(iv.Hist))
 }
 
 // PhaseHlogName is the file (under hist/) holding the whole measured phase's
@@ -309,28 +363,32 @@ func (d *Dir) Event(e workload.Event) {
 	b, err := json.Marshal(e)
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.closed {
+		return
+	}
 	if err != nil {
-		d.err = err
+		d.fail("events.jsonl", err)
 		return
 	}
 	d.evBuf.Write(b)
 	d.evBuf.WriteByte('\n')
 	// Events are rare and each may be the last thing a crashing run says.
-	d.evBuf.Flush()
+	d.fail("events.jsonl", d.evBuf.Flush())
 }
 
 func (d *Dir) flushLocked(now time.Time) {
-	d.ivBuf.Flush()
+	d.fail("intervals.csv", d.ivCSV.Error())
+	d.fail("intervals.csv", d.ivBuf.Flush())
 	for _, h := range d.hlogs {
-		h.bw.Flush()
+		d.fail(h.name, h.bw.Flush())
 	}
-	d.evBuf.Flush()
+	d.fail("events.jsonl", d.evBuf.Flush())
 	// fsync at most every 10 s: enough to survive a host crash mid-drill
 	// without costing the run.
 	if now.Sub(d.lastSync) >= 10*time.Second {
 		d.lastSync = now
-		d.ivFile.Sync()
-		d.evFile.Sync()
+		d.fail("intervals.csv", d.ivFile.Sync())
+		d.fail("events.jsonl", d.evFile.Sync())
 	}
 }
 
@@ -338,20 +396,38 @@ func (d *Dir) flushLocked(now time.Time) {
 func (d *Dir) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.closed {
+		return d.err
+	}
+	d.closed = true
 	d.ivCSV.Flush()
-	d.ivBuf.Flush()
-	d.evBuf.Flush()
+	d.fail("intervals.csv", d.ivCSV.Error())
+	d.fail("intervals.csv", d.ivBuf.Flush())
+	d.fail("events.jsonl", d.evBuf.Flush())
 	for _, h := range d.hlogs {
-		h.bw.Flush()
-		h.f.Sync()
-		h.f.Close()
+		d.fail(h.name, h.bw.Flush())
+		d.fail(h.name, h.f.Sync())
+		d.fail(h.name, h.f.Close())
 	}
-	d.ivFile.Sync()
-	d.evFile.Sync()
-	d.ivFile.Close()
-	d.evFile.Close()
-	if d.err == nil {
-		d.err = d.ivCSV.Error()
-	}
+	d.fail("intervals.csv", d.ivFile.Sync())
+	d.fail("events.jsonl", d.evFile.Sync())
+	d.fail("intervals.csv", d.ivFile.Close())
+	d.fail("events.jsonl", d.evFile.Close())
+	return d.err
+}
+
+// Fail records a write error of a results file that the Dir does not
+// write itself (diskstats.csv, from the collectors), as if it did: the
+// first one is kept and goes to OnError.
+func (d *Dir) Fail(file string, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.fail(file, err)
+}
+
+// Err returns the first write error so far.
+func (d *Dir) Err() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	return d.err
 }

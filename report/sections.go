@@ -124,6 +124,15 @@ func verifyText(passes []verify.Summary) string {
 	return fmt.Sprintf("%s of %s blocks", strings.Join(bad, ", "), Thousands(float64(blocks)))
 }
 
+// backoffText says how often the workers paused between retries after
+// consecutive errors ("" when they never did).
+func backoffText(p *workload.PhaseResult) string {
+	if p.Backoffs == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (retries backed off %s times, %s in all)", Thousands(float64(p.Backoffs)), p.BackoffTime.Round(time.Millisecond))
+}
+
 // ratioText is the after/before ratio as a share, "-" without a before.
 func ratioText(t workload.DrillTarget) string {
 	if t.Before <= 0 {
@@ -182,6 +191,9 @@ func drillRows(r *RunJSON, t0 time.Time) []docDrill {
 				if t.Resumed {
 					tr.Resume = signedLat(t.Resume)
 				}
+			}
+			if t.Note != "" {
+				tr.Stall += " (" + t.Note + ")"
 			}
 			tr.Errors = errnoText(t.Errors, t.Errnos)
 			tr.Before, tr.Worst = MiBps(t.Before), MiBps(t.Worst)

@@ -3,8 +3,10 @@ package scenarios
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -14,8 +16,11 @@ const (
 	defaultInterval       = time.Second
 	defaultStallThreshold = 500 * time.Millisecond
 	defaultDrillTimeout   = 60 * time.Second
-	defaultQD             = 1
-	defaultMixReadPct     = 50
+	// settleUnset marks a chained drill whose settle time is the default,
+	// known once the whole scenario (its stall_threshold) is read.
+	settleUnset       = -1
+	defaultQD         = 1
+	defaultMixReadPct = 50
 )
 
 // targetInfo is a decoded target plus what phases need to check it.
@@ -81,6 +86,15 @@ func (d *decoder) scenario(root *yaml.Node) *Scenario {
 		}
 	}
 	s.Criteria = append(s.Criteria, phaseCrit...)
+	// A chained drill waits by default for I/O to have flowed longer than
+	// a stall takes to be noticed, and a second more.
+	for pi := range s.Phases {
+		for di := range s.Phases[pi].Drills {
+			if dr := &s.Phases[pi].Drills[di]; dr.Settle == settleUnset {
+				dr.Settle = s.StallThreshold + time.Second
+			}
+		}
+	}
 	return s
 }
 
@@ -120,6 +134,10 @@ func (d *decoder) targets(f *field, root *yaml.Node) []targetInfo {
 			t.Path = pf.s
 			if strings.TrimSpace(t.Path) == "" {
 				d.errf(pf.val, "path in %s is empty", ctx)
+			} else if i := strings.IndexFunc(t.Path, unicode.IsControl); i >= 0 {
+				// A NUL cannot reach the kernel and a newline is surely a
+				// quoting accident; either would create or open the wrong file.
+				d.errf(pf.val, "path in %s contains the control character %q at byte %d; a device or file path has none", ctx, t.Path[i:i+1], i+1)
 			}
 		}
 		if sf, ok := fs.okf("size"); ok {
@@ -287,14 +305,19 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 		}
 	}
 	var rateBytes float64
+	var rateF *field
 	if own["rate"] != nil && own["rate_iops"] != nil {
 		d.errf(own["rate"].key, "%s sets both rate and rate_iops; set one", ctx)
 	} else {
 		if f, ok, _ := get("rate_iops"); ok {
 			p.RateIOPS = f.f
+			if !rateOK(p.RateIOPS) {
+				d.errf(f.val, "rate_iops%s must be 0 (no pacing) or from %s to %s I/Os per second, got %s",
+					where(ctx), rateRange()[0], rateRange()[1], describe(f.val))
+			}
 		}
 		if f, ok, _ := get("rate"); ok && bsOK && p.BS > 0 {
-			rateBytes = f.f
+			rateBytes, rateF = f.f, f
 		}
 	}
 	if f, ok, _ := get("seed"); ok {
@@ -325,7 +348,13 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 
 	if rateBytes > 0 {
 		// After read_pct: a mix's mean size depends on it.
-		p.RateIOPS = rateBytes / p.MeanSize()
+		mean := p.MeanSize()
+		p.RateIOPS = rateBytes / mean
+		if !rateOK(p.RateIOPS) {
+			d.errf(rateF.val, "rate%s must be 0 (no pacing) or from %s/s to %s/s at bs %s (%s to %s I/Os per second), got %s",
+				where(ctx), formatRate(MinRateIOPS*mean), formatRate(MaxRateIOPS*mean),
+				FormatSize(int64(mean)), rateRange()[0], rateRange()[1], describe(rateF.val))
+		}
 	}
 	d.phaseOffsets(&p, own, defaults, rwOK, ctx)
 	d.phaseReduction(&p, own, defaults, rwOK, ctx)
@@ -426,7 +455,7 @@ func (d *decoder) phaseCriteria(p *Phase, own, defaults fields, rwOK bool, ctx s
 		for _, c := range f.crit {
 			inherit := !slices.ContainsFunc(out, func(o Criterion) bool { return o.Metric == c.Metric }) &&
 				!drillOnlyMetric(c.Metric) && !HostMetric(c.Metric) && (!rwOK || appliesTo(c.Metric, p.RW)) &&
-				(p.Verify || !needsVerify(c.Metric))
+				(p.Verify || !NeedsVerify(c.Metric))
 			if inherit {
 				out = append(out, c)
 			}
@@ -460,8 +489,6 @@ func appliesTo(metric string, rw RW) bool {
 	return true
 }
 
-func needsVerify(metric string) bool { return metric == "lost_writes" || metric == "corrupt_blocks" }
-
 func (d *decoder) checkDrillOnly(cs []Criterion, ctx string) {
 	for _, c := range cs {
 		if drillOnlyMetric(c.Metric) {
@@ -492,7 +519,7 @@ func (d *decoder) checkDrillMetrics(cs []Criterion, ctx string) {
 
 func (d *decoder) checkVerify(cs []Criterion, ctx string, verify bool, need string) {
 	for _, c := range cs {
-		if needsVerify(c.Metric) && !verify {
+		if NeedsVerify(c.Metric) && !verify {
 			d.errAt(c.Pos, "%s in %s needs %s; without verification nothing counts them", c.Metric, ctx, need)
 		}
 	}
@@ -535,6 +562,14 @@ func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, targets []targetInf
 		if afterOK {
 			dr.After = afterF.s
 			refs[dr.Name] = ref{dr.After, afterF.val}
+		}
+		if f, ok := fs.okf("settle"); ok {
+			dr.Settle = time.Duration(f.n)
+			if !afterOK {
+				d.errf(f.key, "settle in %s only applies to a drill with after: (the wait for I/O to flow again after the earlier drill)", ctx)
+			}
+		} else if afterOK {
+			dr.Settle = settleUnset
 		}
 		if f, ok := fs.okf("manual"); ok {
 			dr.Manual = f.b
@@ -660,4 +695,35 @@ func (p Phase) CheckBlockSize(logical int64) error {
 		}
 	}
 	return nil
+}
+
+// The range of open-loop pacing per target. Below MinRateIOPS a phase
+// would wait hours between I/Os; above MaxRateIOPS no LUN keeps up and the
+// pacer would only count missed slots.
+const (
+	MinRateIOPS = 0.1
+	MaxRateIOPS = 1e7
+)
+
+// rateRange is the pacing range as messages write it: "0.1", "10000000".
+func rateRange() [2]string {
+	f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	return [2]string{f(MinRateIOPS), f(MaxRateIOPS)}
+}
+
+// rateOK reports whether r is 0 (no pacing) or within the pacing range.
+func rateOK(r float64) bool {
+	return r == 0 || (r >= MinRateIOPS && r <= MaxRateIOPS)
+}
+
+// formatRate writes a throughput in bytes per second with a binary unit,
+// to four significant digits: 409.6 -> "409.6B", 4.096e10 -> "38.15GiB".
+func formatRate(r float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	i := 0
+	for r >= 1024 && i < len(units)-1 {
+		r /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.4g%s", r, units[i])
 }

@@ -41,11 +41,20 @@ type ValidationError struct {
 	Problems []Problem
 }
 
-// Error writes one problem per line.
+// MaxShownProblems is how many problems Error writes before it sums up the
+// rest: a file of garbage must not bury the terminal.
+const MaxShownProblems = 50
+
+// Error writes one problem per line, the first MaxShownProblems of them,
+// then "and N more".
 func (e *ValidationError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
+	shown := e.Problems[:min(len(e.Problems), MaxShownProblems)]
+	lines := make([]string, len(shown), len(shown)+1)
+	for i, p := range shown {
 		lines[i] = p.String()
+	}
+	if n := len(e.Problems) - len(shown); n > 0 {
+		lines = append(lines, fmt.Sprintf("and %d more", n))
 	}
 	return strings.Join(lines, "\n")
 }

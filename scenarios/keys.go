@@ -209,6 +209,8 @@ func objects() map[string][]keyDef {
 				doc: "When to inject, from the start of the phase (ramp included)."},
 			{name: "after", kind: kName, synonyms: []string{"follows", "follow", "then"},
 				doc: "Inject when the named drill of this phase has recovered, instead of at a time."},
+			{name: "settle", kind: kDuration, synonyms: []string{"settle_time", "settling", "wait", "quiet"},
+				doc: "With after: how long I/O must have flowed again after the earlier drill recovered before this one is injected (default: stall_threshold + 1s)."},
 			{name: "manual", kind: kBool, synonyms: []string{"interactive", "operator"},
 				doc: "The operator injects the fault by hand and marks the moment in the dashboard."},
 			{name: "inject", kind: kString, synonyms: []string{"command", "cmd", "run", "exec", "fault"},

@@ -53,13 +53,60 @@ func Parse(name string, data []byte, lookup Lookup) (*Scenario, error) {
 	return parse(name, data, config{lookup: lookup, seed: randomSeed})
 }
 
-// Load reads and parses the scenario file at path, as Parse does.
+// MaxFileSize caps a scenario file. The largest real scenarios are a few
+// KiB; the cap keeps /dev/zero or a mistaken disk image from eating memory.
+const MaxFileSize = 4 << 20
+
+// Load reads and parses the scenario file at path, as Parse does. The file
+// must be a regular file (or a pipe) of at most MaxFileSize bytes.
 func Load(path string, lookup Lookup) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read scenario: %w", err)
 	}
-	return Parse(path, data, lookup)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read scenario: %w", err)
+	}
+	// A pipe is allowed for `lunbench run <(...)`; the cap bounds it.
+	if !fi.Mode().IsRegular() && fi.Mode()&fs.ModeNamedPipe == 0 {
+		return nil, fileProblem(path, fmt.Sprintf("%s, not a regular file; a scenario is a YAML file, or - to read it from stdin", fileKind(fi.Mode())))
+	}
+	return LoadReader(path, f, lookup)
+}
+
+// LoadReader reads a scenario of at most MaxFileSize bytes from r (a file
+// or stdin) and parses it as Parse does; name is used in messages.
+func LoadReader(name string, r io.Reader, lookup Lookup) (*Scenario, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read scenario %s: %w", name, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fileProblem(name, fmt.Sprintf("the scenario is larger than %s; a scenario file is a few KiB of YAML", FormatSize(MaxFileSize)))
+	}
+	return Parse(name, data, lookup)
+}
+
+// fileProblem is a *ValidationError about the scenario file as a whole.
+func fileProblem(name, msg string) error {
+	return &ValidationError{Problems: []Problem{{Pos: Pos{File: name}, Msg: msg}}}
+}
+
+// fileKind names what a non-regular file is, for messages.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "a special file"
 }
 
 // LoadBuiltin parses the built-in scenario called name (see Builtins).
@@ -128,17 +175,30 @@ func BuiltinSource(name string) ([]byte, bool) {
 	return data, err == nil
 }
 
-// starterName is the placeholder in starter.tmpl.
-var starterName = regexp.MustCompile(`(?m)^name: NAME$`)
-
 // Starter returns a commented scenario file for `lunbench init NAME`, a
 // read-only test of one LUN that an admin edits from there.
 func Starter(name string) []byte {
+	return Rename(starterTemplate, name)
+}
+
+// ValidName reports whether name may be a scenario's name (it ends up in
+// results directory names): letters, digits, '.', '_' and '-', up to 64.
+func ValidName(name string) bool { return validName.MatchString(name) }
+
+// Rename replaces the top-level name: line of a scenario's source, for
+// `lunbench init NAME` and `init NAME --from BUILTIN`; comments and
+// layout are kept as they are.
+func Rename(src []byte, name string) []byte {
 	v := name
 	if !validName.MatchString(name) {
 		v = strconv.Quote(name) // still YAML; the loader will say what is wrong
 	}
-	return starterName.ReplaceAllLiteral(starterTemplate, []byte("name: "+v))
+	nameLine := regexp.MustCompile(`(?m)^name: .*$`)
+	loc := nameLine.FindIndex(src)
+	if loc == nil {
+		return src
+	}
+	return slices.Concat(src[:loc[0]], []byte("name: "+v), src[loc[1]:])
 }
 
 // parse is Parse with every dependency explicit.
@@ -219,12 +279,28 @@ func (d *decoder) decodeYAML(dec *yaml.Decoder, n *yaml.Node, data []byte) (err 
 			p.Line++
 		}
 		lines := bytes.Split(data, []byte("\n"))
-		if p.Line >= 1 && p.Line <= len(lines) && bytes.Contains(lines[p.Line-1], []byte("\t")) && !strings.Contains(msg, "tab") {
-			msg += " (YAML does not allow tabs for indentation; use spaces)"
+		if p.Line >= 1 && p.Line <= len(lines) {
+			line := lines[p.Line-1]
+			p.Column = yamlColumn(line)
+			if bytes.Contains(line, []byte("\t")) && !strings.Contains(msg, "tab") {
+				msg += " (YAML does not allow tabs for indentation; use spaces)"
+			}
 		}
 	}
 	d.errAt(p, "invalid YAML: %s", msg)
 	return err
+}
+
+// yamlColumn picks the column of a syntax error on line, since yaml.v3
+// reports only the line: a tab in the indentation (the usual culprit),
+// else the line's first character that is not a space.
+func yamlColumn(line []byte) int {
+	for i, c := range line {
+		if c != ' ' {
+			return i + 1
+		}
+	}
+	return 1
 }
 
 // yamlParserError reports whether msg comes from yaml.v3's parser, whose

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -107,23 +108,24 @@ phases: [{name: p, rw: read, bs: 4k, duration: 1s}]
 			want: []string{`s.yaml:1:1: the file is empty; a scenario needs name:, targets: and phases:`},
 		},
 		{
-			// yaml.v3 knows only the line of a syntax error; for an
-			// unclosed bracket, the line that opened it.
+			// yaml.v3 knows only the line of a syntax error (for an
+			// unclosed bracket, the line that opened it); the column is
+			// that line's first character.
 			name: "YAML syntax",
 			src:  "name: t\ntargets: [lun0\n",
-			want: []string{`s.yaml:2: invalid YAML: did not find expected ',' or ']'`},
+			want: []string{`s.yaml:2:1: invalid YAML: did not find expected ',' or ']'`},
 		},
 		{
 			// A key indented too little ends the mapping early.
 			name: "YAML indentation",
 			src:  "name: t\ntargets:\n  - name: a\n path: /x\n",
-			want: []string{`s.yaml:4: invalid YAML: did not find expected key`},
+			want: []string{`s.yaml:4:2: invalid YAML: did not find expected key`},
 		},
 		{
 			// Tabs are the classic YAML trap; say so.
 			name: "tab indentation",
 			src:  "name: t\ntargets:\n\t- name: lun0\n",
-			want: []string{`s.yaml:3: invalid YAML: found character that cannot start any token (YAML does not allow tabs for indentation; use spaces)`},
+			want: []string{`s.yaml:3:1: invalid YAML: found character that cannot start any token (YAML does not allow tabs for indentation; use spaces)`},
 		},
 		{
 			// Two documents would silently drop the second.
@@ -390,8 +392,8 @@ criteria:
 			want: []string{
 				`s.yaml:3:21: preflight_warnings in expect of defaults is about the host's set-up, not the I/O; put it in the run's or a target's criteria`,
 				`s.yaml:9:14: preflight_errors in expect of phase "p" is about the host's set-up, not the I/O; put it in the run's or a target's criteria`,
-				`s.yaml:10:57: read_p99 in expect of drill "d" is not measured per drill; a drill's expect takes max_stall, resume_within, throughput_after, errors, max_latency, lost_writes, corrupt_blocks, login_back`,
-				`s.yaml:10:77: preflight_errors in expect of drill "d" is not measured per drill; a drill's expect takes max_stall, resume_within, throughput_after, errors, max_latency, lost_writes, corrupt_blocks, login_back`,
+				`s.yaml:10:57: read_p99 in expect of drill "d" is not measured per drill; a drill's expect takes max_stall, resume_within, throughput_after, errors, max_latency, lost_writes, corrupt_blocks, unreadable_blocks, login_back`,
+				`s.yaml:10:77: preflight_errors in expect of drill "d" is not measured per drill; a drill's expect takes max_stall, resume_within, throughput_after, errors, max_latency, lost_writes, corrupt_blocks, unreadable_blocks, login_back`,
 			},
 		},
 		{
@@ -415,6 +417,8 @@ phases:
       - {name: g, after: g, inject: x}
       - {name: h, manual: true, at: 1s}
       - {name: a, manual: true, recover: {command: x}, timeout: 0s}
+      - {name: i, at: 1s, settle: 2s, inject: x}
+      - {name: j, after: i, settle: soon, inject: x}
 `,
 			want: []string{
 				`s.yaml:10:27: drill "a" sets both at and after; set one`,
@@ -422,12 +426,14 @@ phases:
 				`s.yaml:13:9: drill "d" needs at (a time into the phase), after (another drill) or manual: true`,
 				`s.yaml:14:9: drill "e" needs inject (the shell command that causes the fault)`,
 				`s.yaml:14:23: at in drill "e" (35s) must be before the end of phase "p" (35s: ramp 5s + duration 30s)`,
-				`s.yaml:15:26: drill "f" follows unknown drill "nope"; drills of phase "p" are: a, b, c, d, e, g, h, a`,
+				`s.yaml:15:26: drill "f" follows unknown drill "nope"; drills of phase "p" are: a, b, c, d, e, g, h, a, i, j`,
 				`s.yaml:16:26: drill "g" cannot follow itself`,
 				`s.yaml:17:19: drill "h" is manual, so it takes no at or after`,
 				`s.yaml:18:16: duplicate drill name "a" in phase "p" (first at line 10)`,
 				`s.yaml:18:42: recover of drill "a" needs at`,
 				`s.yaml:18:65: timeout in drill "a" must be greater than 0`,
+				`s.yaml:19:27: settle in drill "i" only applies to a drill with after: (the wait for I/O to flow again after the earlier drill)`,
+				`s.yaml:20:37: settle in drill "j": invalid duration "soon" (examples: 30s, 500ms, 2m, 1h30m)`,
 			},
 		},
 		{
@@ -456,6 +462,44 @@ targets: [{name: lun0, path: /dev/x}]
 phases: [{name: p, rw: read, bs: 4k, duration: 1s, rate: 10MiB/s, rate_iops: 100}]
 `,
 			want: []string{`s.yaml:3:52: phase "p" sets both rate and rate_iops; set one`},
+		},
+		{
+			// Paths with a NUL byte or a newline (issue 11): the first
+			// failed as a runtime error, the second created a file named
+			// with a newline.
+			name: "control characters in paths",
+			src: "name: t\ntargets:\n  - {name: a, path: \"/tmp/a\\0b\"}\n  - {name: b, path: \"/tmp/a\\nb\"}\n" +
+				"phases: [{name: p, rw: read, bs: 4k, duration: 1s}]\n",
+			want: []string{
+				`s.yaml:3:21: path in target "a" contains the control character "\x00" at byte 7; a device or file path has none`,
+				`s.yaml:4:21: path in target "b" contains the control character "\n" at byte 7; a device or file path has none`,
+			},
+		},
+		{
+			// Hostile rates (issue 11): a vanishing rate used to make the
+			// pacer wait forever, a huge one to count billions of missed
+			// slots; both are refused with the range in the message. 0
+			// (no pacing) and the range's ends are accepted.
+			name: "rates out of range",
+			src: `name: t
+targets: [{name: lun0, path: /dev/x}]
+phases:
+  - {name: a, rw: read, bs: 4k, duration: 1s, rate_iops: 1e-300}
+  - {name: b, rw: read, bs: 4k, duration: 1s, rate_iops: 1e-10}
+  - {name: c, rw: read, bs: 4k, duration: 1s, rate_iops: 5e9}
+  - {name: d, rw: read, bs: 4k, duration: 1s, rate: 8EiB/s}
+  - {name: e, rw: read, bs: 1MiB, duration: 1s, rate: 1KiB/s}
+  - {name: f, rw: read, bs: 4k, duration: 1s, rate_iops: 0}
+  - {name: g, rw: read, bs: 4k, duration: 1s, rate_iops: 0.1}
+  - {name: h, rw: read, bs: 4k, duration: 1s, rate_iops: 10000000}
+`,
+			want: []string{
+				`s.yaml:4:58: rate_iops in phase "a" must be 0 (no pacing) or from 0.1 to 10000000 I/Os per second, got 1e-300`,
+				`s.yaml:5:58: rate_iops in phase "b" must be 0 (no pacing) or from 0.1 to 10000000 I/Os per second, got 1e-10`,
+				`s.yaml:6:58: rate_iops in phase "c" must be 0 (no pacing) or from 0.1 to 10000000 I/Os per second, got 5e9`,
+				`s.yaml:7:53: rate in phase "d" must be 0 (no pacing) or from 409.6B/s to 38.15GiB/s at bs 4KiB (0.1 to 10000000 I/Os per second), got "8EiB/s"`,
+				`s.yaml:8:55: rate in phase "e" must be 0 (no pacing) or from 102.4KiB/s to 9.537TiB/s at bs 1MiB (0.1 to 10000000 I/Os per second), got "1KiB/s"`,
+			},
 		},
 		{
 			// Top-level values: interval floor, seed sign, on_error enum, merge keys.
@@ -491,6 +535,28 @@ phases:
 				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
+	}
+}
+
+// TestProblemCap checks that a file with hundreds of mistakes shows the
+// first 50 of them and a count of the rest, not a screenful per mistake.
+func TestProblemCap(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("name: t\ntargets: [{name: lun0, path: /dev/x}]\nphases:\n")
+	for i := range 120 {
+		fmt.Fprintf(&b, "  - {name: p%d, rw: read, bs: 3, duration: 1s}\n", i)
+	}
+	_, err := parse("s.yaml", []byte(b.String()), config{seed: fixedSeed})
+	var ve *ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) != 120 {
+		t.Fatalf("want 120 problems, got %v", err)
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != MaxShownProblems+1 || lines[MaxShownProblems] != "and 70 more" {
+		t.Fatalf("Error() has %d lines, last %q; want %d and \"and 70 more\"", len(lines), lines[len(lines)-1], MaxShownProblems+1)
+	}
+	if !strings.HasPrefix(lines[0], "s.yaml:4:") {
+		t.Errorf("first line %q, want the first problem in file order", lines[0])
 	}
 }
 
@@ -692,3 +758,50 @@ func TestCheckBlockSize(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadFileLimits checks what Load and LoadReader refuse before
+// parsing: a device that never ends, and files past MaxFileSize.
+func TestLoadFileLimits(t *testing.T) {
+	big := filepath.Join(t.TempDir(), "big.yaml")
+	if err := os.WriteFile(big, []byte(strings.Repeat("#", MaxFileSize+1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tooBig := "the scenario is larger than 4MiB; a scenario file is a few KiB of YAML"
+	tests := []struct {
+		name string
+		load func() (*Scenario, error)
+		want string // the one problem, "" for a scenario that loads
+	}{
+		// /dev/zero used to be read until memory ran out.
+		{"dev zero", func() (*Scenario, error) { return Load("/dev/zero", nil) },
+			"/dev/zero: a character device, not a regular file; a scenario is a YAML file, or - to read it from stdin"},
+		// A regular file one byte past the cap.
+		{"big file", func() (*Scenario, error) { return Load(big, nil) }, big + ": " + tooBig},
+		// Endless stdin stops at the cap.
+		{"endless stdin", func() (*Scenario, error) { return LoadReader("stdin", zeroReader{}, nil) }, "stdin: " + tooBig},
+		// A small scenario on stdin loads.
+		{"stdin", func() (*Scenario, error) {
+			return LoadReader("stdin", strings.NewReader("name: t\ntargets: [{name: a, path: /x}]\nphases: [{name: p, rw: read, bs: 4k, duration: 1s}]\n"), nil)
+		}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := tt.load()
+			if tt.want == "" {
+				if err != nil || s == nil {
+					t.Fatalf("want a scenario, got %v", err)
+				}
+				return
+			}
+			var ve *ValidationError
+			if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].String() != tt.want {
+				t.Fatalf("got %v, want the problem %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// zeroReader never ends, like /dev/zero.
+type zeroReader struct{}
+
+func (zeroReader) Read(b []byte) (int, error) { clear(b); return len(b), nil }

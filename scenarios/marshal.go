@@ -167,13 +167,13 @@ func phaseNode(p Phase, cs []Criterion) *yaml.Node {
 		add(pm, "think", dur(p.Think))
 	}
 	if p.Compress > 0 {
-		add(pm, "compress", num(strconv.FormatFloat(p.Compress, 'g', -1, 64)))
+		add(pm, "compress", num(strconv.FormatFloat(p.Compress, 'f', -1, 64)))
 	}
 	if p.DedupePct > 0 {
 		add(pm, "dedupe", str(strconv.Itoa(p.DedupePct)+"%"))
 	}
 	if p.RateIOPS > 0 {
-		add(pm, "rate_iops", num(strconv.FormatFloat(p.RateIOPS, 'g', -1, 64)))
+		add(pm, "rate_iops", num(strconv.FormatFloat(p.RateIOPS, 'f', -1, 64))) // the loader reads no exponents
 	}
 	names := seq()
 	names.Style = yaml.FlowStyle
@@ -212,6 +212,7 @@ func drill(dr Drill) *yaml.Node {
 		add(m, "manual", boolean(true))
 	case dr.After != "":
 		add(m, "after", str(dr.After))
+		add(m, "settle", dur(dr.Settle))
 	default:
 		add(m, "at", dur(dr.At))
 	}

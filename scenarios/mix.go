@@ -188,7 +188,7 @@ func distNode(d *Distribution) *yaml.Node {
 	case Normal:
 		add(n, "normal", str(fmtPct(d.Param)))
 	default:
-		add(n, string(d.Kind), num(strconv.FormatFloat(d.Param, 'g', -1, 64)))
+		add(n, string(d.Kind), num(strconv.FormatFloat(d.Param, 'f', -1, 64)))
 	}
 	return n
 }

@@ -185,6 +185,11 @@ type Drill struct {
 	At     time.Duration
 	After  string
 	Manual bool
+	// Settle (drills with After only) is how long I/O must have flowed
+	// again on every target after the earlier drill recovered before this
+	// one is injected, so that the earlier fault's stall is over and cannot
+	// be taken for this one's. Default: the stall threshold + 1 s.
+	Settle time.Duration
 	Inject string // shell command, run with /bin/sh -c
 	// InjectSource is the command as written, before ${VAR} expansion. It
 	// is what results record: a secret passed to the command through the
@@ -291,7 +296,7 @@ func MetricUnit(name string) (Unit, bool) {
 	switch name {
 	case "iops", "read_iops", "write_iops",
 		"errors", "read_errors", "write_errors",
-		"stalls", "lost_writes", "corrupt_blocks",
+		"stalls", "lost_writes", "corrupt_blocks", "unreadable_blocks",
 		"preflight_errors", "preflight_warnings", "probe_errors", "probe_warnings", "iops_at_p99":
 		return Count, true
 	case "throughput", "read_throughput", "write_throughput":
@@ -319,7 +324,7 @@ func MetricNames() []string {
 	for _, b := range base {
 		out = append(out, b, "read_"+b, "write_"+b)
 	}
-	return append(out, "max_stall", "stalls", "lost_writes", "corrupt_blocks",
+	return append(out, "max_stall", "stalls", "lost_writes", "corrupt_blocks", "unreadable_blocks",
 		"resume_within", "throughput_after", "preflight_errors", "preflight_warnings",
 		"probe_errors", "probe_warnings", "login_back", "iops_at_p99")
 }
@@ -339,5 +344,11 @@ func HostMetric(m string) bool {
 // on, in the order the docs present them.
 func DrillMetrics() []string {
 	return []string{"max_stall", "resume_within", "throughput_after", "errors", "max_latency",
-		"lost_writes", "corrupt_blocks", "login_back"}
+		"lost_writes", "corrupt_blocks", "unreadable_blocks", "login_back"}
+}
+
+// NeedsVerify reports whether a metric is counted by verify passes, so
+// needs a phase with verify: true.
+func NeedsVerify(metric string) bool {
+	return metric == "lost_writes" || metric == "corrupt_blocks" || metric == "unreadable_blocks"
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -35,6 +36,26 @@ type ShellRunner struct {
 // Run implements CommandRunner. The command's stdin is /dev/null: a drill
 // must not wait for a person.
 func (s ShellRunner) Run(ctx context.Context, command string, timeout time.Duration, out string) CommandResult {
+	return s.RunShown(ctx, command, "", timeout, out)
+}
+
+// shownCommandVar carries a command RunShown keeps off the command line.
+const shownCommandVar = "LUNBENCH_COMMAND"
+
+// ShownRunner is a CommandRunner that can keep a command's expanded text
+// out of its command line: ps then shows shown (the command as written,
+// ${CHAP_SECRET} and all) while the shell runs command, exactly as if it
+// had been given it. Drills use it when their runner has it.
+type ShownRunner interface {
+	RunShown(ctx context.Context, command, shown string, timeout time.Duration, out string) CommandResult
+}
+
+var _ ShownRunner = ShellRunner{}
+
+// RunShown implements ShownRunner: /bin/sh -c 'eval "$LUNBENCH_COMMAND" #
+// shown', with command in LUNBENCH_COMMAND. An empty shown runs command as
+// Run does.
+func (s ShellRunner) RunShown(ctx context.Context, command, shown string, timeout time.Duration, out string) CommandResult {
 	now := s.Now
 	if now == nil {
 		now = time.Now
@@ -66,6 +87,17 @@ func (s ShellRunner) Run(ctx context.Context, command string, timeout time.Durat
 	defer cancel()
 	cmd := exec.CommandContext(cctx, "/bin/sh", "-c", command)
 	cmd.Env = s.Env
+	if shown != "" {
+		// The command travels in the environment, which only its owner
+		// can read (/proc/PID/environ is 0400); the command line, which
+		// anyone's ps shows, carries the command as written.
+		env := s.Env
+		if env == nil {
+			env = os.Environ()
+		}
+		cmd.Env = append(env[:len(env):len(env)], shownCommandVar+"="+command)
+		cmd.Args[2] = `eval "$` + shownCommandVar + `" # ` + strings.ReplaceAll(shown, "\n", " ")
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if w != nil {
 		cmd.Stdout, cmd.Stderr = w, w

@@ -229,11 +229,28 @@ func ProbeDevice(p string, sys SysRoot) (Device, error) {
 		d.Major, d.Minor = unix.Major(st.Dev), unix.Minor(st.Dev)
 		d.probeFileDevice(sys)
 	case unix.S_IFDIR:
-		return d, fmt.Errorf("%s: is a directory, not a file or block device", p)
+		return d, fmt.Errorf("%s: is a directory, %w", p, ErrNotTarget)
+	case unix.S_IFCHR:
+		return d, fmt.Errorf("%s: is a character device (%d:%d), %w", p, unix.Major(st.Rdev), unix.Minor(st.Rdev), ErrNotTarget)
 	default:
-		return d, fmt.Errorf("%s: neither a regular file nor a block device", p)
+		return d, fmt.Errorf("%s: is a %s, %w", p, fileTypeName(st.Mode), ErrNotTarget)
 	}
 	return d, nil
+}
+
+// ErrNotTarget is why a path that exists cannot be a target: lunbench
+// drives I/O against regular files and block devices only.
+var ErrNotTarget = errors.New("not a regular file or block device")
+
+// fileTypeName names the kinds of file ErrNotTarget is about.
+func fileTypeName(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFIFO:
+		return "named pipe"
+	case unix.S_IFSOCK:
+		return "socket"
+	}
+	return "special file"
 }
 
 // probeBlock fills in a block device's facts from sysfs, falling back to

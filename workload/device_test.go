@@ -129,10 +129,11 @@ func TestProbeDeviceErrors(t *testing.T) {
 		{"missing map", fixture("held"), "/dev/mapper/mpathz", "/dev/mapper/mpathz: no such file or directory", true},
 		// A missing file on the live system.
 		{"missing file", SysRoot{}, filepath.Join(dir, "nope.img"), filepath.Join(dir, "nope.img") + ": no such file or directory", true},
-		// A directory is neither kind of target.
-		{"directory", SysRoot{}, dir, dir + ": is a directory, not a file or block device", false},
-		// Character devices are not block devices.
-		{"char device", SysRoot{}, "/dev/null", "/dev/null: neither a regular file nor a block device", false},
+		// A directory is neither kind of target (ErrNotTarget: exit 2).
+		{"directory", SysRoot{}, dir, dir + ": is a directory, not a regular file or block device", false},
+		// Character devices are not block devices; the message says
+		// which one (ErrNotTarget: exit 2).
+		{"char device", SysRoot{}, "/dev/null", "/dev/null: is a character device (1:3), not a regular file or block device", false},
 		// A detached loop device (or a LUN with no capacity) has size 0.
 		{"size 0", SysRoot{Root: empty}, "/dev/loop3", "/dev/loop3: block device has size 0 (no medium, a LUN with no capacity, or a detached loop device)", false},
 		// Nothing at all.

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lunbench/scenarios"
@@ -25,6 +26,9 @@ type drillRun struct {
 	phaseStart int64
 	cmds       CommandRunner
 	dir        string // where command output goes ("" = nowhere)
+	// flow says whether I/O flows: a drill chained with after: waits for
+	// it, so that the earlier fault's stall is over before its own.
+	flow ioFlow
 
 	ctx    context.Context // cancelled when the phase ends
 	cancel context.CancelFunc
@@ -35,6 +39,10 @@ type drillRun struct {
 	// verifyCh carries the names of recovered drills to the phase loop,
 	// which runs a verify pass (phases with verify: true; nil otherwise).
 	verifyCh chan string
+	// verifying counts the verify passes asked for and not yet done: a
+	// chained drill is not injected before them (its fault would freeze
+	// the pass, and the pass must read what the earlier fault left).
+	verifying atomic.Int32
 }
 
 type drillState struct {
@@ -52,13 +60,13 @@ type drillState struct {
 }
 
 // newDrillRun starts the drills of phase p. It returns nil when p has none.
-func (r *Runner) newDrillRun(p *scenarios.Phase, idx int, phaseStart int64) *drillRun {
+func (r *Runner) newDrillRun(p *scenarios.Phase, idx int, phaseStart int64, flow ioFlow) *drillRun {
 	if len(p.Drills) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	dr := &drillRun{r: r, phase: p.Name, phaseIdx: idx, phaseStart: phaseStart, cmds: r.opt.Commands,
-		ctx: ctx, cancel: cancel}
+		ctx: ctx, cancel: cancel, flow: flow}
 	if r.opt.Results != "" {
 		dr.dir = filepath.Join(r.opt.Results, "drills")
 	}
@@ -128,7 +136,15 @@ func (dr *drillRun) drive(s *drillState) {
 		if dr.ctx.Err() != nil {
 			return
 		}
-		at = clock.Now()
+		// The earlier fault is undone, but its stall may not be over:
+		// wait until I/O has flowed again for the settle time.
+		var ok bool
+		if at, ok = dr.waitFlow(prev.recoverEnd, s.d.Settle); !ok {
+			dr.r.emit(Event{Kind: EvNote, Phase: dr.phase, Path: s.d.Name,
+				Detail: fmt.Sprintf("drill %s not injected: after drill %s recovered, I/O did not flow again for %s before the phase ended",
+					s.d.Name, s.d.After, s.d.Settle)})
+			return
+		}
 	default:
 		if !sleepUntil(dr.ctx, clock, dr.phaseStart+int64(s.d.At)) {
 			return
@@ -186,6 +202,7 @@ func (dr *drillRun) drive(s *drillState) {
 // over (its end-of-phase pass covers it).
 func (dr *drillRun) recovered(s *drillState) {
 	if dr.verifyCh != nil && dr.ctx.Err() == nil {
+		dr.verifying.Add(1)
 		dr.verifyCh <- s.d.Name // buffered: one slot per drill
 	}
 }
@@ -196,7 +213,14 @@ func (dr *drillRun) run(ctx context.Context, s *drillState, what, command, sourc
 	if dr.dir != "" {
 		out = filepath.Join(dr.dir, fmt.Sprintf("%s.%s.%s.log", fileSafe(dr.phase), fileSafe(s.d.Name), what))
 	}
-	res := dr.cmds.Run(ctx, command, s.d.Timeout, out)
+	var res CommandResult
+	if sr, ok := dr.cmds.(ShownRunner); ok && source != "" && source != command {
+		// ${VAR} was expanded: a secret in it stays out of the command
+		// line that ps shows, which carries the command as written.
+		res = sr.RunShown(ctx, command, source, s.d.Timeout, out)
+	} else {
+		res = dr.cmds.Run(ctx, command, s.d.Timeout, out)
+	}
 	res.Command = source
 	if out != "" {
 		res.Output = filepath.Join("drills", filepath.Base(out))
@@ -331,6 +355,8 @@ func (dr *drillRun) measure(tl *timeline, tgts []*target, ros []*reopener, stall
 	}
 	sort.Slice(order, func(i, j int) bool { return order[i].inject < order[j].inject })
 	const around = int64(10 * time.Second)
+	threshold := int64(dr.r.sc.StallThreshold)
+	byTarget, owners := ownersByTarget(order, tgts, stalls, clock, threshold)
 	for i, s := range order {
 		limit := phaseEnd
 		if i+1 < len(order) {
@@ -342,20 +368,10 @@ func (dr *drillRun) measure(tl *timeline, tgts []*target, ros []*reopener, stall
 		}
 		settled = max(settled, s.recoverEnd)
 		var targets []DrillTarget
-		for _, t := range tgts {
+		for ti, t := range tgts {
 			dt := DrillTarget{Target: t.spec.Name, Resumed: true}
-			// The first stall of this target that was still going on at
-			// the inject or began before the window closed.
-			for _, st := range stalls {
-				if st.Target == t.spec.Name && st.End.After(clock.Time(s.inject)) && st.Start.Before(clock.Time(limit)) {
-					dt.Stalled = true
-					dt.LastBefore, dt.FirstAfter, dt.Stall, dt.InFlight = st.Start, st.End, st.Dur, st.InFlight
-					dt.Detection = st.Start.Sub(clock.Time(s.inject))
-					dt.Resume = st.End.Sub(clock.Time(s.inject))
-					dt.Resumed = !st.Unresolved
-					settled = max(settled, int64(st.End.Sub(clock.Time(0))))
-					break
-				}
+			if end := attribute(&dt, order, i, byTarget[ti], owners[ti], clock, threshold); end != 0 {
+				settled = max(settled, end)
 			}
 			targets = append(targets, dt)
 		}

@@ -93,7 +93,7 @@ phases:
 func TestDrillScheduling(t *testing.T) {
 	sc := drillScenario(t, `
       - {name: first, at: 200ms, inject: "inject-first", recover: {command: "recover-first", at: 300ms}}
-      - {name: second, after: first, inject: "inject-second sleep 100ms fail"}
+      - {name: second, after: first, settle: 100ms, inject: "inject-second sleep 100ms fail"}
       - {name: hang, at: 100ms, inject: "sleep 10s", timeout: 200ms}
       - {name: cable, manual: true}
       - {name: unmarked, manual: true, inject: "never"}
@@ -138,8 +138,9 @@ func TestDrillScheduling(t *testing.T) {
 			}
 			return ""
 		}},
-		// after first: injected when first's recovery finished.
-		{"second", true, 480 * time.Millisecond, 580 * time.Millisecond, func(d DrillResult) string {
+		// after first: injected once I/O flowed for the settle time
+		// (100 ms) after first's recovery (at 500 ms).
+		{"second", true, 590 * time.Millisecond, 720 * time.Millisecond, func(d DrillResult) string {
 			if d.Inject == nil || d.Inject.ExitCode != 3 {
 				return fmt.Sprintf("inject result %+v, want exit status 3", d.Inject)
 			}
@@ -284,6 +285,9 @@ func BenchmarkVerifiedWrite(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer r.Close()
+	if err := r.setupVerify(); err != nil {
+		b.Fatal(err)
+	}
 	t := r.targets[0]
 	w := &worker{bs: 4096, buf: make([]byte, 4096), vmap: t.vmap, unit: t.vmap.Header().Unit, runID: r.runID,
 		gens: make([]uint32, 1), clock: r.clock}
@@ -295,5 +299,26 @@ func BenchmarkVerifiedWrite(b *testing.B) {
 		off := offs.Next()
 		w.stampVerified(off)
 		w.ackVerified(off)
+	}
+}
+
+// TestShellRunnerShown runs an expanded command whose text came from a
+// variable (the failover-drill built-in's INJECT='...'): quotes and && in
+// it must work as they did when the text was given to sh -c, while the
+// command line shows only the command as written.
+func TestShellRunnerShown(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out.log")
+	res := ShellRunner{}.RunShown(context.Background(), `printf '%s\n' "a b" && echo "$0" # x`+"\n"+`echo c`, "${INJECT}\nsecond line", 10*time.Second, out)
+	if !res.OK() {
+		t.Fatalf("command failed: %s", res.Describe())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "$0" is the shell; the newline in shown did not end the comment
+	// early (it would have run "second line" as a command and failed).
+	if got := string(b); got != "a b\n/bin/sh\nc\n" {
+		t.Fatalf("output %q", got)
 	}
 }

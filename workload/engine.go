@@ -3,6 +3,7 @@ package workload
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -100,6 +101,10 @@ type PhaseResult struct {
 	// as written); RateIOPS is the rate it was paced at (0: closed loop).
 	Sub      *scenarios.Sub `json:"sub,omitempty"`
 	RateIOPS float64        `json:"rate_iops,omitempty"`
+	// Backoffs counts the pauses workers took after consecutive errors
+	// (1 ms doubling to 100 ms), BackoffTime their total.
+	Backoffs    uint64        `json:"backoffs,omitempty"`
+	BackoffTime time.Duration `json:"backoff_ns,omitempty"`
 	// Hist is the whole phase's latency histogram (for hlog and reports).
 	Hist *hdr.Histogram `json:"-"`
 }
@@ -134,11 +139,24 @@ type Result struct {
 	PhasesRun int `json:"phases_run"`
 }
 
-// ConfigError is a problem with the scenario found only once the targets are
-// known (block size, range): the scenario is wrong, not the machine.
-type ConfigError struct{ Msg string }
+// stopDrain bounds the wait for in-flight I/O after an interrupt (Ctrl-C,
+// SIGTERM, q, a results write error), below Options.Drain.
+const stopDrain = 500 * time.Millisecond
 
-func (e *ConfigError) Error() string { return e.Msg }
+// ConfigError is a problem with the scenario found only once the targets are
+// known (block size, range, a path that is no target): the scenario is
+// wrong, not the machine. Pos is the target or phase it is about.
+type ConfigError struct {
+	Pos scenarios.Pos
+	Msg string
+}
+
+func (e *ConfigError) Error() string {
+	if p := e.Pos.String(); p != "" {
+		return p + ": " + e.Msg
+	}
+	return e.Msg
+}
 
 // Options configure a Runner.
 type Options struct {
@@ -235,25 +253,27 @@ func NewRunner(sc *scenarios.Scenario, opt Options, events EventSink, sinks ...S
 			t := r.target(name)
 			if err := p.CheckBlockSize(t.dev.LogicalBlock); err != nil {
 				r.Close()
-				return nil, &ConfigError{Msg: fmt.Sprintf("phase %q on target %q (%s): %v", p.Name, name, t.dev.Path, err)}
+				return nil, &ConfigError{Pos: p.Pos, Msg: fmt.Sprintf("phase %q on target %q (%s): %v", p.Name, name, t.dev.Path, err)}
 			}
 			if p.Verify && t.length/p.BS < int64(p.QD) {
 				r.Close()
-				return nil, &ConfigError{Msg: fmt.Sprintf("phase %q: verify needs at least qd (%d) blocks of %s in target %q's range (%s), one share per worker",
+				return nil, &ConfigError{Pos: p.Pos, Msg: fmt.Sprintf("phase %q: verify needs at least qd (%d) blocks of %s in target %q's range (%s), one share per worker",
 					p.Name, p.QD, scenarios.FormatSize(p.BS), name, scenarios.FormatSize(t.length))}
 			}
 			if p.BS > t.length {
 				r.Close()
-				return nil, &ConfigError{Msg: fmt.Sprintf("phase %q: bs %s is larger than target %q's range (%s)",
+				return nil, &ConfigError{Pos: p.Pos, Msg: fmt.Sprintf("phase %q: bs %s is larger than target %q's range (%s)",
 					p.Name, scenarios.FormatSize(p.BS), name, scenarios.FormatSize(t.length))}
 			}
 		}
 	}
-	if err := r.setupVerify(); err != nil {
-		r.Close()
-		return nil, err
-	}
 	return r, nil
+}
+
+// Attach sets where events and snapshots go, for a caller that creates its
+// results directory only once NewRunner has accepted the targets.
+func (r *Runner) Attach(events EventSink, sinks ...Sink) {
+	r.events, r.sinks = events, sinks
 }
 
 func prepareTarget(spec scenarios.Target, write bool, opt Options) (*target, error) {
@@ -265,13 +285,16 @@ func prepareTarget(spec scenarios.Target, write bool, opt Options) (*target, err
 		t.created = true
 	}
 	dev, err := ProbeDevice(spec.Path, opt.Sys)
+	if errors.Is(err, ErrNotTarget) {
+		return nil, &ConfigError{Pos: spec.Pos, Msg: fmt.Sprintf("target %q: %v", spec.Name, err)}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("target %q: %w", spec.Name, err)
 	}
 	t.dev = dev
 	t.ram = RAMBacked(dev, opt.Sys)
 	if dev.Kind == KindFile && spec.Size > 0 && dev.Size < spec.Size && !t.created {
-		return nil, &ConfigError{Msg: fmt.Sprintf("target %q: %s is %s but the scenario asks for size %s; lunbench never grows an existing file: remove it or lower size",
+		return nil, &ConfigError{Pos: spec.Pos, Msg: fmt.Sprintf("target %q: %s is %s but the scenario asks for size %s; lunbench never grows an existing file: remove it or lower size",
 			spec.Name, spec.Path, scenarios.FormatSize(dev.Size), scenarios.FormatSize(spec.Size))}
 	}
 	t.base = spec.Offset
@@ -282,12 +305,16 @@ func prepareTarget(spec scenarios.Target, write bool, opt Options) (*target, err
 	if dev.Kind == KindFile && spec.Size > 0 && spec.Length == 0 {
 		t.length = spec.Size - spec.Offset
 	}
+	if spec.Offset >= dev.Size {
+		return nil, &ConfigError{Pos: spec.Pos, Msg: fmt.Sprintf("target %q: offset %s lies at or past the end of %s (size %s)",
+			spec.Name, scenarios.FormatSize(spec.Offset), spec.Path, scenarios.FormatSize(dev.Size))}
+	}
 	if spec.Offset < 0 || t.length <= 0 || spec.Offset+t.length > dev.Size {
-		return nil, &ConfigError{Msg: fmt.Sprintf("target %q: range offset %d length %d lies outside %s (size %s)",
+		return nil, &ConfigError{Pos: spec.Pos, Msg: fmt.Sprintf("target %q: range offset %d length %d lies outside %s (size %s)",
 			spec.Name, spec.Offset, t.length, spec.Path, scenarios.FormatSize(dev.Size))}
 	}
 	if dev.LogicalBlock > 0 && (t.base%dev.LogicalBlock != 0 || t.length%dev.LogicalBlock != 0) {
-		return nil, &ConfigError{Msg: fmt.Sprintf("target %q: range offset %d length %d is not a multiple of %s's logical block size %d",
+		return nil, &ConfigError{Pos: spec.Pos, Msg: fmt.Sprintf("target %q: range offset %d length %d is not a multiple of %s's logical block size %d",
 			spec.Name, t.base, t.length, spec.Path, dev.LogicalBlock)}
 	}
 	if write {
@@ -359,6 +386,12 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	defer func() { stopSync(); <-synced }()
 	for _, t := range r.targets {
 		res.Targets = append(res.Targets, TargetResult{Name: t.spec.Name, Device: t.dev, Created: t.created, RAMBacked: t.ram})
+	}
+	// Generation maps go in the results directory, which the caller may
+	// create only after NewRunner: made here, before any I/O.
+	if err := r.setupVerify(); err != nil {
+		res.End = r.opt.Now()
+		return res, err
 	}
 	r.emit(Event{Kind: EvRunStart, Detail: fmt.Sprintf("scenario %s, seed %d", r.sc.Name, r.sc.Seed)})
 	var err error
@@ -437,6 +470,10 @@ type worker struct {
 	// gate parks the worker while a verify pass reads the target.
 	gate *gate
 
+	// forget is the target's generation map in a phase that writes
+	// without verify: the blocks it overwrites are marked unknown, so no
+	// pass takes lunbench's own unstamped data for corruption.
+	forget *verify.Map
 	// Verification (phases with verify: true): the target's map, its unit,
 	// the generations of the block being written, and what reads found.
 	vmap    *verify.Map
@@ -448,6 +485,8 @@ type worker struct {
 	checked uint64 // units checked by reads
 	// lastDone is the clock time of the worker's last completion.
 	lastDone int64
+	// errRun counts consecutive failed I/Os (see backoff).
+	errRun int
 }
 
 func (w *worker) run(start <-chan struct{}, done func()) {
@@ -498,6 +537,9 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 				w.stampVerified(off)
 			} else {
 				w.stampPayload()
+				if w.forget != nil {
+					w.forget.Forget(off, w.bs)
+				}
 			}
 		}
 		t0 := w.clock.Now()
@@ -519,10 +561,14 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 				if !ok {
 					return
 				}
-				w.fd, w.fdGen = fd, gen
+				w.fd, w.fdGen, w.errRun = fd, gen, 0
+				continue
 			}
+			w.errRun++
+			w.backoff(op)
 			continue
 		}
+		w.errRun = 0
 		lat := t1 - intended
 		if w.vmap != nil {
 			if op == Write {
@@ -592,6 +638,8 @@ func (o *opCounts) merge(c *opCounts) {
 	o.errors += c.errors
 	o.latSum += c.latSum
 	o.missed += c.missed
+	o.backoffs += c.backoffs
+	o.backoffNs += c.backoffNs
 	for i, n := range c.sizeOps {
 		o.sizeOps[i] += n
 	}
@@ -705,6 +753,9 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 				stopOnE: p.OnError == scenarios.Stop, stop: &stop, measuring: &measuring, stall: det.flags[ti],
 				ro: ros[ti], gate: gt, target: t.spec.Name,
 			}
+			if unverifiedWrites(&p, t) {
+				w.forget = t.vmap
+			}
 			if p.Verify && t.vmap != nil {
 				w.vmap, w.unit, w.runID = t.vmap, t.vmap.Header().Unit, r.runID
 				w.gens = make([]uint32, p.BS/w.unit)
@@ -757,6 +808,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 			}
 		}
 	}
+	backoffNoted := make([]bool, len(tgts))
 	tl := &timeline{ticks: make([][]tickSample, len(tgts)), errs: make([][]errTick, len(tgts))}
 	keepTimeline := len(p.Drills) > 0
 	sliceAcc := make([][NumOps]opCounts, len(tgts))
@@ -781,8 +833,9 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 	phaseWall := r.clock.Time(phaseStart)
 	r.emit(Event{Time: phaseWall, Kind: EvPhaseStart, Phase: p.Name,
 		Detail: fmt.Sprintf("%s bs=%s qd=%d", p.RW, describeSizes(&p), p.QD)})
+	r.noteUnverified(&p, tgts, phaseWall)
 	close(startCh)
-	drills := r.newDrillRun(&p, idx, phaseStart)
+	drills := r.newDrillRun(&p, idx, phaseStart, phaseFlow{det: det, gate: gt})
 	detDone := make(chan struct{})
 	detStopped := make(chan struct{})
 	go func() {
@@ -832,6 +885,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 						sliceAcc[ti][op].merge(c)
 					}
 					r.takeErrors(s, p.Name, t, accs[ti])
+					r.noteBackoff(s, now, p.Name, t, &backoffNoted[ti])
 					if keepTimeline {
 						for _, ec := range s.errnos {
 							if ec.n > 0 {
@@ -979,12 +1033,13 @@ loop:
 				pendingVerify = pendingVerify[1:]
 				collect(now, false, ramp)
 				p0 := r.clock.Now()
-				if gt.hold(30 * time.Second) {
+				if gt.hold(30*time.Second, ctx.Done()) {
 					verifies = append(verifies, r.verifyPass(ctx, &p, tgts, "drill "+req.drill)...)
 				} else {
 					r.emit(Event{Kind: EvNote, Phase: p.Name, Detail: fmt.Sprintf("verify after drill %s skipped: I/O in flight did not complete within 30s", req.drill)})
 				}
 				gt.closed.Store(false)
+				drills.verifying.Add(-1)
 				d := r.clock.Now() - p0
 				pausedFor += d
 				end += d
@@ -1007,9 +1062,15 @@ loop:
 		drills.finish()
 	}
 	drained := true
+	drain := r.opt.Drain
+	if ctx.Err() != nil {
+		// A person asked to stop: answer within a second, even when a
+		// hung device holds I/O that may never complete.
+		drain = min(drain, stopDrain)
+	}
 	select {
 	case <-allDone:
-	case <-time.After(r.opt.Drain):
+	case <-time.After(drain):
 		drained = false
 	}
 	now := r.clock.Now()
@@ -1021,7 +1082,7 @@ loop:
 	det.close(now)
 	collect(now, true, !measuring.Load())
 	if !drained {
-		r.emit(Event{Kind: EvNote, Phase: p.Name, Detail: fmt.Sprintf("in-flight I/O did not finish within %s of the stop; results exclude it", r.opt.Drain)})
+		r.emit(Event{Kind: EvNote, Phase: p.Name, Detail: fmt.Sprintf("in-flight I/O did not finish within %s of the stop; results exclude it", drain)})
 	}
 	// I/Os that completed while draining are counted, so the measured time
 	// runs to the drain's end; a drain cut short by a hung device is not
@@ -1040,6 +1101,7 @@ loop:
 				Phase: p.Name, Target: t.spec.Name, Op: op,
 				Start: r.clock.Time(measStart), End: r.clock.Time(measEnd),
 				Seconds: secs, Ops: a.phase.ops, Bytes: a.phase.bytes, Errors: a.phase.errors, Missed: a.phase.missed,
+				Backoffs: a.phase.backoffs, BackoffTime: time.Duration(a.phase.backoffNs),
 				Lat: summarize(&a.phase), Hist: a.phase.hist,
 			}
 			if len(a.errnos) > 0 {

@@ -247,6 +247,15 @@ func TestGuardStackedLoopRoot(t *testing.T) {
 			t.Errorf("destroy %q: the message does not say --destroy-data cannot override: %v", destroy, err)
 		}
 	}
+	// A device and a link to it, as udev makes in /dev/disk/by-*.
+	link := filepath.Join(t.TempDir(), "by-id-lbsafe")
+	if err := os.Symlink(a, link); err != nil {
+		t.Fatal(err)
+	}
+	err = checkDistinct([]scenarios.Target{{Name: "dev", Path: a}, {Name: "link", Path: link}}, SysRoot{})
+	if err == nil || !strings.Contains(err.Error(), "are the same file or device: both resolve to "+a) {
+		t.Errorf("device and a link to it: %v", err)
+	}
 	// Loop A and its backing file as two targets are one.
 	img := sysBackingFile(t, a)
 	err = checkDistinct([]scenarios.Target{{Name: "file", Path: img}, {Name: "upper", Path: b}}, SysRoot{})
@@ -301,4 +310,50 @@ func attachLoop(t *testing.T, backing string) string {
 	dev := run(t, "losetup", "-f", "--show", backing)
 	t.Cleanup(func() { run(t, "losetup", "-d", dev) })
 	return dev
+}
+
+// TestRAMBacked covers the targets that get the "measures memory" warning.
+func TestRAMBacked(t *testing.T) {
+	disk := filepath.Join(diskTempDir(t), "lun.img")
+	if err := CreateSparse(disk, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		d    Device
+		want string
+	}{
+		// A zram device (the DESIGN's null-ish device).
+		{"zram", Device{Kind: KindBlock, KernelName: "zram0"}, "zram0 (a RAM disk)"},
+		// brd's RAM disk.
+		{"brd", Device{Kind: KindBlock, KernelName: "ram3"}, "ram3 (a RAM disk)"},
+		// A SCSI disk whose name merely starts like one.
+		{"ramdisk-like name", Device{Kind: KindBlock, KernelName: "ramx"}, ""},
+		// A LUN.
+		{"lun", Device{Kind: KindBlock, KernelName: "sdf"}, ""},
+		// A file on a disk filesystem.
+		{"disk file", Device{Kind: KindFile, Path: disk, Resolved: disk}, ""},
+		// A file on a filesystem on zram.
+		{"file on zram", Device{Kind: KindFile, Path: disk, Resolved: disk, KernelName: "zram1"}, "a filesystem on zram1 (a RAM disk)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RAMBacked(tt.d, SysRoot{}); got != tt.want {
+				t.Errorf("RAMBacked = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	// /dev/shm is tmpfs on most systems: no root needed to try a file there.
+	if fs, _ := ramFS("/dev/shm", SysRoot{}); fs == "tmpfs" {
+		f, err := os.CreateTemp("/dev/shm", "lbsafe-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		defer os.Remove(f.Name())
+		d := Device{Kind: KindFile, Path: f.Name(), Resolved: f.Name()}
+		if got := RAMBacked(d, SysRoot{}); got != "tmpfs at /dev/shm" {
+			t.Errorf("file on /dev/shm: RAMBacked = %q", got)
+		}
+	}
 }

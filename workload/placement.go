@@ -5,7 +5,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -139,9 +138,16 @@ func RAMFilesystem(p string) string {
 	return ""
 }
 
-// ramDisk matches the kernel names of RAM-backed block devices: zram and
-// brd's ramN.
-var ramDisk = regexp.MustCompile(`^(zram[0-9]+|ram[0-9]+)$`)
+// isRAMDisk reports whether a kernel name is a RAM-backed block device's:
+// zramN or brd's ramN.
+func isRAMDisk(name string) bool {
+	for _, prefix := range []string{"zram", "ram"} {
+		if n, ok := strings.CutPrefix(name, prefix); ok && n != "" && strings.Trim(n, "0123456789") == "" {
+			return true
+		}
+	}
+	return false
+}
 
 // RAMBacked says why a probed target lives in memory, for a warning in the
 // summary and the report: "tmpfs at /tmp", "zram0 (a RAM disk)"; "" for
@@ -152,7 +158,7 @@ func RAMBacked(d Device, sys SysRoot) string {
 			return fs + " at " + mnt
 		}
 	}
-	if ramDisk.MatchString(d.KernelName) {
+	if isRAMDisk(d.KernelName) {
 		if d.Kind == KindFile {
 			return "a filesystem on " + d.KernelName + " (a RAM disk)"
 		}

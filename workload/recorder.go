@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"math/bits"
 	"runtime"
 	"sync/atomic"
 	"syscall"
@@ -52,7 +53,10 @@ type opCounts struct {
 	latSum             uint64 // ns, for an exact mean
 	latMin, latMax     int64  // ns, exact; latMin 0 until the first op
 	missed             uint64 // open-loop slots skipped after a stall (backfilled)
-	hist               *hdr.Histogram
+	// backoffs and backoffNs are the pauses after consecutive errors.
+	backoffs  uint64
+	backoffNs int64
+	hist      *hdr.Histogram
 	// sizeOps counts I/Os by their index in the phase's block-size mix
 	// for the op (all at 0 when the phase has one size).
 	sizeOps [scenarios.MaxMixSizes]uint64
@@ -147,25 +151,70 @@ func (r *Recorder) DoneSize(op Op, si int, n int, lat, now int64) {
 // Missed records k open-loop slots that a stall made the worker skip: each
 // is counted in the histogram with the latency it would have seen (from its
 // intended start to the completion that ended the stall), so coordinated
-// omission does not hide the stall, without issuing a catch-up burst.
+// omission does not hide the stall, without issuing a catch-up burst. Its
+// cost does not grow with k (see backfill): a fast pace after a long stall
+// must not keep the worker from its next I/O, or from the stop flag.
 func (r *Recorder) Missed(op Op, k int64, firstLat, period int64) {
-	if k <= 0 {
+	if k <= 0 || period <= 0 {
 		return
 	}
 	r.busy.Store(1)
 	c := &r.halves[r.active.Load()].op[op]
 	c.missed += uint64(k)
-	for i := int64(0); i < k; i++ {
-		v := firstLat - i*period
-		if v <= 0 {
-			break
-		}
-		if v > histHighest {
-			v = histHighest
-		}
-		_ = c.hist.RecordValue(v)
-	}
+	backfill(c.hist, firstLat, k, period)
 	r.busy.Store(0)
+}
+
+// backfill records the latencies v, v-period, v-2*period, ... (k of them,
+// those above 0) into h, clamped at histHighest. Values that share a
+// histogram bucket are recorded with one RecordValues call, so the work is
+// bounded by the buckets between 0 and v (about 25,000 at lunbench's
+// precision), never by k.
+func backfill(h *hdr.Histogram, v, k, period int64) {
+	if v > histHighest {
+		// Every value above the top is clamped to it.
+		n := min(k, (v-histHighest+period-1)/period)
+		_ = h.RecordValues(histHighest, n)
+		k -= n
+		v -= n * period
+	}
+	g := newBucketGeometry(h)
+	for k > 0 && v > 0 {
+		// The values from v down to the floor of v's bucket (and above 0).
+		n := min(k, (v-max(g.floor(v), 1))/period+1)
+		_ = h.RecordValues(v, n)
+		k -= n
+		v -= n * period
+	}
+}
+
+// bucketGeometry is HdrHistogram's layout, which the library does not
+// export: values below 2·10^sig units (a unit being the lowest trackable
+// value rounded down to a power of two) in buckets one unit wide, then one
+// power of two after another, each split into as many sub-buckets.
+type bucketGeometry struct {
+	unitMag, subHalfMag int
+	subMask             uint64
+}
+
+func newBucketGeometry(h *hdr.Histogram) bucketGeometry {
+	largestSingle := uint64(2)
+	for range h.SignificantFigures() {
+		largestSingle *= 10
+	}
+	g := bucketGeometry{
+		unitMag:    bits.Len64(uint64(h.LowestTrackableValue())) - 1,
+		subHalfMag: bits.Len64(largestSingle-1) - 1, // ceil(log2) - 1
+	}
+	g.subMask = (uint64(1)<<(g.subHalfMag+1) - 1) << g.unitMag
+	return g
+}
+
+// floor is the lowest value recorded in the same bucket as v (v > 0).
+func (g bucketGeometry) floor(v int64) int64 {
+	bucket := max(bits.Len64(uint64(v)|g.subMask)-g.unitMag-(g.subHalfMag+1), 0)
+	shift := bucket + g.unitMag
+	return v >> shift << shift
 }
 
 // Fail records a failed I/O.

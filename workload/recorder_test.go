@@ -98,6 +98,69 @@ func TestRecorderMissedBackfill(t *testing.T) {
 	})
 }
 
+// TestBackfillMatchesOneByOne checks the bucket-at-a-time backfill
+// against recording every skipped slot, the way Missed used to.
+func TestBackfillMatchesOneByOne(t *testing.T) {
+	tests := []struct {
+		name         string
+		v, k, period int64
+	}{
+		// A 2 s stall at 100 IOPS: a couple of hundred slots.
+		{"short stall", int64(2 * time.Second), 199, int64(10 * time.Millisecond)},
+		// More slots than positive values: the tail below 0 is dropped.
+		{"k past zero", int64(time.Millisecond), 5000, int64(time.Microsecond)},
+		// A stall longer than the histogram's top: the head is clamped.
+		{"above the top", int64(time.Hour) + int64(5*time.Second), 700, int64(10 * time.Millisecond)},
+		// A period of 1 ns over 3 ms: every bucket is hit many times.
+		{"1 ns period", int64(3 * time.Millisecond), int64(3 * time.Millisecond), 1},
+		// Periods wider than the values' spacing in every bucket.
+		{"wide period", int64(40 * time.Second), 3, int64(13 * time.Second)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want, got := NewHistogram(), NewHistogram()
+			for i := int64(0); i < tt.k; i++ {
+				v := tt.v - i*tt.period
+				if v <= 0 {
+					break
+				}
+				_ = want.RecordValue(min(v, histHighest))
+			}
+			backfill(got, tt.v, tt.k, tt.period)
+			if !got.Equals(want) {
+				t.Fatalf("backfill: count %d max %d, one by one: count %d max %d",
+					got.TotalCount(), got.Max(), want.TotalCount(), want.Max())
+			}
+		})
+	}
+}
+
+// TestMissedHugeCount is the hostile case of issue 11: a 1 ns pace after
+// an hour-long stall skips 3.6e12 slots. Counting them one by one spun for
+// hours; this must return at once (the test's timeout is the bound).
+func TestMissedHugeCount(t *testing.T) {
+	r := NewRecorder(Read)
+	k := int64(time.Hour)
+	r.Missed(Read, k, int64(time.Hour)+int64(time.Second), 1)
+	r.swap(func(s *slice) {
+		c := &s.op[Read]
+		// Values from 1h+1s down to 1 ns, one per ns: k of them are > 0.
+		if c.missed != uint64(k) || c.hist.TotalCount() != k {
+			t.Fatalf("missed %d hist %d, want %d each", c.missed, c.hist.TotalCount(), k)
+		}
+	})
+}
+
+// BenchmarkMissedAfterStall is the cost of accounting a 10 s stall at
+// 1e7 IOPS (1e8 slots), bounded by histogram buckets, not by slots.
+func BenchmarkMissedAfterStall(b *testing.B) {
+	r := NewRecorder(Read)
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Missed(Read, 100_000_000, int64(10*time.Second), 100)
+	}
+}
+
 func BenchmarkRecordDone(b *testing.B) {
 	r := NewRecorder(Read, Write)
 	b.ReportAllocs()

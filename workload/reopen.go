@@ -73,7 +73,13 @@ func (ro *reopener) loop(since int64) {
 	backoff := 10 * time.Millisecond
 	var lastErr error
 	for !ro.stop.Load() {
-		time.Sleep(backoff)
+		// In steps, so a stop does not wait out a 1 s backoff.
+		for d := backoff; d > 0 && !ro.stop.Load(); d -= 10 * time.Millisecond {
+			time.Sleep(min(d, 10*time.Millisecond))
+		}
+		if ro.stop.Load() {
+			break
+		}
 		backoff = min(backoff*2, time.Second)
 		f, err := ro.open()
 		if err != nil {

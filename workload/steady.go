@@ -36,7 +36,8 @@ type steadyWatch struct {
 	perRound int // intervals per round
 	n        int // intervals in the current round
 	sum      float64
-	round    float64 // seconds
+	secs     float64 // the current round's measured length
+	round    float64 // seconds, nominal
 	res      SteadyResult
 	// frozen stops the count once the phase ended or settled: the
 	// partial interval collected at the end is no round.
@@ -64,11 +65,18 @@ func (s *steadyWatch) add(ivs []Interval) {
 			s.sum += float64(iv.Ops)
 		}
 	}
+	// The interval's real length: on a starved host the aggregator may
+	// close it late, and the rate must not count that as more work.
+	s.secs += ivs[0].End.Sub(ivs[0].Start).Seconds()
 	if s.n++; s.n < s.perRound {
 		return
 	}
-	s.res.Rounds = append(s.res.Rounds, s.sum/s.round)
-	s.n, s.sum = 0, 0
+	secs := s.secs
+	if secs <= 0 {
+		secs = s.round
+	}
+	s.res.Rounds = append(s.res.Rounds, s.sum/secs)
+	s.n, s.sum, s.secs = 0, 0, 0
 	s.res.Steady, s.res.Avg, s.res.Excursion, s.res.Slope = scenarios.JudgeSteady(s.st, s.res.Rounds)
 	s.frozen = s.res.Steady
 }

@@ -13,13 +13,22 @@ func TestSteadyWatch(t *testing.T) {
 	st := &scenarios.Steady{Metric: "iops", Rounds: 3, Round: 2 * time.Second, MaxExcursion: 0.2, MaxSlope: 0.1}
 	sw := newSteadyWatch("p", st, time.Second)
 	// Two targets' intervals per second: 1000 + 1000 ops, then steady.
+	t0 := time.Unix(0, 0)
 	for i, ops := range []uint64{5000, 3000, 1000, 1000, 1000, 1000, 1000, 1000} {
-		sw.add([]Interval{{Ops: ops}, {Ops: ops}})
+		iv := Interval{Ops: ops, Start: t0.Add(time.Duration(i) * time.Second), End: t0.Add(time.Duration(i+1) * time.Second)}
+		if i == 7 {
+			// A late tick: the interval ran 2 s, so its ops are spread
+			// over 2 s of the round, not 1.
+			iv.Ops, iv.End = 2000, iv.End.Add(time.Second)
+		}
+		other := iv
+		sw.add([]Interval{iv, other})
 		if want := i == 7; sw.settled() != want {
 			t.Fatalf("interval %d: settled %v, rounds %v", i, sw.settled(), sw.res.Rounds)
 		}
 	}
 	r := sw.result()
+	// Round 4 is 2000 + 4000 ops over 1 s + 2 s.
 	if len(r.Rounds) != 4 || r.Rounds[0] != 8000 || r.Rounds[3] != 2000 || r.Avg != 2000 || r.Excursion != 0 {
 		t.Errorf("result %+v", r)
 	}

@@ -100,6 +100,23 @@ func (r *Runner) syncMaps(ctx context.Context, done chan<- struct{}) {
 	}
 }
 
+// unverifiedWrites reports whether phase p writes target t, which another
+// phase verifies, without verify: its writes must mark the blocks they
+// overwrite unknown in the map (see verify.Map.Forget).
+func unverifiedWrites(p *scenarios.Phase, t *target) bool {
+	return !p.Verify && p.RW.Writes() && t.vmap != nil
+}
+
+// noteUnverified says at the start of such a phase what it does to the map.
+func (r *Runner) noteUnverified(p *scenarios.Phase, tgts []*target, at time.Time) {
+	for _, t := range tgts {
+		if unverifiedWrites(p, t) {
+			r.emit(Event{Time: at, Kind: EvNote, Phase: p.Name, Target: t.spec.Name,
+				Detail: fmt.Sprintf("phase %s writes %s without verify: the blocks it writes are marked unknown in the generation map and not checked until a verified phase writes them again", p.Name, t.spec.Name)})
+		}
+	}
+}
+
 // inlineFindings collects what one worker's read-back checks found. It
 // is only touched when a check fails, never on the I/O path of a good
 // block.
@@ -238,11 +255,17 @@ type gate struct {
 }
 
 // hold closes the gate and waits until every running worker is parked
-// (false after timeout: a worker is stuck in an I/O).
-func (g *gate) hold(timeout time.Duration) bool {
+// (false after timeout: a worker is stuck in an I/O; or when the run is
+// stopped, which must not wait out the timeout).
+func (g *gate) hold(timeout time.Duration, stopped <-chan struct{}) bool {
 	g.closed.Store(true)
 	deadline := time.Now().Add(timeout)
 	for g.parked.Load() < g.alive.Load() {
+		select {
+		case <-stopped:
+			return false
+		default:
+		}
 		if time.Now().After(deadline) {
 			return false
 		}

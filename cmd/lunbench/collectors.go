@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,7 +30,8 @@ type collectors struct {
 }
 
 // startCollectors starts them; problems are warnings, never the end of a
-// run (a file target on an unusual filesystem may have no block device).
+// run (a file target on an unusual filesystem may have no block device),
+// except a write error to diskstats.csv, which the results directory takes.
 //
 // Path events go to events; each diskstats sample also goes to onDisk when
 // it is set (the dashboard's paths table).
@@ -60,20 +62,25 @@ func startCollectors(sc *scenarios.Scenario, dir *report.Dir, h collect.Host, ev
 			defer sampler.Close()
 			tk := time.NewTicker(sc.Interval)
 			defer tk.Stop()
-			sampler.Sample(time.Now())
+			sampler.Sample(time.Now)
 			for {
 				select {
 				case <-ctx.Done():
 					// One last, partial interval so the run's end is covered.
-					if rows, err := sampler.Sample(time.Now()); err == nil {
+					if rows, err := sampler.Sample(time.Now); err == nil {
 						w.Write(rows)
 					}
-					w.Flush()
+					c.writeErr(w.Flush())
 					return
-				case now := <-tk.C:
-					if rows, err := sampler.Sample(now); err == nil {
-						w.Write(rows)
-						w.Flush()
+				case <-tk.C:
+					// Stamped with the read's own time: a tick served
+					// late must not stretch the rates.
+					if rows, err := sampler.Sample(time.Now); err == nil {
+						err = w.Write(rows)
+						if err == nil {
+							err = w.Flush()
+						}
+						c.writeErr(err)
 						if onDisk != nil {
 							onDisk(rows)
 						}
@@ -89,6 +96,17 @@ func startCollectors(sc *scenarios.Scenario, dir *report.Dir, h collect.Host, ev
 		watcher.Run(ctx, collect.WatchEvery, events)
 	}()
 	return c
+}
+
+// writeErr hands a diskstats.csv write error (a full disk) to the results
+// directory, which stops the run as for its own files.
+func (c *collectors) writeErr(err error) {
+	if err != nil {
+		if inner := errors.Unwrap(err); inner != nil {
+			err = inner // DiskStatsCSV names the file already
+		}
+		c.dir.Fail("diskstats.csv", err)
+	}
 }
 
 // stop ends the collectors and writes the final topology.

@@ -75,7 +75,7 @@ func (d *diskStallDetector) update(now, start time.Time, rows []collect.DiskStat
 			s.inflight = max(s.inflight, r.InFlight)
 			if !s.started && now.Sub(s.since) > d.threshold {
 				s.started = true
-				evs = append(evs, workload.Event{Time: now, Kind: workload.EvStallStart, Phase: "watch", Target: r.Target,
+				evs = append(evs, workload.Event{Time: now, Kind: workload.EvStallStart, Phase: "watch", Target: r.Target, Dur: now.Sub(s.since),
 					Detail: fmt.Sprintf("%d I/O in flight on %s, none completed for %s", r.InFlight, r.Device, now.Sub(s.since).Round(time.Millisecond))})
 			}
 			if s.started {

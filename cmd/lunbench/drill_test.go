@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -244,4 +245,121 @@ criteria:
 	if code := execute([]string{"verify", out}, nil, &stdout, &stderr, nil); code != exitPass {
 		t.Fatalf("lunbench verify: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
+}
+
+// TestVerifyUnreadableNotCorrupt writes the lab box verified, then kills
+// its bindfs during a verified read phase: every read-back fails with EIO.
+// The blocks are unreadable (with the errno), not corrupt; each pass counts
+// each block once, and unreadable_blocks over the run is the distinct
+// blocks (the device's 256), not the sum of the passes.
+func TestVerifyUnreadableNotCorrupt(t *testing.T) {
+	b := newLabBox(t, 16)
+	dir := t.TempDir()
+	sc := writeScenario(t, dir, fmt.Sprintf(`
+name: lab-eio
+stall_threshold: 300ms
+targets: [{name: box, path: %s, allow_write: true}]
+defaults: {bs: 64k, verify: true}
+phases:
+  - {name: fill, rw: write, qd: 4, bytes: 16MiB}
+  - name: read
+    rw: read
+    qd: 2
+    duration: 3s
+    drills:
+      - {name: kill, at: 500ms, inject: "%s"}
+criteria:
+  corrupt_blocks: "== 0"
+  unreadable_blocks: "== 0"
+`, b.dev, b.cmd("break")))
+	out := filepath.Join(dir, "res")
+	run := runScenarioFile(t, sc, out, exitFail)
+	const units = 16 << 20 / (64 << 10)
+	var failed int
+	for _, v := range run.Verify {
+		if v.Phase != "read" || v.When == "inline (reads of the phase)" {
+			continue
+		}
+		failed++
+		if v.Counts["unreadable"] != units || v.Unreadable != units || v.Counts["corrupt"] != 0 || v.Blocks != units {
+			t.Errorf("pass %s: %d blocks, %v", v.When, v.Blocks, v.Counts)
+		}
+		if len(v.Findings) == 0 || !strings.Contains(v.Findings[0].Detail, "EIO") || v.Findings[0].Class.String() != "unreadable" {
+			t.Errorf("pass %s: findings %+v", v.When, v.Findings[:min(len(v.Findings), 2)])
+		}
+	}
+	if failed < 2 {
+		t.Fatalf("%d passes after the break, want the drill's and the phase end's: %+v", failed, run.Verify)
+	}
+	got := map[string]float64{}
+	for _, c := range run.Criteria {
+		got[c.Metric] = c.Measured
+	}
+	if got["corrupt_blocks"] != 0 || got["unreadable_blocks"] != units {
+		t.Errorf("criteria measured %v, want corrupt_blocks 0 and unreadable_blocks %d (the distinct blocks, not %d passes summed)", got, units, failed)
+	}
+	t.Logf("%d passes after the break, each %d unreadable; run-wide unreadable_blocks %v, corrupt_blocks %v", failed, units, got["unreadable_blocks"], got["corrupt_blocks"])
+}
+
+// TestBrokenDeviceBackoff kills the lab box under load: every later I/O
+// fails with EIO at once. The workers back off (1 ms doubling to 100 ms)
+// instead of retrying at line rate: the errors per second stay near
+// qd × 10, the process uses little CPU while the device is dead, and the
+// results record the backoffs.
+func TestBrokenDeviceBackoff(t *testing.T) {
+	b := newLabBox(t, 64)
+	dir := t.TempDir()
+	const qd = 4
+	sc := writeScenario(t, dir, fmt.Sprintf(`
+name: lab-backoff
+targets: [{name: box, path: %s}]
+phases:
+  - {name: load, rw: randread, bs: 4k, qd: %d, duration: 6s}
+`, b.dev, qd))
+	var cpu time.Duration
+	var broken, window time.Duration
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		time.Sleep(1500 * time.Millisecond)
+		t0 := time.Now()
+		b.run(t, "break")
+		time.Sleep(500 * time.Millisecond)
+		c0, w0 := cpuTime(t), time.Now()
+		time.Sleep(3 * time.Second)
+		cpu, window = cpuTime(t)-c0, time.Since(w0)
+		broken = time.Since(t0)
+	}()
+	out := filepath.Join(dir, "res")
+	run := runScenarioFile(t, sc, out, exitPass)
+	<-done
+	if len(run.Phases) != 1 {
+		t.Fatalf("phases: %+v", run.Phases)
+	}
+	p := run.Phases[0]
+	// Each worker: the ramp-up (1+2+...+64 ms) then at most one error per
+	// 100 ms, over the time the box was dead (to the phase end, ~4.5 s).
+	dead := p.End.Sub(p.Start) - 1500*time.Millisecond + time.Second
+	limit := uint64(qd * (int(dead/(100*time.Millisecond)) + 10))
+	if p.Errors == 0 || p.Errors > limit || p.Backoffs == 0 || p.BackoffTime < time.Second {
+		t.Errorf("%d errors (limit %d), %d backoffs for %v", p.Errors, limit, p.Backoffs, p.BackoffTime)
+	}
+	if md, err := os.ReadFile(filepath.Join(out, "report.md")); err != nil || !strings.Contains(string(md), "retries backed off") {
+		t.Errorf("report.md does not say the retries backed off (%v)", err)
+	}
+	// CPU while the box was dead: well under a tenth of one core.
+	if cpu > window/10 {
+		t.Errorf("%v of CPU in %v with the device dead", cpu, window)
+	}
+	t.Logf("after the break: %d errors in ~%v (limit %d), %d backoffs totalling %v; CPU %v in a %v window",
+		p.Errors, broken.Round(100*time.Millisecond), limit, p.Backoffs, p.BackoffTime.Round(time.Millisecond), cpu.Round(time.Millisecond), window.Round(time.Millisecond))
+}
+
+// cpuTime is the CPU (user + system) this process has used.
+func cpuTime(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -8,9 +8,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"lunbench/report"
 )
 
 // Exit codes, as documented in the README.
@@ -75,7 +78,9 @@ Exit codes: 0 all criteria passed, 1 a criterion failed, 2 the scenario or the
 arguments are wrong, 3 runtime failure, 130 interrupted (partial results written).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       report.ThisBuild().String(),
 	}
+	root.SetVersionTemplate("lunbench {{.Version}}\n")
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -94,5 +99,29 @@ arguments are wrong, 3 runtime failure, 130 interrupted (partial results written
 		newWatchCmd(stdout, stderr, sig),
 		newImportFioCmd(stdout, stderr),
 	)
+	strictCompletion(root)
 	return root
+}
+
+// strictCompletion makes `lunbench completion SHELL` refuse a shell it has
+// no script for (tcsh, say) with exit 2; cobra's default prints its help
+// and exits 0, which a setup script would take for success.
+func strictCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return c.Help()
+			}
+			var shells []string
+			for _, sub := range c.Commands() {
+				shells = append(shells, sub.Name())
+			}
+			return &exitError{code: exitUsage, err: fmt.Errorf("completion: no script for shell %q; shells: %s", args[0], strings.Join(shells, ", "))}
+		}
+	}
 }

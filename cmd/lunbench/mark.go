@@ -3,14 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"lunbench/report"
 )
 
 func newMarkCmd(stdout io.Writer) *cobra.Command {
@@ -33,14 +32,17 @@ results root.`,
 					return &exitError{code: exitUsage, err: err}
 				}
 			}
-			b, err := os.ReadFile(filepath.Join(dir, "lunbench.pid"))
-			if err != nil {
-				return &exitError{code: exitUsage, err: fmt.Errorf("%s is not a running run (no lunbench.pid): %w", dir, err)}
+			ps, err := report.ReadPidFile(dir, "/proc")
+			switch {
+			case err != nil:
+				return &exitError{code: exitUsage, err: err}
+			case !ps.Found:
+				return &exitError{code: exitUsage, err: fmt.Errorf("%s is not a running run (no %s)", dir, report.PidFileName)}
+			case !ps.Alive:
+				// Signalling the PID would hit whatever process has it now.
+				return &exitError{code: exitUsage, err: fmt.Errorf("%s is not running: its %s names process %d, which is gone (a killed run); nothing marked", dir, report.PidFileName, ps.Pid)}
 			}
-			pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-			if err != nil || pid <= 0 {
-				return &exitError{code: exitUsage, err: fmt.Errorf("%s/lunbench.pid: not a process id", dir)}
-			}
+			pid := ps.Pid
 			if err := syscall.Kill(pid, syscall.SIGUSR1); err != nil {
 				return &exitError{code: exitRuntime, err: fmt.Errorf("signal lunbench (pid %d) of %s: %w", pid, dir, err)}
 			}
@@ -52,13 +54,16 @@ results root.`,
 	return cmd
 }
 
-// newestRunning returns the newest results directory under root that holds
-// a pid file.
+// newestRunning returns the newest results directory under root whose pid
+// file names a live run; stale ones (killed runs) are passed over.
 func newestRunning(root string) (string, error) {
-	m, _ := filepath.Glob(filepath.Join(root, "*", "lunbench.pid"))
-	if len(m) == 0 {
-		return "", fmt.Errorf("no running lunbench run under %s/ (name its results directory)", root)
-	}
+	m, _ := filepath.Glob(filepath.Join(root, "*", report.PidFileName))
 	sort.Strings(m) // directory names start with the UTC start time
-	return filepath.Dir(m[len(m)-1]), nil
+	for i := len(m) - 1; i >= 0; i-- {
+		dir := filepath.Dir(m[i])
+		if ps, err := report.ReadPidFile(dir, "/proc"); err == nil && ps.Alive {
+			return dir, nil
+		}
+	}
+	return "", fmt.Errorf("no running lunbench run under %s/ (name its results directory)", root)
 }

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -21,6 +24,13 @@ devices with their SCSI state, and for iSCSI paths the session and the portal.
 With no argument it shows every multipath map and iSCSI session on the host.
 Nothing here needs root.`,
 		RunE: func(_ *cobra.Command, args []string) error {
+			for _, a := range args {
+				// A mistyped device must not be shown as the filesystem
+				// the path would be on.
+				if _, err := os.Stat(filepath.Join(root, a)); err != nil {
+					return &exitError{code: exitUsage, err: fmt.Errorf("paths: %s: %w", a, bareError(err))}
+				}
+			}
 			color := false
 			if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == "" {
 				color = true
@@ -35,4 +45,13 @@ Nothing here needs root.`,
 	cmd.Flags().StringVar(&root, "root", "/", "read /sys, /proc and /dev under this directory (for fixture trees)")
 	cmd.Flags().MarkHidden("root")
 	return cmd
+}
+
+// bareError drops the path a *fs.PathError repeats.
+func bareError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

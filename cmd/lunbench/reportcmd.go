@@ -27,6 +27,9 @@ Exit codes: 0 written, 2 the directory is missing or not a results directory,
 3 a file could not be written.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := report.CheckChartSize(opt.Width, opt.Height); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
 			err := report.Render(args[0], opt)
 			var in *report.InputError
 			switch {
@@ -39,7 +42,7 @@ Exit codes: 0 written, 2 the directory is missing or not a results directory,
 			return nil
 		},
 	}
-	cmd.Flags().IntVar(&opt.Width, "width", 1600, "chart width in pixels")
-	cmd.Flags().IntVar(&opt.Height, "height", 900, "chart height in pixels")
+	cmd.Flags().IntVar(&opt.Width, "width", 1600, fmt.Sprintf("chart width in pixels (%d to %d)", report.MinChartPixels, report.MaxChartPixels))
+	cmd.Flags().IntVar(&opt.Height, "height", 900, fmt.Sprintf("chart height in pixels (%d to %d)", report.MinChartPixels, report.MaxChartPixels))
 	return cmd
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -36,19 +35,20 @@ type runOptions struct {
 	seed     uint64
 	now      func() time.Time
 	lookup   func(string) (string, bool)
+	stdin    io.Reader // the scenario when it is "-"
 }
 
 func newRunCmd(stdout, stderr io.Writer, sig <-chan os.Signal) *cobra.Command {
 	o := runOptions{now: time.Now, lookup: os.LookupEnv}
 	cmd := &cobra.Command{
 		Use:   "run SCENARIO",
-		Short: "Run a scenario file or a built-in scenario (see 'lunbench scenarios')",
+		Short: "Run a scenario file, - for stdin, or a built-in scenario (see 'lunbench scenarios')",
 		Args:  cobra.ExactArgs(1),
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 			return scenarios.Builtins(), cobra.ShellCompDirectiveDefault
 		},
-		RunE: func(_ *cobra.Command, args []string) error {
-			o.scenario = args[0]
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.scenario, o.stdin = args[0], cmd.InOrStdin()
 			code, err := runScenario(o, stdout, stderr, sig)
 			if code == exitPass && err == nil {
 				return nil
@@ -82,7 +82,13 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 		}
 		return "", false
 	}
-	sc, err := scenarios.Resolve(o.scenario, lookup)
+	var sc *scenarios.Scenario
+	var err error
+	if o.scenario == "-" {
+		sc, err = scenarios.LoadReader("stdin", o.stdin, lookup)
+	} else {
+		sc, err = scenarios.Resolve(o.scenario, lookup)
+	}
 	if err != nil {
 		var ve *scenarios.ValidationError
 		if errors.As(err, &ve) {
@@ -103,16 +109,45 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if dirPath == "" {
 		dirPath = filepath.Join(root, report.DirName(start, sc.Name))
 	}
+	if o.out != "" {
+		if err := report.CheckOutDir(o.out); err != nil {
+			return exitUsage, err
+		}
+	}
+	// Targets are probed and checked before the results directory exists,
+	// so a scenario that cannot run leaves nothing behind.
+	runner, err := workload.NewRunner(sc, workload.Options{Destroy: o.destroy, Now: o.now, Results: dirPath}, nil)
+	if err != nil {
+		var ce *workload.ConfigError
+		if errors.As(err, &ce) {
+			return exitUsage, fmt.Errorf("scenario is not valid:\n%w", err)
+		}
+		return exitRuntime, err
+	}
+	defer runner.Close() // Run closes it too; this covers the early returns
 	dir, err := report.CreateDir(dirPath)
 	if err != nil {
 		return exitRuntime, err
 	}
 	defer dir.Close()
+	// A results file that can no longer be written (a full disk) stops the
+	// run as a signal would; it then ends as a runtime failure.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	writeErr := make(chan error, 1)
+	dir.OnError = func(err error) {
+		select {
+		case writeErr <- err:
+		default:
+		}
+		cancel()
+	}
 	if err := dir.WriteScenario(sc); err != nil {
 		return exitRuntime, fmt.Errorf("write scenario.yaml: %w", err)
 	}
+	build := report.ThisBuild()
 	run := &report.RunJSON{
-		Lunbench: report.Version, Scenario: sc.Name, Source: sc.Source, Status: "running",
+		Lunbench: report.Version, Build: &build, Scenario: sc.Name, Source: sc.Source, Status: "running",
 		Host: report.ThisHost(), Start: start, Seed: sc.Seed, IntervalSec: sc.Interval.Seconds(),
 	}
 	// The same checks as `lunbench check`, recorded with the run so a
@@ -136,13 +171,7 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	}
 	fmt.Fprintf(stdout, "lunbench %s: scenario %s (%s), results in %s\n", report.Version, sc.Name, sc.Source, dirPath)
 
-	// runner is set below; the dashboard's m key reaches it through mark.
-	var runner *workload.Runner
-	mark := func(detail string) {
-		if runner != nil {
-			runner.Mark(detail)
-		}
-	}
+	mark := runner.Mark
 	sinks := []workload.Sink{dir}
 	var events workload.EventSink = dir
 	var dash *live.Dashboard
@@ -172,22 +201,12 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if watches != nil {
 		events = watches
 	}
-	runner, err = workload.NewRunner(sc, workload.Options{Destroy: o.destroy, Now: o.now, Results: dirPath}, events, sinks...)
-	if err != nil {
-		run.Status, run.Verdict, run.Error = "failed", report.Error, err.Error()
-		dir.WriteRun(run)
-		var ce *workload.ConfigError
-		if errors.As(err, &ce) {
-			return exitUsage, err
-		}
-		return exitRuntime, err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	runner.Attach(events, sinks...)
 	// The pid file lets `lunbench mark` find this run from another shell.
-	pidFile := filepath.Join(dirPath, "lunbench.pid")
-	os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
-	defer os.Remove(pidFile)
+	if err := report.WritePidFile(dirPath); err != nil {
+		fmt.Fprintf(stderr, "lunbench: warning: %v ('lunbench mark' cannot find this run)\n", err)
+	}
+	defer os.Remove(filepath.Join(dirPath, report.PidFileName))
 	go func() {
 		for {
 			select {
@@ -225,6 +244,13 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 		dashDone <- nil
 	}
 	res, runErr := runner.Run(ctx)
+	select {
+	case err := <-writeErr:
+		if runErr == nil {
+			runErr = fmt.Errorf("results: %w; run stopped", err)
+		}
+	default:
+	}
 	col.stop()
 	if watches != nil {
 		if b, err := json.Marshal(watches.finish()); err == nil {
@@ -259,21 +285,23 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	case res.Interrupted:
 		run.Status = "interrupted"
 	}
-	if err := dir.WriteRun(run); err != nil {
-		return exitRuntime, fmt.Errorf("write run.json: %w", err)
+	runJSONErr := dir.WriteRun(run)
+	if runJSONErr != nil {
+		// Go on to the summary: the terminal is the one record left.
+		fmt.Fprintf(stderr, "lunbench: write run.json: %v\n", runJSONErr)
 	}
 	// One histogram per phase × target × op, so a long run's report does
 	// not decode a histogram per interval.
 	if err := dir.WritePhaseHists(res.Phases); err != nil {
 		fmt.Fprintf(stderr, "lunbench: warning: phase histograms: %v\n", err)
 	}
-	if err := dir.Close(); err != nil {
-		return exitRuntime, fmt.Errorf("write results: %w", err)
-	}
-	// Charts, report.md/html and junit.xml come from the directory alone,
-	// exactly as `lunbench report` rebuilds them later.
-	if err := report.Render(dirPath, report.Options{}); err != nil {
-		fmt.Fprintf(stderr, "lunbench: warning: report: %v (rebuild with: lunbench report %s)\n", err, dirPath)
+	closeErr := dir.Close()
+	if closeErr == nil && runJSONErr == nil {
+		// Charts, report.md/html and junit.xml come from the directory
+		// alone, exactly as `lunbench report` rebuilds them later.
+		if err := report.Render(dirPath, report.Options{}); err != nil {
+			fmt.Fprintf(stderr, "lunbench: warning: report: %v (rebuild with: lunbench report %s)\n", err, dirPath)
+		}
 	}
 	fmt.Fprintln(stdout)
 	report.PrintSummary(stdout, run)
@@ -281,6 +309,10 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	switch {
 	case runErr != nil:
 		return exitRuntime, runErr
+	case closeErr != nil:
+		return exitRuntime, fmt.Errorf("results: %w", closeErr)
+	case runJSONErr != nil:
+		return exitRuntime, fmt.Errorf("write run.json: %w", runJSONErr)
 	case res.Interrupted:
 		return exitInterrupted, nil
 	case run.Verdict == report.Fail:

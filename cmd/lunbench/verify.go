@@ -235,13 +235,12 @@ func printVerify(w io.Writer, rep verifyReport) {
 			scenarios.FormatSize(t.Unit), d.Round(time.Millisecond), report.MiBps(float64(s.Blocks)*float64(t.Unit)/max(d.Seconds(), 1e-9)))
 		var parts []string
 		for c := verify.OK; c < verify.NumClasses; c++ {
-			part := fmt.Sprintf("%s %d", c, s.Counts[c.String()])
-			if c == verify.Corrupt && s.Unreadable > 0 {
-				part += fmt.Sprintf(" (%d unreadable)", s.Unreadable)
-			}
-			parts = append(parts, part)
+			parts = append(parts, fmt.Sprintf("%s %d", c, s.Counts[c.String()]))
 		}
 		fmt.Fprintf(w, "  %s; in doubt (write in flight, old or new data accepted) %d\n", strings.Join(parts, ", "), s.InDoubt)
+		if s.Unchecked > 0 {
+			fmt.Fprintf(w, "  not checked: %d blocks last written by a phase without verify (their content is unknown)\n", s.Unchecked)
+		}
 		for _, f := range s.Findings {
 			fmt.Fprintf(w, "  offset %d  %-11s  %s\n", f.Offset, f.Class, f.Detail)
 		}

@@ -111,11 +111,11 @@ func runWatch(o watchOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (i
 		return exitUsage, fmt.Errorf("watch: %w", err)
 	}
 	defer slow.Close()
-	start := o.now()
-	if _, err := fast.Sample(start); err != nil {
+	if _, err := fast.Sample(o.now); err != nil {
 		return exitRuntime, fmt.Errorf("watch: %w", err)
 	}
-	slow.Sample(start)
+	start := fast.Taken()
+	slow.Sample(o.now)
 	topo, _ := h.Topology(args...)
 
 	var rec *watchRecord
@@ -144,7 +144,7 @@ func runWatch(o watchOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (i
 		defer restoreOnPanic(screen)
 		dash = live.New(screen, live.Options{
 			Scenario: strings.Join(args, " "), Watch: true, NoColor: os.Getenv("NO_COLOR") != "",
-			Redraw: o.interval,
+			Redraw: o.interval, Now: o.now,
 			OnMark: func() {
 				events.Event(workload.Event{Time: o.now(), Kind: workload.EvDrillMark, Detail: "operator marked a manual fault (m)"})
 			},
@@ -198,16 +198,20 @@ loop:
 				continue
 			}
 			break loop
-		case now, ok := <-ticks:
+		case _, ok := <-ticks:
 			if !ok {
 				break loop
 			}
-			last = now
-			rows, err := fast.Sample(now)
+			// The tick only asks for a reading; the reading's own time
+			// stamps the rows, the stall detector and the events, so a
+			// tick served late does not stretch the rates.
+			rows, err := fast.Sample(o.now)
 			if err != nil {
 				runErr = fmt.Errorf("watch: %w", err)
 				break loop
 			}
+			now := fast.Taken()
+			last = now
 			snap, evs := det.update(now, start, rows)
 			for _, e := range evs {
 				events.Event(e)
@@ -221,7 +225,9 @@ loop:
 			}
 			if now.Sub(lastLine) >= lineEvery-o.interval/2 {
 				lastLine = now
-				secRows, _ := slow.Sample(now)
+				// The recorded rows are a reading of their own, stamped
+				// with its own time, over the second since the last one.
+				secRows, _ := slow.Sample(o.now)
 				if rec != nil {
 					rec.csv.Write(secRows)
 					rec.csv.Flush()

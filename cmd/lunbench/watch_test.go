@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,16 +63,27 @@ type watchDriver struct {
 	root  string
 	ticks chan time.Time
 	done  chan struct{}
+	mu    sync.Mutex // guards now and sched; the watch's goroutines read now
 	now   time.Time
+	sched time.Duration // the last tick's scheduled time, from watchT0
 	code  chan int
 	err   error
+}
+
+// clock is the fake time: the moment of the reading a tick asks for.
+func (d *watchDriver) clock() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.now
 }
 
 func startWatch(t *testing.T, root string, o watchOptions, stdout *bytes.Buffer) *watchDriver {
 	t.Helper()
 	d := &watchDriver{t: t, root: root, ticks: make(chan time.Time), done: make(chan struct{}), now: watchT0, code: make(chan int, 1)}
 	o.host = collect.Host{Root: root}
-	o.now = func() time.Time { return watchT0 }
+	// The fake clock is the time of each reading: step advances it
+	// before the tick that asks for one.
+	o.now = d.clock
 	o.ticks = d.ticks
 	o.ticked = func() { d.done <- struct{}{} }
 	if o.interval == 0 {
@@ -95,10 +108,26 @@ func startWatch(t *testing.T, root string, o watchOptions, stdout *bytes.Buffer)
 
 func (d *watchDriver) step(c diskCounters) {
 	d.t.Helper()
+	d.mu.Lock()
+	next := d.sched + 250*time.Millisecond
+	d.mu.Unlock()
+	d.tick(c, next, next)
+}
+
+// tick sets the counters and sends one tick: its value is watchT0 + sched
+// (what the ticker's channel carries: the scheduled time) and the reading
+// it asks for is taken at watchT0 + real (the fake clock), later than
+// sched when the process was not scheduled in time.
+func (d *watchDriver) tick(c diskCounters, sched, real time.Duration) {
+	d.t.Helper()
 	writeDiskstats(d.t, d.root, c)
-	d.now = d.now.Add(250 * time.Millisecond)
+	d.mu.Lock()
+	d.sched = sched
+	tick := watchT0.Add(sched)
+	d.now = watchT0.Add(real)
+	d.mu.Unlock()
 	select {
-	case d.ticks <- d.now:
+	case d.ticks <- tick:
 	case code := <-d.code:
 		d.t.Fatalf("watch ended early: exit %d %v", code, d.err)
 	}
@@ -331,4 +360,92 @@ func TestWatchRestoresTerminalOnPanic(t *testing.T) {
 	if w, h := sim.Size(); w != 0 || h != 0 {
 		t.Errorf("screen %d×%d after the panic: not finalised", w, h)
 	}
+}
+
+// lateTickScript is a steady 3000 completions a second on dm-4, ticked
+// every 250 ms, with the tick scheduled at 2 s (which also takes the
+// second's recorded row) served 300 ms late; the ticker drops the tick at
+// 2.25 s, and the next comes on schedule at 2.5 s. Then load up to 4 s.
+func lateTickScript(d *watchDriver) {
+	const ms = time.Millisecond
+	ios := uint64(1000)
+	for i := 1; i <= 7; i++ {
+		ios += 750
+		d.tick(diskCounters{ios: ios, inflight: 4}, time.Duration(i)*250*ms, time.Duration(i)*250*ms)
+	}
+	ios += 3 * 550 // 1.75 s to 2.3 s
+	d.tick(diskCounters{ios: ios, inflight: 4}, 2000*ms, 2300*ms)
+	ios += 3 * 200 // to 2.5 s
+	d.tick(diskCounters{ios: ios, inflight: 4}, 2500*ms, 2500*ms)
+	for i := 11; i <= 16; i++ {
+		ios += 750
+		d.step(diskCounters{ios: ios, inflight: 4})
+	}
+}
+
+// TestWatchLateTick: a tick served late must not stretch the rates. Each
+// reading is stamped with its own time, so the recorded rows, the line
+// output and the dashboard's devices table all say 3000 r/s for dm-4.
+// Stamped with the tick's time instead, the late reading would claim
+// 1650 completions in 250 ms (6,600 r/s) and the recorded second 3,900 r/s.
+func TestWatchLateTick(t *testing.T) {
+	t.Run("record", func(t *testing.T) {
+		root := fixtureRoot(t, "fourpath")
+		writeDiskstats(t, root, diskCounters{ios: 1000})
+		rec := filepath.Join(t.TempDir(), "rec")
+		var out bytes.Buffer
+		d := startWatch(t, root, watchOptions{devices: []string{"hydra_db-a02"}, record: rec, noTUI: true}, &out)
+		lateTickScript(d)
+		if code := d.stop(); code != exitPass {
+			t.Fatalf("exit %d\n%s", code, out.String())
+		}
+		csv, err := os.ReadFile(filepath.Join(rec, "diskstats.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(csv)), "\n")
+		head := strings.Split(lines[0], ",")
+		col := slices.Index(head, "r/s")
+		ivCol := slices.Index(head, "interval_s")
+		var rows int
+		for _, l := range lines[1:] {
+			f := strings.Split(l, ",")
+			if f[2] != "dm-4" {
+				continue
+			}
+			rows++
+			if f[col] != "3000.00" {
+				t.Errorf("diskstats.csv: dm-4 r/s %s over interval_s %s, want 3000.00:\n%s", f[col], f[ivCol], csv)
+			}
+		}
+		if rows < 3 {
+			t.Errorf("%d dm-4 rows in diskstats.csv:\n%s", rows, csv)
+		}
+		if !strings.Contains(out.String(), "r/s   3,000") || strings.Contains(out.String(), "r/s   3,900") {
+			t.Errorf("line output:\n%s", out.String())
+		}
+	})
+	t.Run("dashboard", func(t *testing.T) {
+		root := fixtureRoot(t, "fourpath")
+		writeDiskstats(t, root, diskCounters{ios: 1000})
+		sim := tcell.NewSimulationScreen("UTF-8")
+		sim.SetSize(100, 30)
+		var out bytes.Buffer
+		d := startWatch(t, root, watchOptions{devices: []string{"hydra_db-a02"}, screen: sim}, &out)
+		const ms = time.Millisecond
+		ios := uint64(1000)
+		for i := 1; i <= 3; i++ {
+			ios += 750
+			d.tick(diskCounters{ios: ios, inflight: 4}, time.Duration(i)*250*ms, time.Duration(i)*250*ms)
+		}
+		ios += 3 * 550
+		d.tick(diskCounters{ios: ios, inflight: 4}, 1000*ms, 1300*ms)
+		// Let the dashboard draw what the late reading gave.
+		time.Sleep(600 * time.Millisecond)
+		if txt := screenText(sim); !strings.Contains(txt, "3,000") || strings.Contains(txt, "6,600") {
+			t.Errorf("devices table after the late tick:\n%s", txt)
+		}
+		sim.InjectKey(tcell.KeyRune, 'q', tcell.ModNone)
+		<-d.code
+	})
 }

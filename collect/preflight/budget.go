@@ -153,7 +153,7 @@ func (c *checker) noSession(tpath, kind string, m *collect.Map) string {
 		}
 		return what + "; this host has no iSCSI session (" + show(pathSessions) + " is empty)"
 	}
-	return what + fmt.Sprintf("; the host's %s carry other disks", plural(len(c.sessions), "iSCSI session"))
+	return what + fmt.Sprintf("; none of the host's iSCSI sessions (%d) carries it", len(c.sessions))
 }
 
 // timers reads one session's timers, falling back to its node record (or

@@ -277,3 +277,17 @@ func TestPredictLiveSource(t *testing.T) {
 		t.Errorf("no_path_retry term %+v", last)
 	}
 }
+
+// TestReadFailoversFile resolves a scenario's file target on this host: a
+// file is never an iSCSI LUN, whatever the host has.
+func TestReadFailoversFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "lbbud.dat")
+	if err := os.WriteFile(f, make([]byte, 4096), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fo := ReadFailovers(NewHost("/"), []scenarios.Target{{Name: "file", Path: f}})
+	b := fo["file"].Predict("")
+	if b.Available || !strings.HasPrefix(b.Reason, f+" is a file, not an iSCSI LUN") {
+		t.Fatalf("budget %+v", b)
+	}
+}

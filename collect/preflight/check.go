@@ -691,18 +691,14 @@ func (c *checker) failoverTime() {
 		var ws stall
 		for i := range c.sessions {
 			s := &c.sessions[i]
-			conf, _ := c.sessionConf(s)
-			st := confStall(conf)
-			if s.Conn.RecvTmo >= 0 {
-				st.interval = s.Conn.RecvTmo
+			// The same live timers a drill's failover budget uses.
+			disk := ""
+			if len(s.Devices) > 0 {
+				disk = s.Devices[0]
 			}
-			if s.Conn.PingTmo >= 0 {
-				st.timeout = s.Conn.PingTmo
-			}
-			if s.RecoveryTmo >= 0 {
-				st.replacement = s.RecoveryTmo
-			}
-			st.noopOff = st.interval <= 0 || st.timeout <= 0
+			tm := c.timers(s, disk)
+			st := stall{interval: int(tm.NoopInterval.Value / time.Second), timeout: int(tm.NoopTimeout.Value / time.Second),
+				replacement: int(tm.Recovery.Value / time.Second), noopOff: tm.noopOff()}
 			if worst == nil || st.total() > ws.total() {
 				worst, ws = s, st
 			}

@@ -43,6 +43,9 @@ type Options struct {
 	Window time.Duration
 	// Redraw is the redraw period (default 250 ms, 4 Hz).
 	Redraw time.Duration
+	// Now is the clock a stall's age is computed with at draw time
+	// (default time.Now; tests and `watch`'s fake clock set it).
+	Now func() time.Time
 	// Watch is `lunbench watch`: no phases and no latency histograms,
 	// only the devices' diskstats. The header names the devices (Scenario
 	// holds them), the per target table gives way to the devices table,
@@ -104,6 +107,15 @@ type Dashboard struct {
 	lastEnd   *workload.Event // the last stall_end
 	verdict   string
 	failed    bool
+	// stalls are the stalls going on, by target, from the stall_start
+	// events: the banner shows as soon as the detector reports one, not
+	// at the aggregator's next snapshot. ended is each target's last
+	// stall_end, so a snapshot taken before it does not bring one back.
+	stalls map[string]liveStall
+	ended  map[string]time.Time
+
+	// wake asks Run to draw now (a stall began or ended).
+	wake chan struct{}
 
 	// Run's goroutine only.
 	view     int
@@ -123,7 +135,11 @@ func New(screen tcell.Screen, opt Options) *Dashboard {
 	if opt.Redraw <= 0 {
 		opt.Redraw = 250 * time.Millisecond
 	}
-	d := &Dashboard{screen: screen, opt: opt, pathState: map[string]string{}, window: 2}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	d := &Dashboard{screen: screen, opt: opt, pathState: map[string]string{}, window: 2,
+		stalls: map[string]liveStall{}, ended: map[string]time.Time{}, wake: make(chan struct{}, 1)}
 	if opt.Window > 0 {
 		d.window = len(windows()) - 1
 		for i, w := range windows() {
@@ -183,9 +199,17 @@ func (d *Dashboard) Event(e workload.Event) {
 		d.evStart = (d.evStart + 1) % len(d.events)
 	}
 	switch e.Kind {
+	case workload.EvStallStart:
+		// Dur is how long nothing had completed when it was detected, so
+		// the stall began (the last completion) at Time - Dur.
+		d.stalls[e.Target] = liveStall{since: e.Time.Add(-e.Dur)}
+		d.poke()
 	case workload.EvStallEnd:
 		ev := e
 		d.lastEnd = &ev
+		delete(d.stalls, e.Target)
+		d.ended[e.Target] = e.Time
+		d.poke()
 	case workload.EvDrillInject:
 		d.drill.Store(true)
 	case workload.EvDrillRecover:
@@ -195,6 +219,14 @@ func (d *Dashboard) Event(e workload.Event) {
 		if i := strings.LastIndex(e.Detail, "→"); i >= 0 && e.Path != "" {
 			d.pathState[e.Path] = strings.TrimSpace(e.Detail[i+len("→"):])
 		}
+	}
+}
+
+// poke wakes Run to draw at once; it never blocks.
+func (d *Dashboard) poke() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -238,6 +270,10 @@ type state struct {
 	failed    bool
 	drill     bool
 	hist      []*point // oldest first
+	// stalls are the stalls going on, oldest first, their age taken at
+	// now, the frame's time.
+	stalls []workload.StallState
+	now    time.Time
 }
 
 func (d *Dashboard) state() state {
@@ -265,6 +301,8 @@ func (d *Dashboard) state() state {
 	}
 	st.lastEnd = d.lastEnd
 	st.verdict, st.failed = d.verdict, d.failed
+	st.now = d.opt.Now()
+	st.stalls = liveStalls(d.stalls, d.ended, st.snap, st.now)
 	return st
 }
 
@@ -291,12 +329,24 @@ func (d *Dashboard) Run(ctx context.Context, quit func()) (err error) {
 	go d.screen.ChannelEvents(evs, stop)
 	tk := time.NewTicker(d.opt.Redraw)
 	defer tk.Stop()
+	// While a stall lasts the banner's count is redrawn more often, so the
+	// age on screen is never more than stallRedraw behind the truth.
+	fast := time.NewTicker(min(stallRedraw, d.opt.Redraw))
+	defer fast.Stop()
 	d.draw()
 	for {
+		var fastC <-chan time.Time
+		if d.stalling() {
+			fastC = fast.C
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tk.C:
+			d.draw()
+		case <-fastC:
+			d.draw()
+		case <-d.wake:
 			d.draw()
 		case ev, ok := <-evs:
 			if !ok {

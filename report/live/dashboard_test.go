@@ -16,6 +16,9 @@ import (
 // t0 is the run's start in every fixture.
 var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 
+// at41 is the fixtures' clock at draw time: 41 s into the run.
+func at41() time.Time { return t0.Add(41 * time.Second) }
+
 // snap builds the snapshot at elapsed e in phase 2/3 "failover" (60 s):
 // lun0 reads 12,000 IOPS and writes 4,000 IOPS of 64 KiB in each 250 ms
 // slice and 1 s interval.
@@ -155,7 +158,7 @@ func TestRender(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSim(t, tc.w, tc.h)
-			d := New(s, Options{Scenario: "acceptance", RunLength: 3 * time.Minute})
+			d := New(s, Options{Scenario: "acceptance", RunLength: 3 * time.Minute, Now: at41})
 			tc.setup(d)
 			d.view = tc.view
 			d.draw()

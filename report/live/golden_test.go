@@ -35,7 +35,7 @@ func TestGolden(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			s := newSim(t, tc.w, tc.h)
-			d := New(s, Options{Scenario: "acceptance", RunLength: 3 * time.Minute})
+			d := New(s, Options{Scenario: "acceptance", RunLength: 3 * time.Minute, Now: at41})
 			stalling(d)
 			d.draw()
 			var b strings.Builder

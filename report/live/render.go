@@ -234,10 +234,14 @@ func bar(c canvas, x, y, w int, frac float64, st tcell.Style) int {
 func (d *Dashboard) banner(c canvas, y int, st state, sty styles) int {
 	s := st.snap
 	switch {
-	case s != nil && len(s.Stalls) > 0:
+	case len(st.stalls) > 0:
 		var parts []string
-		for _, sl := range s.Stalls {
-			parts = append(parts, fmt.Sprintf("%.1f s on %s (%d in flight)", sl.For.Seconds(), sl.Target, sl.InFlight))
+		for _, sl := range st.stalls {
+			part := fmt.Sprintf("%.1f s on %s", sl.For.Seconds(), sl.Target)
+			if sl.InFlight >= 0 {
+				part += fmt.Sprintf(" (%d in flight)", sl.InFlight)
+			}
+			parts = append(parts, part)
 		}
 		c.fill(0, y, c.w, ' ', sty.alert)
 		c.text(1, y, -1, "▲ I/O STALLED "+strings.Join(parts, ", "), sty.alert)

@@ -44,3 +44,13 @@ func BenchmarkCheck4KiB(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkForget is the cost an unverified write pays on a verified
+// target: one store per unit the write covers.
+func BenchmarkForget(b *testing.B) {
+	m := newTestMap(b, b.TempDir(), 64<<20, 4096)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		m.Forget(int64(i%16384)*4096, 4096)
+	}
+}

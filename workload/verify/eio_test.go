@@ -40,16 +40,16 @@ func TestRunReadErrors(t *testing.T) {
 		m.Ack(off, g)
 	}
 	cases := []struct {
-		name    string
-		bad     [][2]int64
-		err     syscall.Errno
-		corrupt []int64 // units counted corrupt and unreadable
-		fails   string  // the pass's error, "" for none
+		name       string
+		bad        [][2]int64
+		err        syscall.Errno
+		unreadable []int64 // units counted unreadable (and not corrupt)
+		fails      string  // the pass's error, "" for none
 	}{
 		// No error: everything ok.
 		{name: "clean"},
 		// One bad sector in unit 5 and one spanning units 40-41.
-		{name: "eio", bad: [][2]int64{{5*unit + 512, 5*unit + 1024}, {41*unit - 512, 41*unit + 512}}, err: syscall.EIO, corrupt: []int64{5, 40, 41}},
+		{name: "eio", bad: [][2]int64{{5*unit + 512, 5*unit + 1024}, {41*unit - 512, 41*unit + 512}}, err: syscall.EIO, unreadable: []int64{5, 40, 41}},
 		// The device vanished (ENXIO): no verdict can be given.
 		{name: "gone", bad: [][2]int64{{0, units * unit}}, err: syscall.ENXIO, fails: "no such device or address"},
 	}
@@ -66,12 +66,12 @@ func TestRunReadErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			n := uint64(len(c.corrupt))
-			if s.Blocks != units || s.Counts["corrupt"] != n || s.Unreadable != n || s.Counts["ok"] != units-n || len(s.Findings) != int(n) {
+			n := uint64(len(c.unreadable))
+			if s.Blocks != units || s.Counts["corrupt"] != 0 || s.Counts["unreadable"] != n || s.Unreadable != n || s.Counts["ok"] != units-n || len(s.Findings) != int(n) {
 				t.Fatalf("%+v", s)
 			}
-			for i, u := range c.corrupt {
-				if f := s.Findings[i]; f.Offset != u*unit || !strings.Contains(f.Detail, "unreadable") || !strings.Contains(f.Detail, "input/output error") {
+			for i, u := range c.unreadable {
+				if f := s.Findings[i]; f.Offset != u*unit || f.Class != Unreadable || !strings.Contains(f.Detail, "EIO: input/output error") {
 					t.Errorf("finding %d: %+v, want unit %d unreadable", i, f, u)
 				}
 			}

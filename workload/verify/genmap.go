@@ -179,7 +179,8 @@ type Map struct {
 
 // CreateMap creates the map file at path (which must not exist) for range
 // h, every unit never written, and maps it read-write. Its size is 4 KiB
-// plus 2 bytes per unit, allocated sparse: 512 MiB per TiB of 4 KiB units.
+// plus 2 bytes per unit (512 MiB per TiB of 4 KiB units), all of it
+// allocated up front, so a full disk fails here, before any I/O.
 func CreateMap(path string, h Header) (*Map, error) {
 	if h.Created.IsZero() {
 		h.Created = time.Now()
@@ -201,8 +202,10 @@ func CreateMap(path string, h Header) (*Map, error) {
 		os.Remove(path)
 		return nil, fmt.Errorf("create generation map %s: %w", path, err)
 	}
-	if err := f.Truncate(size); err != nil {
-		return fail(err)
+	// Reserve every block now: a sparse map on a filesystem that fills up
+	// mid-run faults with SIGBUS on the first store into a hole.
+	if err := reserve(f, size); err != nil {
+		return fail(fmt.Errorf("reserve %s for the map: %w", humanBytes(size), err))
 	}
 	if _, err := f.WriteAt(h.encode(), 0); err != nil {
 		return fail(err)
@@ -303,6 +306,32 @@ func (m *Map) Ack(off int64, gen uint32) {
 	binary.LittleEndian.PutUint16(m.ents[m.index(off):], uint16(gen&MaxGen))
 }
 
+// unknownEnt is the entry of a unit an unverified write overwrote: no
+// generation (so no pass checks it) with the pending bit, a value Begin
+// never stores. Its next verified write starts again at generation 1.
+const unknownEnt = pendingBit
+
+// Forget marks every unit that the unverified write of n bytes at absolute
+// byte offset off overlaps as unknown: its content is no stamp of this run
+// and is not checked, until a verified write stamps it again. The part of
+// the write outside the map's range is ignored. It neither allocates nor
+// locks: it is on the I/O path of an unverified phase.
+func (m *Map) Forget(off, n int64) {
+	if m.readOnly {
+		panic("verify: Forget on a read-only generation map " + m.path)
+	}
+	lo := max(off, m.h.Base) - m.h.Base
+	hi := min(off+n, m.h.Base+m.h.Length/m.h.Unit*m.h.Unit) - m.h.Base
+	for u := lo / m.h.Unit; u*m.h.Unit < hi; u++ {
+		binary.LittleEndian.PutUint16(m.ents[2*u:], unknownEnt)
+	}
+}
+
+// Unknown reports whether the unit at off was last written unverified.
+func (m *Map) Unknown(off int64) bool {
+	return binary.LittleEndian.Uint16(m.ents[m.index(off):]) == unknownEnt
+}
+
 // Expect returns what the unit at off must hold: its generation (0: never
 // written) and whether its last write is pending (then it may hold gen or
 // gen-1).
@@ -339,4 +368,34 @@ func (m *Map) Close() error {
 		err = fmt.Errorf("close generation map %s: %w", m.path, e)
 	}
 	return err
+}
+
+// reserve allocates size bytes for f. Where fallocate is not supported it
+// writes zeros instead, which allocates as surely.
+func reserve(f *os.File, size int64) error {
+	err := unix.Fallocate(int(f.Fd()), 0, 0, size)
+	if err != unix.EOPNOTSUPP && err != unix.ENOSYS {
+		return err
+	}
+	zeros := make([]byte, 1<<20)
+	for off := int64(0); off < size; off += int64(len(zeros)) {
+		if _, err := f.WriteAt(zeros[:min(int64(len(zeros)), size-off)], off); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// humanBytes writes n in binary units for messages: 2.0 MiB.
+func humanBytes(n int64) string {
+	const units = "KMGTPE"
+	if n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	f, i := float64(n)/1024, 0
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.1f %ciB", f, units[i])
 }

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -269,5 +270,95 @@ func TestMapSurvivesKill(t *testing.T) {
 		if g, pend := m.Expect(c.unit * 4096); g != c.gen || pend != c.pending {
 			t.Errorf("unit %d: gen %d pending %v, want %d %v", c.unit, g, pend, c.gen, c.pending)
 		}
+	}
+}
+
+// TestForget marks the units an unverified write overlaps as unknown: a
+// write covering part of a unit forgets the whole unit, a write past the
+// map's range is clipped, untouched units keep their generation, and the
+// unit's next verified write starts at generation 1.
+func TestForget(t *testing.T) {
+	const unit = 8192
+	m := newTestMap(t, t.TempDir(), 16*unit+4096, unit) // 16 whole units and a tail
+	for u := int64(0); u < 16; u++ {
+		m.Ack(u*unit, m.Begin(u*unit))
+	}
+	tests := []struct {
+		off, n int64
+		forgot []int64 // units that must be unknown afterwards
+	}{
+		// Exactly one unit.
+		{2 * unit, unit, []int64{2}},
+		// 4 KiB in the middle of unit 5 and 4 KiB spanning units 6 and 7.
+		{5*unit + 2048, 4096, []int64{5}},
+		{7*unit - 2048, 4096, []int64{6, 7}},
+		// The last unit and the tail outside the map: clipped, no panic.
+		{15 * unit, 2 * unit, []int64{15}},
+	}
+	forgot := map[int64]bool{}
+	for _, tt := range tests {
+		m.Forget(tt.off, tt.n)
+		for _, u := range tt.forgot {
+			forgot[u] = true
+		}
+	}
+	for u := int64(0); u < 16; u++ {
+		gen, _ := m.Expect(u * unit)
+		if m.Unknown(u*unit) != forgot[u] || (gen == 0) != forgot[u] {
+			t.Errorf("unit %d: unknown %v gen %d, want unknown %v", u, m.Unknown(u*unit), gen, forgot[u])
+		}
+	}
+	if g := m.Begin(2 * unit); g != 1 {
+		t.Errorf("first verified write after Forget: generation %d, want 1", g)
+	}
+	if a := testing.AllocsPerRun(100, func() { m.Forget(3*unit, 4*unit) }); a != 0 {
+		t.Errorf("Forget allocates %v times", a)
+	}
+}
+
+// mountTinyTmpfs mounts a tmpfs of size bytes on a new directory and
+// unmounts it at the end of the test. It skips without root.
+func mountTinyTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a small tmpfs needs root")
+	}
+	dir := filepath.Join(t.TempDir(), fmt.Sprintf("lbhost-tmpfs-%d", os.Getpid()))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("lbhost-tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
+		t.Skipf("cannot mount a tmpfs here: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	return dir
+}
+
+// TestCreateMapFullDisk is issue 11's SIGBUS: a map for a 4 GiB target
+// (2 MiB of generations) on a 2 MiB filesystem was created sparse and
+// crashed at the first store past the free space. CreateMap must fail
+// with ENOSPC instead, and leave no file behind.
+func TestCreateMapFullDisk(t *testing.T) {
+	dir := mountTinyTmpfs(t, "2m")
+	p := MapPath(dir, "lun0")
+	_, err := CreateMap(p, Header{RunID: testRun, Length: 4 << 30, Unit: 4096, Target: "lun0", Device: "/dev/test", DeviceSize: 4 << 30})
+	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "reserve 2.0 MiB for the map") {
+		t.Fatalf("CreateMap on a full disk: %v, want ENOSPC while reserving 2.0 MiB", err)
+	}
+	if _, err := os.Stat(p); !os.IsNotExist(err) {
+		t.Fatalf("a failed map was left behind: %v", err)
+	}
+	// A map that fits is allocated whole: its blocks match its size.
+	m := newTestMap(t, dir, 256<<20, 4096)
+	var st syscall.Stat_t
+	if err := syscall.Stat(m.path, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Blocks*512 < st.Size {
+		t.Fatalf("map of %d bytes has %d bytes allocated: sparse", st.Size, st.Blocks*512)
 	}
 }

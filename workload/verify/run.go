@@ -15,7 +15,20 @@ import (
 	"time"
 
 	"github.com/ncw/directio"
+	"golang.org/x/sys/unix"
 )
+
+// errnoOf names the errno behind a failed read ("EIO: input/output
+// error"), or the error itself when it carries none.
+func errnoOf(err error) string {
+	var e syscall.Errno
+	if errors.As(err, &e) {
+		if n := unix.ErrnoName(e); n != "" {
+			return n + ": " + e.Error()
+		}
+	}
+	return err.Error()
+}
 
 // MaxFindings is how many findings a Summary lists at most.
 const MaxFindings = 1000
@@ -44,6 +57,7 @@ type passTally struct {
 	counts     [NumClasses]uint64
 	inDoubt    uint64
 	unreadable uint64
+	unchecked  uint64
 	blocks     uint64
 	findings   []Finding
 }
@@ -55,8 +69,8 @@ type passTally struct {
 // the storage, not the page cache; the buffers are aligned for it). Units
 // never written are not read. Findings are sorted by offset, the first
 // MaxFindings kept. Cancelling ctx stops the pass with ctx's error and the
-// partial summary. A unit that cannot be read (EIO) is counted corrupt and
-// in Summary.Unreadable; any other read error (the device vanished, a short
+// partial summary. A unit that cannot be read (EIO) is counted once,
+// unreadable (with the errno), never corrupt; any other read error (the device vanished, a short
 // read) stops the pass with an error naming the offset.
 func Run(ctx context.Context, f *os.File, m *Map, opts RunOptions) (Summary, error) {
 	return run(ctx, f, m, opts)
@@ -117,6 +131,7 @@ func run(ctx context.Context, f device, m *Map, opts RunOptions) (Summary, error
 		}
 		sum.InDoubt += t.inDoubt
 		sum.Unreadable += t.unreadable
+		sum.Unchecked += t.unchecked
 		sum.Blocks += t.blocks
 		sum.Findings = append(sum.Findings, t.findings...)
 	}
@@ -144,12 +159,16 @@ type device interface {
 // classifies them into t. If that read fails with EIO (a bad block, or a
 // path that failed the request), it reads the units one by one, so that one
 // bad block costs one finding and not the pass: each unit that still fails
-// with EIO is counted corrupt (its acknowledged data cannot be read back).
+// with EIO is counted unreadable (its data cannot be judged).
 // Any other error (the device vanished, a short read) ends the pass.
 func (m *Map) checkChunk(f device, buf []byte, u0, u1 int64, opts CheckOptions, t *passTally) error {
 	first, last := int64(-1), int64(-1)
 	for u := u0; u < u1; u++ {
-		if binary.LittleEndian.Uint16(m.ents[2*u:])&^pendingBit != 0 {
+		e := binary.LittleEndian.Uint16(m.ents[2*u:])
+		if e == unknownEnt {
+			t.unchecked++
+		}
+		if e&^pendingBit != 0 {
 			if first < 0 {
 				first = u
 			}
@@ -206,7 +225,7 @@ func (m *Map) checkUnit(p []byte, u int64, readErr error, opts CheckOptions, t *
 	uo := m.h.Base + u*m.h.Unit
 	var v verdict
 	if readErr != nil {
-		v = verdict{class: Corrupt, detail: "unreadable: " + readErr.Error()}
+		v = verdict{class: Unreadable, detail: "read failed: " + errnoOf(readErr)}
 		t.unreadable++
 	} else {
 		v = check(p, uo, gen, pending, m.h.RunID, opts)

@@ -17,11 +17,12 @@ const (
 	Torn              // sectors from different writes
 	Corrupt           // bad checksum or garbage
 	Unwritten         // no stamp of this run (zeros, older data)
+	Unreadable        // the read failed (EIO): nothing to judge, not corrupt
 	NumClasses
 )
 
 func classNames() [NumClasses]string {
-	return [NumClasses]string{"ok", "lost", "misdirected", "torn", "corrupt", "unwritten"}
+	return [NumClasses]string{"ok", "lost", "misdirected", "torn", "corrupt", "unwritten", "unreadable"}
 }
 
 // String returns the class's name, as written in results.
@@ -68,9 +69,13 @@ type Summary struct {
 	Blocks  uint64            `json:"blocks"`
 	Counts  map[string]uint64 `json:"counts"`
 	InDoubt uint64            `json:"in_doubt"`
-	// Unreadable counts blocks whose read failed with an I/O error; they
-	// are counted (and listed) as corrupt too.
+	// Unreadable counts blocks whose read failed with an I/O error: the
+	// class unreadable (with the errno in the finding), never corrupt.
 	Unreadable uint64 `json:"unreadable,omitempty"`
+	// Unchecked counts blocks an unverified write phase overwrote since
+	// their last verified write: their content is unknown, so they are
+	// not read back (see Map.Forget).
+	Unchecked uint64 `json:"unchecked,omitempty"`
 	// Findings lists problem blocks (at most the first 1000).
 	Findings []Finding `json:"findings,omitempty"`
 }
