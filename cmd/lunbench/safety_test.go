@@ -68,7 +68,9 @@ func TestRunNeverWritesInUse(t *testing.T) {
 		// the message names the device that was likely meant.
 		{"mistyped /dev name with size", setupMistypedDev, exitUsage, true, false},
 		// A new file on tmpfs: refused, nothing created.
-		{"new file on tmpfs", setupTmpfsNew, exitUsage, true, false},
+		{"new file on tmpfs", setupRAMNew("tmpfs"), exitUsage, true, false},
+		// A new file on ramfs: the same.
+		{"new file on ramfs", setupRAMNew("ramfs"), exitUsage, true, false},
 		// Two targets, one a symlink to the other.
 		{"duplicate through a symlink", setupDupSymlink, exitUsage, true, false},
 		// Two targets, a loop device and its backing file.
@@ -207,21 +209,25 @@ func setupMistypedDev(t *testing.T, dir string) safetyRig {
 		msgs: []string{typo + " does not exist, and lunbench never creates a file under /dev", "did you mean " + dev + "?", "allow_ram_backed: true"}}
 }
 
-func setupTmpfsNew(t *testing.T, dir string) safetyRig {
-	mnt := filepath.Join(dir, "tmpfs")
-	if err := os.Mkdir(mnt, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	sh(t, "mount", "-t", "tmpfs", "-o", "size=32m", "lbsafe-tmpfs", mnt)
-	t.Cleanup(func() { sh(t, "umount", mnt) })
-	f := filepath.Join(mnt, "new.dat")
-	t.Cleanup(func() {
-		if _, err := os.Lstat(f); err == nil {
-			t.Errorf("%s was created on tmpfs", f)
+// setupRAMNew mounts a RAM-backed filesystem of type fstype and names a
+// file to create on it.
+func setupRAMNew(fstype string) func(t *testing.T, dir string) safetyRig {
+	return func(t *testing.T, dir string) safetyRig {
+		mnt := filepath.Join(dir, fstype)
+		if err := os.Mkdir(mnt, 0o755); err != nil {
+			t.Fatal(err)
 		}
-	})
-	return safetyRig{scenario: writePhase(t, dir, "{name: f, path: "+f+", size: 8MiB, allow_write: true}"),
-		msgs: []string{f + " does not exist, and lunbench will not create it on " + mnt + " (tmpfs, RAM-backed)"}}
+		sh(t, "mount", "-t", fstype, "-o", "size=32m", "lbsafe-"+fstype, mnt)
+		t.Cleanup(func() { sh(t, "umount", mnt) })
+		f := filepath.Join(mnt, "new.dat")
+		t.Cleanup(func() {
+			if _, err := os.Lstat(f); err == nil {
+				t.Errorf("%s was created on %s", f, fstype)
+			}
+		})
+		return safetyRig{scenario: writePhase(t, dir, "{name: f, path: "+f+", size: 8MiB, allow_write: true}"),
+			msgs: []string{f + " does not exist, and lunbench will not create it on " + mnt + " (" + fstype + ", RAM-backed)"}}
+	}
 }
 
 func setupDupSymlink(t *testing.T, dir string) safetyRig {

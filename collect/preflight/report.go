@@ -97,6 +97,9 @@ type Report struct {
 	// Budgets are the drills' predicted failover budgets per target, when
 	// check is given a scenario (see DrillBudgets).
 	Budgets []DrillBudget `json:"budgets,omitempty"`
+	// Causes are, per target reached through an IP, the likely causes a
+	// drill's report would list for a stall above max_stall.
+	Causes []TargetCauses `json:"likely_causes,omitempty"`
 }
 
 // ExitCode is what `lunbench check` exits with: 1 when any finding is an
@@ -320,5 +323,6 @@ func (r Report) writeFindings(b *strings.Builder, color bool) {
 		}
 	}
 	writeBudgets(b, r.Budgets)
+	writeCauses(b, r.Causes)
 	fmt.Fprintf(b, "\nSummary: %s\n", r.Summary.Text)
 }
