@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/gdamore/tcell/v2 v2.13.10
+	github.com/klauspost/compress v1.20.4
 	github.com/montanaflynn/stats v0.14.0
 	github.com/ncw/directio v1.0.5
 	github.com/prometheus/client_golang v1.25.0

@@ -467,14 +467,14 @@ func writeChartFiles(dir string, builders []func() *chart, opt Options) ([]chart
 
 // chartBuilders lists the charts of a run in the order the documents show them.
 func chartBuilders(d *runData, opt Options) []func() *chart {
-	return []func() *chart{
+	return append([]func() *chart{
 		func() *chart { return throughputChart(d, opt, false) },
 		func() *chart { return throughputChart(d, opt, true) },
 		func() *chart { return latencyChart(d, opt) },
 		func() *chart { return percentileChart(d) },
 		func() *chart { return pathsChart(d, opt) },
 		func() *chart { return deviceChart(d, opt) },
-	}
+	}, append(append(curveCharts(d), sweepCharts(d)...), steadyCharts(d)...)...)
 }
 
 // dpi is the charts' resolution; px converts pixels to points at it.

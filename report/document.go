@@ -85,6 +85,9 @@ type doc struct {
 	Facts    [][2]string
 	Criteria []docCriterion
 	Phases   []docPhase
+	Sizes    []docSize
+	Curves   []docCurve
+	Steady   []docSteady
 	Series   []docSeries
 	Devices  []docDevice
 	Stalls   []docStall
@@ -174,6 +177,9 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 			Mean: Lat(l.Mean), P50: Lat(l.P50), P90: Lat(l.P90), P99: Lat(l.P99), P999: Lat(l.P999), P9999: Lat(l.P9999),
 			Max: Lat(l.Max), Errors: Thousands(float64(p.Errors)) + backoffText(&p)})
 	}
+	out.Sizes = sizeRows(r)
+	out.Curves = curveRows(r)
+	out.Steady = steadyRows(r)
 	series := ThroughputStats(d.ivs)
 	out.Warnings = append(out.Warnings, cvWarnings(series, r.Criteria)...)
 	out.Devices = docDevices(d.deviceStats())
@@ -366,6 +372,9 @@ func (o *doc) Markdown() string {
 		rows = append(rows, []string{p.Phase, p.Target, p.Op, p.IOPS, p.MiBs, p.Mean, p.P50, p.P90, p.P99, p.P999, p.P9999, p.Max, p.Errors})
 	}
 	mdTable(&b, []string{"phase", "target", "op", "IOPS", "MiB/s", "mean", "p50", "p90", "p99", "p99.9", "p99.99", "max", "errors"}, rows)
+	o.markdownSizes(&b)
+	o.markdownCurves(&b)
+	o.markdownSteady(&b)
 	if len(o.Series) > 0 {
 		b.WriteString("## Throughput stability\n\nPer-interval throughput in MiB/s over each phase (ramp excluded); CV is stddev / mean.\n\n")
 		rows = nil
@@ -529,6 +538,21 @@ pre{background:#f6f6f6;padding:1em;overflow:auto}
 <table><tr><th>phase</th><th>target</th><th>op</th><th>IOPS</th><th>MiB/s</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th><th>errors</th></tr>
 {{range .Phases}}<tr><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td class="n">{{.IOPS}}</td><td class="n">{{.MiBs}}</td><td class="n">{{.Mean}}</td><td class="n">{{.P50}}</td><td class="n">{{.P90}}</td><td class="n">{{.P99}}</td><td class="n">{{.P999}}</td><td class="n">{{.P9999}}</td><td class="n">{{.Max}}</td><td class="n">{{.Errors}}</td></tr>
 {{end}}</table>
+{{if .Sizes}}<h2>Block-size mix</h2>
+<p>Per block size of each mixed phase: the share the scenario asked for, the share of I/Os it got, IOPS and MiB/s (ramp excluded).</p>
+<table><tr><th>phase</th><th>target</th><th>op</th><th>bs</th><th>mix</th><th>share of I/Os</th><th>IOPS</th><th>MiB/s</th></tr>
+{{range .Sizes}}<tr><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td class="n">{{.BS}}</td><td class="n">{{.Mix}}</td><td class="n">{{.Got}}</td><td class="n">{{.IOPS}}</td><td class="n">{{.MiBs}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Curves}}<h2>Latency against load</h2>
+<p>Each curve first ran uncapped (max), then open loop at each share of that maximum; the signed-off figure is the criterion iops_at_p99 (the highest IOPS at a point whose p99 is within its bound), under Criteria.</p>
+<table><tr><th>curve</th><th>target</th><th>op</th><th>point</th><th>paced at (IOPS)</th><th>achieved IOPS</th><th>p50</th><th>p99</th><th>p99.9</th></tr>
+{{range .Curves}}<tr><td>{{.Curve}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td>{{.Point}}</td><td class="n">{{.Paced}}</td><td class="n">{{.IOPS}}</td><td class="n">{{.P50}}</td><td class="n">{{.P99}}</td><td class="n">{{.P999}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Steady}}<h2>Steady state</h2>
+<p>SNIA's rule over the last window of rounds: max − min of the metric within max_excursion of the window's average, and the fitted line's change across the window within max_slope.</p>
+<table><tr><th>phase</th><th>metric</th><th>result</th><th>window</th><th>average</th><th>excursion</th><th>slope</th></tr>
+{{range .Steady}}<tr><td>{{.Phase}}</td><td>{{.Metric}}</td><td class="{{if .OK}}ok{{else}}bad{{end}}">{{.Result}}</td><td>{{.Window}}</td><td class="n">{{.Avg}}</td><td class="n">{{.Excursion}}</td><td class="n">{{.Slope}}</td></tr>
+{{end}}</table>{{end}}
 {{if .Series}}<h2>Throughput stability</h2>
 <p>Per-interval throughput in MiB/s over each phase (ramp excluded); CV is stddev / mean.</p>
 <table><tr><th>phase</th><th>target</th><th>op</th><th>intervals</th><th>mean</th><th>stddev</th><th>min</th><th>p5</th><th>p95</th><th>max</th><th>CV</th></tr>

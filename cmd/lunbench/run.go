@@ -307,6 +307,7 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	run.Stalls = res.Stalls
 	run.Drills = res.Drills
 	run.Verify = res.Verify
+	run.Steady = res.Steady
 	run.RunID = res.RunID
 	if err := report.AddPathMoves(dirPath, run); err != nil {
 		fmt.Fprintf(warn, "lunbench: warning: path moves: %v\n", err)
