@@ -36,6 +36,16 @@ func fakeMultipathd(name string) func(context.Context, ...string) ([]byte, error
 	}
 }
 
+// fakeDMSetup replays the fixture's `dmsetup status --target multipath`.
+func fakeDMSetup(name string) func(context.Context, ...string) ([]byte, error) {
+	return func(_ context.Context, args ...string) ([]byte, error) {
+		if strings.Join(args, " ") == "status --target multipath" {
+			return os.ReadFile(filepath.Join("testdata", "fixtures", name+".dmsetup-status.txt"))
+		}
+		return nil, fmt.Errorf("fake dmsetup: unexpected %q", args)
+	}
+}
+
 // golden compares got with testdata/golden/name, rewriting it under -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()

@@ -29,6 +29,9 @@ type Host struct {
 	// Nil means: on the live system run the real binary if it is installed;
 	// under any other Root never run it. Tests set it to replay canned output.
 	Multipathd func(ctx context.Context, args ...string) ([]byte, error)
+	// DMSetup runs `dmsetup ARGS...` likewise; it is asked for the path
+	// groups and states when multipathd cannot be.
+	DMSetup func(ctx context.Context, args ...string) ([]byte, error)
 }
 
 // live reports whether h looks at the running system rather than a fixture.

@@ -35,14 +35,7 @@ func (h Host) enrich(t *Topology) {
 			t.Multipathd = "not installed"
 			return
 		}
-		run = func(ctx context.Context, args ...string) ([]byte, error) {
-			out, err := exec.CommandContext(ctx, bin, args...).Output()
-			var ee *exec.ExitError
-			if errors.As(err, &ee) && len(bytes.TrimSpace(ee.Stderr)) > 0 {
-				err = errors.New(string(ee.Stderr))
-			}
-			return out, err
-		}
+		run = commandRunner(bin)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), multipathdTimeout)
 	defer cancel()
@@ -164,6 +157,19 @@ func applyMultipathd(m *Map, maps map[string]mpdMap, paths map[string]mpdPath) {
 			}
 			p.TPG = mp.tpg
 		}
+	}
+}
+
+// commandRunner runs bin with arguments and returns its standard output;
+// a failure carries the command's standard error when it wrote one.
+func commandRunner(bin string) func(ctx context.Context, args ...string) ([]byte, error) {
+	return func(ctx context.Context, args ...string) ([]byte, error) {
+		out, err := exec.CommandContext(ctx, bin, args...).Output()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && len(bytes.TrimSpace(ee.Stderr)) > 0 {
+			err = errors.New(string(ee.Stderr))
+		}
+		return out, err
 	}
 }
 

@@ -19,6 +19,13 @@ func Paths(w io.Writer, args []string, h Host, asJSON bool, color bool) error {
 		}
 		return terr
 	}
+	if len(args) == 0 && !t.hasMaps() && len(t.Sessions) == 0 && len(t.Devices) > 0 {
+		// Say it first: a list of local disks alone reads as if they
+		// were the SAN.
+		if _, err := io.WriteString(w, "no iSCSI session or multipath map found on this host; its block devices instead:\n"); err != nil {
+			return err
+		}
+	}
 	if err := RenderTree(w, t, color); err != nil {
 		return err
 	}

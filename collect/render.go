@@ -36,7 +36,11 @@ func RenderTree(w io.Writer, t Topology, color bool) error {
 			writeTree(&b, r.session(s), "", "")
 		}
 	}
-	if t.hasMaps() && t.Multipathd != "" && t.Multipathd != "used" {
+	switch {
+	case !t.hasMaps() || t.Multipathd == "" || t.Multipathd == "used":
+	case t.DMSetup == "used":
+		fmt.Fprintf(&b, "(multipathd %s: path groups and states from dmsetup status)\n", t.Multipathd)
+	default:
 		fmt.Fprintf(&b, "(multipathd %s: path states from sysfs only)\n", t.Multipathd)
 	}
 	_, err := io.WriteString(w, b.String())
@@ -169,11 +173,21 @@ func (r renderer) path(p Path, sessions map[string]Session, shown map[string]boo
 		}
 		f.add(ioerr)
 	}
-	if p.DMState != "" || p.Checker != "" {
+	switch {
+	case p.Checker != "":
 		f.add("multipathd " + r.state(p.DMState) + "/" + r.state(p.Checker))
+	case p.DMState != "": // from dmsetup status: the kernel's view only
+		f.add("dm " + r.state(p.DMState))
 	}
 	if p.Group != 0 {
-		f.add(fmt.Sprintf("group %d %s", p.Group, p.GroupState))
+		g := fmt.Sprintf("group %d %s", p.Group, p.GroupState)
+		if p.Priority != nil {
+			g += fmt.Sprintf(" prio %d", *p.Priority)
+		}
+		f.add(g)
+	}
+	if p.FailCount != nil && *p.FailCount > 0 {
+		f.add(r.paint(fmt.Sprintf("failed %d×", *p.FailCount), colorWarn))
 	}
 	if p.TPG != "" {
 		f.add("tpg " + p.TPG)

@@ -19,6 +19,10 @@ type Topology struct {
 	// Multipathd says whether multipathd was consulted: "used", or why not.
 	// Empty when there was no multipath map to ask about.
 	Multipathd string `json:"multipathd,omitempty"`
+	// DMSetup says whether `dmsetup status` gave the path groups and
+	// states in multipathd's stead: "used", or why not; empty when it was
+	// not needed.
+	DMSetup string `json:"dmsetup,omitempty"`
 }
 
 // Device is one target (or, with no argument, one top-level block device):
@@ -99,6 +103,8 @@ type Path struct {
 	Group      int    `json:"path_group,omitempty"`
 	GroupState string `json:"path_group_state,omitempty"` // active, enabled, disabled
 	Priority   *int   `json:"priority,omitempty"`
+	// FailCount is how often dm-multipath failed the path (dmsetup status).
+	FailCount *int `json:"dm_fail_count,omitempty"`
 }
 
 // Session is an iSCSI session (/sys/class/iscsi_session/sessionN). Values
@@ -212,6 +218,9 @@ func (h Host) topology(askMultipathd bool, args []string) (Topology, error) {
 
 	if askMultipathd && t.hasMaps() {
 		h.enrich(&t)
+		if t.Multipathd != "used" {
+			h.enrichDM(&t)
+		}
 	}
 	t.judge()
 	return t, errors.Join(errs...)

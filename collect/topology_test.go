@@ -15,6 +15,7 @@ func TestPathsGolden(t *testing.T) {
 		fixture string
 		args    []string
 		mpd     bool // replay the fixture's multipathd output
+		dm      bool // replay the fixture's dmsetup status (no multipathd)
 		json    bool
 		color   bool
 		golden  string
@@ -25,6 +26,9 @@ func TestPathsGolden(t *testing.T) {
 		{name: "single by-path partition", fixture: "single", args: []string{"/dev/disk/by-path/ip-198.18.0.1:3260-iscsi-iqn.2026-01.test.lunbench:disk1-lun-1-part1"}, golden: "single-partition.txt"},
 		// The reference layout, everything, with multipathd's view merged in.
 		{name: "fourpath all", fixture: "fourpath", mpd: true, golden: "fourpath.txt"},
+		// No multipathd: path groups, dm path states and fail counts from
+		// dmsetup status, one map grouped by priority with a failed path.
+		{name: "fourpath dmsetup", fixture: "fourpath", dm: true, golden: "fourpath-dmsetup.txt"},
 		// One map named through /dev/mapper, coloured as on a terminal.
 		{name: "fourpath one map colour", fixture: "fourpath", args: []string{"/dev/mapper/hydra_db-a02"}, mpd: true, color: true, golden: "fourpath-map-color.txt"},
 		// The same map as topology.json would hold it, from sysfs alone.
@@ -43,6 +47,9 @@ func TestPathsGolden(t *testing.T) {
 			h := Host{Root: fixture(t, c.fixture)}
 			if c.mpd {
 				h.Multipathd = fakeMultipathd(c.fixture)
+			}
+			if c.dm {
+				h.DMSetup = fakeDMSetup(c.fixture)
 			}
 			var buf bytes.Buffer
 			if err := Paths(&buf, c.args, h, c.json, c.color); err != nil {
@@ -135,5 +142,35 @@ func TestSessionsAndMaps(t *testing.T) {
 	}
 	if bytes.Contains(b, []byte("s3cret")) {
 		t.Errorf("a CHAP secret reached the topology: %s", b)
+	}
+}
+
+func TestParseDMStatus(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		groups   int
+		err      bool
+	}{
+		// round-robin: no per-path status figures in INFO
+		{"round-robin", "m: 0 8 multipath 2 0 0 0 1 1 A 0 2 0 8:16 A 0 8:32 F 3 \n", 1, false},
+		// queue-length with a hardware handler's table args absent in status, two groups
+		{"queue-length", "m: 0 8 multipath 2 1 0 0 2 2 E 0 1 1 8:16 A 0 4 A 0 1 1 8:32 A 0 0 \n", 2, false},
+		// a cut line: an error, never a panic
+		{"truncated", "m: 0 8 multipath 2 0 0 0 2 1 A 0 2 2 8:16 A\n", 0, true},
+		// another target: ignored
+		{"linear", "vg0-root: 0 8 linear \n", 0, false},
+	} {
+		got, err := parseDMStatus([]byte(tc.in))
+		if (err != nil) != tc.err {
+			t.Errorf("%s: err %v, want error %v", tc.name, err, tc.err)
+			continue
+		}
+		if len(got["m"]) != tc.groups {
+			t.Errorf("%s: %d groups, want %d (%+v)", tc.name, len(got["m"]), tc.groups, got)
+		}
+	}
+	got, _ := parseDMStatus([]byte("m: 0 8 multipath 2 0 0 0 1 1 A 0 2 0 8:16 A 0 8:32 F 3 \n"))
+	if p := got["m"][0].paths; len(p) != 2 || !p[0].active || p[1].active || p[1].fails != 3 {
+		t.Errorf("paths %+v, want 8:16 active, 8:32 failed 3 times", p)
 	}
 }

@@ -117,11 +117,16 @@ type diskRow struct {
 	UnixNano int64
 	// Target and Device index runData.diskNames.
 	Target, Device uint32
-	// Path is the role "path" (a multipath leg); else "lun" or "fs".
-	Path           bool
+	// Path is the role "path" (a multipath leg); FS the role "fs" (the
+	// disk under a file target's filesystem, shared with the rest of the
+	// host); neither is "lun".
+	Path, FS       bool
+	Rs, Ws         float64
 	RkBs, WkBs     float64
 	RAwait, WAwait float64
 	AquSz, Util    float64
+	// InFlight is the requests in flight at the sample's time.
+	InFlight float64
 	// Interval is the length of the time the rates cover, ending at the
 	// sample's time.
 	Interval float64
@@ -212,6 +217,7 @@ func readDiskStats(path string) (rows []diskRow, names []string, err error) {
 	cTime, cTarget, cDevice, cRole := col["time"], col["target"], col["device"], col["role"]
 	cR, cW, cRA, cWA := idx("rkB/s"), idx("wkB/s"), idx("r_await"), idx("w_await")
 	cAqu, cUtil, cIv := idx("aqu-sz"), idx("%util"), idx("interval_s")
+	cRs, cWs, cInf := idx("r/s"), idx("w/s"), idx("inflight")
 	var out []diskRow
 	if st, err := f.Stat(); err == nil {
 		out = make([]diskRow, 0, st.Size()/150+16) // rows are about 160 bytes
@@ -246,7 +252,7 @@ func readDiskStats(path string) (rows []diskRow, names []string, err error) {
 			continue
 		}
 		out = append(out, diskRow{UnixNano: t.UnixNano(), Target: name(rec[cTarget]), Device: name(rec[cDevice]), Path: rec[cRole] == "path",
-			RkBs: fl(cR), WkBs: fl(cW), RAwait: fl(cRA), WAwait: fl(cWA),
+			FS: rec[cRole] == "fs", Rs: fl(cRs), Ws: fl(cWs), InFlight: fl(cInf), RkBs: fl(cR), WkBs: fl(cW), RAwait: fl(cRA), WAwait: fl(cWA),
 			AquSz: fl(cAqu), Util: fl(cUtil), Interval: nz(fl(cIv))})
 	}
 	return out, names, nil
@@ -339,6 +345,18 @@ func pathColor(i int) color.RGBA {
 	return cs[i%len(cs)]
 }
 
+// phaseColor is the n-th phase's colour in the percentile chart: ten
+// hues far apart (Tableau 10 without its red, kept for stalls).
+func phaseColor(n int) color.RGBA {
+	cs := [...]color.RGBA{
+		{R: 0x4e, G: 0x79, B: 0xa7, A: 0xff}, {R: 0xf2, G: 0x8e, B: 0x2b, A: 0xff}, {R: 0x59, G: 0xa1, B: 0x4f, A: 0xff},
+		{R: 0xb0, G: 0x7a, B: 0xa1, A: 0xff}, {R: 0x76, G: 0xb7, B: 0xb2, A: 0xff}, {R: 0xed, G: 0xc9, B: 0x48, A: 0xff},
+		{R: 0x9c, G: 0x75, B: 0x5f, A: 0xff}, {R: 0xff, G: 0x9d, B: 0xa7, A: 0xff}, {R: 0x33, G: 0x33, B: 0x33, A: 0xff},
+		{R: 0xba, G: 0xb0, B: 0xac, A: 0xff},
+	}
+	return cs[n%len(cs)]
+}
+
 // dashes tells targets (or phases) apart within one op's colour.
 func dashes(i int) []vg.Length {
 	switch i % 4 {
@@ -365,6 +383,15 @@ type chart struct {
 	title  string
 	panels []*plot.Plot
 	legend []legendItem
+	// labelW is the pixels kept right of the panels for direct labels.
+	labelW float64
+}
+
+// oneTimeLabel leaves the time axis's label under the last panel only.
+func (ch *chart) oneTimeLabel() {
+	for _, p := range ch.panels[:max(len(ch.panels)-1, 0)] {
+		p.X.Label.Text = ""
+	}
 }
 
 type legendItem struct {
@@ -440,14 +467,14 @@ func writeChartFiles(dir string, builders []func() *chart, opt Options) ([]chart
 
 // chartBuilders lists the charts of a run in the order the documents show them.
 func chartBuilders(d *runData, opt Options) []func() *chart {
-	return []func() *chart{
+	return append([]func() *chart{
 		func() *chart { return throughputChart(d, opt, false) },
 		func() *chart { return throughputChart(d, opt, true) },
 		func() *chart { return latencyChart(d, opt) },
 		func() *chart { return percentileChart(d) },
 		func() *chart { return pathsChart(d, opt) },
 		func() *chart { return deviceChart(d, opt) },
-	}
+	}, append(append(curveCharts(d), sweepCharts(d)...), steadyCharts(d)...)...)
 }
 
 // dpi is the charts' resolution; px converts pixels to points at it.
@@ -468,9 +495,9 @@ func (ch *chart) draw(w, h int) (*image.RGBA, func(x float64) int) {
 	title.FillText(tsty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: (title.Min.Y + title.Max.Y) / 2}, ch.title)
 	legendW := vg.Length(0)
 	if len(ch.legend) > 0 {
-		legendW = px(300)
+		legendW = px(250)
 	}
-	area := draw.Crop(dc, px(8), -legendW, px(8), -px(48))
+	area := draw.Crop(dc, px(8), -legendW-px(ch.labelW), px(8), -px(48))
 	tiles := draw.Tiles{Rows: len(ch.panels), Cols: 1, PadY: px(16)}
 	grid := make([][]*plot.Plot, len(ch.panels))
 	for i, p := range ch.panels {
@@ -506,10 +533,12 @@ func newPanel(ylabel string) *plot.Plot {
 	p.X.Tick.Marker = clockTicks{}
 	p.Y.Tick.Marker = thousandsTicks{}
 	p.Y.Label.Text = ylabel
-	p.X.Label.TextStyle.Font.Size = vg.Points(11)
-	p.Y.Label.TextStyle.Font.Size = vg.Points(11)
-	p.X.Tick.Label.Font.Size = vg.Points(10)
-	p.Y.Tick.Label.Font.Size = vg.Points(10)
+	// Tick labels at 11 pt stay legible when report.html scales a chart
+	// to the page's width (to about 80%).
+	p.X.Label.TextStyle.Font.Size = vg.Points(12)
+	p.Y.Label.TextStyle.Font.Size = vg.Points(12)
+	p.X.Tick.Label.Font.Size = vg.Points(11)
+	p.Y.Tick.Label.Font.Size = vg.Points(11)
 	return p
 }
 
@@ -664,15 +693,23 @@ type mark struct {
 	Target string
 }
 
+// drillMarks are the drills' injects and recoveries and the operator's
+// manual marks, each a labelled moment.
 func (d *runData) drillMarks() []mark {
 	var out []mark
 	for _, e := range d.events {
-		if e.Kind != workload.EvDrillInject && e.Kind != workload.EvDrillRecover {
-			continue
-		}
-		l := "inject"
-		if e.Kind == workload.EvDrillRecover {
+		var l string
+		switch e.Kind {
+		case workload.EvDrillInject:
+			l = "inject"
+		case workload.EvDrillRecover:
 			l = "recover"
+		case workload.EvDrillMark:
+			// A manual fault (the dashboard's m, lunbench mark) is an
+			// event of the same weight as a scripted inject.
+			l = "mark"
+		default:
+			continue
 		}
 		if e.Detail != "" {
 			l += ": " + e.Detail
@@ -722,13 +759,14 @@ func (d *runData) decorateFor(p *plot.Plot, target string, legend *[]legendItem,
 	}
 	if withLabels {
 		p.Add(&bands{spans: spans, labels: true})
+		reserveLabelBand(p)
 	}
 	if legend != nil {
 		if len(stalls) > 0 {
-			*legend = append(*legend, legendItem{"stall (I/O in flight, none completing)", &stallSpans{}})
+			*legend = append(*legend, legendItem{"stall (in flight, none completing)", &stallSpans{}})
 		}
 		if len(marks) > 0 {
-			*legend = append(*legend, legendItem{"drill inject / recover", &vlines{}})
+			*legend = append(*legend, legendItem{"drill or manual mark", &vlines{}})
 		}
 	}
 }
@@ -818,99 +856,60 @@ func targetIndex(d *runData) map[string]int {
 	return idx
 }
 
-// throughputChart is MiB/s (or IOPS) over time per target × op.
+// throughputChart is MiB/s (or IOPS) over time per target × op, one
+// panel per target (a second target drawn dashed over the first vanished
+// under it), each panel decorated with its own target's stalls and drills.
+// A long run is drawn as bucket means over a light min/max envelope.
 func throughputChart(d *runData, opt Options, iops bool) *chart {
 	keys, rows := d.opSeries()
 	if len(keys) == 0 {
 		return nil
 	}
 	ch := &chart{file: "throughput.png", title: d.title("Throughput")}
-	p := newPanel("throughput (MiB/s)")
+	ylabel := "throughput (MiB/s)"
 	if iops {
 		ch.file, ch.title = "iops.png", d.title("IOPS")
-		p.Y.Label.Text = "IOPS (I/Os per second)"
+		ylabel = "IOPS (I/Os per second)"
 	}
-	p.Y.Tick.Marker = thousandsTicks{}
-	var data []plot.Plotter
-	tix := targetIndex(d)
-	multi := len(tix) > 1
-	for _, k := range keys {
-		xs, ys := d.timeSeries(rows[k], func(r *IntervalRow) float64 {
-			if iops {
-				return r.IOPS
-			}
-			return r.MiBs
-		})
-		s := &line{xs: xs, ys: ys, buckets: opt.Buckets, style: draw.LineStyle{Color: opColor(k.Op), Width: px(2.5),
-			Dashes: dashes(tix[k.Target])}}
-		data = append(data, s)
-		name := k.Op.String()
-		if multi {
-			name = k.Target + " " + name
+	targets := uniqueTargets(d.ivs)
+	envelope := false
+	for _, tg := range targets {
+		p := newPanel(ylabel)
+		if len(targets) > 1 {
+			p.Title.Text = tg
 		}
-		ch.legend = append(ch.legend, legendItem{name, s})
-	}
-	d.decorate(p, &ch.legend, true, data...)
-	p.Y.Min = 0
-	p.Y.Max *= 1.12 // headroom for the phase labels
-	ch.panels = []*plot.Plot{p}
-	return ch
-}
-
-// latencyChart is the per-interval p50, p99, p99.9 and max on a log axis.
-func latencyChart(d *runData, opt Options) *chart {
-	keys, rows := d.opSeries()
-	if len(keys) == 0 {
-		return nil
-	}
-	ch := &chart{file: "latency.png", title: d.title("Latency per interval")}
-	p := newPanel("latency (log scale)")
-	var data []plot.Plotter
-	tix := targetIndex(d)
-	multi := len(tix) > 1
-	type pct struct {
-		name  string
-		get   func(*IntervalRow) float64
-		light float64
-		width float64
-		dash  []vg.Length
-	}
-	pcts := []pct{
-		{"max", func(r *IntervalRow) float64 { return r.MaxUs }, 0.6, 1.5, []vg.Length{vg.Points(2), vg.Points(2)}},
-		{"p99.9", func(r *IntervalRow) float64 { return r.P999Us }, 0.4, 1.5, nil},
-		{"p99", func(r *IntervalRow) float64 { return r.P99Us }, 0.2, 2, nil},
-		{"p50", func(r *IntervalRow) float64 { return r.P50Us }, 0, 2.5, nil},
-	}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, k := range keys {
-		for _, pc := range pcts {
+		var data []plot.Plotter
+		var legend []legendItem
+		for _, k := range keys {
+			if k.Target != tg {
+				continue
+			}
 			xs, ys := d.timeSeries(rows[k], func(r *IntervalRow) float64 {
-				v := pc.get(r) / 1e6 // seconds
-				if v <= 0 {
-					return math.NaN() // no completions: nothing to put on a log axis
+				if iops {
+					return r.IOPS
 				}
-				lo, hi = min(lo, v), max(hi, v)
-				return v
+				return r.MiBs
 			})
-			dash := pc.dash
-			if dash == nil {
-				dash = dashes(tix[k.Target])
+			s, env := meanOverEnvelope(xs, ys, draw.LineStyle{Color: opColor(k.Op), Width: px(2.5)}, shade(opColor(k.Op), 0.7), opt)
+			if env != nil {
+				data = append(data, env)
+				envelope = true
 			}
-			s := &line{xs: xs, ys: ys, buckets: opt.Buckets, style: draw.LineStyle{Color: shade(opColor(k.Op), pc.light), Width: px(pc.width), Dashes: dash}}
 			data = append(data, s)
-			name := k.Op.String() + " " + pc.name
-			if multi {
-				name = k.Target + " " + name
-			}
-			ch.legend = append(ch.legend, legendItem{name, s})
+			legend = append(legend, legendItem{k.Op.String(), s})
 		}
+		d.decorateFor(p, tg, &legend, true, data...)
+		for _, it := range legend { // every panel draws an op alike: one entry
+			ch.legend = appendLegend(ch.legend, it)
+		}
+		p.Y.Min = 0
+		p.Y.Max *= 1.04
+		ch.panels = append(ch.panels, p)
 	}
-	if math.IsInf(lo, 1) {
-		return nil
+	if envelope {
+		ch.title += " (lines: mean per bucket; light: min/max)"
 	}
-	d.decorate(p, &ch.legend, true, data...)
-	logY(p, lo, hi*2.5) // headroom for the phase labels
-	ch.panels = []*plot.Plot{p}
+	ch.oneTimeLabel()
 	return ch
 }
 
@@ -939,7 +938,8 @@ func percentileChart(d *runData) *chart {
 	if len(d.run.Phases) == 0 {
 		return nil
 	}
-	ch := &chart{file: "latency_percentiles.png", title: d.title("Latency by percentile")}
+	ch := &chart{file: "latency_percentiles.png", title: d.title("Latency by percentile"), labelW: 150}
+	labels := &endLabels{}
 	p := newNinesPanel()
 	multiT := len(d.run.Targets) > 1
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -955,18 +955,27 @@ func percentileChart(d *runData) *chart {
 		for _, v := range vs {
 			lo, hi = min(lo, v), max(hi, v)
 		}
+		// A colour per phase (phases of one op used to share the op's
+		// colour); writes dashed, reads solid.
 		n := phaseNo[pr.Phase]
-		sty := draw.LineStyle{Color: shade(opColor(pr.Op), 0.45*float64(n%2)), Width: px(2.5), Dashes: dashes(n / 2)}
+		var dash []vg.Length
+		if pr.Op == workload.Write {
+			dash = []vg.Length{vg.Points(7), vg.Points(3)}
+		}
+		sty := draw.LineStyle{Color: phaseColor(n), Width: px(2.5), Dashes: dash}
 		name := pr.Phase + " " + pr.Op.String()
 		if multiT {
 			name = pr.Phase + " " + pr.Target + " " + pr.Op.String()
 		}
-		ch.legend = append(ch.legend, addNinesCurve(p, qs, vs, sty, n, name))
+		it := addNinesCurve(p, qs, vs, sty, n, name)
+		ch.legend = append(ch.legend, it)
+		labels.add(it.thumb.(*both).l, name)
 	}
 	if math.IsInf(lo, 1) {
 		return nil
 	}
 	logY(p, lo, hi*1.3)
+	p.Add(labels)
 	ch.panels = []*plot.Plot{p}
 	return ch
 }
@@ -1052,7 +1061,18 @@ func pathsChart(d *runData, opt Options) *chart {
 		return nil
 	}
 	sort.Strings(targets)
-	ch := &chart{file: "paths.png", title: d.title("Throughput per path (stacked, read + write)")}
+	ch := &chart{file: "paths.png"}
+	var names []string
+	for _, tg := range targets {
+		names = append(names, d.targetName(tg))
+	}
+	// The title names the targets drawn: those with paths, not every
+	// target of the run.
+	ch.title = fmt.Sprintf("Throughput per path (stacked, read + write) — scenario %s, target %s", d.run.Scenario, strings.Join(names, ", "))
+	if !d.t0.IsZero() {
+		ch.title += ", " + d.t0.UTC().Format("2006-01-02 15:04:05Z")
+	}
+	long := false
 	colorOf := map[string]color.RGBA{}
 	for ti, tg := range targets {
 		p := newPanel("MiB/s")
@@ -1082,26 +1102,27 @@ func pathsChart(d *runData, opt Options) *chart {
 		}
 		slices.Sort(times)
 		times = slices.Compact(times)
-		base := make([]float64, len(times))
 		var layers []*stackLayer
+		var base []float64
 		for _, dev := range devs {
-			rs := byTarget[tg][dev]
-			l := &stackLayer{buckets: opt.Buckets, xs: make([]float64, 0, len(times)),
-				lo: make([]float64, 0, len(times)), hi: make([]float64, 0, len(times))}
-			j := 0
-			for i, t := range times {
-				for j < len(rs) && rs[j].UnixNano < t {
-					j++
+			xs, vals := pathSeries(d, byTarget[tg][dev], times)
+			if n := opt.Buckets / 4; len(xs) > 3*opt.Buckets && n > 0 {
+				// A long run: the mean per bucket, stacked, so the bands
+				// keep their shape instead of becoming noise.
+				xs, vals = bucketMeans(xs, vals, n)
+				for i := range vals {
+					vals[i] = nz(vals[i])
 				}
-				// The last row at t counts (a repeated sample replaces the one before).
-				var val, half float64
-				for k := j; k < len(rs) && rs[k].UnixNano == t; k++ {
-					val, half = (nz(rs[k].RkBs)+nz(rs[k].WkBs))/1024, rs[k].Interval/2
-				}
-				l.xs = append(l.xs, d.x(time.Unix(0, t))-half)
-				l.lo = append(l.lo, base[i])
-				base[i] += val
-				l.hi = append(l.hi, base[i])
+				long = true
+			}
+			if base == nil {
+				base = make([]float64, len(xs))
+			}
+			l := &stackLayer{buckets: opt.Buckets, xs: xs, lo: make([]float64, len(xs)), hi: make([]float64, len(xs))}
+			for i, v := range vals {
+				l.lo[i] = base[i]
+				base[i] += v
+				l.hi[i] = base[i]
 			}
 			c, ok := colorOf[dev]
 			if !ok {
@@ -1122,10 +1143,50 @@ func pathsChart(d *runData, opt Options) *chart {
 		}
 		d.decorateFor(p, name, leg, true, data...)
 		p.Y.Min = 0
-		p.Y.Max *= 1.12
+		p.Y.Max *= 1.04
 		ch.panels = append(ch.panels, p)
 	}
+	if long {
+		ch.title += " (mean per bucket)"
+	}
+	ch.oneTimeLabel()
 	return ch
+}
+
+// pathSeries is one path's MiB/s (read + write) at each of the target's
+// sample times, 0 where the path has no sample; x is the middle of what
+// the rate covers.
+func pathSeries(d *runData, rs []*diskRow, times []int64) (xs, vals []float64) {
+	xs, vals = make([]float64, 0, len(times)), make([]float64, 0, len(times))
+	j := 0
+	for _, t := range times {
+		for j < len(rs) && rs[j].UnixNano < t {
+			j++
+		}
+		// The last row at t counts (a repeated sample replaces the one before).
+		var val, half float64
+		for k := j; k < len(rs) && rs[k].UnixNano == t; k++ {
+			val, half = (nz(rs[k].RkBs)+nz(rs[k].WkBs))/1024, rs[k].Interval/2
+		}
+		xs, vals = append(xs, d.x(time.Unix(0, t))-half), append(vals, val)
+	}
+	return xs, vals
+}
+
+// meanOverEnvelope is how a series is drawn: as it is when it has few
+// points, else (a long run: more than three points a pixel, where the
+// min/max line becomes a solid band) the mean of each of Buckets/4
+// buckets in style, over the min/max envelope drawn thin in light (env,
+// to add first; dips to zero still show in it).
+func meanOverEnvelope(xs, ys []float64, style draw.LineStyle, light color.RGBA, opt Options) (s *line, env *line) {
+	n := opt.Buckets / 4
+	if len(xs) <= 3*opt.Buckets || n <= 0 {
+		return &line{xs: xs, ys: ys, buckets: opt.Buckets, style: style}, nil
+	}
+	env = &line{xs: xs, ys: ys, buckets: opt.Buckets, style: draw.LineStyle{Color: light, Width: px(1)}}
+	s = &line{style: style}
+	s.xs, s.ys = bucketMeans(xs, ys, n)
+	return s, env
 }
 
 // targetName maps diskstats.csv's target column (the name, or the path
@@ -1149,468 +1210,4 @@ func nz(v float64) float64 {
 		return 0
 	}
 	return v
-}
-
-// deviceChart draws %util, aqu-sz and await of the LUN (or file system)
-// devices from diskstats.csv in three panels.
-func deviceChart(d *runData, opt Options) *chart {
-	keys, rows := groupBy(d.disk, func(r *diskRow) ([2]uint32, bool) { return [2]uint32{r.Target, r.Device}, !r.Path })
-	if len(keys) == 0 {
-		return nil
-	}
-	nm := d.diskNames
-	sort.Slice(keys, func(i, j int) bool { return nm[keys[i][0]]+nm[keys[i][1]] < nm[keys[j][0]]+nm[keys[j][1]] })
-	ch := &chart{file: "device.png", title: d.title("Device statistics (diskstats)")}
-	util, aqu, await := newPanel("%util"), newPanel("aqu-sz (requests)"), newPanel("await (ms)")
-	var utilData, aquData, awaitData []plot.Plotter
-	util.X.Label.Text, aqu.X.Label.Text = "", ""
-	for i, k := range keys {
-		rs := rows[k]
-		if less := func(a, b int) bool { return rs[a].UnixNano < rs[b].UnixNano }; !sort.SliceIsSorted(rs, less) {
-			sort.SliceStable(rs, less)
-		}
-		dev := nm[k[1]]
-		if len(keys) > 1 {
-			dev = nm[k[1]] + " (" + nm[k[0]] + ")"
-		}
-		grey := color.RGBA{R: 0x33, G: 0x33, B: 0x33, A: 0xff}
-		dash := dashes(i)
-		mk := func(get func(*diskRow) float64, c color.RGBA) *line {
-			var xs, ys []float64
-			last := math.Inf(-1)
-			for _, r := range rs {
-				x := d.x(r.time()) - r.Interval/2 // the middle of what the rates cover
-				if x-last > 2.5*d.step() && !math.IsInf(last, -1) {
-					xs, ys = append(xs, (x+last)/2), append(ys, math.NaN())
-				}
-				xs, ys = append(xs, x), append(ys, get(r))
-				last = x
-			}
-			return &line{xs: xs, ys: ys, buckets: opt.Buckets, style: draw.LineStyle{Color: c, Width: px(2), Dashes: dash}}
-		}
-		u := mk(func(r *diskRow) float64 { return r.Util }, grey)
-		utilData = append(utilData, u)
-		q := mk(func(r *diskRow) float64 { return r.AquSz }, shade(grey, 0.3))
-		aquData = append(aquData, q)
-		ra := mk(func(r *diskRow) float64 { return r.RAwait }, opColor(workload.Read))
-		wa := mk(func(r *diskRow) float64 { return r.WAwait }, opColor(workload.Write))
-		awaitData = append(awaitData, ra, wa)
-		ch.legend = append(ch.legend, legendItem{dev + " %util", u}, legendItem{dev + " aqu-sz", q},
-			legendItem{dev + " r_await", ra}, legendItem{dev + " w_await", wa})
-	}
-	d.decorate(util, &ch.legend, true, utilData...)
-	d.decorate(aqu, nil, false, aquData...)
-	d.decorate(await, nil, false, awaitData...)
-	util.Y.Min, util.Y.Max = 0, 112 // headroom for the phase labels
-	aqu.Y.Min, await.Y.Min = 0, 0
-	aqu.Y.Max *= 1.08
-	await.Y.Max *= 1.08
-	ch.panels = []*plot.Plot{util, aqu, await}
-	return ch
-}
-
-// minMaxIndex picks which points of a series to draw: all of them when
-// there are few, else per time bucket the first point, the minimum and the
-// maximum, so peaks and drops to zero survive. A NaN (a gap) is always
-// kept, so a gap is never bridged.
-func minMaxIndex(xs, ys []float64, buckets int) []int {
-	if buckets <= 0 || len(xs) <= 3*buckets {
-		idx := make([]int, len(xs))
-		for i := range idx {
-			idx[i] = i
-		}
-		return idx
-	}
-	x0, x1 := xs[0], xs[len(xs)-1]
-	width := (x1 - x0) / float64(buckets)
-	if width <= 0 {
-		width = 1
-	}
-	out := make([]int, 0, 3*buckets+8)
-	cur, lo, hi, first := -1, -1, -1, -1
-	flush := func() {
-		if first < 0 {
-			return
-		}
-		idx := []int{first, lo, hi}
-		sort.Ints(idx)
-		for i, v := range idx {
-			if i == 0 || v != idx[i-1] {
-				out = append(out, v)
-			}
-		}
-		first, lo, hi = -1, -1, -1
-	}
-	for i := range xs {
-		if math.IsNaN(ys[i]) {
-			flush()
-			out = append(out, i)
-			continue
-		}
-		b := int((xs[i] - x0) / width)
-		if b != cur {
-			flush()
-			cur = b
-		}
-		if first < 0 {
-			first, lo, hi = i, i, i
-			continue
-		}
-		if ys[i] < ys[lo] {
-			lo = i
-		}
-		if ys[i] > ys[hi] {
-			hi = i
-		}
-	}
-	flush()
-	return out
-}
-
-// line is a series drawn as a polyline that breaks at NaN, reduced to
-// min/max buckets when long.
-type line struct {
-	xs, ys  []float64
-	buckets int
-	style   draw.LineStyle
-}
-
-func (l *line) Plot(c draw.Canvas, plt *plot.Plot) {
-	tx, ty := plt.Transforms(&c)
-	var segs [][]vg.Point
-	var cur []vg.Point
-	for _, i := range minMaxIndex(l.xs, l.ys, l.buckets) {
-		if math.IsNaN(l.ys[i]) || math.IsInf(l.ys[i], 0) {
-			if len(cur) > 0 {
-				segs = append(segs, cur)
-			}
-			cur = nil
-			continue
-		}
-		cur = append(cur, vg.Point{X: tx(l.xs[i]), Y: ty(l.ys[i])})
-	}
-	if len(cur) > 0 {
-		segs = append(segs, cur)
-	}
-	for _, s := range segs {
-		if len(s) == 1 { // a lone point between gaps: draw a dot
-			c.DrawGlyph(draw.GlyphStyle{Color: l.style.Color, Radius: l.style.Width, Shape: draw.CircleGlyph{}}, s[0])
-		}
-	}
-	c.StrokeLines(l.style, chunks(c.ClipLinesXY(segs...))...)
-}
-
-// chunks splits polylines into pieces of at most 64 points (each sharing
-// its first point with the last of the one before): the rasterizer slows
-// down steeply on one long, dense path.
-func chunks(lines [][]vg.Point) [][]vg.Point {
-	const n = 64
-	var out [][]vg.Point
-	for _, l := range lines {
-		for len(l) > n {
-			out = append(out, l[:n])
-			l = l[n-1:]
-		}
-		out = append(out, l)
-	}
-	return out
-}
-
-func (l *line) DataRange() (xmin, xmax, ymin, ymax float64) {
-	xmin, ymin = math.Inf(1), math.Inf(1)
-	xmax, ymax = math.Inf(-1), math.Inf(-1)
-	for i, x := range l.xs {
-		xmin, xmax = min(xmin, x), max(xmax, x)
-		if y := l.ys[i]; !math.IsNaN(y) && !math.IsInf(y, 0) {
-			ymin, ymax = min(ymin, y), max(ymax, y)
-		}
-	}
-	if math.IsInf(ymin, 1) {
-		ymin, ymax = 0, 1
-	}
-	if math.IsInf(xmin, 1) {
-		xmin, xmax = 0, 1
-	}
-	return xmin, xmax, ymin, ymax
-}
-
-func (l *line) Thumbnail(c *draw.Canvas) {
-	y := c.Center().Y
-	c.StrokeLine2(l.style, c.Min.X, y, c.Max.X, y)
-}
-
-// points draws glyphs.
-type points struct {
-	xs, ys []float64
-	glyph  draw.GlyphStyle
-}
-
-func (p *points) Plot(c draw.Canvas, plt *plot.Plot) {
-	tx, ty := plt.Transforms(&c)
-	for i := range p.xs {
-		pt := vg.Point{X: tx(p.xs[i]), Y: ty(p.ys[i])}
-		if c.Contains(pt) {
-			c.DrawGlyph(p.glyph, pt)
-		}
-	}
-}
-
-func (p *points) Thumbnail(c *draw.Canvas) { c.DrawGlyph(p.glyph, c.Center()) }
-
-// both is a legend thumbnail of a line with its marker.
-type both struct {
-	l *line
-	p *points
-}
-
-func (b *both) Thumbnail(c *draw.Canvas) { b.l.Thumbnail(c); b.p.Thumbnail(c) }
-
-// bands shades the phases in alternating greys or, with labels, writes
-// their names at the top.
-type bands struct {
-	spans  []span
-	labels bool
-}
-
-func (b *bands) Plot(c draw.Canvas, plt *plot.Plot) {
-	tx, _ := plt.Transforms(&c)
-	sty := draw.TextStyle{Color: color.RGBA{R: 0x44, G: 0x44, B: 0x44, A: 0xff}, Font: font.From(plot.DefaultFont, vg.Points(10)),
-		Handler: plot.DefaultTextHandler, XAlign: draw.XLeft, YAlign: draw.YTop}
-	for i, s := range b.spans {
-		x0, x1 := max(tx(s.X0), c.Min.X), min(tx(s.X1), c.Max.X)
-		if x1 <= x0 {
-			continue
-		}
-		if !b.labels {
-			c.FillPolygon(bandColor(i), rect(x0, c.Min.Y, x1, c.Max.Y))
-			c.StrokeLine2(draw.LineStyle{Color: color.RGBA{R: 0xbb, G: 0xbb, B: 0xbb, A: 0xff}, Width: px(1)}, x0, c.Min.Y, x0, c.Max.Y)
-		} else {
-			y := c.Max.Y - px(4) - vg.Length(i%2)*px(16)
-			c.FillText(sty, vg.Point{X: x0 + px(4), Y: y}, s.Label)
-		}
-	}
-}
-
-func rect(x0, y0, x1, y1 vg.Length) []vg.Point {
-	return []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}}
-}
-
-// stallSpans marks stalls as red spans at least a few pixels wide, so a
-// short stall in a long run still shows.
-type stallSpans struct{ spans []span }
-
-func (s *stallSpans) Plot(c draw.Canvas, plt *plot.Plot) {
-	tx, _ := plt.Transforms(&c)
-	for _, sp := range s.spans {
-		x0, x1 := tx(sp.X0), tx(sp.X1)
-		if x1-x0 < px(4) {
-			mid := (x0 + x1) / 2
-			x0, x1 = mid-px(2), mid+px(2)
-		}
-		x0, x1 = max(x0, c.Min.X), min(x1, c.Max.X)
-		if x1 > x0 {
-			c.FillPolygon(stallColor(), rect(x0, c.Min.Y, x1, c.Max.Y))
-		}
-	}
-}
-
-func (s *stallSpans) Thumbnail(c *draw.Canvas) {
-	c.FillPolygon(stallColor(), rect(c.Min.X, c.Min.Y, c.Max.X, c.Max.Y))
-}
-
-// vlines draws labelled vertical lines (drill events).
-type vlines struct {
-	marks  []mark
-	labels bool
-}
-
-func (v *vlines) Plot(c draw.Canvas, plt *plot.Plot) {
-	tx, _ := plt.Transforms(&c)
-	ls := draw.LineStyle{Color: drillColor(), Width: px(2), Dashes: []vg.Length{px(8), px(4)}}
-	sty := draw.TextStyle{Color: drillColor(), Font: font.From(plot.DefaultFont, vg.Points(10)),
-		Handler: plot.DefaultTextHandler, XAlign: draw.XLeft, YAlign: draw.YTop}
-	for i, m := range v.marks {
-		x := tx(m.X)
-		if x < c.Min.X || x > c.Max.X {
-			continue
-		}
-		c.StrokeLine2(ls, x, c.Min.Y, x, c.Max.Y)
-		if v.labels {
-			y := c.Max.Y - px(40) - vg.Length(i%4)*px(16)
-			w := sty.Width(m.Label)
-			lx := x + px(4)
-			if lx+w > c.Max.X { // keep the label inside: put it left of the line
-				lx = x - px(4) - w
-			}
-			c.FillText(sty, vg.Point{X: lx, Y: y}, m.Label)
-		}
-	}
-}
-
-func (v *vlines) Thumbnail(c *draw.Canvas) {
-	x := c.Center().X
-	c.StrokeLine2(draw.LineStyle{Color: drillColor(), Width: px(2), Dashes: []vg.Length{px(8), px(4)}}, x, c.Min.Y, x, c.Max.Y)
-}
-
-// stackLayer is one filled band of a stacked area chart.
-type stackLayer struct {
-	xs, lo, hi []float64
-	buckets    int
-	color      color.RGBA
-}
-
-func (s *stackLayer) Plot(c draw.Canvas, plt *plot.Plot) {
-	tx, ty := plt.Transforms(&c)
-	idx := minMaxIndex(s.xs, s.hi, s.buckets)
-	var top, bot []vg.Point
-	for _, i := range idx {
-		top = append(top, vg.Point{X: tx(s.xs[i]), Y: ty(s.hi[i])})
-		bot = append(bot, vg.Point{X: tx(s.xs[i]), Y: ty(s.lo[i])})
-	}
-	if len(top) == 0 {
-		return
-	}
-	// Fill in pieces, for the same reason lines are stroked in chunks.
-	for a := 0; a < len(top)-1; a += 63 {
-		b := min(a+64, len(top))
-		poly := append([]vg.Point{}, top[a:b]...)
-		for i := b - 1; i >= a; i-- {
-			poly = append(poly, bot[i])
-		}
-		c.FillPolygon(shade(s.color, 0.35), c.ClipPolygonXY(poly))
-	}
-	c.StrokeLines(draw.LineStyle{Color: s.color, Width: px(1.5)}, chunks(c.ClipLinesXY(top))...)
-}
-
-func (s *stackLayer) DataRange() (xmin, xmax, ymin, ymax float64) {
-	if len(s.xs) == 0 {
-		return 0, 1, 0, 1
-	}
-	ymax = 0
-	for _, v := range s.hi {
-		ymax = max(ymax, v)
-	}
-	return s.xs[0], s.xs[len(s.xs)-1], 0, ymax
-}
-
-func (s *stackLayer) Thumbnail(c *draw.Canvas) {
-	c.FillPolygon(shade(s.color, 0.35), rect(c.Min.X, c.Min.Y, c.Max.X, c.Max.Y))
-}
-
-// gridLines draws a light grid at the major ticks.
-type gridLines struct{}
-
-func (gridLines) Plot(c draw.Canvas, plt *plot.Plot) {
-	tx, ty := plt.Transforms(&c)
-	ls := draw.LineStyle{Color: color.RGBA{R: 0xd8, G: 0xd8, B: 0xd8, A: 0xff}, Width: px(1)}
-	for _, t := range plt.X.Tick.Marker.Ticks(plt.X.Min, plt.X.Max) {
-		if !t.IsMinor() {
-			if x := tx(t.Value); x >= c.Min.X && x <= c.Max.X {
-				c.StrokeLine2(ls, x, c.Min.Y, x, c.Max.Y)
-			}
-		}
-	}
-	for _, t := range plt.Y.Tick.Marker.Ticks(plt.Y.Min, plt.Y.Max) {
-		if !t.IsMinor() {
-			if y := ty(t.Value); y >= c.Min.Y && y <= c.Max.Y {
-				c.StrokeLine2(ls, c.Min.X, y, c.Max.X, y)
-			}
-		}
-	}
-}
-
-// clockTicks labels seconds as mm:ss (h:mm:ss past an hour) at round steps.
-type clockTicks struct{}
-
-func (clockTicks) Ticks(lo, hi float64) []plot.Tick {
-	span := hi - lo
-	step := 1.0
-	for _, s := range []float64{1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400} {
-		step = s
-		if span/s <= 12 {
-			break
-		}
-	}
-	var out []plot.Tick
-	for v := math.Ceil(lo/step) * step; v <= hi+1e-9; v += step {
-		out = append(out, plot.Tick{Value: v, Label: Clock(time.Duration(v * float64(time.Second)))})
-	}
-	return out
-}
-
-// thousandsTicks puts six to ten labelled ticks at round values, with
-// thousands separators.
-type thousandsTicks struct{}
-
-func (thousandsTicks) Ticks(lo, hi float64) []plot.Tick {
-	if !(hi > lo) {
-		return []plot.Tick{{Value: lo, Label: Thousands(lo)}}
-	}
-	raw := (hi - lo) / 8
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	step := mag * 10
-	for _, m := range []float64{1, 2, 2.5, 5, 10} {
-		if mag*m >= raw {
-			step = mag * m
-			break
-		}
-	}
-	var out []plot.Tick
-	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
-		label := Thousands(v)
-		if step < 1 {
-			label = trimFloat(v, 3)
-		}
-		out = append(out, plot.Tick{Value: v, Label: label})
-		if minor := v + step/2; minor < hi {
-			out = append(out, plot.Tick{Value: minor})
-		}
-	}
-	return out
-}
-
-// latencyTicks labels a log axis of seconds in µs, ms and s.
-type latencyTicks struct{}
-
-func (latencyTicks) Ticks(lo, hi float64) []plot.Tick {
-	if lo <= 0 {
-		lo = 1e-7
-	}
-	var out []plot.Tick
-	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
-		base := math.Pow(10, e)
-		for m := 1.0; m < 10; m++ {
-			v := base * m
-			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
-				continue
-			}
-			t := plot.Tick{Value: v}
-			if m == 1 {
-				t.Label = Lat(time.Duration(math.Round(v * 1e9)))
-			}
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-// ninesTicks labels the nines axis with percentiles.
-type ninesTicks struct{}
-
-func (ninesTicks) Ticks(lo, hi float64) []plot.Tick {
-	var out []plot.Tick
-	for _, q := range []float64{50, 90, 99, 99.9, 99.99} {
-		if x := nines(q); x >= lo-1e-9 && x <= hi+1e-9 {
-			out = append(out, plot.Tick{Value: x, Label: strconv.FormatFloat(q, 'f', -1, 64) + "%"})
-		}
-	}
-	if maxX <= hi+1e-9 {
-		out = append(out, plot.Tick{Value: maxX, Label: "max"})
-	}
-	for _, q := range []float64{75, 95, 99.5, 99.95} {
-		if x := nines(q); x >= lo && x <= hi {
-			out = append(out, plot.Tick{Value: x})
-		}
-	}
-	return out
 }

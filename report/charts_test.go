@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -338,5 +339,46 @@ func TestRenderRunJSONOnly(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			t.Errorf("%s written without data", f)
 		}
+	}
+}
+
+// TestDeviceChartDrawsStallsInFlightAndSharedNote checks the device chart
+// of run1 where the pixels say: the stall (25 s to 28 s) shaded red in its
+// panels, the in-flight line drawn, and, for a file target's filesystem
+// device, the note that the disk is shared.
+func TestDeviceChartDrawsStallsInFlightAndSharedNote(t *testing.T) {
+	d, err := loadRunData(filepath.Join("testdata", "run1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	red := func(r, g, b uint32) bool { return r > 200 && g < 190 && b < 190 && r-g > 50 }
+	ch := deviceChart(d, Options{}.withDefaults())
+	img, xpx := ch.draw(1600, 900)
+	if n := column(img, xpx(26.5), 100, 850, red); n < 300 {
+		t.Errorf("stall column: %d red pixels over the three panels, want the stall shaded in each", n)
+	}
+	if n := column(img, xpx(10), 100, 850, red); n > 20 {
+		t.Errorf("write phase: %d red pixels, want no shading", n)
+	}
+	teal := inFlightColor()
+	found := 0
+	for y := 300; y < 600; y++ {
+		for x := 100; x < 1300; x += 3 {
+			if sameRGB(img.At(x, y), teal) {
+				found++
+			}
+		}
+	}
+	if found < 50 {
+		t.Errorf("in-flight line: %d pixels of its colour in the middle panel", found)
+	}
+	if strings.Contains(ch.panels[0].Title.Text, "shared") {
+		t.Errorf("a LUN's device is not shared, yet the panel says %q", ch.panels[0].Title.Text)
+	}
+	for i := range d.disk {
+		d.disk[i].FS = true // as for a file target: the filesystem's disk
+	}
+	if ch := deviceChart(d, Options{}.withDefaults()); !strings.Contains(ch.panels[0].Title.Text, "filesystem device dm-3: shared; other processes' I/O included") {
+		t.Errorf("filesystem device panel title %q, want the shared-disk note", ch.panels[0].Title.Text)
 	}
 }

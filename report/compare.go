@@ -95,6 +95,8 @@ type Comparison struct {
 	Charts []string `json:"charts,omitempty"`
 
 	data []*runData
+	// chartFiles are the charts written, with their PNGs, for compare.html.
+	chartFiles []chartFile
 }
 
 // compareMetric is one figure compare reads from a phase result.

@@ -2,14 +2,17 @@ package report
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
 	"lunbench/workload"
@@ -37,6 +40,7 @@ func (c *Comparison) WriteCharts(dir string, opt Options) error {
 		return err
 	}
 	c.Charts = c.Charts[:0]
+	c.chartFiles = files
 	for _, f := range files {
 		c.Charts = append(c.Charts, f.File)
 	}
@@ -94,9 +98,11 @@ func (c *Comparison) throughputOverlay(phase string, opt Options) *chart {
 	ch := &chart{file: chartName("throughput", phase), title: "Throughput compared — phase " + phase + ", per interval from the phase's start"}
 	ch.legend = c.runLegend()
 	envelope := false
+	ch.labelW = 260
 	for _, tg := range targets {
 		p := newPanel("throughput (MiB/s)")
 		p.X.Label.Text = "since the phase started (mm:ss)"
+		marks := &endLabels{}
 		if len(targets) > 1 {
 			p.Title.Text = tg
 		}
@@ -125,19 +131,16 @@ func (c *Comparison) throughputOverlay(phase string, opt Options) *chart {
 				}
 				xs, ys := dp.timeSeries(rs, func(r *IntervalRow) float64 { return r.MiBs })
 				end = max(end, dp.x(rs[len(rs)-1].End))
-				s := &line{xs: xs, ys: ys, buckets: opt.Buckets, style: runStyle(k.Op, i)}
-				if n := opt.Buckets / 4; len(xs) > 3*opt.Buckets && n > 0 {
-					// A long run's min/max envelope is a solid band, and the
-					// next run's hides it: draw the envelope thin and light
-					// (stalls still reach zero in it) and, over it, the mean
-					// of each of n buckets in the run's style.
-					env := &line{xs: xs, ys: ys, buckets: opt.Buckets, style: draw.LineStyle{Color: shade(opColor(k.Op), 0.75), Width: px(1)}}
+				s, env := meanOverEnvelope(xs, ys, runStyle(k.Op, i), shade(opColor(k.Op), 0.75), opt)
+				if env != nil {
 					p.Add(env)
 					envelope = true
-					s = &line{style: s.style}
-					s.xs, s.ys = bucketMeans(xs, ys, n)
 				}
 				p.Add(s)
+				if m := c.meanMark(phase, tg, k.Op.String(), "throughput", i, xs, runStyle(k.Op, i)); m != nil {
+					p.Add(m)
+					marks.addColored(m, c.markLabel(phase, tg, k.Op.String(), "throughput", i), c.markColor(phase, tg, k.Op.String(), "throughput", i))
+				}
 				// Every panel draws a run × op alike: one legend entry.
 				ch.legend = appendLegend(ch.legend, legendItem{c.Runs[i].Label + " " + k.Op.String(), s})
 			}
@@ -149,6 +152,7 @@ func (c *Comparison) throughputOverlay(phase string, opt Options) *chart {
 		if end >= 3600 {
 			p.X.Label.Text = "since the phase started (h:mm:ss)"
 		}
+		p.Add(marks)
 		p.Y.Min = 0
 		p.Y.Max *= 1.05
 		ch.panels = append(ch.panels, p)
@@ -159,9 +163,7 @@ func (c *Comparison) throughputOverlay(phase string, opt Options) *chart {
 	if envelope {
 		ch.title += " (lines: mean per bucket; light: min/max per interval)"
 	}
-	for _, p := range ch.panels[:len(ch.panels)-1] {
-		p.X.Label.Text = "" // one time label, under the last panel
-	}
+	ch.oneTimeLabel()
 	return ch
 }
 
@@ -191,9 +193,10 @@ func appendLegend(l []legendItem, it legendItem) []legendItem {
 // percentileOverlay draws every run's latency by percentile for the
 // phase, one curve per run × target × op.
 func (c *Comparison) percentileOverlay(phase string) *chart {
-	ch := &chart{file: chartName("latency", phase), title: "Latency by percentile compared — phase " + phase}
+	ch := &chart{file: chartName("latency", phase), title: "Latency by percentile compared — phase " + phase, labelW: 260}
 	ch.legend = c.runLegend()
 	p := newNinesPanel()
+	labels := &endLabels{}
 	targets := c.phaseTargets(phase)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for i, d := range c.data {
@@ -212,15 +215,72 @@ func (c *Comparison) percentileOverlay(phase string) *chart {
 			if len(targets) > 1 {
 				name = c.Runs[i].Label + " " + pr.Target + " " + pr.Op.String()
 			}
-			ch.legend = append(ch.legend, addNinesCurve(p, qs, vs, runStyle(pr.Op, i), i, name))
+			it := addNinesCurve(p, qs, vs, runStyle(pr.Op, i), i, name)
+			ch.legend = append(ch.legend, it)
+			labels.addColored(it.thumb.(*both).l, c.markLabel(phase, pr.Target, pr.Op.String(), "p99", i),
+				c.markColor(phase, pr.Target, pr.Op.String(), "p99", i))
 		}
 	}
 	if math.IsInf(lo, 1) {
 		return nil
 	}
 	logY(p, lo, hi*1.3)
+	p.Add(labels)
 	ch.panels = []*plot.Plot{p}
 	return ch
+}
+
+// row finds the comparison's figure of a phase × target × op.
+func (c *Comparison) row(phase, target, op, metric string) *CompareRow {
+	for i := range c.Rows {
+		r := &c.Rows[i]
+		if r.Phase == phase && r.Target == target && r.Op == op && r.Metric == metric {
+			return r
+		}
+	}
+	return nil
+}
+
+// meanMark is run i's figure (its phase mean) drawn as a thin dotted
+// level line across the phase, or nil when the run has none.
+func (c *Comparison) meanMark(phase, target, op, metric string, i int, xs []float64, sty draw.LineStyle) *line {
+	r := c.row(phase, target, op, metric)
+	if r == nil || i >= len(r.Cells) || r.Cells[i].Missing || len(xs) == 0 {
+		return nil
+	}
+	v := r.Cells[i].Value
+	sty.Width, sty.Dashes = px(1.5), []vg.Length{vg.Points(1), vg.Points(3)}
+	return &line{xs: []float64{xs[0], xs[len(xs)-1]}, ys: []float64{v, v}, style: sty}
+}
+
+// markLabel names run i's figure with its change against the baseline:
+// "B read 312 MiB/s −18.2% REGRESSION".
+func (c *Comparison) markLabel(phase, target, op, metric string, i int) string {
+	name := c.Runs[i].Label + " " + op
+	if len(c.phaseTargets(phase)) > 1 {
+		name = c.Runs[i].Label + " " + target + " " + op
+	}
+	r := c.row(phase, target, op, metric)
+	if r == nil || i >= len(r.Cells) {
+		return name
+	}
+	name += " " + metric + " " + r.formatValue(r.Cells[i])
+	if i > 0 {
+		ch, mark := r.formatChange(r.Cells[i], r.Cells[0])
+		name += " " + strings.Replace(ch, "-", "−", 1)
+		if mark != "" {
+			name += " " + mark
+		}
+	}
+	return name
+}
+
+// markColor is red for a regression, nil (the line's colour) otherwise.
+func (c *Comparison) markColor(phase, target, op, metric string, i int) color.Color {
+	if r := c.row(phase, target, op, metric); r != nil && i < len(r.Cells) && r.Cells[i].Regression {
+		return color.RGBA{R: 0xc6, G: 0x28, B: 0x28, A: 0xff}
+	}
+	return nil
 }
 
 // bucketMeans averages a series over n equal stretches of x, skipping

@@ -337,3 +337,48 @@ func TestBucketMeans(t *testing.T) {
 		})
 	}
 }
+
+// TestCompareDocuments checks compare.md and compare.html: the slow run's
+// regressions are marked in the table, each chart is embedded, and the
+// throughput chart marks the regression in red beside the run's mean.
+func TestCompareDocuments(t *testing.T) {
+	c, err := Compare([]string{compareFixture(t, "base"), compareFixture(t, "slow")}, DefaultThreshold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "cmp")
+	if err := c.WriteCharts(out, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	md := c.Markdown()
+	for _, want := range []string{"> ❌ **REGRESSION:", "| seq-read | lun0 | read | throughput |", "**-20.", " REGRESSION**", "![Throughput compared — phase seq-read"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("compare.md lacks %q:\n%s", want, md)
+		}
+	}
+	page, err := c.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(page)
+	if n := strings.Count(html, `<img alt=`); n != len(c.Charts) {
+		t.Errorf("compare.html embeds %d charts, want %d", n, len(c.Charts))
+	}
+	if !strings.Contains(html, `class="n bad">-20.`) {
+		t.Errorf("compare.html does not mark the throughput regression")
+	}
+	// The regression's label is drawn in red right of the panel.
+	img := readPNG(t, filepath.Join(out, "throughput_seq-read.png"))
+	red := color.RGBA{R: 0xc6, G: 0x28, B: 0x28, A: 0xff}
+	n := 0
+	for y := 0; y < 900; y++ {
+		for x := 1000; x < 1600; x++ {
+			if sameRGB(img.At(x, y), red) {
+				n++
+			}
+		}
+	}
+	if n < 20 {
+		t.Errorf("no red regression label beside the throughput panel (%d red pixels)", n)
+	}
+}

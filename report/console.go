@@ -3,10 +3,12 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"lunbench/workload"
 	"lunbench/workload/verify"
@@ -70,16 +72,25 @@ func (p *Progress) Add(s *workload.Snapshot) {
 }
 
 // PrintSummary writes the final table: per phase × target × op, then the
-// criteria and the verdict.
-func PrintSummary(w io.Writer, r *RunJSON) {
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "phase\ttarget\top\tIOPS\tMiB/s\tmean\tp50\tp99\tp99.9\tmax\terrors\t")
+// criteria and the verdict, for a wide (unlimited) output.
+func PrintSummary(w io.Writer, r *RunJSON) { PrintSummaryWidth(w, r, 0) }
+
+// PrintSummaryWidth is PrintSummary fitted to a terminal of width columns
+// (0: no limit): when the phase table is wider, it drops the columns a
+// reader can best spare (mean, then p50, then p99.9) and says so, rather
+// than let every line wrap.
+func PrintSummaryWidth(w io.Writer, r *RunJSON, width int) {
+	t := &textTable{head: []string{"phase", "target", "op", "IOPS", "MiB/s", "mean", "p50", "p99", "p99.9", "max", "errors"}, left: 3}
 	for _, p := range r.Phases {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%d\t\n", p.Phase, p.Target, p.Op,
-			Thousands(p.IOPS), p.MBps, Lat(p.Lat.Mean), Lat(p.Lat.P50), Lat(p.Lat.P99), Lat(p.Lat.P999),
-			Lat(p.Lat.Max), p.Errors)
+		t.rows = append(t.rows, []string{p.Phase, p.Target, p.Op.String(), Thousands(p.IOPS), fmt.Sprintf("%.1f", p.MBps),
+			Lat(p.Lat.Mean), Lat(p.Lat.P50), Lat(p.Lat.P99), Lat(p.Lat.P999), Lat(p.Lat.Max), fmt.Sprint(p.Errors)})
 	}
-	tw.Flush()
+	if dropped := t.fit(width, "mean", "p50", "p99.9"); len(dropped) > 0 {
+		t.write(w)
+		fmt.Fprintf(w, "(%s left out to fit %d columns: see report.md)\n", strings.Join(dropped, ", "), width)
+	} else {
+		t.write(w)
+	}
 	for _, p := range r.Phases {
 		if len(p.Errnos) == 0 {
 			continue
@@ -96,8 +107,7 @@ func PrintSummary(w io.Writer, r *RunJSON) {
 	printVerify(w, r)
 	if len(r.Criteria) > 0 {
 		fmt.Fprintln(w)
-		tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "criterion\tphase\ttarget\tmeasured\tresult")
+		t := &textTable{head: []string{"criterion", "phase", "target", "measured", "result"}, left: 5}
 		for _, c := range r.Criteria {
 			res := "PASS"
 			switch {
@@ -115,9 +125,10 @@ func PrintSummary(w io.Writer, r *RunJSON) {
 			if ph == "" {
 				ph = "(run)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", criterionText(c), ph, c.Target, c.MeasuredText, res)
+			t.rows = append(t.rows, []string{criterionText(c), ph, c.Target, c.MeasuredText, res})
 		}
-		tw.Flush()
+		t.fit(width)
+		t.write(w)
 	}
 	for _, wn := range Warnings(r) {
 		fmt.Fprintf(w, "\nwarning: %s", wn)
@@ -186,4 +197,104 @@ func printVerify(w io.Writer, r *RunJSON) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", phaseOrRun(v.Phase), v.When, v.Target, verifyText([]verify.Summary{v}))
 	}
 	tw.Flush()
+}
+
+// textTable is a console table: the first left columns left-aligned (names
+// read best so), the rest right-aligned (numbers), two spaces apart.
+type textTable struct {
+	head []string
+	rows [][]string
+	left int
+}
+
+func (t *textTable) widths() []int {
+	ws := make([]int, len(t.head))
+	for i, h := range t.head {
+		ws[i] = utf8.RuneCountInString(h)
+		for _, r := range t.rows {
+			ws[i] = max(ws[i], utf8.RuneCountInString(r[i]))
+		}
+	}
+	return ws
+}
+
+// width is the table's line length.
+func (t *textTable) width() int {
+	n := 0
+	for _, w := range t.widths() {
+		n += w + 2
+	}
+	return n - 2
+}
+
+// fit makes the table at most width columns wide (0: no limit): it drops
+// the columns named in spare, in that order, while it is too wide, then
+// shortens the widest name column (phase names can be long) with …, down
+// to 8. It returns the columns dropped.
+func (t *textTable) fit(width int, spare ...string) (dropped []string) {
+	for _, col := range spare {
+		if width <= 0 || t.width() <= width {
+			return dropped
+		}
+		t.drop(col)
+		dropped = append(dropped, col)
+	}
+	for width > 0 && t.width() > width {
+		ws := t.widths()
+		i := 0
+		for j := 1; j < t.left && j < len(ws); j++ {
+			if ws[j] > ws[i] {
+				i = j
+			}
+		}
+		n := max(8, ws[i]-(t.width()-width))
+		if n >= ws[i] {
+			return dropped
+		}
+		before := t.width()
+		for _, r := range t.rows {
+			if rs := []rune(r[i]); len(rs) > n {
+				r[i] = string(rs[:n-1]) + "…"
+			}
+		}
+		if t.width() >= before { // the header is what is wide: leave it
+			return dropped
+		}
+	}
+	return dropped
+}
+
+// drop removes the column named col.
+func (t *textTable) drop(col string) {
+	i := slices.Index(t.head, col)
+	if i < 0 {
+		return
+	}
+	t.head = slices.Delete(t.head, i, i+1)
+	for j := range t.rows {
+		t.rows[j] = slices.Delete(t.rows[j], i, i+1)
+	}
+}
+
+func (t *textTable) write(w io.Writer) {
+	ws := t.widths()
+	line := func(cells []string) {
+		var b strings.Builder
+		for i, c := range cells {
+			pad := strings.Repeat(" ", ws[i]-utf8.RuneCountInString(c))
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			if i < t.left {
+				b.WriteString(c + pad)
+			} else {
+				b.WriteString(pad + c)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+	line(t.head)
+	for _, r := range t.rows {
+		line(r)
+	}
 }

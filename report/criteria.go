@@ -133,6 +133,13 @@ func Evaluate(sc *scenarios.Scenario, res *workload.Result, extra Extra) []Crite
 		if c.Target == "" {
 			targets = targetsOf(sc, c.Phase)
 		}
+		if c.Metric == "iops_at_p99" {
+			for _, tg := range targets {
+				v, ok, why := iopsAtP99(c, tg, res)
+				out = append(out, result(c, c.Phase, tg, v, ok, why))
+			}
+			continue
+		}
 		phases := []string{c.Phase}
 		total := c.Phase == "" && (unit == scenarios.Count)
 		if c.Phase == "" && !total {
@@ -416,7 +423,7 @@ func VerdictOf(crs []CriterionResult, res *workload.Result) Verdict {
 
 func targetsOf(sc *scenarios.Scenario, phase string) []string {
 	for _, p := range sc.Phases {
-		if p.Name == phase {
+		if p.Name == phase || (p.Sub != nil && p.Sub.Parent == phase) {
 			return p.Targets
 		}
 	}

@@ -85,7 +85,11 @@ type doc struct {
 	Facts    [][2]string
 	Criteria []docCriterion
 	Phases   []docPhase
+	Sizes    []docSize
+	Curves   []docCurve
+	Steady   []docSteady
 	Series   []docSeries
+	Devices  []docDevice
 	Stalls   []docStall
 	Drills   []docDrill
 	Budgets  []docBudget
@@ -173,7 +177,13 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 			Mean: Lat(l.Mean), P50: Lat(l.P50), P90: Lat(l.P90), P99: Lat(l.P99), P999: Lat(l.P999), P9999: Lat(l.P9999),
 			Max: Lat(l.Max), Errors: Thousands(float64(p.Errors)) + backoffText(&p)})
 	}
-	for _, s := range ThroughputStats(d.ivs) {
+	out.Sizes = sizeRows(r)
+	out.Curves = curveRows(r)
+	out.Steady = steadyRows(r)
+	series := ThroughputStats(d.ivs)
+	out.Warnings = append(out.Warnings, cvWarnings(series, r.Criteria)...)
+	out.Devices = docDevices(d.deviceStats())
+	for _, s := range series {
 		out.Series = append(out.Series, docSeries{Phase: s.Phase, Target: s.Target, Op: s.Op.String(), N: fmt.Sprint(s.N),
 			Mean: f1(s.Mean), Stddev: f1(s.Stddev), Min: f1(s.Min), P5: f1(s.P5), P95: f1(s.P95), Max: f1(s.Max),
 			CV: fmt.Sprintf("%.1f%%", s.CV*100)})
@@ -362,6 +372,9 @@ func (o *doc) Markdown() string {
 		rows = append(rows, []string{p.Phase, p.Target, p.Op, p.IOPS, p.MiBs, p.Mean, p.P50, p.P90, p.P99, p.P999, p.P9999, p.Max, p.Errors})
 	}
 	mdTable(&b, []string{"phase", "target", "op", "IOPS", "MiB/s", "mean", "p50", "p90", "p99", "p99.9", "p99.99", "max", "errors"}, rows)
+	o.markdownSizes(&b)
+	o.markdownCurves(&b)
+	o.markdownSteady(&b)
 	if len(o.Series) > 0 {
 		b.WriteString("## Throughput stability\n\nPer-interval throughput in MiB/s over each phase (ramp excluded); CV is stddev / mean.\n\n")
 		rows = nil
@@ -370,6 +383,7 @@ func (o *doc) Markdown() string {
 		}
 		mdTable(&b, []string{"phase", "target", "op", "intervals", "mean", "stddev", "min", "p5", "p95", "max", "CV"}, rows)
 	}
+	o.markdownDevices(&b)
 	b.WriteString("## Stalls\n\n")
 	if len(o.Stalls) == 0 {
 		b.WriteString("No stalls.\n\n")
@@ -490,16 +504,23 @@ func (o *doc) markdownPreflight(b *strings.Builder) {
 	mdTable(b, []string{"severity", "check", "target", "where", "found", "why it matters", "fix"}, rows)
 }
 
-const htmlPage = `<!DOCTYPE html>
+// pageHead opens both HTML documents (report.html, compare.html): the
+// page, its title and the start of a style sheet they share.
+const pageHead = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1700px;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f2f2f2}
 .banner{font-size:1.6em;font-weight:bold;padding:0.6em 1em;border-radius:6px;color:#fff;margin:1em 0}
-.PASS{background:#2e7d32}.FAIL{background:#c62828}.other{background:#ef6c00}
+`
+
+const htmlPage = pageHead + `.PASS{background:#2e7d32}.FAIL{background:#c62828}.other{background:#ef6c00}
 .ok{color:#2e7d32;font-weight:bold}.bad{color:#c62828;font-weight:bold}.warn{color:#ef6c00;font-weight:bold}
-img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;padding:1em;overflow:auto}
+p.warn{color:#8a4b00;background:#fff4e0;border-left:4px solid #ef6c00;padding:0.4em 0.8em}
+img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}.chart{overflow-x:auto}.chart img{cursor:zoom-in}
+.chart img.full{max-width:none;cursor:zoom-out}.hint{color:#666;font-size:0.9em}
+pre{background:#f6f6f6;padding:1em;overflow:auto}
 </style></head><body>
 <h1>{{.Title}}</h1>
 <div class="banner {{if eq .Verdict "PASS"}}PASS{{else if eq .Verdict "FAIL"}}FAIL{{else}}other{{end}}">Verdict: {{.Verdict}}{{if and .Status (ne .Status "finished")}} — run {{.Status}}{{end}}</div>
@@ -517,10 +538,30 @@ img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;p
 <table><tr><th>phase</th><th>target</th><th>op</th><th>IOPS</th><th>MiB/s</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th><th>errors</th></tr>
 {{range .Phases}}<tr><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td class="n">{{.IOPS}}</td><td class="n">{{.MiBs}}</td><td class="n">{{.Mean}}</td><td class="n">{{.P50}}</td><td class="n">{{.P90}}</td><td class="n">{{.P99}}</td><td class="n">{{.P999}}</td><td class="n">{{.P9999}}</td><td class="n">{{.Max}}</td><td class="n">{{.Errors}}</td></tr>
 {{end}}</table>
+{{if .Sizes}}<h2>Block-size mix</h2>
+<p>Per block size of each mixed phase: the share the scenario asked for, the share of I/Os it got, IOPS and MiB/s (ramp excluded).</p>
+<table><tr><th>phase</th><th>target</th><th>op</th><th>bs</th><th>mix</th><th>share of I/Os</th><th>IOPS</th><th>MiB/s</th></tr>
+{{range .Sizes}}<tr><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td class="n">{{.BS}}</td><td class="n">{{.Mix}}</td><td class="n">{{.Got}}</td><td class="n">{{.IOPS}}</td><td class="n">{{.MiBs}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Curves}}<h2>Latency against load</h2>
+<p>Each curve first ran uncapped (max), then open loop at each share of that maximum; the signed-off figure is the criterion iops_at_p99 (the highest IOPS at a point whose p99 is within its bound), under Criteria.</p>
+<table><tr><th>curve</th><th>target</th><th>op</th><th>point</th><th>paced at (IOPS)</th><th>achieved IOPS</th><th>p50</th><th>p99</th><th>p99.9</th></tr>
+{{range .Curves}}<tr><td>{{.Curve}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td>{{.Point}}</td><td class="n">{{.Paced}}</td><td class="n">{{.IOPS}}</td><td class="n">{{.P50}}</td><td class="n">{{.P99}}</td><td class="n">{{.P999}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Steady}}<h2>Steady state</h2>
+<p>SNIA's rule over the last window of rounds: max − min of the metric within max_excursion of the window's average, and the fitted line's change across the window within max_slope.</p>
+<table><tr><th>phase</th><th>metric</th><th>result</th><th>window</th><th>average</th><th>excursion</th><th>slope</th></tr>
+{{range .Steady}}<tr><td>{{.Phase}}</td><td>{{.Metric}}</td><td class="{{if .OK}}ok{{else}}bad{{end}}">{{.Result}}</td><td>{{.Window}}</td><td class="n">{{.Avg}}</td><td class="n">{{.Excursion}}</td><td class="n">{{.Slope}}</td></tr>
+{{end}}</table>{{end}}
 {{if .Series}}<h2>Throughput stability</h2>
 <p>Per-interval throughput in MiB/s over each phase (ramp excluded); CV is stddev / mean.</p>
 <table><tr><th>phase</th><th>target</th><th>op</th><th>intervals</th><th>mean</th><th>stddev</th><th>min</th><th>p5</th><th>p95</th><th>max</th><th>CV</th></tr>
 {{range .Series}}<tr><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td class="n">{{.N}}</td><td class="n">{{.Mean}}</td><td class="n">{{.Stddev}}</td><td class="n">{{.Min}}</td><td class="n">{{.P5}}</td><td class="n">{{.P95}}</td><td class="n">{{.Max}}</td><td class="n">{{.CV}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Devices}}<h2>Devices per phase</h2>
+<p>Means of the iostat columns over each phase, from diskstats.csv; awaits in ms, weighted by the I/O rate. A filesystem device (fs) is shared: other processes' I/O is included.</p>
+<table><tr><th>phase</th><th>target</th><th>device</th><th>role</th><th>r/s</th><th>w/s</th><th>MiB/s</th><th>r_await</th><th>w_await</th><th>aqu-sz</th><th>%util</th></tr>
+{{range .Devices}}<tr><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Device}}</td><td>{{.Role}}</td><td class="n">{{.Rs}}</td><td class="n">{{.Ws}}</td><td class="n">{{.MiBs}}</td><td class="n">{{.RAwait}}</td><td class="n">{{.WAwait}}</td><td class="n">{{.AquSz}}</td><td class="n">{{.Util}}</td></tr>
 {{end}}</table>{{end}}
 <h2>Stalls</h2>
 {{if .Stalls}}<table><tr><th>phase</th><th>target</th><th>at</th><th>length</th><th>in flight</th><th>note</th></tr>
@@ -563,7 +604,8 @@ img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;p
 {{range .Events}}<tr><td class="n">{{.At}}</td><td>{{.Kind}}</td><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Path}}</td><td>{{.Detail}}</td></tr>
 {{end}}</table>{{if .EventsLeft}}<p>{{.EventsLeft}} more events in events.jsonl.</p>{{end}}{{else}}<p>No events recorded.</p>{{end}}
 {{if .Charts}}<h2>Charts</h2>
-{{range .Charts}}<h3>{{.Title}}</h3><img alt="{{.Title}}" src="{{png .PNG}}">
+<p class="hint">Each chart fits the page; click one to see it at full size, click again to fit it.</p>
+{{range .Charts}}<div class="chart"><img alt="{{.Title}}" title="{{.Title}} (click: full size)" src="{{png .PNG}}" onclick="this.classList.toggle('full')"></div>
 {{end}}{{end}}
 <h2>Environment</h2>
 <table>{{range .Host}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>

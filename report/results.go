@@ -51,8 +51,10 @@ type RunJSON struct {
 	// Drills are the phases' drills with their measured timings.
 	Drills []workload.DrillResult `json:"drills,omitempty"`
 	// Verify are the verify passes (after drills, at phase ends).
-	Verify   []verify.Summary  `json:"verify,omitempty"`
-	Criteria []CriterionResult `json:"criteria,omitempty"`
+	Verify []verify.Summary `json:"verify,omitempty"`
+	// Steady says how each phase with until_steady: ended.
+	Steady   []workload.SteadyResult `json:"steady,omitempty"`
+	Criteria []CriterionResult       `json:"criteria,omitempty"`
 	// Extra holds sections later subsystems add (drills, stalls, preflight
 	// checks, topology summaries), keyed by name.
 	Extra map[string]json.RawMessage `json:"extra,omitempty"`

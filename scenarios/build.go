@@ -70,6 +70,7 @@ func (d *decoder) scenario(root *yaml.Node) *Scenario {
 		}
 	}
 	var phaseCrit []Criterion
+	d.interval = s.Interval
 	s.Phases, phaseCrit = d.phases(top["phases"], root, defaults, targets)
 
 	anyVerify := slices.ContainsFunc(s.Phases, func(p Phase) bool { return p.Verify })
@@ -228,7 +229,6 @@ func (d *decoder) phases(f *field, root *yaml.Node, defaults fields, targets []t
 			continue
 		}
 		p, pc := d.phase(el, fs, defaults, targets, ctx)
-		crit = append(crit, pc...)
 		if nf, ok := fs.okf("name"); ok {
 			if line, dup := first[p.Name]; dup {
 				d.errf(nf.val, "duplicate phase name %q (first at line %d)", p.Name, line)
@@ -236,7 +236,13 @@ func (d *decoder) phases(f *field, root *yaml.Node, defaults fields, targets []t
 				first[p.Name] = nf.val.Line
 			}
 		}
-		out = append(out, p)
+		subs, sc := d.expand(p, pc, fs, ctx)
+		if f, ok := fs.okf("precondition"); ok && f.b {
+			d.checkPrecondition(f, p, subs, targets, ctx)
+			out = append(out, precondition(p))
+		}
+		out = append(out, subs...)
+		crit = append(crit, sc...)
 	}
 	return out, crit
 }
@@ -270,9 +276,12 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 		d.errf(el, "%s needs rw (one of %s)", ctx, strings.Join(rwNames(), ", "))
 	}
 	bsF, bsOK, bsSet := get("bs")
-	if bsOK {
+	switch {
+	case bsOK && bsF.mix != nil:
+		d.applyBS(&p, bsF.mix, rwOK, ctx)
+	case bsOK:
 		p.BS = bsF.n
-	} else if !bsSet {
+	case !bsSet:
 		d.errf(el, "%s needs bs (the block size, e.g. 4k or 1MiB)", ctx)
 	}
 	if f, ok, _ := get("qd"); ok {
@@ -286,7 +295,7 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 	if bytesOK {
 		p.Bytes = bytesF.n
 	}
-	if (!durSet || durOK) && (!bytesSet || bytesOK) && p.Duration == 0 && p.Bytes == 0 {
+	if (!durSet || durOK) && (!bytesSet || bytesOK) && p.Duration == 0 && p.Bytes == 0 && own["until_steady"] == nil {
 		d.errf(el, "%s needs duration or bytes", ctx)
 	}
 	if f, ok, _ := get("ramp"); ok {
@@ -295,6 +304,8 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 			d.errf(f.val, "ramp in %s (%s) must be shorter than its duration (%s)", ctx, formatDuration(p.Ramp), formatDuration(p.Duration))
 		}
 	}
+	var rateBytes float64
+	var rateF *field
 	if own["rate"] != nil && own["rate_iops"] != nil {
 		d.errf(own["rate"].key, "%s sets both rate and rate_iops; set one", ctx)
 	} else {
@@ -306,12 +317,7 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 			}
 		}
 		if f, ok, _ := get("rate"); ok && bsOK && p.BS > 0 {
-			p.RateIOPS = f.f / float64(p.BS)
-			if !rateOK(p.RateIOPS) {
-				d.errf(f.val, "rate%s must be 0 (no pacing) or from %s/s to %s/s at bs %s (%s to %s I/Os per second), got %s",
-					where(ctx), formatRate(MinRateIOPS*float64(p.BS)), formatRate(MaxRateIOPS*float64(p.BS)),
-					FormatSize(p.BS), rateRange()[0], rateRange()[1], describe(f.val))
-			}
+			rateBytes, rateF = f.f, f
 		}
 	}
 	if f, ok, _ := get("seed"); ok {
@@ -340,6 +346,21 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 		p.ReadPct = 100
 	}
 
+	if rateBytes > 0 {
+		// After read_pct: a mix's mean size depends on it.
+		mean := p.MeanSize()
+		p.RateIOPS = rateBytes / mean
+		if !rateOK(p.RateIOPS) {
+			d.errf(rateF.val, "rate%s must be 0 (no pacing) or from %s/s to %s/s at bs %s (%s to %s I/Os per second), got %s",
+				where(ctx), formatRate(MinRateIOPS*mean), formatRate(MaxRateIOPS*mean),
+				FormatSize(int64(mean)), rateRange()[0], rateRange()[1], describe(rateF.val))
+		}
+	}
+	d.phaseOffsets(&p, own, defaults, rwOK, ctx)
+	d.phaseReduction(&p, own, defaults, rwOK, ctx)
+	d.phaseArrival(&p, own, defaults, ctx)
+	d.steady(&p, own, d.interval, durOK, ctx)
+
 	p.Targets = d.phaseTargets(own, defaults, targets, ctx)
 	if rwOK && p.RW.Writes() {
 		for _, name := range p.Targets {
@@ -356,6 +377,22 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 		p.Drills = d.drills(f.val, &p, durOK, targets, ctx)
 	}
 	return p, crit
+}
+
+// phaseOffsets sets the phase's offset distribution: its own (random
+// patterns only), else the one in defaults where it applies.
+func (d *decoder) phaseOffsets(p *Phase, own, defaults fields, rwOK bool, ctx string) {
+	f, ok := own.okf("offsets")
+	switch {
+	case ok && rwOK && !p.RW.Random():
+		d.errf(f.key, "offsets in %s only applies to random patterns (randread, randwrite, randrw), not %s", ctx, p.RW)
+		return
+	case !ok && own["offsets"] == nil && p.RW.Random():
+		f, ok = defaults.okf("offsets")
+	}
+	if ok && f.dist.Kind != Uniform {
+		p.Offsets = f.dist
+	}
 }
 
 // phaseTargets resolves the phase's targets: those it names, or all.
@@ -651,9 +688,11 @@ func (p Phase) CheckBlockSize(logical int64) error {
 	if logical <= 0 {
 		return fmt.Errorf("phase %q: invalid logical block size %d", p.Name, logical)
 	}
-	if p.BS%logical != 0 {
-		return fmt.Errorf("phase %q: bs %s is not a multiple of the device's logical block size %s; use bs: %s or a multiple",
-			p.Name, FormatSize(p.BS), FormatSize(logical), FormatSize(logical))
+	for _, bs := range p.AllSizes() {
+		if bs%logical != 0 {
+			return fmt.Errorf("phase %q: bs %s is not a multiple of the device's logical block size %s; use bs: %s or a multiple",
+				p.Name, FormatSize(bs), FormatSize(logical), FormatSize(logical))
+		}
 	}
 	return nil
 }

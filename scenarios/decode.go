@@ -31,6 +31,8 @@ type decoder struct {
 	probs  []Problem
 	derefs int
 	objs   map[string][]keyDef // objects(), built once per load
+	// interval is the scenario's, which steady-state rounds divide.
+	interval time.Duration
 }
 
 func (d *decoder) pos(n *yaml.Node) Pos {
@@ -122,6 +124,9 @@ type field struct {
 	names []string
 	pos   []Pos // of each name
 	crit  []Criterion
+	mix   *sizeMix      // kSizeMix written as a mapping
+	dist  *Distribution // kDist
+	items []*field      // kScalarList: each value, parsed
 }
 
 // fields are the keys of one mapping.
@@ -218,6 +223,12 @@ func expected(def keyDef) string {
 		return "a mapping"
 	case kList:
 		return "a list"
+	case kSizeMix:
+		return "a size like 4k or a mix like {4k: 60%, 64k: 40%}"
+	case kDist:
+		return "uniform, normal, or one of {zipf: 1.2}, {pareto: 0.9}, {normal: 10%}, {hot: [{range: 10%, share: 90%}]}"
+	case kScalarList:
+		return "a list of values like [1, 2, 4]"
 	}
 	return "text"
 }
@@ -264,6 +275,18 @@ func (d *decoder) value(def keyDef, key, raw *yaml.Node, ctx string) *field {
 	case kNames, kStrings:
 		f.ok = d.names(f, what)
 		return f
+	case kScalarList:
+		f.ok = d.scalarList(f, ctx)
+		return f
+	case kSizeMix, kDist:
+		if v.Kind == yaml.MappingNode {
+			if def.kind == kSizeMix {
+				f.ok = d.sizeMixValue(f, what)
+			} else {
+				f.ok = d.distValue(f, what)
+			}
+			return f
+		}
 	}
 	if v.Kind != yaml.ScalarNode {
 		d.errf(v, "%s must be %s, got %s", what, expected(def), describe(v))
@@ -351,8 +374,19 @@ func (d *decoder) scalar(f *field, s, ctx string) bool {
 			return bad()
 		}
 		return true
-	case kSize:
+	case kSize, kSizeMix:
 		f.n, err = ParseSize(s)
+	case kDist:
+		switch DistKind(s) {
+		case Uniform:
+			f.dist = &Distribution{Kind: Uniform}
+		case Normal:
+			f.dist = &Distribution{Kind: Normal, Param: DefaultNormalSigma}
+		default:
+			d.errf(v, "unknown distribution %q%s%s", s, where(ctx), didYouMean(s, distKinds(), distSynonyms(), "use one of"))
+			return false
+		}
+		return true
 	case kDuration:
 		var dur time.Duration
 		dur, err = ParseDuration(s)
@@ -402,7 +436,7 @@ func (d *decoder) bounds(f *field, what string) bool {
 	}
 	show := func(n int64) string {
 		switch def.kind {
-		case kSize:
+		case kSize, kSizeMix:
 			return FormatSize(n)
 		case kDuration, kMaxDuration:
 			return formatDuration(time.Duration(n))
@@ -452,6 +486,13 @@ func (d *decoder) criteria(n *yaml.Node, ctx string) []Criterion {
 		}
 		seen[metric] = k.Line
 		what := metric + " in " + ctx
+		if metric == "iops_at_p99" {
+			if c, ok := d.iopsAtP99(v, what); ok {
+				c.Pos = d.pos(k)
+				out = append(out, c)
+			}
+			continue
+		}
 		if v.Kind != yaml.ScalarNode || isNull(v) {
 			d.errf(v, "%s must be a comparison and a value like \"%s %s\", got %s", what, defaultCmp(metric), exampleValue(unit), describe(v))
 			continue

@@ -27,6 +27,9 @@ const (
 	kMaxDuration             // "<= 15s"
 	kObject                  // a mapping, keyDef.object says which
 	kList                    // a list of mappings, keyDef.object says which
+	kSizeMix                 // a size, or a mix {4k: 60%, 64k: 40%}, or per op {read: ..., write: ...}
+	kDist                    // uniform, normal, or {zipf: 1.2}, {pareto: 0.9}, {normal: 10%}, {hot: [...]}
+	kScalarList              // a list of values of keyDef.elem: [1, 2, 4]
 )
 
 // keyDef describes one key of the scenario format.
@@ -44,6 +47,7 @@ type keyDef struct {
 	min, max int64
 	align    int64
 	whole    bool // kPercent: no fractions
+	elem     kind // kScalarList: the kind of each value
 	// synonyms are other spellings users reach for (fio's, mostly); they
 	// only feed "did you mean" suggestions.
 	synonyms []string
@@ -59,6 +63,10 @@ const (
 	objPhase        = "phase"
 	objDrill        = "drill"
 	objRecover      = "recover"
+	objHotBand      = "hot_band"
+	objSweep        = "sweep"
+	objCurve        = "curve"
+	objSteady       = "until_steady"
 )
 
 // rwNames lists the access patterns in the order the docs present them.
@@ -83,8 +91,8 @@ func phaseKeys() []keyDef {
 		{name: "name", kind: kName, required: true, doc: "Name of the phase, unique in the scenario; used in reports and file names."},
 		{name: "rw", kind: kEnum, enum: rwNames(), synonyms: []string{"readwrite", "pattern", "mode", "op", "access"},
 			doc: "Access pattern: read, write (sequential), randread, randwrite (random), randrw, readwrite (random or sequential mix)."},
-		{name: "bs", kind: kSize, positive: true, align: 512, max: 64 << 20, synonyms: []string{"blocksize", "block_size", "bsize", "blksize", "block"},
-			doc: "Block size of each I/O: a multiple of 512 bytes up to 64MiB, such as 4k, 8KiB or 1MiB (k, K, KB and KiB all mean 1024)."},
+		{name: "bs", kind: kSizeMix, positive: true, align: 512, max: 64 << 20, synonyms: []string{"blocksize", "block_size", "bsize", "blksize", "block", "bssplit", "bsrange"},
+			doc: "Block size of each I/O: a multiple of 512 bytes up to 64MiB, such as 4k, 8KiB or 1MiB (k, K, KB and KiB all mean 1024); or a mix of sizes and whole shares adding up to 100% ({4k: 60%, 64k: 30%, 1M: 10%}), or one per op ({read: {4k: 70%, 8k: 30%}, write: 64k})."},
 		{name: "qd", kind: kInt, min: 1, max: 1024, synonyms: []string{"iodepth", "io_depth", "queue_depth", "queuedepth", "depth", "queue"},
 			doc: "Queue depth: I/Os kept in flight per target (1..1024, default 1)."},
 		{name: "duration", kind: kDuration, synonyms: []string{"runtime", "time", "run_time"},
@@ -95,12 +103,30 @@ func phaseKeys() []keyDef {
 			doc: "Warm-up before the measured duration, excluded from statistics; must be shorter than duration."},
 		{name: "read_pct", kind: kPercent, max: 100, whole: true, synonyms: []string{"rwmixread", "read_percent", "readpct", "read_ratio", "mix", "read"},
 			doc: "Share of reads in randrw and readwrite (70% or 70; default 50)."},
+		{name: "offsets", kind: kDist, synonyms: []string{"random_distribution", "distribution", "dist", "hotband", "zoned", "access", "skew"},
+			doc: "Where random offsets fall: uniform (default); {zipf: 1.2}; {pareto: 0.9} (90% of I/Os to 10% of the range); normal or {normal: 10%} (Gaussian around the middle, σ as a share of the range); {hot: [{range: 10%, share: 90%}]} (bands from the range's start, the rest uniform). Random patterns only."},
+		{name: "compress", kind: kFloat, synonyms: []string{"compression", "compress_ratio", "buffer_compress_percentage", "compressibility"},
+			doc: "Write payloads compressible to about this ratio (2.0: to half), from 1 (incompressible, the default) to 100; in verified phases at most 4 (the per-sector stamps stay). Phases that write only."},
+		{name: "dedupe", kind: kPercent, max: 100, whole: true, synonyms: []string{"dedup", "dedupe_percentage", "deduplication", "dedupe_pct"},
+			doc: "Share of written blocks that repeat an earlier block's payload (30%); the rest are unique (default 0%). Not with verify: true. Phases that write only."},
 		{name: "rate_iops", kind: kFloat, synonyms: []string{"iops", "rate_limit", "iops_limit"},
 			doc: "Open-loop pacing: I/Os per second per target. Latency is measured from each I/O's scheduled start."},
 		{name: "rate", kind: kRate, synonyms: []string{"rate_mbps", "bandwidth", "bw", "throughput", "mbps"},
 			doc: "Open-loop pacing by throughput per target (200MiB/s); converted to rate_iops with bs. Set rate or rate_iops, not both."},
+		{name: "rate_process", kind: kEnum, enum: []string{RateFixed, RatePoisson}, synonyms: []string{"arrival", "arrivals", "process", "rate_distribution"},
+			doc: "How an open-loop phase spaces its I/Os: fixed (the same gap every time, default) or poisson (exponential gaps with the same mean, as independent clients arrive). Needs rate_iops or rate."},
+		{name: "think", kind: kDuration, synonyms: []string{"thinktime", "think_time", "delay", "pause", "sleep"},
+			doc: "Pause of each of the qd slots between an I/O's completion and its next I/O (1ms), as an application that works on each result; closed loop only (not with rate_iops or rate)."},
 		{name: "targets", kind: kNames, synonyms: []string{"target", "luns", "lun", "devices", "device"},
 			doc: "Names of the targets the phase runs on, all of them if left out."},
+		{name: "sweep", kind: kObject, object: objSweep, synonyms: []string{"sweeps", "vary", "series", "steps"},
+			doc: "Run the phase once per value of one key, each run its own phase named NAME[qd=8]: {qd: [1, 2, 4, 8, 16, 32, 64]}, {rate_iops: [...]} or {bs: [...]}."},
+		{name: "until_steady", kind: kObject, object: objSteady, synonyms: []string{"steady", "steadystate", "steady_state", "until_stable"},
+			doc: "Run until steady (SNIA PTS; fio's steadystate): over the last window of rounds the metric's range stays within max_excursion of its average and its fitted slope within max_slope; or until timeout. The report says which."},
+		{name: "precondition", kind: kBool, synonyms: []string{"preconditioning", "prefill", "fill"},
+			doc: "Before the phase, write each target's range twice sequentially in 128KiB blocks (NAME[precondition]), as SNIA's tests do; needs allow_write."},
+		{name: "curve", kind: kObject, object: objCurve, synonyms: []string{"load_curve", "latency_curve", "hockey_stick", "curves"},
+			doc: "Latency against load (vdbench's curve): run the phase uncapped (NAME[max]) to find its maximum IOPS, then open loop at each share of it (NAME[load=50%]); expect: takes iops_at_p99."},
 		{name: "seed", kind: kUint64, synonyms: []string{"random_seed", "randseed"},
 			doc: "Seed of the phase's random offsets and data; derived from the scenario seed when 0 or left out."},
 		{name: "on_error", kind: kEnum, enum: []string{string(Continue), string(Stop)}, synonyms: []string{"continue_on_error", "onerror", "error", "errors"},
@@ -118,7 +144,7 @@ func phaseKeys() []keyDef {
 func objects() map[string][]keyDef {
 	var defaults []keyDef
 	for _, k := range phaseKeys() {
-		if k.name != "name" && k.name != "drills" {
+		if k.name != "name" && k.name != "drills" && k.name != "sweep" && k.name != "curve" && k.name != "until_steady" && k.name != "precondition" {
 			defaults = append(defaults, k)
 		}
 	}
@@ -199,6 +225,38 @@ func objects() map[string][]keyDef {
 				doc: "Pass/fail rules for the drill (max_stall, resume_within, throughput_after, errors, ...)."},
 			{name: "failure", kind: kEnum, enum: []string{FailurePath, FailureAllPaths, FailureSession}, synonyms: []string{"failure_kind", "fault_kind", "kind", "fails"},
 				doc: "What the fault takes away, for the failover budget: path (one path of a multipath map), all-paths, or session (the only iSCSI session: a VIP move or head failover behind one portal); left out, lunbench infers it from the target's topology."},
+		},
+		objHotBand: {
+			{name: "range", kind: kPercent, required: true, synonyms: []string{"size", "span", "length", "extent"},
+				doc: "Share of the range this band covers; bands are laid out from the range's start in order."},
+			{name: "share", kind: kPercent, required: true, synonyms: []string{"io", "ios", "pct", "percent", "weight", "access"},
+				doc: "Share of the I/Os that fall in this band."},
+		},
+		objSweep: {
+			{name: "qd", kind: kScalarList, elem: kInt, min: 1, max: 1024, synonyms: []string{"iodepth", "queue_depth", "depth"},
+				doc: "Queue depths to run the phase at, in order: [1, 2, 4, 8, 16, 32, 64]."},
+			{name: "rate_iops", kind: kScalarList, elem: kFloat, synonyms: []string{"rate", "iops"},
+				doc: "Open-loop rates (I/Os per second per target) to run the phase at, in order."},
+			{name: "bs", kind: kScalarList, elem: kSize, positive: true, align: 512, max: 64 << 20, synonyms: []string{"blocksize", "block_size"},
+				doc: "Block sizes to run the phase at, in order: [4k, 16k, 64k, 1M]."},
+		},
+		objSteady: {
+			{name: "metric", kind: kEnum, enum: []string{"iops", "throughput"}, synonyms: []string{"measure", "on"},
+				doc: "What must settle: iops (default) or throughput, reads and writes together over the phase's targets."},
+			{name: "window", kind: kString, synonyms: []string{"rounds", "measurement_window"},
+				doc: "Rounds to judge and the length of each, ROUNDS × LENGTH (5 × 60s, the default); the length a multiple of the scenario's interval."},
+			{name: "max_excursion", kind: kPercent, max: 100, synonyms: []string{"excursion", "range", "max_range"},
+				doc: "Largest allowed max − min of the rounds in the window, as a share of their average (default 20%)."},
+			{name: "max_slope", kind: kPercent, max: 100, synonyms: []string{"slope"},
+				doc: "Largest allowed change of the fitted line across the window, as a share of the average (default 10%)."},
+			{name: "timeout", kind: kDuration, positive: true, synonyms: []string{"max", "limit", "max_duration"},
+				doc: "Longest the phase runs when it never settles (default: the phase's duration)."},
+		},
+		objCurve: {
+			{name: "points", kind: kScalarList, elem: kPercent, required: true, max: 100, synonyms: []string{"loads", "shares", "steps", "levels"},
+				doc: "Shares of the maximum IOPS to run open loop at, in order: [10%, 30%, 50%, 70%, 80%, 90%, 100%]."},
+			{name: "duration", kind: kDuration, positive: true, synonyms: []string{"runtime", "time", "each"},
+				doc: "Measured time of each point (default: the phase's duration)."},
 		},
 		objRecover: {
 			{name: "command", kind: kString, required: true, synonyms: []string{"cmd", "run", "exec", "inject"},

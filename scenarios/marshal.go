@@ -43,7 +43,7 @@ func Marshal(s *Scenario) ([]byte, error) {
 			return nil, fmt.Errorf("marshal scenario %q: criterion %q is for both phase %q and target %q, which the format cannot express",
 				s.Name, c.Text, c.Phase, c.Target)
 		case c.Phase != "":
-			if !slices.ContainsFunc(s.Phases, func(p Phase) bool { return p.Name == c.Phase }) {
+			if !slices.ContainsFunc(s.Phases, func(p Phase) bool { return p.Name == c.Phase || (p.Sub != nil && p.Sub.Parent == c.Phase) }) {
 				return nil, fmt.Errorf("marshal scenario %q: criterion %q names unknown phase %q", s.Name, c.Text, c.Phase)
 			}
 			byPhase[c.Phase] = append(byPhase[c.Phase], c)
@@ -101,49 +101,25 @@ func Marshal(s *Scenario) ([]byte, error) {
 	add(m, "targets", targets)
 
 	phases := seq()
-	for _, p := range s.Phases {
-		pm := mapping()
-		add(pm, "name", str(p.Name))
-		add(pm, "rw", str(string(p.RW)))
-		add(pm, "bs", str(FormatSize(p.BS)))
-		add(pm, "qd", num(strconv.Itoa(p.QD)))
-		if p.Duration > 0 {
-			add(pm, "duration", dur(p.Duration))
+	pre := false
+	for i, p := range s.Phases {
+		var n *yaml.Node
+		switch {
+		case p.Sub != nil && p.Sub.Key == "precondition":
+			pre = true // written as precondition: true on the next
+			continue
+		case p.Sub != nil && i > 0 && s.Phases[i-1].Sub != nil && s.Phases[i-1].Sub.Parent == p.Sub.Parent:
+			continue // written with the first of its group
+		case p.Sub != nil:
+			n = groupNode(s.Phases[i:], byPhase)
+		default:
+			n = phaseNode(p, byPhase[p.Name])
 		}
-		if p.Bytes > 0 {
-			add(pm, "bytes", str(FormatSize(p.Bytes)))
+		if pre {
+			add(n, "precondition", boolean(true))
+			pre = false
 		}
-		if p.Ramp > 0 {
-			add(pm, "ramp", dur(p.Ramp))
-		}
-		if p.RW == RandRW || p.RW == ReadWrite {
-			add(pm, "read_pct", str(strconv.Itoa(p.ReadPct)+"%"))
-		}
-		if p.RateIOPS > 0 {
-			add(pm, "rate_iops", num(strconv.FormatFloat(p.RateIOPS, 'f', -1, 64))) // the loader reads no exponents
-		}
-		names := seq()
-		names.Style = yaml.FlowStyle
-		for _, t := range p.Targets {
-			names.Content = append(names.Content, str(t))
-		}
-		add(pm, "targets", names)
-		if p.Seed != 0 {
-			add(pm, "seed", num(strconv.FormatUint(p.Seed, 10)))
-		}
-		add(pm, "on_error", str(string(p.OnError)))
-		add(pm, "verify", boolean(p.Verify))
-		if cs := byPhase[p.Name]; len(cs) > 0 {
-			add(pm, "expect", criteria(cs))
-		}
-		if len(p.Drills) > 0 {
-			drills := seq()
-			for _, dr := range p.Drills {
-				drills.Content = append(drills.Content, drill(dr))
-			}
-			add(pm, "drills", drills)
-		}
-		phases.Content = append(phases.Content, pm)
+		phases.Content = append(phases.Content, n)
 	}
 	add(m, "phases", phases)
 	if len(run) > 0 {
@@ -160,6 +136,72 @@ func Marshal(s *Scenario) ([]byte, error) {
 		return nil, fmt.Errorf("marshal scenario %q: %w", s.Name, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// phaseNode writes one phase with its expect: block.
+func phaseNode(p Phase, cs []Criterion) *yaml.Node {
+	pm := mapping()
+	add(pm, "name", str(p.Name))
+	add(pm, "rw", str(string(p.RW)))
+	add(pm, "bs", bsNode(p))
+	add(pm, "qd", num(strconv.Itoa(p.QD)))
+	if p.Duration > 0 {
+		add(pm, "duration", dur(p.Duration))
+	}
+	if p.Bytes > 0 {
+		add(pm, "bytes", str(FormatSize(p.Bytes)))
+	}
+	if p.Ramp > 0 {
+		add(pm, "ramp", dur(p.Ramp))
+	}
+	if p.RW == RandRW || p.RW == ReadWrite {
+		add(pm, "read_pct", str(strconv.Itoa(p.ReadPct)+"%"))
+	}
+	if p.Offsets != nil {
+		add(pm, "offsets", distNode(p.Offsets))
+	}
+	if p.Poisson {
+		add(pm, "rate_process", str(RatePoisson))
+	}
+	if p.Think > 0 {
+		add(pm, "think", dur(p.Think))
+	}
+	if p.Compress > 0 {
+		add(pm, "compress", num(strconv.FormatFloat(p.Compress, 'f', -1, 64)))
+	}
+	if p.DedupePct > 0 {
+		add(pm, "dedupe", str(strconv.Itoa(p.DedupePct)+"%"))
+	}
+	if p.RateIOPS > 0 {
+		add(pm, "rate_iops", num(strconv.FormatFloat(p.RateIOPS, 'f', -1, 64))) // the loader reads no exponents
+	}
+	names := seq()
+	names.Style = yaml.FlowStyle
+	for _, t := range p.Targets {
+		names.Content = append(names.Content, str(t))
+	}
+	add(pm, "targets", names)
+	if p.Seed != 0 {
+		add(pm, "seed", num(strconv.FormatUint(p.Seed, 10)))
+	}
+	add(pm, "on_error", str(string(p.OnError)))
+	add(pm, "verify", boolean(p.Verify))
+	if len(cs) > 0 {
+		add(pm, "expect", criteria(cs))
+	}
+	if p.Steady != nil {
+		sn := steadyNode(p.Steady)
+		add(sn, "timeout", dur(p.Duration))
+		add(pm, "until_steady", sn)
+	}
+	if len(p.Drills) > 0 {
+		drills := seq()
+		for _, dr := range p.Drills {
+			drills.Content = append(drills.Content, drill(dr))
+		}
+		add(pm, "drills", drills)
+	}
+	return pm
 }
 
 func drill(dr Drill) *yaml.Node {
@@ -205,6 +247,14 @@ func drill(dr Drill) *yaml.Node {
 func criteria(cs []Criterion) *yaml.Node {
 	m := mapping()
 	for _, c := range cs {
+		if c.Metric == "iops_at_p99" {
+			n := mapping()
+			n.Style = yaml.FlowStyle
+			add(n, "latency", dur(c.Latency))
+			add(n, "min", num(strconv.FormatFloat(c.Threshold, 'f', -1, 64)))
+			add(m, c.Metric, n)
+			continue
+		}
 		v, ok := strings.CutPrefix(c.Text, c.Metric+" ")
 		if !ok {
 			v = string(c.Cmp) + " " + formatThreshold(c.Metric, c.Threshold)

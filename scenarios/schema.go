@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // Patterns of the unit spellings, for editors; the loader's parsers are
@@ -142,6 +143,29 @@ func keySchema(k keyDef) obj {
 		return obj{"description": k.doc, "$ref": "#/$defs/" + k.object}
 	case kList:
 		return obj{"description": k.doc, "type": "array", "items": ref(k.object)}
+	case kScalarList:
+		el := k
+		el.kind, el.doc = k.elem, ""
+		return obj{"description": k.doc, "type": "array", "minItems": 1, "items": keySchema(el)}
+	case kSizeMix:
+		size := []any{nonNeg("integer"), str(sizePattern), ref("env")}
+		mix := obj{"type": "object", "minProperties": 1, "maxProperties": MaxMixSizes,
+			"propertyNames":        obj{"pattern": sizePattern},
+			"additionalProperties": obj{"anyOf": []any{obj{"type": "integer", "minimum": 1, "maximum": 100}, str(percentPattern), ref("env")}}}
+		one := obj{"anyOf": append(slices.Clone(size), mix)}
+		perOp := obj{"type": "object", "additionalProperties": false, "minProperties": 1,
+			"properties": obj{"read": one, "write": one}}
+		return orEnv(append(size[:2], mix, perOp)...)
+	case kDist:
+		pct := obj{"anyOf": []any{obj{"type": "number", "minimum": 0, "maximum": 100}, str(percentPattern), ref("env")}}
+		one := func(key string, v any) obj {
+			return obj{"type": "object", "additionalProperties": false, "required": []string{key}, "properties": obj{key: v}}
+		}
+		return orEnv(obj{"enum": []string{string(Uniform), string(Normal)}},
+			one("zipf", obj{"type": "number", "exclusiveMinimum": 0, "maximum": 10}),
+			one("pareto", obj{"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}),
+			one("normal", pct),
+			one("hot", obj{"type": "array", "minItems": 1, "items": ref(objHotBand)}))
 	}
 	return obj{"description": k.doc, "type": "string"}
 }

@@ -125,8 +125,17 @@ type Phase struct {
 	// ReadPct is the share of reads in a mix (0..100); 100 for read
 	// patterns, 0 for write patterns.
 	ReadPct int
-	// BS is the block size in bytes.
+	// BS is the block size in bytes; with a mix, the largest size of it.
 	BS int64
+	// ReadSizes and WriteSizes are the block-size mixes of reads and
+	// writes, smallest size first; nil when every I/O is BS (see Sizes).
+	ReadSizes, WriteSizes []SizeShare
+	// Offsets is where a random phase's offsets fall; nil is uniform.
+	Offsets *Distribution
+	// Compress is the ratio write payloads compress to (0: incompressible);
+	// DedupePct the share of written blocks that repeat an earlier one.
+	Compress  float64
+	DedupePct int
 	// QD is the number of I/Os kept outstanding per target.
 	QD int
 	// Duration and Bytes bound the phase; whichever is reached first ends
@@ -140,6 +149,20 @@ type Phase struct {
 	// per second per target (a throughput written as rate: 200MiB/s is
 	// converted to it with BS).
 	RateIOPS float64
+	// Poisson spaces open-loop I/Os by exponential gaps (rate_process:
+	// poisson) instead of a fixed period.
+	Poisson bool
+	// Think is each slot's pause between a completion and its next I/O.
+	Think time.Duration
+	// Sub is set on a phase expanded from a sweep: or a curve: (nil for a
+	// phase as written).
+	Sub *Sub
+	// Steady ends the phase once its metric settles (until_steady:);
+	// Duration is then the timeout.
+	Steady *Steady
+	// RangePasses, when set, bounds the phase by writing each target's
+	// range that many times over (the precondition sub-phase).
+	RangePasses int
 	// Targets names the targets the phase runs on (all when the file named none).
 	Targets []string
 	// Seed seeds this phase's PRNGs (derived from the scenario seed when 0).
@@ -249,7 +272,10 @@ type Criterion struct {
 	Threshold float64
 	// Text is the rule as written, for reports ("read_p99 <= 2ms").
 	Text string
-	Pos  Pos
+	// Latency is iops_at_p99's bound: the IOPS counted are those of the
+	// curve's points whose p99 stays at or below it.
+	Latency time.Duration
+	Pos     Pos
 }
 
 // Unit is the kind of quantity a metric measures.
@@ -271,7 +297,7 @@ func MetricUnit(name string) (Unit, bool) {
 	case "iops", "read_iops", "write_iops",
 		"errors", "read_errors", "write_errors",
 		"stalls", "lost_writes", "corrupt_blocks", "unreadable_blocks",
-		"preflight_errors", "preflight_warnings", "probe_errors", "probe_warnings":
+		"preflight_errors", "preflight_warnings", "probe_errors", "probe_warnings", "iops_at_p99":
 		return Count, true
 	case "throughput", "read_throughput", "write_throughput":
 		return BytesPerSec, true
@@ -284,7 +310,7 @@ func MetricUnit(name string) (Unit, bool) {
 		"max_latency", "read_max_latency", "write_max_latency",
 		"max_stall", "resume_within", "login_back":
 		return Seconds, true
-	case "throughput_after":
+	case "throughput_after", "throughput_cv", "read_throughput_cv", "write_throughput_cv":
 		return Fraction, true
 	}
 	return 0, false
@@ -293,14 +319,14 @@ func MetricUnit(name string) (Unit, bool) {
 // MetricNames lists every metric name, for suggestions and the schema.
 func MetricNames() []string {
 	base := []string{"iops", "throughput", "p50", "p90", "p99", "p99.9", "p99.99",
-		"mean_latency", "max_latency", "errors"}
+		"mean_latency", "max_latency", "errors", "throughput_cv"}
 	var out []string
 	for _, b := range base {
 		out = append(out, b, "read_"+b, "write_"+b)
 	}
 	return append(out, "max_stall", "stalls", "lost_writes", "corrupt_blocks", "unreadable_blocks",
 		"resume_within", "throughput_after", "preflight_errors", "preflight_warnings",
-		"probe_errors", "probe_warnings", "login_back")
+		"probe_errors", "probe_warnings", "login_back", "iops_at_p99")
 }
 
 // HostMetric reports whether a metric is about the set-up (the host

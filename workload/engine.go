@@ -95,6 +95,12 @@ type PhaseResult struct {
 	BytesPerSec float64           `json:"bytes_per_sec"`
 	MBps        float64           `json:"mib_per_sec"`
 	Lat         LatencySummary    `json:"latency"`
+	// Sizes breaks a block-size mix down per size (nil with one size).
+	Sizes []SizeResult `json:"sizes,omitempty"`
+	// Sub says which sweep or curve point the phase is (nil for a phase
+	// as written); RateIOPS is the rate it was paced at (0: closed loop).
+	Sub      *scenarios.Sub `json:"sub,omitempty"`
+	RateIOPS float64        `json:"rate_iops,omitempty"`
 	// Backoffs counts the pauses workers took after consecutive errors
 	// (1 ms doubling to 100 ms), BackoffTime their total.
 	Backoffs    uint64        `json:"backoffs,omitempty"`
@@ -127,6 +133,8 @@ type Result struct {
 	Stalls      []Stall          `json:"stalls"`
 	Drills      []DrillResult    `json:"drills,omitempty"`
 	Verify      []verify.Summary `json:"verify,omitempty"`
+	// Steady says how each phase with until_steady: ended.
+	Steady []SteadyResult `json:"steady,omitempty"`
 	// PhasesRun is how many phases started (all, unless interrupted).
 	PhasesRun int `json:"phases_run"`
 }
@@ -391,6 +399,9 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		if ctx.Err() != nil {
 			break
 		}
+		if !r.curveRate(i, res) {
+			continue
+		}
 		res.PhasesRun++
 		var po phaseOut
 		po, err = r.runPhase(ctx, i, start)
@@ -398,6 +409,9 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		res.Stalls = append(res.Stalls, po.stalls...)
 		res.Drills = append(res.Drills, po.drills...)
 		res.Verify = append(res.Verify, po.verify...)
+		if po.steady != nil {
+			res.Steady = append(res.Steady, *po.steady)
+		}
 		if err != nil {
 			break
 		}
@@ -434,7 +448,15 @@ type worker struct {
 	pacer   *Pacer
 	rec     *Recorder
 	clock   Clock
-	budget  int64 // blocks left to transfer while measuring; <0 = unbounded
+	budget  int64 // bytes left to transfer while measuring; <0 = unbounded
+	// sizes pick each op's block size (nil: every I/O is bs); seqMix is
+	// the sequential walk of a mix, which advances by each I/O's size.
+	sizes  *[NumOps]*sizePicker
+	seqMix *SeqOffsets
+	// payload shapes what writes carry (compress, dedupe).
+	payload payloadShape
+	// think is the pause after each completion (closed loop), ns.
+	think   int64
 	tag     uint64
 	stopOnE bool
 
@@ -489,7 +511,16 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 				op = Write
 			}
 		}
-		off := w.offs.Next()
+		si := 0
+		if w.sizes != nil {
+			si, w.bs = w.sizes[op].pick(w.rng)
+		}
+		var off int64
+		if w.seqMix != nil {
+			off = w.seqMix.NextN(w.bs)
+		} else {
+			off = w.offs.Next()
+		}
 		// Clock reads are the costliest part of issuing an I/O on hosts
 		// without a vDSO clock (about 0.5 µs each on some VMs): closed
 		// loop reads the clock twice per I/O, open loop three times.
@@ -497,24 +528,15 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 		if w.pacer != nil {
 			now := w.clock.Now()
 			intended, skipped = w.pacer.Next(now)
-			if d := intended - now; d > 0 {
-				// In steps of at most 50 ms, so that a slowly paced
-				// phase stops (and a verify pass parks it) promptly.
-				for d > 0 && !w.stop.Load() {
-					step := min(d, int64(50*time.Millisecond))
-					time.Sleep(time.Duration(step))
-					d -= step
-				}
-				if w.stop.Load() {
-					return
-				}
+			if d := intended - now; d > 0 && !w.pause(d) {
+				return
 			}
 		}
 		if op == Write {
 			if w.vmap != nil {
 				w.stampVerified(off)
 			} else {
-				w.stampPayload(off)
+				w.stampPayload()
 				if w.forget != nil {
 					w.forget.Forget(off, w.bs)
 				}
@@ -525,7 +547,7 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 			intended = t0
 		}
 		w.rec.Issue(t0)
-		n, errno := pio(w.fd, w.buf, off, op)
+		n, errno := pio(w.fd, w.buf[:w.bs], off, op)
 		t1 := w.clock.Now()
 		w.lastDone = t1
 		if errno != 0 || int64(n) != w.bs {
@@ -555,27 +577,30 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 				w.checkRead(off)
 			}
 		}
-		w.rec.Done(op, n, lat, t1)
+		w.rec.DoneSize(op, si, n, lat, t1)
 		w.stall.completed(t1)
 		if skipped > 0 {
 			w.rec.Missed(op, skipped, lat+skipped*w.pacer.Period(), w.pacer.Period())
 		}
 		if w.budget > 0 && w.measuring.Load() {
-			w.budget--
+			w.budget = max(w.budget-w.bs, 0)
+		}
+		if w.think > 0 && !w.pause(w.think) {
+			return
 		}
 	}
 }
 
-// stampPayload makes the block about to be written unique: eight bytes in
-// every 512-byte sector carry the worker's tag, a write counter and the
-// sector's offset. The rest of the buffer is pseudo-random from the start,
-// so the data neither compresses nor deduplicates (ZFS-backed targets do
-// both, and zeros would report fiction).
-func (w *worker) stampPayload(off int64) {
-	w.tag++
-	for i := int64(0); i < w.bs; i += 512 {
-		binary.LittleEndian.PutUint64(w.buf[i:], w.tag^uint64(off+i)*0x9e3779b97f4a7c15)
+// pause sleeps d ns, in steps of at most 50 ms so that a slowly paced or
+// thinking worker notices the phase's end (and a verify pass parks it)
+// promptly. It returns false when the phase is stopping.
+func (w *worker) pause(d int64) bool {
+	for d > 0 && !w.stop.Load() {
+		step := min(d, int64(50*time.Millisecond))
+		time.Sleep(time.Duration(step))
+		d -= step
 	}
+	return !w.stop.Load()
 }
 
 // pio issues one positioned read or write, straight to the system call so
@@ -615,6 +640,9 @@ func (o *opCounts) merge(c *opCounts) {
 	o.missed += c.missed
 	o.backoffs += c.backoffs
 	o.backoffNs += c.backoffNs
+	for i, n := range c.sizeOps {
+		o.sizeOps[i] += n
+	}
 	o.latMax = max(o.latMax, c.latMax)
 	if c.latMin != 0 && (o.latMin == 0 || c.latMin < o.latMin) {
 		o.latMin = c.latMin
@@ -661,6 +689,7 @@ type phaseOut struct {
 	stalls  []Stall
 	drills  []DrillResult
 	verify  []verify.Summary
+	steady  *SteadyResult
 }
 
 func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (phaseOut, error) {
@@ -702,10 +731,11 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 	workers := make([][]*worker, len(tgts))
 	var bytesBudget int64 = -1
 	if p.Bytes > 0 {
-		// Split per worker, rounded up to whole blocks.
-		per := (p.Bytes + int64(p.QD)*p.BS - 1) / (int64(p.QD) * p.BS)
-		bytesBudget = per
+		// Split per worker; the last I/O may overshoot (whole blocks).
+		bytesBudget = (p.Bytes + int64(p.QD) - 1) / int64(p.QD)
 	}
+	sizes := phaseSizes(&p)
+	tables := map[int64]*distTable{}
 	det := &stallDetector{r: r, phase: p.Name, threshold: int64(r.sc.StallThreshold), targets: tgts,
 		workers: workers}
 	ros := make([]*reopener, len(tgts))
@@ -732,18 +762,18 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 				w.vfind = &inlineFindings{}
 			}
 			fillRandom(w.buf, rng)
-			switch {
-			case p.RW.Random() && w.vmap != nil:
-				// Each worker draws from its own share of the range, so
-				// no two writes to one block are ever in flight together
-				// (the device may apply them in either order, and the
-				// map could not say which generation is right).
-				lo, hi := NewSeqOffsets(t.base, t.length, p.BS, wi, p.QD).Span()
-				w.offs = NewRandOffsets(rng, lo, hi-lo, p.BS)
-			case p.RW.Random():
-				w.offs = NewRandOffsets(rng, t.base, t.length, p.BS)
-			default:
-				w.offs = NewSeqOffsets(t.base, t.length, p.BS, wi, p.QD)
+			w.shapePayload(&p, rng)
+			w.think = int64(p.Think)
+			// A verified worker draws from its own share of the range,
+			// so no two writes to one block are ever in flight together
+			// (the device may apply them in either order, and the map
+			// could not say which generation is right).
+			w.offs = newOffsets(&p, rng, t.base, t.length, wi, w.vmap != nil, tables)
+			if sizes != nil {
+				w.sizes = sizes
+				if so, ok := w.offs.(*SeqOffsets); ok {
+					w.seqMix = so
+				}
 			}
 			if p.RateIOPS > 0 {
 				period := int64(float64(time.Second) * float64(p.QD) / p.RateIOPS)
@@ -753,6 +783,15 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 				// Stagger workers across one period so the target sees an
 				// even rate rather than qd-sized bursts.
 				w.pacer = NewPacer(int64(wi)*period/int64(p.QD), period)
+				if p.Poisson {
+					w.pacer = NewPoissonPacer(int64(wi)*period/int64(p.QD), period, rng)
+				}
+			}
+			if p.RangePasses > 0 {
+				// Preconditioning: each worker writes its share of the
+				// range that many times over.
+				lo, hi := NewSeqOffsets(t.base, t.length, p.BS, wi, p.QD).Span()
+				w.budget = int64(p.RangePasses) * (hi - lo)
 			}
 			workers[ti] = append(workers[ti], w)
 			wg.Add(1)
@@ -793,7 +832,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 	}
 	phaseWall := r.clock.Time(phaseStart)
 	r.emit(Event{Time: phaseWall, Kind: EvPhaseStart, Phase: p.Name,
-		Detail: fmt.Sprintf("%s bs=%s qd=%d", p.RW, scenarios.FormatSize(p.BS), p.QD)})
+		Detail: fmt.Sprintf("%s bs=%s qd=%d", p.RW, describeSizes(&p), p.QD)})
 	r.noteUnverified(&p, tgts, phaseWall)
 	close(startCh)
 	drills := r.newDrillRun(&p, idx, phaseStart, phaseFlow{det: det, gate: gt})
@@ -825,6 +864,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 	sliceStart := phaseStart
 	measStart := rampEnd
 	var endReason string
+	sw := newSteadyWatch(p.Name, p.Steady, r.sc.Interval)
 
 	collect := func(now int64, closeInterval bool, ramp bool) {
 		snap := &Snapshot{
@@ -895,6 +935,9 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 			}
 		}
 		sliceStart = now
+		if closeInterval && !ramp {
+			sw.add(snap.Intervals)
+		}
 		for _, s := range r.sinks {
 			s.Add(snap)
 		}
@@ -968,6 +1011,10 @@ loop:
 				}
 			}
 		}
+		if sw.settled() {
+			endReason = "steady"
+			break
+		}
 		if drills != nil && drills.verifyCh != nil {
 			// A drill has recovered: once I/O flows again, pause the
 			// workers and read back every written block before later
@@ -1008,6 +1055,7 @@ loop:
 	}
 	timer.Stop()
 	stop.Store(true)
+	sw.freeze()
 	if drills != nil {
 		// Before the drain: a pending recovery releases I/O that a fault
 		// still holds.
@@ -1067,6 +1115,8 @@ loop:
 				pr.BytesPerSec = float64(pr.Bytes) / secs
 				pr.MBps = pr.BytesPerSec / (1 << 20)
 			}
+			pr.Sizes = sizeResults(&p, op, &a.phase, secs)
+			pr.Sub, pr.RateIOPS = p.Sub, p.RateIOPS
 			out = append(out, pr)
 		}
 	}
@@ -1081,7 +1131,7 @@ loop:
 	default:
 		verifies = append(verifies, r.verifyPass(ctx, &p, tgts, "phase end")...)
 	}
-	po := phaseOut{results: out, stalls: det.stalls, verify: verifies}
+	po := phaseOut{results: out, stalls: det.stalls, verify: verifies, steady: sw.result()}
 	if drills != nil {
 		po.drills = drills.measure(tl, tgts, ros, det.stalls, now, tick)
 	}

@@ -43,9 +43,16 @@ func NewSeqOffsets(base, length, bs int64, w, n int) *SeqOffsets {
 }
 
 // Next returns the next offset of the share, wrapping to its start.
-func (s *SeqOffsets) Next() int64 {
+func (s *SeqOffsets) Next() int64 { return s.NextN(s.bs) }
+
+// NextN returns the offset of the next I/O of n bytes: where the last one
+// ended, or the share's start when n would not fit before its end.
+func (s *SeqOffsets) NextN(n int64) int64 {
 	o := s.next
-	s.next += s.bs
+	if o+n > s.end {
+		o = s.start
+	}
+	s.next = o + n
 	if s.next >= s.end {
 		s.next = s.start
 	}

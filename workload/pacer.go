@@ -1,5 +1,7 @@
 package workload
 
+import "math/rand/v2"
+
 // Pacer schedules one worker's I/Os open-loop at a fixed period. Latency is
 // measured from each I/O's intended start, so a slow or stalled device is
 // charged for the time the application would have waited (no coordinated
@@ -7,12 +9,30 @@ package workload
 // that passed are reported as missed, and the schedule continues from the
 // next slot in the future.
 type Pacer struct {
-	period int64 // ns
+	period int64 // ns; the mean gap for a Poisson pacer
 	next   int64 // intended start of the next I/O, ns since clock base
+	// rng, when set, draws each gap from the exponential distribution of
+	// mean period (a Poisson process, fio's rate_process=poisson); it is
+	// the worker's own PRNG.
+	rng *rand.Rand
 }
 
 // NewPacer returns a pacer issuing every period ns, starting at start.
 func NewPacer(start, period int64) *Pacer { return &Pacer{period: period, next: start} }
+
+// NewPoissonPacer returns a pacer whose gaps are exponential with mean
+// period, drawn from rng (deterministic from the seed).
+func NewPoissonPacer(start, period int64, rng *rand.Rand) *Pacer {
+	return &Pacer{period: period, next: start, rng: rng}
+}
+
+// gap returns the time to the slot after this one.
+func (p *Pacer) gap() int64 {
+	if p.rng == nil {
+		return p.period
+	}
+	return max(int64(p.rng.ExpFloat64()*float64(p.period)), 1)
+}
 
 // Period returns the pacer's period in ns.
 func (p *Pacer) Period() int64 { return p.period }
@@ -25,13 +45,14 @@ func (p *Pacer) Period() int64 { return p.period }
 // When now is within one period of the scheduled slot, the slot is kept
 // (late by less than a period is ordinary scheduling jitter and its delay
 // is charged to the I/O). When now is further behind, every slot but the
-// latest one that has passed is skipped.
+// latest one that has passed is skipped. A Poisson pacer skips in steps of
+// its mean gap, so a stall costs it as many slots as a fixed pacer.
 func (p *Pacer) Next(now int64) (intended int64, skipped int64) {
 	intended = p.next
 	if behind := now - intended; behind >= p.period {
 		skipped = behind / p.period
 		intended += skipped * p.period
 	}
-	p.next = intended + p.period
+	p.next = intended + p.gap()
 	return intended, skipped
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"lunbench/scenarios"
 )
 
 // Histogram bounds: 1 µs to 1 h at 3 significant digits, values in
@@ -55,6 +57,9 @@ type opCounts struct {
 	backoffs  uint64
 	backoffNs int64
 	hist      *hdr.Histogram
+	// sizeOps counts I/Os by their index in the phase's block-size mix
+	// for the op (all at 0 when the phase has one size).
+	sizeOps [scenarios.MaxMixSizes]uint64
 }
 
 // slice is one half of a Recorder's double buffer.
@@ -115,11 +120,16 @@ func (r *Recorder) Issue(now int64) { r.issuedAt.Store(now) }
 
 // Done records a successful I/O of n bytes whose latency is lat, completed
 // at now (ns since clock base).
-func (r *Recorder) Done(op Op, n int, lat, now int64) {
+func (r *Recorder) Done(op Op, n int, lat, now int64) { r.DoneSize(op, 0, n, lat, now) }
+
+// DoneSize is Done for an I/O whose block size is the si-th of the
+// phase's mix for op (0 <= si < scenarios.MaxMixSizes).
+func (r *Recorder) DoneSize(op Op, si int, n int, lat, now int64) {
 	r.busy.Store(1)
 	s := &r.halves[r.active.Load()]
 	c := &s.op[op]
 	c.ops++
+	c.sizeOps[si&(scenarios.MaxMixSizes-1)]++
 	c.bytes += uint64(n)
 	c.latSum += uint64(lat)
 	if lat > c.latMax {

@@ -34,7 +34,7 @@ func (r *Runner) setupVerify() error {
 			continue
 		}
 		for _, name := range p.Targets {
-			units[name] = gcd(units[name], p.BS)
+			units[name] = gcd(units[name], sizeAlign(&p))
 		}
 	}
 	for _, t := range r.targets {
@@ -144,7 +144,7 @@ func (w *worker) stampVerified(off int64) {
 	for u, i := int64(0), 0; u < w.bs; u, i = u+w.unit, i+1 {
 		g := w.vmap.Begin(off + u)
 		w.gens[i] = g
-		verify.Stamp(w.buf[u:u+w.unit], off+u, g, w.runID, wt)
+		verify.StampN(w.buf[u:u+w.unit], off+u, g, w.runID, wt, w.payload.stampRandom)
 	}
 }
 
@@ -224,7 +224,7 @@ func describeCounts(s *verify.Summary) string {
 func inlineSummary(p *scenarios.Phase, tgts []*target, workers [][]*worker) []verify.Summary {
 	var out []verify.Summary
 	for ti, t := range tgts {
-		if t.vmap == nil || !p.RW.Reads() {
+		if t.vmap == nil || !p.Verify || !p.RW.Reads() {
 			continue
 		}
 		s := verify.Summary{Target: t.spec.Name, Phase: p.Name, When: "inline (reads of the phase)", Counts: map[string]uint64{}}

@@ -25,7 +25,8 @@ each finding with where it was found, why it matters and how to fix it.
 With --scenario, each target's expect: block (paths, portals, chap,
 recovery_tmo) is checked too, and each drill's failover budget (the
 worst-case stall the live settings predict) is printed per target, term by
-term. Exit code 0: no errors; 1: errors; 2: usage.`,
+term, with the likely causes a drill would list for a stall above max_stall.
+Exit code 0: no errors; 1: errors; 2: usage.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			exp := map[string]preflight.Expect{}
@@ -40,6 +41,7 @@ term. Exit code 0: no errors; 1: errors; 2: usage.`,
 			r := preflight.Run(root, exp, time.Now())
 			if sc != nil {
 				r.Budgets = preflight.DrillBudgets(preflight.NewHost(root), sc)
+				r.Causes = preflight.TargetsCauses(preflight.NewHost(root), sc)
 			}
 			if asJSON {
 				enc := json.NewEncoder(stdout)

@@ -35,7 +35,8 @@ had none regress whatever the threshold). Phases only some runs have are
 listed as not compared.
 
 It writes into --out (default: compare-<UTC time> next to RUNDIR_A) the table
-(compare.txt), the same as JSON (compare.json) and per phase two overlay
+(compare.txt), the same as JSON (compare.json), compare.md and a
+self-contained compare.html with the charts, and per phase two overlay
 charts of all runs: throughput_<phase>.png (MiB/s per interval from the
 phase's start) and latency_<phase>.png (latency by percentile).
 
@@ -48,7 +49,7 @@ that is not a results directory, 3 the output could not be written.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.threshold, "threshold", "10%", "a run worse than the baseline by more than this is a regression")
-	cmd.Flags().StringVar(&o.out, "out", "", "directory for compare.txt, compare.json and the charts (default: compare-<UTC time> next to RUNDIR_A)")
+	cmd.Flags().StringVar(&o.out, "out", "", "directory for compare.txt, compare.json, compare.md, compare.html and the charts (default: compare-<UTC time> next to RUNDIR_A)")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON instead of the table")
 	return cmd
 }
@@ -78,7 +79,12 @@ func runCompare(o compareOptions, stdout, stderr io.Writer, now time.Time) error
 	if err := c.WriteJSON(&js); err != nil {
 		return &exitError{code: exitRuntime, err: err}
 	}
-	for name, b := range map[string][]byte{"compare.txt": table.Bytes(), "compare.json": js.Bytes()} {
+	page, err := c.HTML()
+	if err != nil {
+		return &exitError{code: exitRuntime, err: err}
+	}
+	docs := map[string][]byte{"compare.txt": table.Bytes(), "compare.json": js.Bytes(), "compare.md": []byte(c.Markdown()), "compare.html": page}
+	for name, b := range docs {
 		if err := report.WriteAtomic(filepath.Join(out, name), b); err != nil {
 			return &exitError{code: exitRuntime, err: fmt.Errorf("compare output %s: %w", out, err)}
 		}
@@ -92,7 +98,7 @@ func runCompare(o compareOptions, stdout, stderr io.Writer, now time.Time) error
 		if _, err := stdout.Write(table.Bytes()); err != nil {
 			return &exitError{code: exitRuntime, err: err}
 		}
-		fmt.Fprintf(stdout, "Written to %s: compare.txt, compare.json and %d charts.\n", out, len(c.Charts))
+		fmt.Fprintf(stdout, "Written to %s: compare.txt, compare.json, compare.md, compare.html and %d charts.\n", out, len(c.Charts))
 	}
 	if c.Regressions > 0 {
 		return &exitError{code: exitFail}

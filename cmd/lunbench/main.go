@@ -97,6 +97,7 @@ arguments are wrong, 3 runtime failure, 130 interrupted (partial results written
 		newVerifyCmd(stdout, sig),
 		newCompareCmd(stdout, stderr),
 		newWatchCmd(stdout, stderr, sig),
+		newImportFioCmd(stdout, stderr),
 	)
 	strictCompletion(root)
 	return root

@@ -190,7 +190,7 @@ func (l *loginWatches) finish() []probe.LoginWatch {
 func newProbeCmd(stdout io.Writer, sig <-chan os.Signal) *cobra.Command {
 	var cfg probe.Config
 	var cred probe.Credentials
-	var asJSON bool
+	var asJSON, requireCHAP bool
 	cmd := &cobra.Command{
 		Use:   "probe PORTAL... [--target IQN] [--initiator IQN]... [--chap-user U --chap-secret-env VAR]",
 		Short: "Check a target's access control over the wire: CHAP, mutual CHAP, initiator ACLs, LUN masking",
@@ -212,6 +212,9 @@ Exit code 0: no errors; 1: errors; 2: usage; 130: interrupted.`,
 				return &exitError{code: exitUsage, err: err}
 			}
 			cfg.Portals, cfg.CHAP = args, c
+			if requireCHAP {
+				cfg.ExpectCHAP = &requireCHAP
+			}
 			if err := probeArgs(cfg); err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
@@ -226,6 +229,7 @@ Exit code 0: no errors; 1: errors; 2: usage; 130: interrupted.`,
 	f.StringVar(&cred.SecretEnv, "chap-secret-env", "", "name of the environment variable holding the CHAP secret")
 	f.StringVar(&cred.TargetUser, "target-user", "", "mutual CHAP: the name the target must answer with")
 	f.StringVar(&cred.TargetSecretEnv, "target-secret-env", "", "mutual CHAP: name of the environment variable holding the target's secret")
+	f.BoolVar(&requireCHAP, "require-chap", false, "a login without CHAP is an error even without CHAP credentials (default: an error only with --chap-user)")
 	f.IntVar(&cfg.LUNs, "luns", 0, "the first initiator must see at least this many LUNs")
 	f.StringArrayVar(&cfg.WWIDs, "wwid", nil, "a WWID the first initiator must see (repeat)")
 	f.IntVar(&cfg.Pings, "pings", 20, "NOP-Out pings per portal")

@@ -83,6 +83,19 @@ func TestProbeCommand(t *testing.T) {
 	if code != 2 || !strings.Contains(miss, "LBPRB_NOT_SET") {
 		t.Errorf("missing variable: exit %d: %s", code, miss)
 	}
+	// An open target: a login without CHAP is a warning, or with
+	// --require-chap an error.
+	d.AddTarget(iscsitest.Target{IQN: probeIQN + "-open", LUs: []iscsitest.LU{{Size: 8 << 20}}})
+	for _, tc := range []struct {
+		extra []string
+		code  int
+		want  string
+	}{{nil, 0, "WARN  probe.no-chap"}, {[]string{"--require-chap"}, 1, "ERROR probe.no-chap"}} {
+		o, code := runIn(t, lab, bin, append([]string{"probe", d.Portal, "--target", probeIQN + "-open", "--pings", "2"}, tc.extra...)...)
+		if code != tc.code || !strings.Contains(o, tc.want) {
+			t.Errorf("open target %v: exit %d, expected %d and %q\n%s", tc.extra, code, tc.code, tc.want, o)
+		}
+	}
 	for _, o := range []string{out, js, bad, miss} {
 		if strings.Contains(o, probeIn) || strings.Contains(o, probeOut) {
 			t.Fatal("a secret reached the output")
@@ -152,6 +165,10 @@ phases: [{name: p, rw: randread, bs: 4k, duration: 1s}]
 		md, _ := os.ReadFile(filepath.Join(res, "report.md"))
 		if !strings.Contains(string(md), "## Target probe") || !strings.Contains(string(md), "LBPRBCLI1") {
 			t.Errorf("%s: report.md has no probe section with the LUN", tc.name)
+		}
+		html, _ := os.ReadFile(filepath.Join(res, "report.html"))
+		if !strings.Contains(string(html), "<h2>Target probe</h2>") || !strings.Contains(string(html), "<td>LBPRBCLI1</td>") {
+			t.Errorf("%s: report.html has no probe section with the LUN", tc.name)
 		}
 		filepath.WalkDir(res, func(p string, e os.DirEntry, err error) error {
 			if err == nil && !e.IsDir() {
@@ -298,5 +315,74 @@ func TestProbeBadArgs(t *testing.T) {
 		if code != exitUsage || !strings.Contains(errOut.String(), tc.want) {
 			t.Errorf("%v: exit %d, %q; expected 2 and %q", tc.args, code, errOut.String(), tc.want)
 		}
+	}
+}
+
+// An HA takeover as a login watch sees it: head A holds the portal address
+// and dies; a second later head B, exporting the same target, listens on
+// that address. Logins are refused while nobody listens, then B accepts
+// them: login_back is the takeover time, about 1 s here.
+func TestRunLoginWatchTakeover(t *testing.T) {
+	lab, a, bin := probeLab(t)
+	b := lab.StartTgtd()
+	b.AddTarget(iscsitest.Target{
+		IQN: probeIQN, LUs: []iscsitest.LU{{Size: 32 << 20, SCSIID: "lbprb-cli", SCSISN: "LBPRBCLI1"}},
+		Initiators: []string{probeHost}, User: "host-a", Secret: probeIn,
+	})
+	dir := t.TempDir()
+	takeover := "kill -KILL " + strconv.Itoa(a.Cmd.Process.Pid) + " && sleep 1 && tgtadm -C " + strconv.Itoa(b.Ctl) +
+		" --lld iscsi --op new --mode portal --param portal=" + a.Portal
+	src := `name: takeover
+targets:
+  - name: data
+    path: ` + filepath.Join(dir, "data.img") + `
+    size: 8MiB
+    probe:
+      portals: [` + a.Portal + `]
+      target: ` + probeIQN + `
+      allowed: [` + probeHost + `]
+      chap_user: host-a
+      chap_secret_env: LBPRB_IN
+      pings: 3
+phases:
+  - name: p
+    rw: randread
+    bs: 4k
+    duration: 5s
+    drills:
+      - name: takeover
+        at: 1s
+        inject: "` + takeover + `"
+        probe_login: true
+        expect: {login_back: "<= 5s"}
+`
+	sc := filepath.Join(dir, "takeover.yaml")
+	if err := os.WriteFile(sc, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := filepath.Join(dir, "res")
+	out, code := runIn(t, lab, bin, "run", sc, "--no-tui", "--out", res)
+	b2, err := os.ReadFile(filepath.Join(res, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var run struct {
+		Extra struct {
+			Logins []struct {
+				Failures  int
+				Recovered bool
+				Back      time.Duration `json:"back_ns"`
+				LastError string        `json:"last_error"`
+			} `json:"probe_logins"`
+		}
+	}
+	if err := json.Unmarshal(b2, &run); err != nil || len(run.Extra.Logins) != 1 {
+		t.Fatalf("probe_logins: %v\n%s", err, out)
+	}
+	w := run.Extra.Logins[0]
+	t.Logf("takeover: exit %d, %+v", code, w)
+	// The inject command itself takes 1 s (its sleep); B listens after it.
+	if code != 0 || !w.Recovered || w.Failures == 0 || w.Back < time.Second || w.Back > 5*time.Second {
+		t.Errorf("exit %d, watch %+v: expected refused logins, then B's within 1..5 s", code, w)
 	}
 }

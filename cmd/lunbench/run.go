@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -33,6 +35,7 @@ type runOptions struct {
 	noTUI    bool
 	destroy  string
 	seed     uint64
+	metrics  string // --metrics ADDR, "" off
 	now      func() time.Time
 	lookup   func(string) (string, bool)
 	stdin    io.Reader // the scenario when it is "-"
@@ -62,6 +65,7 @@ func newRunCmd(stdout, stderr io.Writer, sig <-chan os.Signal) *cobra.Command {
 	f.BoolVar(&o.noTUI, "no-tui", false, "line output instead of the dashboard (also when stdout is not a terminal)")
 	f.StringVar(&o.destroy, "destroy-data", "", "allow writing to this exact device even though it carries a filesystem or partition signature")
 	f.Uint64Var(&o.seed, "seed", 0, "override the scenario's seed (0 keeps it)")
+	f.StringVar(&o.metrics, "metrics", "", metricsFlagHelp)
 	return cmd
 }
 
@@ -104,6 +108,13 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if err := workload.Precheck(sc, workload.SysRoot{}); err != nil {
 		return exitUsage, err
 	}
+	// Metrics first: a wrong address is an argument error, before any
+	// results directory exists.
+	exp, stopMetrics, code, err := startMetrics(o.metrics, targetPaths(sc), stdout)
+	if err != nil {
+		return code, err
+	}
+	defer stopMetrics()
 	start := o.now()
 	dirPath := o.out
 	if dirPath == "" {
@@ -184,7 +195,7 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	}
 	if screen != nil {
 		dash = live.New(screen, live.Options{
-			Scenario: sc.Name, RunLength: runLength(sc), NoColor: os.Getenv("NO_COLOR") != "",
+			Scenario: sc.Name, RunLength: runLength(sc), NoColor: os.Getenv("NO_COLOR") != "", Targets: targetPaths(sc),
 			OnMark: func() { mark("operator marked a manual fault (m)") },
 		})
 		sinks = append(sinks, dash)
@@ -194,6 +205,15 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	} else {
 		sinks = append(sinks, &report.Progress{W: stdout})
 		if v := newLiveVerdict(sc, lineVerdict(stdout)); v != nil {
+			sinks = append(sinks, v)
+		}
+	}
+	if exp != nil {
+		// Fed from the aggregator's snapshots and the events, like the
+		// dashboard: the workers never see it.
+		sinks = append(sinks, exp)
+		events = live.TeeEvents(events, exp)
+		if v := newLiveVerdict(sc, exp.SetVerdict); v != nil {
 			sinks = append(sinks, v)
 		}
 	}
@@ -231,6 +251,9 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if dash != nil {
 		onDisk = dash.AddDiskStats
 	}
+	if exp != nil {
+		onDisk = teeDisk(onDisk, exp.AddDiskStats)
+	}
 	// Collectors first: their warnings go to stderr, which would garble
 	// the dashboard once it owns the terminal.
 	col := startCollectors(sc, dir, collect.Host{}, events, onDisk, stderr)
@@ -260,23 +283,46 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 			run.Extra[probe.LoginWatchKey] = b
 		}
 	}
-	stopDash()
-	if err := <-dashDone; err != nil {
-		fmt.Fprintf(stderr, "lunbench: dashboard: %v\n", err)
+	// The dashboard stays up, saying what is being written, until the
+	// report is done (seconds for a long run); warnings meanwhile wait in
+	// a buffer, since they would garble it.
+	warn := stderr
+	var held bytes.Buffer
+	status := func(string) {}
+	if dash != nil {
+		warn, status = &held, dash.SetStatus
 	}
+	endDash := sync.OnceFunc(func() {
+		stopDash()
+		if err := <-dashDone; err != nil {
+			fmt.Fprintf(stderr, "lunbench: dashboard: %v\n", err)
+		}
+		stderr.Write(held.Bytes())
+	})
+	defer endDash()
+	status("I/O stopped; writing results: run.json, histograms…")
 	run.End = res.End
 	run.Targets = res.Targets
 	run.Phases = res.Phases
 	run.Stalls = res.Stalls
 	run.Drills = res.Drills
 	run.Verify = res.Verify
+	run.Steady = res.Steady
 	run.RunID = res.RunID
 	if err := report.AddPathMoves(dirPath, run); err != nil {
-		fmt.Fprintf(stderr, "lunbench: warning: path moves: %v\n", err)
+		fmt.Fprintf(warn, "lunbench: warning: path moves: %v\n", err)
 	}
 	report.AddBudgets(run, sc, failovers)
-	run.Criteria = report.Evaluate(sc, res, report.ExtraFor(run))
+	extra := report.ExtraFor(run)
+	// intervals.csv is flushed at every snapshot, so it is whole here.
+	if rows, err := report.ReadIntervals(dirPath); err == nil {
+		extra.Measured = report.CVMeasure(rows)
+	}
+	run.Criteria = report.Evaluate(sc, res, extra)
 	run.Verdict = report.VerdictOf(run.Criteria, res)
+	if exp != nil {
+		exp.SetVerdict(string(run.Verdict), run.Verdict == report.Fail)
+	}
 	run.Status = "finished"
 	switch {
 	case runErr != nil:
@@ -287,23 +333,25 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	runJSONErr := dir.WriteRun(run)
 	if runJSONErr != nil {
 		// Go on to the summary: the terminal is the one record left.
-		fmt.Fprintf(stderr, "lunbench: write run.json: %v\n", runJSONErr)
+		fmt.Fprintf(warn, "lunbench: write run.json: %v\n", runJSONErr)
 	}
 	// One histogram per phase × target × op, so a long run's report does
 	// not decode a histogram per interval.
 	if err := dir.WritePhaseHists(res.Phases); err != nil {
-		fmt.Fprintf(stderr, "lunbench: warning: phase histograms: %v\n", err)
+		fmt.Fprintf(warn, "lunbench: warning: phase histograms: %v\n", err)
 	}
 	closeErr := dir.Close()
 	if closeErr == nil && runJSONErr == nil {
+		status("I/O stopped; drawing the charts and writing report.md, report.html…")
 		// Charts, report.md/html and junit.xml come from the directory
 		// alone, exactly as `lunbench report` rebuilds them later.
 		if err := report.Render(dirPath, report.Options{}); err != nil {
-			fmt.Fprintf(stderr, "lunbench: warning: report: %v (rebuild with: lunbench report %s)\n", err, dirPath)
+			fmt.Fprintf(warn, "lunbench: warning: report: %v (rebuild with: lunbench report %s)\n", err, dirPath)
 		}
 	}
+	endDash()
 	fmt.Fprintln(stdout)
-	report.PrintSummary(stdout, run)
+	report.PrintSummaryWidth(stdout, run, terminalWidth(stdout))
 	fmt.Fprintf(stdout, "results: %s\n", dirPath)
 	switch {
 	case runErr != nil:
@@ -352,6 +400,29 @@ func supportsDirectIO(dir string) bool {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// targetPaths maps the scenario's target names to their paths, for the
+// dashboard's tables.
+func targetPaths(sc *scenarios.Scenario) map[string]string {
+	m := make(map[string]string, len(sc.Targets))
+	for _, t := range sc.Targets {
+		m[t.Name] = t.Path
+	}
+	return m
+}
+
+// terminalWidth is w's width in columns when it is a terminal, else 0 (no
+// limit: a pipe or file keeps every column).
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok {
+		return 0
+	}
+	if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
+		return cols
+	}
+	return 0
 }
 
 // runLength is the planned length of the whole run, or 0 when a phase is

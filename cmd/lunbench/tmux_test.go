@@ -46,7 +46,7 @@ phases:
 		t.Fatalf("tmux: %v %s", err, o)
 	}
 	var screen string
-	mibs := regexp.MustCompile(`scratch\s+write\s+[\d,]+\s+([\d.]+)`)
+	mibs := regexp.MustCompile(`scratch(?: \([^)]*\))?\s+write\s+[\d,]+\s+([\d.]+)`) // the target, with its file's name
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		screen, _ = tm("capture-pane", "-p", "-t", "t")

@@ -40,7 +40,7 @@ phases:
 `, threshold, b.dev))
 	exitFile := filepath.Join(dir, "exit")
 	tm.start(fmt.Sprintf("%s run %s --out %s; echo $? > %s; sleep 60", bin, sc, filepath.Join(dir, "res"), exitFile))
-	iops := regexp.MustCompile(`box\s+read\s+([\d,]+)`)
+	iops := regexp.MustCompile(`box(?: \([^)]*\))?\s+read\s+([\d,]+)`) // the target, with its device's name
 	tm.waitFor(20*time.Second, "the phase with non-zero IOPS", func(s string) bool {
 		m := iops.FindStringSubmatch(s)
 		return m != nil && m[1] != "0"

@@ -156,7 +156,7 @@ phases:
 	exitFile := filepath.Join(dir, "exit")
 	shell := fmt.Sprintf("%s run %s --out %s; echo $? > %s; sleep 60", bin, sc, res, exitFile)
 	tm.start(shell)
-	iops := regexp.MustCompile(`box\s+read\s+([\d,]+)`)
+	iops := regexp.MustCompile(`box(?: \([^)]*\))?\s+read\s+([\d,]+)`)
 	tm.waitFor(20*time.Second, "the phase with non-zero IOPS", func(s string) bool {
 		m := iops.FindStringSubmatch(s)
 		return m != nil && m[1] != "0" && strings.Contains(s, "rr-box")

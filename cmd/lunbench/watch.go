@@ -28,6 +28,7 @@ type watchOptions struct {
 	interval  time.Duration // diskstats sampling for the view and stalls
 	threshold time.Duration // in-flight I/O with no completion this long is a stall
 	noTUI     bool
+	metrics   string // --metrics ADDR, "" off
 	host      collect.Host
 	now       func() time.Time
 	// ticks drives the sampling; nil means a ticker at interval. Tests
@@ -73,6 +74,7 @@ Without a terminal, or with --no-tui, it prints one line per second per device.`
 	f.DurationVar(&o.interval, "interval", 250*time.Millisecond, "diskstats sampling period for the view and stall detection")
 	f.DurationVar(&o.threshold, "stall-threshold", 500*time.Millisecond, "I/O in flight with no completion this long is a stall")
 	f.BoolVar(&o.noTUI, "no-tui", false, "line output instead of the dashboard (also when stdout is not a terminal)")
+	f.StringVar(&o.metrics, "metrics", "", metricsFlagHelp)
 	f.StringVar(&root, "root", "/", "read /sys, /proc and /dev under this directory (for fixture trees)")
 	f.MarkHidden("root")
 	return cmd
@@ -128,6 +130,16 @@ func runWatch(o watchOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (i
 	if rec != nil {
 		sinks = append(sinks, rec.dir)
 	}
+	exp, stopMetrics, code, err := startMetrics(o.metrics, nil, stdout)
+	if err != nil {
+		return code, fmt.Errorf("watch: %w", err)
+	}
+	defer stopMetrics()
+	if exp != nil {
+		exp.CountSlices()
+		sinks = append(sinks, exp)
+		pathStates(topo, exp.SetPathState)
+	}
 	screen := o.screen
 	if screen == nil && !o.noTUI && isTerminal(stdout) {
 		if screen, err = tcell.NewScreen(); err != nil {
@@ -149,16 +161,7 @@ func runWatch(o watchOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (i
 				events.Event(workload.Event{Time: o.now(), Kind: workload.EvDrillMark, Detail: "operator marked a manual fault (m)"})
 			},
 		})
-		for _, d := range topo.Devices {
-			for _, m := range d.Maps {
-				for _, p := range m.Paths {
-					dash.SetPathState(p.Device, p.State)
-				}
-			}
-			for _, p := range d.Paths {
-				dash.SetPathState(p.Device, p.State)
-			}
-		}
+		pathStates(topo, dash.SetPathState)
 		sinks = append(sinks, dash)
 		go func() { dashDone <- dash.Run(ctx, cancel) }()
 	} else {
@@ -222,6 +225,10 @@ loop:
 			if dash != nil {
 				dash.AddDiskStats(rows)
 				dash.Add(snap)
+			}
+			if exp != nil {
+				exp.AddDiskStats(rows)
+				exp.Add(snap)
 			}
 			if now.Sub(lastLine) >= lineEvery-o.interval/2 {
 				lastLine = now
@@ -382,4 +389,18 @@ func (r *watchRecord) finish(end time.Time, stalls []workload.Stall, start, endT
 		return fmt.Errorf("write results: %w", err)
 	}
 	return nil
+}
+
+// pathStates hands each path device of the topology and its state to set.
+func pathStates(topo collect.Topology, set func(device, state string)) {
+	for _, d := range topo.Devices {
+		for _, m := range d.Maps {
+			for _, p := range m.Paths {
+				set(p.Device, p.State)
+			}
+		}
+		for _, p := range d.Paths {
+			set(p.Device, p.State)
+		}
+	}
 }

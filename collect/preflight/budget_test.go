@@ -263,6 +263,11 @@ func TestDrillBudgetsText(t *testing.T) {
 	}
 	var b strings.Builder
 	writeBudgets(&b, bs)
+	tcs := TargetsCauses(fixtureHost(t, "good", nil), sc)
+	if len(tcs) != 1 || tcs[0].Target != "db" || len(tcs[0].Causes) != 4 {
+		t.Fatalf("likely causes %+v: want db's four (scratch is no iSCSI LUN)", tcs)
+	}
+	writeCauses(&b, tcs)
 	golden(t, "budgets.txt", []byte(b.String()))
 }
 

@@ -17,6 +17,30 @@ type DrillBudget struct {
 	Budget workload.Budget `json:"budget"`
 }
 
+// TargetCauses are the likely causes a drill's report would list for a
+// target reached through an IP if a stall broke max_stall, with the
+// values found now (Accounts is not set: there is no stall yet).
+type TargetCauses struct {
+	Target string           `json:"target"`
+	Causes []workload.Cause `json:"likely_causes"`
+}
+
+// TargetsCauses lists, for each target of sc reached through an IP, the
+// likely causes of a long stall with the host's values.
+func TargetsCauses(h Host, sc *scenarios.Scenario) []TargetCauses {
+	fo := ReadFailovers(h, sc.Targets)
+	var out []TargetCauses
+	for _, t := range sc.Targets {
+		if cs := fo[t.Name].Causes(0); len(cs) > 0 {
+			for i := range cs {
+				cs[i].Accounts = false
+			}
+			out = append(out, TargetCauses{Target: t.Name, Causes: cs})
+		}
+	}
+	return out
+}
+
 // DrillBudgets predicts the budget of every drill of sc on every target
 // of its phase, from h.
 func DrillBudgets(h Host, sc *scenarios.Scenario) []DrillBudget {
@@ -64,6 +88,24 @@ func writeBudgets(b *strings.Builder, bs []DrillBudget) {
 			fmt.Fprintf(b, "      %-40s %7s  %s; %s\n", t.Name, secs(t.Value), t.Source, t.Why)
 		}
 		fmt.Fprintf(b, "    then: %s\n", bg.Ends)
+	}
+}
+
+// writeCauses adds to check's text, per target reached through an IP,
+// what a drill's report would blame for a stall above max_stall.
+func writeCauses(b *strings.Builder, tcs []TargetCauses) {
+	for _, tc := range tcs {
+		fmt.Fprintf(b, "\nLikely causes a drill on %s would list for a stall above max_stall, in order, with the values found now:\n", tc.Target)
+		for i, c := range tc.Causes {
+			bound := ""
+			if c.Bound > 0 {
+				bound = " (up to " + secs(c.Bound) + ")"
+			}
+			fmt.Fprintf(b, "  %d. %s%s\n", i+1, c.Title, bound)
+			for _, v := range c.Values {
+				fmt.Fprintf(b, "       %s = %s  (%s)\n", v.Name, v.Value, v.Source)
+			}
+		}
 	}
 }
 

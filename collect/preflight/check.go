@@ -61,6 +61,7 @@ func RunHost(h Host, exp map[string]Expect, now time.Time) Report {
 		c.network()
 	}
 	c.expectations()
+	c.chapMixed() // after expectations: what they reported is not repeated
 	c.r.finish()
 	return *c.r
 }
@@ -143,6 +144,9 @@ type checker struct {
 	mpconfs  []*MPConf
 	sessions []session
 	maps     []collect.Map
+	// noCHAPReported holds the sessions an expect.chap finding already
+	// names, so iscsi.chap-mixed does not report the same cause again.
+	noCHAPReported map[int]bool
 
 	sessByDev map[string]*session
 	// mpInUse: a multipath.conf or live maps exist, so iSCSI must hand
@@ -918,8 +922,11 @@ func (c *checker) multipathConfig() {
 				Why: "this is how long a total outage may last before applications get errors; a drill that takes every path down must finish inside it",
 				Fix: "adjust no_path_retry to the longest target failover you want to ride through"})
 		default:
-			c.add(Finding{Severity: Info, Check: "mp.queueing", Where: c.mpWhere(npr), Found: npr.found("no_path_retry") + ": with every path down I/O fails at once",
-				Why: "a target failover that briefly takes every path down returns errors to applications instead of a pause",
+			// A warning, not a note: surviving failover is what the drills
+			// are for, and with fail the application sees I/O errors the
+			// moment the last path goes.
+			c.add(Finding{Severity: Warn, Check: "mp.queueing", Where: c.mpWhere(npr), Found: npr.found("no_path_retry") + ": with every path down I/O fails at once",
+				Why: "I/O errors reach the application as soon as the last path goes: a target failover or VIP move that briefly takes every path down fails writes instead of pausing them",
 				Fix: "set no_path_retry to a bound, e.g. 12, to ride through short outages"})
 		}
 		if pi := atoi(poll.Value); pi > maxPolling {
@@ -1246,24 +1253,7 @@ func (c *checker) expectations() {
 				Fix:   "check that the LUN is an iSCSI LUN of this host"})
 		}
 		if e.CHAP != nil {
-			for _, s := range sess {
-				if s.CHAP != *e.CHAP {
-					sev, found := Error, "the session logs in without CHAP (sysfs username is empty)"
-					if !*e.CHAP {
-						sev, found = Warn, "the session logs in with CHAP, but the scenario says chap: false"
-					}
-					c.add(Finding{Severity: sev, Check: "expect.chap", Target: key, Where: s.Path + "/username", Found: found,
-						Why: "the scenario expects CHAP in place: without it any host that presents an allowed initiator name gets the LUN (reference 003)",
-						Fix: "set node.session.auth.authmethod = CHAP, username and password in the node records and on the target, then log out and in"})
-				}
-				if r := c.recordFor(s); r != nil && *e.CHAP {
-					if au := get(r.Conf, keyAuth); !strings.EqualFold(au.Value, "CHAP") {
-						c.add(Finding{Severity: Error, Check: "expect.chap", Target: key, Where: au.Where, Found: au.found(),
-							Why: "the scenario expects CHAP, but this node record logs in without it",
-							Fix: "iscsiadm -m node -T <target> -p <portal> -o update -n node.session.auth.authmethod -v CHAP (and username, password)"})
-					}
-				}
-			}
+			c.expectCHAP(key, *e.CHAP, sess)
 		}
 		if e.RecoveryTmoMax > 0 {
 			lim := int(e.RecoveryTmoMax / time.Second)

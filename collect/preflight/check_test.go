@@ -272,6 +272,19 @@ func TestRules(t *testing.T) {
 		// chap: false where CHAP is in use is only a warning.
 		{"expect-no-chap", nil, map[string]Expect{"hydra_db-a02": {CHAP: new(bool)}},
 			[]string{"warn expect.chap"}, []string{"error expect.chap"}},
+		// 2 of 4 sessions (one per target) log in without CHAP, and no
+		// scenario expects CHAP: mixed CHAP is a finding all the same.
+		{"chap-mixed", []mutation{set(sessions+"session2/username", "(null)\n", sessions+"session4/username", "(null)\n")}, nil,
+			[]string{"error iscsi.chap-mixed"}, []string{"error expect.chap", "info iscsi.auth"}},
+		// The same with chap: true expected: one finding (expect.chap) names
+		// the cause, not a second one for the mix.
+		{"chap-mixed-expected", []mutation{set(sessions+"session2/username", "(null)\n", sessions+"session4/username", "(null)\n")},
+			map[string]Expect{"hydra_db-a02": {CHAP: ptr(true)}, "hydra_apps-a01": {CHAP: ptr(true)}},
+			[]string{"error expect.chap"}, []string{"error iscsi.chap-mixed", "error expect.target"}},
+		// no_path_retry fail: the application gets errors the moment the
+		// last path goes, which is what a failover drill must not see.
+		{"no-path-retry-fail", []mutation{set("etc/multipath.conf", "overrides {\n\tno_path_retry fail\n}\n")}, nil,
+			[]string{"warn mp.queueing"}, []string{"info mp.queueing"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -323,3 +336,5 @@ func TestMatchMap(t *testing.T) {
 		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

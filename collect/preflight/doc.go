@@ -50,6 +50,8 @@
 //	iscsi.digest               info      HeaderDigest and DataDigest both None
 //	iscsi.auth                 warn      authmethod CHAP with an empty username or password
 //	                           info      no CHAP, when no scenario says anything about CHAP
+//	iscsi.chap-mixed           error     some sessions of one target log in with CHAP, some without,
+//	                                     whatever the scenario expects (unless expect.chap names them)
 //	iscsi.quoted-value         warn      a quoted value (iscsid keeps the quotes)
 //	iscsi.syntax               warn/info a line iscsid ignores
 //	iscsi.startup              warn      node.startup manual on a record with a live session
@@ -62,8 +64,10 @@
 //	                                     selector, checker_timer, rr_min_io, default_* ...)
 //	mp.queueing                warn      no_path_retry queue, or features queue_if_no_path with no
 //	                                     no_path_retry anywhere (unbounded queueing hangs applications)
-//	                           info      bounded: N x polling_interval seconds, or fail at once; says when
+//	                           info      bounded: N x polling_interval seconds; says when
 //	                                     the built-in hwtable beats the defaults section
+//	                           warn      no_path_retry fail: I/O errors reach the application as soon as the
+//	                                     last path goes
 //	mp.queue_without_daemon    warn      queue_without_daemon yes
 //	mp.checker                 warn      polling_interval > 10 s; checker_timeout > 30 s
 //	                           info      path_checker readsector0
@@ -85,7 +89,8 @@
 //	                           warn      the map has no iSCSI path to verify chap/portals/recovery_tmo on
 //	expect.paths               error     fewer running paths (device running, session logged in)
 //	expect.portals             error     fewer distinct portals
-//	expect.chap                error     chap: true and a session without a CHAP username, or its record
-//	                                     without authmethod CHAP; warn for CHAP where chap: false
+//	expect.chap                error     chap: true and sessions without a CHAP username or records
+//	                                     without authmethod CHAP: one finding naming every session and
+//	                                     record; warn for CHAP where chap: false
 //	expect.recovery_tmo        error     a session's recovery_tmo above the bound
 package preflight

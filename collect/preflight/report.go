@@ -97,6 +97,9 @@ type Report struct {
 	// Budgets are the drills' predicted failover budgets per target, when
 	// check is given a scenario (see DrillBudgets).
 	Budgets []DrillBudget `json:"budgets,omitempty"`
+	// Causes are, per target reached through an IP, the likely causes a
+	// drill's report would list for a stall above max_stall.
+	Causes []TargetCauses `json:"likely_causes,omitempty"`
 }
 
 // ExitCode is what `lunbench check` exits with: 1 when any finding is an
@@ -233,8 +236,9 @@ const (
 	ansiReset  = "\x1b[0m"
 )
 
-// maxOthers is how many further places WriteText lists before it counts.
-const maxOthers = 4
+// maxOthers is how many further places WriteText lists before it counts:
+// enough for every session and node record of a four-path host.
+const maxOthers = 12
 
 // WriteText writes the report for people: what was looked at, each finding
 // with where, why and fix, and the summary line. color adds ANSI colours.
@@ -320,5 +324,6 @@ func (r Report) writeFindings(b *strings.Builder, color bool) {
 		}
 	}
 	writeBudgets(b, r.Budgets)
+	writeCauses(b, r.Causes)
 	fmt.Fprintf(b, "\nSummary: %s\n", r.Summary.Text)
 }

@@ -5,7 +5,9 @@
 // per initiator name, which LUNs each initiator sees (vendor, product,
 // serial, WWID, capacity), whether a LUN's WWID is the same on every portal,
 // and the NOP-Out round trip per portal. Its findings have the form of
-// `lunbench check`'s (collect/preflight.Finding).
+// `lunbench check`'s (collect/preflight.Finding). WatchLogins logs in again
+// and again during a drill to time the target's own recovery (a drill's
+// probe_login: true).
 //
 //	check                 severity  when
 //	probe.portal          error     a portal given or listed by discovery does not answer (connect or

@@ -19,9 +19,13 @@ import (
 // discovery a second portal that accepts TCP and never answers.
 type promiscuous struct {
 	ln, silent net.Listener
+	// discoveryCHAP refuses discovery sessions without CHAP (0x0201).
+	discoveryCHAP bool
 }
 
-func newPromiscuous(t *testing.T) *promiscuous {
+func newPromiscuous(t *testing.T) *promiscuous { return newFakeTarget(t, false) }
+
+func newFakeTarget(t *testing.T, discoveryCHAP bool) *promiscuous {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +34,7 @@ func newPromiscuous(t *testing.T) *promiscuous {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &promiscuous{ln: ln, silent: silent}
+	p := &promiscuous{ln: ln, silent: silent, discoveryCHAP: discoveryCHAP}
 	go accept(silent, func(c net.Conn) {
 		c.SetReadDeadline(time.Now().Add(10 * time.Second))
 		io.Copy(io.Discard, c)
@@ -73,6 +77,16 @@ func (p *promiscuous) serve(c net.Conn) {
 		ks, _ := iscsi.ParseKeys(req.Data)
 		switch req.Opcode() {
 		case iscsi.OpLoginReq:
+			st, _ := ks.Get("SessionType")
+			if m, _ := ks.Get("AuthMethod"); p.discoveryCHAP && st == "Discovery" && m == "None" {
+				refuse := &iscsi.PDU{}
+				refuse.BHS[0] = iscsi.OpLoginResp
+				copy(refuse.BHS[16:20], req.BHS[16:20])
+				refuse.BHS[36], refuse.BHS[37] = 2, 1
+				b, _ := refuse.Marshal(iscsi.Digests{})
+				c.Write(b)
+				return
+			}
 			var out iscsi.Keys
 			if m, ok := ks.Get("AuthMethod"); ok {
 				out = append(out, iscsi.KV{Key: "AuthMethod", Value: m})
@@ -134,5 +148,28 @@ func TestProbePromiscuousTarget(t *testing.T) {
 	}
 	if strings.Contains(b.String(), "lbprb-secret-00") {
 		t.Error("the output shows the secret")
+	}
+}
+
+// Discovery that demands CHAP is followed with the credentials, and is not
+// warned about.
+func TestProbeDiscoveryCHAP(t *testing.T) {
+	f := newFakeTarget(t, true)
+	cfg := probe.Config{
+		Portals: []string{f.ln.Addr().String()},
+		CHAP:    &iscsi.CHAP{User: "u", Secret: "lbprb-secret-00"},
+		Pings:   1, Timeout: 300 * time.Millisecond,
+	}
+	r, err := probe.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := r.Discovery[0]; !d.NeedsAuth || d.Error != "" || len(d.Targets) != 1 {
+		t.Errorf("discovery %+v: expected CHAP needed and one target", d)
+	}
+	for _, f := range r.Findings {
+		if f.Check == "probe.discovery-auth" {
+			t.Errorf("warned about open discovery: %+v", f)
+		}
 	}
 }

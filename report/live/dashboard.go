@@ -51,6 +51,10 @@ type Options struct {
 	// holds them), the per target table gives way to the devices table,
 	// and the latency view charts await (Lat.Mean of the slices).
 	Watch bool
+	// Targets maps each target's name to its path (a file or a device),
+	// so the tables can show a target by name with its device's basename
+	// whichever of the two a row carries.
+	Targets map[string]string
 }
 
 // histLen bounds the chart's history: 4096 ticks of 250 ms is about 17
@@ -62,10 +66,11 @@ type point struct {
 	elapsed time.Duration // end of the slice, since run start
 	dur     time.Duration // the slice's length
 	r, w    float64       // bytes/s
-	p99     time.Duration // worst over targets and ops
-	max     time.Duration
-	mean    time.Duration // worst; diskstats await in watch mode
-	stalled bool
+	// p99 and max are per op (index workload.Op), worst over targets:
+	// the latency view charts reads and writes apart.
+	p99, max [workload.NumOps]time.Duration
+	mean     time.Duration // worst; diskstats await in watch mode
+	stalled  bool
 }
 
 // windows are the chart widths that + and - step through.
@@ -98,6 +103,8 @@ type Dashboard struct {
 	hist  [histLen]atomic.Pointer[point]
 	histN atomic.Uint64
 	drill atomic.Bool
+	// status is what the run is doing after its I/O ended (SetStatus).
+	status atomic.Pointer[string]
 
 	mu        sync.Mutex // guards the fields below
 	events    []workload.Event
@@ -177,8 +184,10 @@ func (d *Dashboard) Add(s *workload.Snapshot) {
 		} else {
 			p.r += rate
 		}
-		p.p99 = max(p.p99, sl.Lat.P99)
-		p.max = max(p.max, sl.Lat.Max)
+		if sl.Op < workload.NumOps {
+			p.p99[sl.Op] = max(p.p99[sl.Op], sl.Lat.P99)
+			p.max[sl.Op] = max(p.max[sl.Op], sl.Lat.Max)
+		}
 		p.mean = max(p.mean, sl.Lat.Mean)
 	}
 	if p.dur <= 0 {
@@ -253,6 +262,11 @@ func (d *Dashboard) SetVerdict(text string, failed bool) {
 	d.verdict, d.failed = text, failed
 	d.mu.Unlock()
 }
+
+// SetStatus says what the run is doing once its I/O has stopped (writing
+// run.json, drawing the charts), so the screen shows progress rather than
+// going blank for the seconds a report takes; "" clears it.
+func (d *Dashboard) SetStatus(text string) { d.status.Store(&text) }
 
 // SetDrillActive says whether a drill is in progress: q then asks first.
 // drill_inject and drill_recover events set it too.

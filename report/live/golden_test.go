@@ -26,17 +26,33 @@ func TestGolden(t *testing.T) {
 	tests := []struct {
 		file string
 		w, h int
+		set  func(d *Dashboard)
 	}{
 		// The smallest supported terminal, mid-stall.
-		{"stall_80x24.golden", 80, 24},
+		{"stall_80x24.golden", 80, 24, nil},
 		// A big terminal, the same moment.
-		{"stall_160x48.golden", 160, 48},
+		{"stall_160x48.golden", 160, 48, nil},
+		// The help: a box with a border, nothing of the view inside or
+		// right around it, its last sentence whole.
+		{"help_80x24.golden", 80, 24, func(d *Dashboard) { d.help = true }},
+		// The latency view: reads above writes, each on a log scale.
+		{"latency_80x24.golden", 80, 24, func(d *Dashboard) { d.view = viewLatency }},
+		// After q: the I/Os still in flight, then what is being written.
+		{"stopping_80x24.golden", 80, 24, func(d *Dashboard) { d.Add(snap(42 * time.Second)); d.quitting = true }},
+		{"writing_80x24.golden", 80, 24, func(d *Dashboard) {
+			d.Add(snap(42 * time.Second))
+			d.quitting = true
+			d.SetStatus("I/O stopped; drawing the charts and writing report.md, report.html…")
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			s := newSim(t, tc.w, tc.h)
 			d := New(s, Options{Scenario: "acceptance", RunLength: 3 * time.Minute, Now: at41})
 			stalling(d)
+			if tc.set != nil {
+				tc.set(d)
+			}
 			d.draw()
 			var b strings.Builder
 			for _, l := range lines(s) {

@@ -3,6 +3,7 @@ package live
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -133,7 +134,7 @@ func (d *Dashboard) render(st state) {
 		d.latency(c, y, body, st, sty)
 	case viewPaths:
 		c.text(0, y, -1, " paths", sty.bold)
-		pathsTable(c, y+1, body-1, st, sty)
+		pathsTable(c, y+1, body-1, st, d.opt.Targets, sty)
 	case viewEvents:
 		c.text(0, y, -1, " events", sty.bold)
 		eventsLog(c, y+1, body-1, st, sty)
@@ -245,8 +246,10 @@ func (d *Dashboard) banner(c canvas, y int, st state, sty styles) int {
 		}
 		c.fill(0, y, c.w, ' ', sty.alert)
 		c.text(1, y, -1, "▲ I/O STALLED "+strings.Join(parts, ", "), sty.alert)
+	case d.statusText() != "":
+		c.text(1, y, -1, d.statusText(), sty.warn)
 	case d.quitting:
-		c.text(1, y, -1, "stopping: draining in-flight I/O and writing results…", sty.warn)
+		c.text(1, y, -1, fmt.Sprintf("stopping: %d I/Os in flight, writing results…", inFlight(s)), sty.warn)
 	case st.lastEnd != nil && (s == nil || s.Time.Sub(st.lastEnd.Time) < time.Minute):
 		e := st.lastEnd
 		c.text(1, y, -1, fmt.Sprintf("I/O resumed on %s after a %.3f s stall (at %s)", e.Target, e.Dur.Seconds(),
@@ -255,6 +258,25 @@ func (d *Dashboard) banner(c canvas, y int, st state, sty styles) int {
 		c.text(1, y, -1, "no stall", sty.dim)
 	}
 	return y + 1
+}
+
+// statusText is the run's status after its I/O ended, if any.
+func (d *Dashboard) statusText() string {
+	if p := d.status.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// inFlight is the I/Os in flight over every target at the last snapshot.
+func inFlight(s *workload.Snapshot) int {
+	n := 0
+	if s != nil {
+		for _, sl := range s.Slices {
+			n += sl.InFlight
+		}
+	}
+	return n
 }
 
 // overview fits the chart, the targets, the paths and the events into
@@ -286,8 +308,10 @@ func (d *Dashboard) overview(c canvas, y, rows int, st state, sty styles) {
 			d.throughput(c, y, chartH, st, sty)
 		}
 		y += max(chartH, 0)
-		targetsTable(c, y, tRows, figs, sty)
-		pathsTable(c.split(targetsW), y, tRows, st, sty)
+		tc := c
+		tc.w = targetsW
+		targetsTable(tc, y, tRows, figs, d.opt.Targets, sty)
+		pathsTable(c.split(targetsW), y, tRows, st, d.opt.Targets, sty)
 		eventsLog(c, y+tRows, evH, st, sty)
 		return
 	}
@@ -309,11 +333,11 @@ func (d *Dashboard) overview(c canvas, y, rows int, st state, sty styles) {
 	}
 	y += max(chartH, 0)
 	if tRows > 0 {
-		targetsTable(c, y, tRows, figs, sty)
+		targetsTable(c, y, tRows, figs, d.opt.Targets, sty)
 	}
 	y += tRows
 	if pRows > 0 {
-		pathsTable(c, y, pRows, st, sty)
+		pathsTable(c, y, pRows, st, d.opt.Targets, sty)
 		y += pRows
 	}
 	if evH > 0 {
@@ -321,7 +345,9 @@ func (d *Dashboard) overview(c canvas, y, rows int, st state, sty styles) {
 	}
 }
 
-// latency shows p99 and max over time and the per target × op table.
+// latency charts p99 and max over time, reads above writes, each half on
+// a log scale (a 200 ms outlier on a linear one flattened sub-millisecond
+// p99 into one block), above the per target × op table.
 func (d *Dashboard) latency(c canvas, y, rows int, st state, sty styles) {
 	if d.opt.Watch {
 		d.awaitChart(c, y, rows, st, sty)
@@ -330,25 +356,76 @@ func (d *Dashboard) latency(c canvas, y, rows int, st state, sty styles) {
 	figs := figures(st)
 	tRows := 1 + max(len(figs), 1)
 	chartH := rows - tRows
-	if chartH >= 3 {
+	if chartH >= 5 {
 		win := windows()[d.window]
 		cols := c.w - gutter - 1
-		p99, stalled := bucket(st, win, cols, func(p *point) float64 { return float64(p.p99) })
-		mx, _ := bucket(st, win, cols, func(p *point) float64 { return float64(p.max) })
-		// Each panel has its own scale: one 40 s stall in max must not
-		// flatten p99 into the floor.
-		scale := func(vs []float64) (float64, string) {
-			top := niceCeil(maxOf(vs)/float64(time.Millisecond)) * float64(time.Millisecond)
-			return top, report.Lat(time.Duration(top))
-		}
 		ph := (chartH - 1) / 2
-		s99, l99 := scale(p99)
-		smx, lmx := scale(mx)
-		panel(c, y, ph, "p99", l99, p99, s99, stalled, sty.rd, sty)
-		panel(c, y+ph, chartH-1-ph, "max", lmx, mx, smx, stalled, sty.wr, sty)
+		var stalled []bool
+		for i, op := range []workload.Op{workload.Read, workload.Write} {
+			p99, stl := bucket(st, win, cols, func(p *point) float64 { return float64(p.p99[op]) })
+			mx, _ := bucket(st, win, cols, func(p *point) float64 { return float64(p.max[op]) })
+			stalled = stl
+			h := ph
+			cs := sty.rd
+			if i == 1 {
+				h, cs = chartH-1-ph, sty.wr
+			}
+			logPanel(c, y+i*ph, h, op.String(), p99, mx, stalled, cs, sty)
+		}
 		axis(c, y+chartH-1, win, stalled, sty)
 	}
-	targetsTable(c, y+max(chartH, 0), tRows, figs, sty)
+	targetsTable(c, y+max(chartH, 0), tRows, figs, d.opt.Targets, sty)
+}
+
+// logPanel draws p99 as bars on a log scale from the decade under the
+// smallest value to the decade over the largest, and the max of each
+// column as a ╴ mark above its bar; the panel's name and what it shows
+// head it, the scale's ends are in the gutter.
+func logPanel(c canvas, y, h int, name string, p99, mx []float64, stalled []bool, st tcell.Style, sty styles) {
+	if h <= 1 {
+		return
+	}
+	lo, hi := math.Inf(1), 0.0
+	for i := range p99 {
+		for _, v := range []float64{p99[i], mx[i]} {
+			if v > 0 && !math.IsNaN(v) {
+				lo, hi = min(lo, v), max(hi, v)
+			}
+		}
+	}
+	if hi == 0 {
+		lo, hi = float64(100*time.Microsecond), float64(10*time.Millisecond)
+	}
+	lo = math.Pow(10, math.Floor(math.Log10(lo)))
+	hi = math.Pow(10, math.Ceil(math.Log10(hi*1.0001)))
+	level := func(v float64) int { // eighths of a cell above the panel's foot
+		if !(v > 0) || math.IsNaN(v) {
+			return 0
+		}
+		return max(1, int(math.Round(math.Log10(v/lo)/math.Log10(hi/lo)*float64(h*8))))
+	}
+	c.text(0, y, gutter-1, fmt.Sprintf("%*s", gutter-1, report.Lat(time.Duration(hi))), sty.dim)
+	c.text(0, y+h-1, gutter-1, fmt.Sprintf("%*s", gutter-1, report.Lat(time.Duration(lo))), sty.dim)
+	for row := 0; row < h; row++ {
+		c.put(gutter-1, y+row, '│', sty.dim)
+	}
+	blocks := []rune(" ▁▂▃▄▅▆▇█")
+	for i := range p99 {
+		x := gutter + i
+		bar, top := level(p99[i]), level(mx[i])
+		for row := 0; row < h; row++ {
+			base := (h - 1 - row) * 8
+			r, cs := blocks[min(8, max(0, bar-base))], st
+			if r == ' ' && top > base && top <= base+8 && top > bar {
+				r = '╴' // the column's max, in its cell
+			}
+			if r == ' ' && stalled[i] {
+				r, cs = '░', sty.stallCol
+			}
+			c.put(x, y+row, r, cs)
+		}
+	}
+	c.text(gutter+1, y, -1, " "+name+" p99 █  max ╴  (log scale) ", st.Bold(true))
 }
 
 // awaitChart is the latency view of `lunbench watch`: diskstats gives a
@@ -364,7 +441,7 @@ func (d *Dashboard) awaitChart(c canvas, y, rows int, st state, sty styles) {
 		panel(c, y, chartH-1, "await", report.Lat(time.Duration(top)), vals, top, stalled, sty.rd, sty)
 		axis(c, y+chartH-1, win, stalled, sty)
 	}
-	pathsTable(c, y+max(chartH, 0), pRows, st, sty)
+	pathsTable(c, y+max(chartH, 0), pRows, st, d.opt.Targets, sty)
 }
 
 // gutter is the width of the chart's y-axis labels.
@@ -467,21 +544,23 @@ func panel(c canvas, y, h int, name, top string, vals []float64, scale float64, 
 }
 
 // axis draws the time axis: -window at the left, now at the right, and a
-// red ▲ under columns where I/O stalled.
+// red ▲ under columns where I/O stalled, except under those labels.
 func axis(c canvas, y int, win time.Duration, stalled []bool, sty styles) {
 	c.text(0, y, -1, strings.Repeat(" ", gutter-1)+"└", sty.dim)
 	cols := len(stalled)
 	c.fill(gutter, y, cols, '─', sty.dim)
-	c.text(gutter, y, -1, "-"+short(win), sty.dim)
-	if cols > 30 {
-		c.text(gutter+cols/2-2, y, -1, "-"+short(win/2), sty.dim)
-	}
-	c.text(gutter+cols-3, y, -1, "now", sty.dim)
+	// Markers first: the labels are written over them (the stalled columns
+	// stay shaded ░ in the panels above).
 	for i, s := range stalled {
 		if s {
 			c.put(gutter+i, y, '▲', sty.stallCol.Bold(true))
 		}
 	}
+	c.text(gutter, y, -1, "-"+short(win), sty.dim)
+	if cols > 30 {
+		c.text(gutter+cols/2-2, y, -1, "-"+short(win/2), sty.dim)
+	}
+	c.text(gutter+cols-3, y, -1, "now", sty.dim)
 }
 
 func short(d time.Duration) string {
@@ -529,11 +608,14 @@ func figures(st state) []fig {
 	return out
 }
 
-func targetsTable(c canvas, y, rows int, figs []fig, sty styles) {
+func targetsTable(c canvas, y, rows int, figs []fig, tn map[string]string, sty styles) {
 	if rows <= 0 {
 		return
 	}
-	c.text(0, y, -1, fmt.Sprintf(" %-12s %-5s %8s %7s %7s %7s %7s %5s %6s", "target", "op", "IOPS", "MiB/s", "p50", "p99", "max", "infl", "errors"), sty.bold.Underline(true))
+	// The target column takes what the line has beyond the figures'
+	// 63 columns: 16 at 80.
+	tw := min(max(12, c.w-64), 30)
+	c.text(0, y, -1, fmt.Sprintf(" %-*s %-5s %8s %7s %7s %7s %7s %5s %6s", tw, "target", "op", "IOPS", "MiB/s", "p50", "p99", "max", "infl", "errors"), sty.bold.Underline(true))
 	if len(figs) == 0 {
 		c.text(1, y+1, -1, "no I/O yet", sty.dim)
 	}
@@ -545,7 +627,7 @@ func targetsTable(c canvas, y, rows int, figs []fig, sty styles) {
 		if f.errors > 0 {
 			st = sty.warn
 		}
-		c.text(0, y+1+i, -1, fmt.Sprintf(" %-12s %-5s %8s %7s %7s %7s %7s %5d %6d", clip(f.target, 12), f.op,
+		c.text(0, y+1+i, -1, fmt.Sprintf(" %-*s %-5s %8s %7s %7s %7s %7s %5d %6d", tw, clip(targetWithDevice(tn, f.target), tw), f.op,
 			report.Thousands(f.iops), trim(f.bps/(1<<20)), report.Lat(f.p50), report.Lat(f.p99), report.Lat(f.max),
 			f.inflight, f.errors), st)
 	}
@@ -560,11 +642,14 @@ func dead(state string) bool {
 	return true
 }
 
-func pathsTable(c canvas, y, rows int, st state, sty styles) {
+func pathsTable(c canvas, y, rows int, st state, tn map[string]string, sty styles) {
 	if rows <= 0 {
 		return
 	}
-	c.text(0, y, -1, fmt.Sprintf(" %-9s %-8s %6s %6s %6s %7s %5s %4s  %s", "device", "target", "r/s", "w/s", "MiB/s", "await", "%util", "infl", "state"), sty.bold.Underline(true))
+	// The target column grows from 8 with the width a state needs beside
+	// it: "✖ transport-offline" must fit at 80 columns.
+	tw := min(max(8, c.w-72), 14)
+	c.text(0, y, -1, fmt.Sprintf(" %-9s %-*s %6s %6s %6s %7s %5s %4s  %s", "device", tw, "target", "r/s", "w/s", "MiB/s", "await", "%util", "infl", "state"), sty.bold.Underline(true))
 	if len(st.disk) == 0 {
 		c.text(1, y+1, -1, "no disk statistics yet", sty.dim)
 		return
@@ -594,7 +679,7 @@ func pathsTable(c canvas, y, rows int, st state, sty styles) {
 		if n := ds.RPS + ds.WPS; n > 0 {
 			await = (ds.RAwait*ds.RPS + ds.WAwait*ds.WPS) / n
 		}
-		line := fmt.Sprintf(" %-9s %-8s %6s %6s %6s %7s %5.1f %4d  %s", device(ds), clip(ds.Target, 8),
+		line := fmt.Sprintf(" %-9s %-*s %6s %6s %6s %7s %5.1f %4d  %s", device(ds), tw, clip(targetName(tn, ds.Target), tw),
 			report.Thousands(ds.RPS), report.Thousands(ds.WPS), trim((ds.RkBPS+ds.WkBPS)/1024),
 			trim(await)+"ms", ds.Util, ds.InFlight, shown)
 		if rowSty != sty.base {
@@ -674,6 +759,8 @@ func (d *Dashboard) footer(c canvas, st state, sty styles) {
 	key("?", "help")
 }
 
+// helpBox draws the help in a bordered box over the view, clearing the
+// box and a blank cell around it, so nothing of the view shows through.
 func (d *Dashboard) helpBox(c canvas, sty styles) {
 	lines := []string{
 		"lunbench live dashboard",
@@ -686,15 +773,29 @@ func (d *Dashboard) helpBox(c canvas, sty styles) {
 		"+ / -      widen / narrow the chart window",
 		"?, Esc     close this help",
 		"",
-		"░ and ▲ in a chart: I/O stalled then",
+		"In a chart, ░ (and ▲ on the time axis) marks",
+		"the columns where I/O stalled.",
 	}
-	bw, bh := 50, len(lines)+2
+	bw, bh := 52, len(lines)+4
 	x0, y0 := max(0, (c.w-bw)/2), max(0, (c.h-bh)/2)
+	for row := -1; row <= bh; row++ { // the margin: a blank cell all round
+		c.fill(x0-1, y0+row, bw+2, ' ', sty.base)
+	}
 	for row := 0; row < bh; row++ {
 		c.fill(x0, y0+row, bw, ' ', sty.title)
 	}
+	c.put(x0, y0, '┌', sty.title)
+	c.fill(x0+1, y0, bw-2, '─', sty.title)
+	c.put(x0+bw-1, y0, '┐', sty.title)
+	for row := 1; row < bh-1; row++ {
+		c.put(x0, y0+row, '│', sty.title)
+		c.put(x0+bw-1, y0+row, '│', sty.title)
+	}
+	c.put(x0, y0+bh-1, '└', sty.title)
+	c.fill(x0+1, y0+bh-1, bw-2, '─', sty.title)
+	c.put(x0+bw-1, y0+bh-1, '┘', sty.title)
 	for i, l := range lines {
-		c.text(x0+2, y0+1+i, bw-4, l, sty.title)
+		c.text(x0+3, y0+2+i, bw-6, l, sty.title)
 	}
 }
 
@@ -751,6 +852,32 @@ func trim(v float64) string {
 func round(v float64) string {
 	s := fmt.Sprintf("%.2f", v)
 	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+}
+
+// targetName is how a row names its target: by the scenario's name when the
+// row carries the target's path, else by the basename of the path (a
+// watched device), never by a long path clipped to its first letters.
+func targetName(tn map[string]string, t string) string {
+	if _, ok := tn[t]; ok {
+		return t
+	}
+	for name, path := range tn {
+		if path == t {
+			return name
+		}
+	}
+	return filepath.Base(t)
+}
+
+// targetWithDevice is the target's name and its device's (or file's)
+// basename: "lun0 (mpatha)"; the name alone when they are the same.
+func targetWithDevice(tn map[string]string, t string) string {
+	name := targetName(tn, t)
+	path, ok := tn[name]
+	if !ok || filepath.Base(path) == name {
+		return name
+	}
+	return name + " (" + filepath.Base(path) + ")"
 }
 
 func clip(s string, n int) string {

@@ -23,7 +23,8 @@
 //
 // The payload is incompressible and unique per sector ever written, so
 // compressing and deduplicating targets (ZFS-backed COMSTAR, NexentaStor)
-// store it as they would real data. The checksum covers the payload, so
+// store it as they would real data. A phase with compress: writes only the
+// first part of the payload random and the rest zeros (StampN). The checksum covers the payload, so
 // checking a sector needs only the sector.
 //
 // # Generation map

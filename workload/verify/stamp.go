@@ -49,6 +49,18 @@ func castagnoli() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) }
 //
 // Stamp does not allocate.
 func Stamp(buf []byte, off int64, gen uint32, runID uint64, wtime int64) {
+	StampN(buf, off, gen, runID, wtime, PayloadLen)
+}
+
+// PayloadLen is how many payload bytes a sector's stamp surrounds.
+const PayloadLen = payloadLen
+
+// StampN is Stamp with only the first random bytes of each sector's
+// payload pseudo-random (rounded down to 8, at most PayloadLen) and the
+// rest zero, so that the data compresses as a phase with compress: asks.
+// The checksum still covers the whole sector, so Check needs no change.
+func StampN(buf []byte, off int64, gen uint32, runID uint64, wtime int64, random int) {
+	random = min(max(random, 0), payloadLen) &^ 7
 	tab := castagnoli()
 	for len(buf) >= SectorSize {
 		s := buf[:SectorSize:SectorSize]
@@ -57,7 +69,9 @@ func Stamp(buf []byte, off int64, gen uint32, runID uint64, wtime int64) {
 		binary.LittleEndian.PutUint64(s[offRunID:], runID)
 		binary.LittleEndian.PutUint64(s[offWtime:], uint64(wtime))
 		binary.LittleEndian.PutUint32(s[offGen:], gen)
-		fillPayload((*[payloadLen]byte)(s[offPayload:offCRC]), seed(off, gen, runID, wtime))
+		p := (*[payloadLen]byte)(s[offPayload:offCRC])
+		fillPayload(p, random, seed(off, gen, runID, wtime))
+		clear(p[random:])
 		binary.LittleEndian.PutUint32(s[offCRC:], crc32.Checksum(s[:offCRC], tab))
 		buf = buf[SectorSize:]
 		off += SectorSize
@@ -85,8 +99,8 @@ func mix64(z uint64) uint64 {
 // sequence (splitmix64's increment) through one 64x64->128 multiply per
 // word, half the multiplies of splitmix64's finaliser and as random to any
 // compressor (wyrand passes BigCrush and PractRand).
-func fillPayload(p *[payloadLen]byte, x uint64) {
-	for i := 0; i+8 <= payloadLen; i += 8 {
+func fillPayload(p *[payloadLen]byte, n int, x uint64) {
+	for i := 0; i+8 <= n; i += 8 {
 		x += 0xa0761d6478bd642f
 		hi, lo := bits.Mul64(x, x^0xe7037ed1a0b428db)
 		binary.LittleEndian.PutUint64(p[i:i+8], hi^lo)
