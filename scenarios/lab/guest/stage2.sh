@@ -20,7 +20,9 @@ done
 poweroff() { sync; umount "$RUN" 2>/dev/null; echo o >/proc/sysrq-trigger; sleep 30; }
 trap poweroff EXIT
 mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
+# /tmp stays the overlay's (host /tmp read-only below, the guest's writes in
+# the tmpfs above): a tmpfs mounted over it would hide a checkout, a test's
+# binary or RUN that live under the host's /tmp.
 mkdir -p /dev/pts /dev/shm /run/lock "$RUN"
 mount -t devpts devpts /dev/pts
 ln -sf /proc/self/fd /dev/fd
