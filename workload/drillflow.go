@@ -38,6 +38,11 @@ func (f phaseFlow) flowing(now, since int64) bool {
 		if last <= since || (inflight && now-last > f.det.threshold/2) {
 			return false
 		}
+		// I/O that fails (a LUN with every path down and no queueing)
+		// completes, but does not flow.
+		if fail := f.det.lastFail(ti); fail != 0 && now-fail < f.det.threshold/2 {
+			return false
+		}
 	}
 	return true
 }

@@ -168,3 +168,45 @@ phases:
 		t.Errorf("d2 injected at %v, before the verify pass after d1 ended (%v..%v)", inj, pass.Start, pass.End)
 	}
 }
+
+// TestFailingIONotFlow: a target whose I/O completes with errors (every
+// path down, no queueing: EIO at once) is not "flowing", so neither a
+// chained drill nor a verify pass starts while it fails, and it flows
+// again once successful completions follow the last failure by half the
+// stall threshold.
+func TestFailingIONotFlow(t *testing.T) {
+	ms := func(n int64) int64 { return n * int64(time.Millisecond) }
+	rec := NewRecorder(Read, Write)
+	det := &stallDetector{threshold: ms(500), targets: []*target{{spec: scenarios.Target{Name: "lun"}}},
+		workers: [][]*worker{{{rec: rec}}}, flags: []*stallFlag{{}}}
+	f := phaseFlow{det: det}
+	tests := []struct {
+		name       string
+		ok, failed int64 // last successful and failed completion (ms), 0 = none
+		now        int64
+		flowing    bool
+		failedIn1s bool
+	}{
+		// Healthy I/O: flowing, no failure.
+		{"healthy", 1000, 0, 1010, true, false},
+		// Every I/O fails (the last completion is a failure): not flowing.
+		{"failing", 0, 1000, 1010, false, true},
+		// Successes again, but the last failure is only 100 ms old.
+		{"just recovered", 1100, 1000, 1110, false, true},
+		// The last failure is 300 ms old (over half the 500 ms threshold)
+		// and I/O completes: flowing, though within the verify's 1 s quiet.
+		{"recovered", 1300, 1000, 1300, true, true},
+		// Long after the failure: flowing, and quiet for the verify.
+		{"quiet", 2600, 1000, 2600, true, false},
+	}
+	for _, tt := range tests {
+		rec.lastDone.Store(ms(max(tt.ok, tt.failed)))
+		rec.lastFail.Store(ms(tt.failed))
+		if got := f.flowing(ms(tt.now), ms(500)); got != tt.flowing {
+			t.Errorf("%s: flowing %v, want %v", tt.name, got, tt.flowing)
+		}
+		if got := det.failedWithin(ms(tt.now), time.Second); got != tt.failedIn1s {
+			t.Errorf("%s: failed within 1s %v, want %v", tt.name, got, tt.failedIn1s)
+		}
+	}
+}

@@ -1028,7 +1028,10 @@ loop:
 					more = false
 				}
 			}
-			if len(pendingVerify) > 0 && now >= pendingVerify[0].notBefore && !det.anyOngoing() {
+			// Nor while I/O still fails: a pass over a LUN whose paths are
+			// still down would read every block as unreadable.
+			quiet := r.sc.StallThreshold + time.Second
+			if len(pendingVerify) > 0 && now >= pendingVerify[0].notBefore && !det.anyOngoing() && !det.failedWithin(now, quiet) {
 				req := pendingVerify[0]
 				pendingVerify = pendingVerify[1:]
 				collect(now, false, ramp)

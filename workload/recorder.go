@@ -100,6 +100,10 @@ type Recorder struct {
 	issuedAt atomic.Int64
 	// lastDone is the monotonic time of the last completion.
 	lastDone atomic.Int64
+	// lastFail is the monotonic time of the last failed completion, 0
+	// when none failed: a device that answers every I/O with EIO
+	// completes I/O, but its I/O does not flow.
+	lastFail atomic.Int64
 	halves   [2]slice
 	_        [64]byte // keep neighbouring recorders off this cache line
 }
@@ -237,8 +241,13 @@ func (r *Recorder) Fail(e IOError, now int64) {
 	}
 	r.busy.Store(0)
 	r.issuedAt.Store(0)
+	r.lastFail.Store(now)
 	r.lastDone.Store(now)
 }
+
+// LastFail returns the time of the last failed completion (ns since clock
+// base), or 0.
+func (r *Recorder) LastFail() int64 { return r.lastFail.Load() }
 
 // InFlightSince returns when the in-flight I/O started (ns since clock
 // base), or 0.

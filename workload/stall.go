@@ -156,6 +156,27 @@ func (d *stallDetector) ongoing(ti int) (ongoingStall, bool) {
 	return ongoingStall{StallState: StallState{Target: d.targets[ti].spec.Name, InFlight: int(f.inflight.Load())}, since: since}, true
 }
 
+// failedWithin reports whether an I/O of any target failed in the window
+// before clock time now: its I/O completes but does not flow.
+func (d *stallDetector) failedWithin(now int64, window time.Duration) bool {
+	for ti := range d.workers {
+		if f := d.lastFail(ti); f != 0 && now-f < int64(window) {
+			return true
+		}
+	}
+	return false
+}
+
+// lastFail is the latest failed completion of target ti's workers, 0 when
+// none failed.
+func (d *stallDetector) lastFail(ti int) int64 {
+	var last int64
+	for _, w := range d.workers[ti] {
+		last = max(last, w.rec.LastFail())
+	}
+	return last
+}
+
 // anyOngoing reports whether any target is stalled right now.
 func (d *stallDetector) anyOngoing() bool {
 	for ti := range d.flags {

@@ -258,7 +258,9 @@ criteria:
 // its bindfs during a verified read phase: every read-back fails with EIO.
 // The blocks are unreadable (with the errno), not corrupt; each pass counts
 // each block once, and unreadable_blocks over the run is the distinct
-// blocks (the device's 256), not the sum of the passes.
+// blocks (the device's 256), not the sum of the passes. The drill's own
+// pass waits for I/O to flow again, which it never does: the phase ends'
+// passes (of read and of read2) read the dead device instead.
 func TestVerifyUnreadableNotCorrupt(t *testing.T) {
 	b := newLabBox(t, 16)
 	dir := t.TempDir()
@@ -275,6 +277,7 @@ phases:
     duration: 3s
     drills:
       - {name: kill, at: 500ms, inject: "%s"}
+  - {name: read2, rw: read, qd: 2, duration: 1s}
 criteria:
   corrupt_blocks: "== 0"
   unreadable_blocks: "== 0"
@@ -284,8 +287,11 @@ criteria:
 	const units = 16 << 20 / (64 << 10)
 	var failed int
 	for _, v := range run.Verify {
-		if v.Phase != "read" || v.When == "inline (reads of the phase)" {
+		if v.Phase == "fill" || v.When == "inline (reads of the phase)" {
 			continue
+		}
+		if v.When != "phase end" {
+			t.Errorf("pass %q while every I/O failed: a pass waits for I/O to flow", v.When)
 		}
 		failed++
 		if v.Counts["unreadable"] != units || v.Unreadable != units || v.Counts["corrupt"] != 0 || v.Blocks != units {
@@ -296,7 +302,7 @@ criteria:
 		}
 	}
 	if failed < 2 {
-		t.Fatalf("%d passes after the break, want the drill's and the phase end's: %+v", failed, run.Verify)
+		t.Fatalf("%d passes after the break, want the ends of read and read2: %+v", failed, run.Verify)
 	}
 	got := map[string]float64{}
 	for _, c := range run.Criteria {
