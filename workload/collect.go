@@ -61,9 +61,7 @@ func (pr *phaseRun) takeSlices(ti int, now int64, ramp bool) int {
 	for _, w := range pr.workers[ti] {
 		w.rec.swap(func(s *slice) {
 			for _, op := range pr.ops {
-				c := &s.op[op]
-				pr.accs[ti][op].add(c, !ramp)
-				pr.sliceAcc[ti][op].merge(c)
+				pr.sliceAcc[ti][op].merge(&s.op[op])
 			}
 			r.takeErrors(s, pr.p.Name, t, pr.accs[ti])
 			r.noteBackoff(s, now, pr.p.Name, t, &pr.backoffNoted[ti])
@@ -78,6 +76,13 @@ func (pr *phaseRun) takeSlices(ti int, now int64, ramp bool) int {
 		if w.rec.InFlightSince() != 0 {
 			inflight++
 		}
+	}
+	// The interval and phase take the target's slice, not each worker's:
+	// merging a histogram scans its buckets up to the highest value (some
+	// 10,000 at 1 ns precision for millisecond latencies), so this is two
+	// merges a target where it was two a worker.
+	for _, op := range pr.ops {
+		pr.accs[ti][op].add(&pr.sliceAcc[ti][op], !ramp)
 	}
 	return inflight
 }

@@ -78,7 +78,10 @@ type opCounts struct {
 	// backoffs and backoffNs are the pauses after consecutive errors.
 	backoffs  uint64
 	backoffNs int64
-	hist      *hdr.Histogram
+	// hist is an accumulator's histogram; lat is a worker's (a
+	// Recorder half's), which the collector drains into hist.
+	hist *hdr.Histogram
+	lat  *latCounts
 	// sizeOps counts I/Os by their index in the phase's block-size mix
 	// for the op (all at 0 when the phase has one size).
 	sizeOps [scenarios.MaxMixSizes]uint64
@@ -94,11 +97,14 @@ type slice struct {
 
 func (s *slice) reset() {
 	for i := range s.op {
-		h := s.op[i].hist
+		h, l := s.op[i].hist, s.op[i].lat
 		if h != nil {
 			h.Reset()
 		}
-		s.op[i] = opCounts{hist: h}
+		if l != nil {
+			l.reset()
+		}
+		s.op[i] = opCounts{hist: h, lat: l}
 	}
 	s.errnos = [maxErrnos]errnoCount{}
 	s.nErrLog = 0
@@ -135,7 +141,7 @@ func NewRecorder(ops ...Op) *Recorder {
 	r := &Recorder{}
 	for h := range r.halves {
 		for _, op := range ops {
-			r.halves[h].op[op].hist = NewHistogram()
+			r.halves[h].op[op].lat = newLatCounts()
 		}
 	}
 	return r
@@ -164,11 +170,7 @@ func (r *Recorder) DoneSize(op Op, si int, n int, lat, now int64) {
 	if lat < c.latMin || c.latMin == 0 {
 		c.latMin = lat
 	}
-	v := lat
-	if v > histHighest {
-		v = histHighest
-	}
-	_ = c.hist.RecordValue(v)
+	_ = c.lat.RecordValues(lat, 1) // clamped at histHighest
 	r.busy.Store(0)
 	r.issuedAt.Store(0)
 	r.lastDone.Store(now)
@@ -187,16 +189,22 @@ func (r *Recorder) Missed(op Op, k int64, firstLat, period int64) {
 	r.busy.Store(1)
 	c := &r.halves[r.active.Load()].op[op]
 	c.missed += uint64(k)
-	backfill(c.hist, firstLat, k, period)
+	backfill(c.lat, c.lat.geometry(), firstLat, k, period)
 	r.busy.Store(0)
 }
 
+// valuesRecorder is what backfill records into: an hdr.Histogram or a
+// worker's latCounts.
+type valuesRecorder interface {
+	RecordValues(v, n int64) error
+}
+
 // backfill records the latencies v, v-period, v-2*period, ... (k of them,
-// those above 0) into h, clamped at histHighest. Values that share a
-// histogram bucket are recorded with one RecordValues call, so the work is
-// bounded by the buckets between 0 and v (at most about 34,000 at
-// lunbench's precision), never by k.
-func backfill(h *hdr.Histogram, v, k, period int64) {
+// those above 0) into h (of geometry g), clamped at histHighest. Values
+// that share a histogram bucket are recorded with one RecordValues call, so
+// the work is bounded by the buckets between 0 and v (at most about 34,000
+// at lunbench's precision), never by k.
+func backfill(h valuesRecorder, g bucketGeometry, v, k, period int64) {
 	if v > histHighest {
 		// Every value above the top is clamped to it.
 		n := min(k, (v-histHighest+period-1)/period)
@@ -204,7 +212,6 @@ func backfill(h *hdr.Histogram, v, k, period int64) {
 		k -= n
 		v -= n * period
 	}
-	g := newBucketGeometry(h)
 	for k > 0 && v > 0 {
 		// The values from v down to the floor of v's bucket (and above 0).
 		n := min(k, (v-max(g.floor(v), 1))/period+1)

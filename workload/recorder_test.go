@@ -47,7 +47,7 @@ func TestRecorderSwapConsistent(t *testing.T) {
 		c := &s.op[Read]
 		ops += c.ops
 		bytes += c.bytes
-		hist += uint64(c.hist.TotalCount())
+		hist += uint64(taken(c).hist.TotalCount())
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -77,7 +77,7 @@ func TestRecorderExactMax(t *testing.T) {
 		if c.latMax != int64(2*time.Hour) || c.latMin != 900 {
 			t.Fatalf("max %v min %v", time.Duration(c.latMax), time.Duration(c.latMin))
 		}
-		sum := summarize(c)
+		sum := summarize(taken(c))
 		if sum.Max != 2*time.Hour || sum.P50 < 40*time.Second-40*time.Millisecond || sum.P50 > 40*time.Second+40*time.Millisecond {
 			t.Fatalf("summary %+v", sum)
 		}
@@ -92,7 +92,7 @@ func TestRecorderMissedBackfill(t *testing.T) {
 	r.Done(Read, 4096, int64(1*time.Second), 1)
 	r.Missed(Read, 99, int64(1*time.Second)+99*period, period)
 	r.swap(func(s *slice) {
-		c := &s.op[Read]
+		c := taken(&s.op[Read])
 		if c.ops != 1 || c.missed != 99 || c.hist.TotalCount() != 100 {
 			t.Fatalf("ops %d missed %d hist %d", c.ops, c.missed, c.hist.TotalCount())
 		}
@@ -130,10 +130,18 @@ func TestBackfillMatchesOneByOne(t *testing.T) {
 				}
 				_ = want.RecordValue(min(v, histHighest))
 			}
-			backfill(got, tt.v, tt.k, tt.period)
+			backfill(got, newBucketGeometry(got), tt.v, tt.k, tt.period)
 			if !got.Equals(want) {
 				t.Fatalf("backfill: count %d max %d, one by one: count %d max %d",
 					got.TotalCount(), got.Max(), want.TotalCount(), want.Max())
+			}
+			// The same into a worker's latCounts, drained.
+			l, drained := newLatCounts(), NewHistogram()
+			backfill(l, l.geometry(), tt.v, tt.k, tt.period)
+			l.drainInto(drained)
+			if !drained.Equals(want) {
+				t.Fatalf("backfill into latCounts: count %d max %d, one by one: count %d max %d",
+					drained.TotalCount(), drained.Max(), want.TotalCount(), want.Max())
 			}
 		})
 	}
@@ -147,7 +155,7 @@ func TestMissedHugeCount(t *testing.T) {
 	k := int64(time.Hour)
 	r.Missed(Read, k, int64(time.Hour)+int64(time.Second), 1)
 	r.swap(func(s *slice) {
-		c := &s.op[Read]
+		c := taken(&s.op[Read])
 		// Values from 1h+1s down to 1 ns, one per ns: k of them are > 0.
 		if c.missed != uint64(k) || c.hist.TotalCount() != k {
 			t.Fatalf("missed %d hist %d, want %d each", c.missed, c.hist.TotalCount(), k)
@@ -225,7 +233,7 @@ func TestPercentilesExact(t *testing.T) {
 		// clamp at the exact max cannot hide a bucket's rounding.
 		r.Done(Read, 4096, 10*int64(lat), 10_000)
 		var s LatencySummary
-		r.swap(func(sl *slice) { s = summarize(&sl.op[Read]) })
+		r.swap(func(sl *slice) { s = summarize(taken(&sl.op[Read])) })
 		for _, p := range []struct {
 			name string
 			got  time.Duration
@@ -254,7 +262,7 @@ func TestPercentilesOfMix(t *testing.T) {
 	}
 	slices.Sort(vals)
 	var s LatencySummary
-	r.swap(func(sl *slice) { s = summarize(&sl.op[Read]) })
+	r.swap(func(sl *slice) { s = summarize(taken(&sl.op[Read])) })
 	for _, p := range []struct {
 		q   float64
 		got time.Duration
@@ -311,4 +319,12 @@ func BenchmarkSwapAfterInterval(b *testing.B) {
 		}
 		r.swap(func(s *slice) { into.merge(&s.op[Read]) })
 	}
+}
+
+// taken is what the collector makes of a worker's half: its counts with the
+// histogram drained into an hdr.Histogram.
+func taken(c *opCounts) *opCounts {
+	o := &opCounts{hist: NewHistogram()}
+	o.merge(c)
+	return o
 }
