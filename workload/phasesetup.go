@@ -7,6 +7,7 @@ import (
 	"github.com/ncw/directio"
 
 	"lunbench/scenarios"
+	"lunbench/workload/verify"
 )
 
 // startWorkers builds qd workers per target and starts their goroutines;
@@ -61,6 +62,7 @@ func (pr *phaseRun) newWorker(ti, wi int, seed uint64, sizes *[NumOps]*sizePicke
 	}
 	if p.Verify && t.vmap != nil {
 		w.vmap, w.unit, w.runID = t.vmap, t.vmap.Header().Unit, r.runID
+		w.stamper = verify.NewStamper(r.runID)
 		w.gens = make([]uint32, p.BS/w.unit)
 		w.vfind = &inlineFindings{}
 	}

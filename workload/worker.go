@@ -59,6 +59,7 @@ type worker struct {
 	vmap    *verify.Map
 	unit    int64
 	runID   uint64
+	stamper *verify.Stamper // the run's stamp pad, made once
 	gens    []uint32
 	vfind   *inlineFindings
 	target  string

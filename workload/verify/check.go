@@ -214,19 +214,18 @@ func check(buf []byte, off int64, gen uint32, pending bool, runID uint64, opts C
 // header and format-1 stamps use it.
 func castagnoli() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) }
 
-// padCache keeps the last write's pad Check generated: a unit's sectors
-// usually come from one write, which needs it once.
+// padCache keeps the pad Check generated last: a unit's sectors, and
+// usually all a check sees, come from one run, which needs it once.
 type padCache struct {
 	ok     bool
 	runID  uint64
-	wtime  int64
 	values [padWords]uint64
 }
 
-func (c *padCache) get(runID uint64, wtime int64) *[padWords]uint64 {
-	if !c.ok || c.runID != runID || c.wtime != wtime {
-		makePad(&c.values, runID, wtime)
-		c.ok, c.runID, c.wtime = true, runID, wtime
+func (c *padCache) get(runID uint64) *[padWords]uint64 {
+	if !c.ok || c.runID != runID {
+		makePad(&c.values, runID)
+		c.ok, c.runID = true, runID
 	}
 	return &c.values
 }
@@ -247,7 +246,7 @@ func (t *unitTally) intact(s *[SectorSize]byte, at int64, pads *padCache) bool {
 			}
 			return false
 		}
-		pad := pads.get(binary.LittleEndian.Uint64(s[offRunID:]), int64(binary.LittleEndian.Uint64(s[offWtime:])))
+		pad := pads.get(binary.LittleEndian.Uint64(s[offRunID:]))
 		if b := payloadMismatch(s, pad, k); b >= 0 {
 			if t.badDataAt < 0 {
 				t.badDataAt, t.badDataByte = at, int64(b)

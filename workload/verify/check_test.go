@@ -214,6 +214,20 @@ func TestStampPayload(t *testing.T) {
 	}
 }
 
+// TestStamperMatchesStamp: a worker's Stamper writes the bytes StampN
+// writes, full and compress-style.
+func TestStamperMatchesStamp(t *testing.T) {
+	st := NewStamper(testRun)
+	for _, random := range []int{PayloadLen, 200, 8, 0} {
+		a, b := make([]byte, 8192), make([]byte, 8192)
+		StampN(a, testOff, 9, testRun, testWtime, random)
+		st.StampN(b, testOff, 9, testWtime, random)
+		if !bytes.Equal(a, b) {
+			t.Fatalf("random %d: Stamper and StampN differ", random)
+		}
+	}
+}
+
 // TestFormat1Stamps checks units stamped by lunbench before format 2
 // (testdata/format1-units.bin, written by that version's Stamp and StampN:
 // a 4 KiB unit at testOff, generation 5, and the next unit with 120 random
@@ -293,6 +307,10 @@ func TestHotPathAllocs(t *testing.T) {
 		m.Ack(testOff, g)
 	}); n != 0 {
 		t.Errorf("Begin+Stamp+Ack: %v allocations", n)
+	}
+	st := NewStamper(testRun)
+	if n := testing.AllocsPerRun(100, func() { st.StampN(buf, testOff, 7, testWtime, PayloadLen) }); n != 0 {
+		t.Errorf("Stamper.StampN: %v allocations", n)
 	}
 	// Generations above 255 too: fmt boxes small integers for free.
 	Stamp(buf[:testUnit], testOff, 3000, testRun, testWtime)

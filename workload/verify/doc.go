@@ -19,12 +19,12 @@
 //	    24     8  write time, Unix nanoseconds
 //	    32     4  generation (1..32767)
 //	    36     4  how many payload bytes are random (468, or a multiple of 8 below)
-//	    40   468  payload: the write's pad XOR the sector's key stream, then zeros
+//	    40   468  payload: the run's pad XOR the sector's key stream, then zeros
 //	   508     4  header check: top half of the sector's seed XOR random·constant
 //
 // The seed is splitmix64's finaliser over (offset, generation, run id,
-// time). The pad is 59 words of wyrand seeded from (run id, time), made
-// once per write; the key stream is the Weyl sequence seed + i·φ. Word i of
+// time). The pad is 59 words of wyrand seeded from the run id, made once
+// per run (Stamper); the key stream is the Weyl sequence seed + i·φ. Word i of
 // the payload is pad[i] XOR key[i]: a load, an add, an xor and a store per
 // eight bytes, about a third of format 1's cost (a multiply per word and a
 // CRC32C over the sector).
