@@ -29,7 +29,8 @@ type latCounts struct {
 
 // newLatCounts returns an empty latCounts of NewHistogram's geometry.
 func newLatCounts() *latCounts {
-	g := newBucketGeometry(NewHistogram())
+	// Not from a NewHistogram: that would allocate (and drop) its 264 KiB.
+	g := geometryOf(histLowest, histSigFigs)
 	l := &latCounts{lo: 1, subHalfMag: g.subHalfMag, unitMag: g.unitMag}
 	l.counts = make([]int64, l.index(histHighest)+1)
 	return l
