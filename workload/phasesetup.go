@@ -67,6 +67,9 @@ func (pr *phaseRun) newWorker(ti, wi int, seed uint64, sizes *[NumOps]*sizePicke
 	fillRandom(w.buf, rng)
 	w.shapePayload(p, rng)
 	w.think = int64(p.Think)
+	if w.think > 0 {
+		w.spin.limit = spinLimit(w.think, p.QD)
+	}
 	// A verified worker draws from its own share of the range, so no two
 	// writes to one block are ever in flight together (the device may
 	// apply them in either order, and the map could not say which
@@ -86,6 +89,7 @@ func (pr *phaseRun) newWorker(ti, wi int, seed uint64, sizes *[NumOps]*sizePicke
 		if p.Poisson {
 			w.pacer = NewPoissonPacer(int64(wi)*period/int64(p.QD), period, rng)
 		}
+		w.spin.limit = spinLimit(period, p.QD)
 	}
 	if p.RangePasses > 0 {
 		// Preconditioning: each worker writes its share of the range that
