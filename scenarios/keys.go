@@ -104,7 +104,7 @@ func phaseKeys() []keyDef {
 		{name: "read_pct", kind: kPercent, max: 100, whole: true, synonyms: []string{"rwmixread", "read_percent", "readpct", "read_ratio", "mix", "read"},
 			doc: "Share of reads in randrw and readwrite (70% or 70; default 50)."},
 		{name: "offsets", kind: kDist, synonyms: []string{"random_distribution", "distribution", "dist", "hotband", "zoned", "access", "skew"},
-			doc: "Where random offsets fall: uniform (default); {zipf: 1.2}; {pareto: 0.9} (90% of I/Os to 10% of the range); normal or {normal: 10%} (Gaussian around the middle, σ as a share of the range); {hot: [{range: 10%, share: 90%}]} (bands from the range's start, the rest uniform). Random patterns only."},
+			doc: "Where random offsets fall: uniform (default); {zipf: 1.2}; {pareto: 0.9} (90% of I/Os to 10% of the range; zipf's and pareto's hot blocks are scattered over the range, the same for the same seed); normal or {normal: 10%} (Gaussian around the middle, σ as a share of the range); {hot: [{range: 10%, share: 90%}]} (bands from the range's start, the rest uniform). Random patterns only."},
 		{name: "compress", kind: kFloat, synonyms: []string{"compression", "compress_ratio", "buffer_compress_percentage", "compressibility"},
 			doc: "Write payloads compressible to about this ratio (2.0: to half), from 1 (incompressible, the default) to 100; in verified phases at most 4 (the per-sector stamps stay). Phases that write only."},
 		{name: "dedupe", kind: kPercent, max: 100, whole: true, synonyms: []string{"dedup", "dedupe_percentage", "deduplication", "dedupe_pct"},

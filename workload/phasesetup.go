@@ -26,7 +26,7 @@ func (pr *phaseRun) startWorkers() {
 	pr.gt = &gate{}
 	pr.gt.alive.Store(int32(len(pr.tgts) * p.QD))
 	sizes := phaseSizes(p)
-	tables := map[int64]*distTable{}
+	tables := newDistTables(seed)
 	for ti, t := range pr.tgts {
 		pr.ros[ti] = newReopener(r, t, p.Name, p.RW.Writes(), &pr.stop)
 		pr.det.flags = append(pr.det.flags, &stallFlag{})
@@ -41,7 +41,7 @@ func (pr *phaseRun) startWorkers() {
 
 // newWorker builds worker wi of target ti: its buffer, PRNG, offsets,
 // payload shape and pacing.
-func (pr *phaseRun) newWorker(ti, wi int, seed uint64, sizes *[NumOps]*sizePicker, tables map[int64]*distTable) *worker {
+func (pr *phaseRun) newWorker(ti, wi int, seed uint64, sizes *[NumOps]*sizePicker, tables *distTables) *worker {
 	r, p, t := pr.r, &pr.p, pr.tgts[ti]
 	var bytesBudget int64 = -1
 	if p.Bytes > 0 {
