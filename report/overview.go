@@ -24,7 +24,7 @@ func methodRows(r *RunJSON) []docMethod {
 		}
 	}
 	if len(mixed) > 0 {
-		out = append(out, docMethod{"block-size mix", strings.Join(mixed, ", ") + ": IOPS per size under *Block-size mix*"})
+		out = append(out, docMethod{"block-size mix", strings.Join(mixed, ", ") + ": IOPS per size under Block-size mix"})
 	}
 	sweeps := subGroups(r, false)
 	for _, parent := range parents(sweeps) {
@@ -38,12 +38,12 @@ func methodRows(r *RunJSON) []docMethod {
 				}
 			}
 		}
-		out = append(out, docMethod{"sweep", fmt.Sprintf("%s over %s (%s): table under *Sweeps*, chart sweep_%s.png",
+		out = append(out, docMethod{"sweep", fmt.Sprintf("%s over %s (%s): table under Sweeps, chart sweep_%s.png",
 			parent, key, strings.Join(labels, ", "), hlogSafe(parent))})
 	}
 	curves := subGroups(r, true)
 	for _, parent := range parents(curves) {
-		out = append(out, docMethod{"latency-vs-load curve", fmt.Sprintf("%s: %s; table under *Latency against load*, chart curve_%s.png",
+		out = append(out, docMethod{"latency-vs-load curve", fmt.Sprintf("%s: %s; table under Latency against load, chart curve_%s.png",
 			parent, signedOff(r, parent), hlogSafe(parent))})
 	}
 	for _, s := range r.Steady {
@@ -51,7 +51,7 @@ func methodRows(r *RunJSON) []docMethod {
 		if !s.Steady {
 			res = fmt.Sprintf("NOT steady: %d rounds of %gs to its timeout", len(s.Rounds), s.RoundSec)
 		}
-		out = append(out, docMethod{"steady state", fmt.Sprintf("%s: %s; under *Steady state*, chart steady_%s.png",
+		out = append(out, docMethod{"steady state", fmt.Sprintf("%s: %s; under Steady state, chart steady_%s.png",
 			s.Phase, res, hlogSafe(s.Phase))})
 	}
 	return out
@@ -99,7 +99,7 @@ func printMethods(w io.Writer, r *RunJSON) {
 	}
 	tw := block(w, "workload and acceptance methods")
 	for _, m := range ms {
-		fmt.Fprintf(tw, "  %s\t%s\n", m.Method, strings.ReplaceAll(m.Detail, "*", ""))
+		fmt.Fprintf(tw, "  %s\t%s\n", m.Method, m.Detail)
 	}
 	tw.Flush()
 }

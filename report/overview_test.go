@@ -34,9 +34,9 @@ func TestMethodRows(t *testing.T) {
 	rows := methodRows(methodsRun())
 	want := []struct{ method, has string }{
 		{"block-size mix", "mixed: IOPS per size"},
-		{"sweep", "s over qd (1, 8): table under *Sweeps*, chart sweep_s.png"},
+		{"sweep", "s over qd (1, 8): table under Sweeps, chart sweep_s.png"},
 		{"latency-vs-load curve", "signed-off figure 30,000 IOPS on lun0"},
-		{"steady state", "warm: steady after 5 rounds of 20s; under *Steady state*, chart steady_warm.png"},
+		{"steady state", "warm: steady after 5 rounds of 20s; under Steady state, chart steady_warm.png"},
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("rows %+v", rows)
