@@ -107,8 +107,6 @@ func (pr *phaseRun) verifyAfterDrills(ctx context.Context, now int64, ramp bool)
 	} else {
 		r.emit(Event{Kind: EvNote, Phase: p.Name, Detail: fmt.Sprintf("verify after drill %s skipped: I/O in flight did not complete within 30s", req.drill)})
 	}
-	// The pause is not a stall: the detector counts gaps from here.
-	pr.det.resume(r.clock.Now())
 	pr.gt.closed.Store(false)
 	pr.drills.verifying.Add(-1)
 	d := r.clock.Now() - p0

@@ -57,15 +57,7 @@ type stallDetector struct {
 	// oldest is, per target, when the oldest I/O in flight at the start
 	// of the ongoing stall was issued.
 	oldest []int64
-	// resumed is when lunbench last let workers it had parked go again
-	// (after a verify pass): the gap in completions its pause left is
-	// lunbench's own, not the device's, so no stall starts before it.
-	resumed atomic.Int64
 }
-
-// resume tells the detector that the workers, parked by lunbench since
-// before now, run again from now.
-func (d *stallDetector) resume(now int64) { d.resumed.Store(now) }
 
 // poll checks every target at now; it runs often (every few ms), so a
 // stall is reported while it is still going on.
@@ -88,7 +80,9 @@ func (d *stallDetector) poll(now int64, phaseStart int64) {
 			}
 			last = max(last, w.rec.LastDone())
 		}
-		last = max(last, phaseStart, d.resumed.Load())
+		if last == 0 {
+			last = phaseStart
+		}
 		if inflight == 0 || now-last <= d.threshold {
 			continue
 		}
