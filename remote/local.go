@@ -54,28 +54,24 @@ func (l *Local) Start(ctx context.Context, h Host, args []string) (Session, erro
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("host %s: start agent: %w", h.Name, err)
 	}
-	s := &procSession{cmd: cmd, in: in, out: out}
-	stop := context.AfterFunc(ctx, func() { s.Kill() })
-	s.stop = stop
-	return s, nil
+	// As with SSH, ctx bounds the start only: a coordinator that is
+	// interrupted stops its agents through the protocol and still reads
+	// their last messages.
+	return &procSession{cmd: cmd, in: in, out: out}, nil
 }
 
 // procSession is an agent running as a child process.
 type procSession struct {
-	cmd  *exec.Cmd
-	in   io.WriteCloser
-	out  io.Reader
-	stop func() bool
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out io.Reader
 }
 
 func (s *procSession) Stdin() io.WriteCloser { return s.in }
 func (s *procSession) Stdout() io.Reader     { return s.out }
 
 // Wait implements Session.
-func (s *procSession) Wait() error {
-	defer s.stop()
-	return s.cmd.Wait()
-}
+func (s *procSession) Wait() error { return s.cmd.Wait() }
 
 // Kill implements Session.
 func (s *procSession) Kill() error { return s.cmd.Process.Kill() }
@@ -102,7 +98,7 @@ func (p *InProcess) Start(ctx context.Context, h Host, args []string) (Session, 
 		opt = p.Options(h)
 	}
 	opt.In, opt.Out = inR, outW
-	actx, cancel := context.WithCancel(ctx)
+	actx, cancel := context.WithCancel(context.Background())
 	s := &pipeSession{in: inW, out: outR, done: make(chan struct{}), cancel: cancel}
 	go func() {
 		s.err = RunAgent(actx, opt)

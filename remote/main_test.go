@@ -97,3 +97,6 @@ func run(t *testing.T, ctx context.Context, sc *scenarios.Scenario, skews map[st
 	}
 	return out, dir
 }
+
+// syscallKill0 reports whether process pid still exists (nil: it does).
+func syscallKill0(pid int) error { return unix.Kill(pid, 0) }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
 	"time"
@@ -240,4 +241,18 @@ func (c *coordinator) mergeDrills() []workload.DrillResult {
 		}
 	}
 	return out
+}
+
+// PrintHosts writes the hosts' table of a run's summary: status, clock
+// offset and where each host's data ends.
+func PrintHosts(w io.Writer, hosts []HostSummary) {
+	fmt.Fprintf(w, "%-12s %-11s %-22s %-12s %s\n", "host", "status", "clock offset", "data ends", "note")
+	for _, h := range hosts {
+		end := "-"
+		if !h.DataEnd.IsZero() {
+			end = h.DataEnd.UTC().Format("15:04:05.000")
+		}
+		fmt.Fprintf(w, "%-12s %-11s %-22s %-12s %s\n", h.Name, h.Status,
+			fmt.Sprintf("%+v ± %v", h.Clock.Offset.Round(time.Microsecond), h.Clock.Uncertainty.Round(time.Microsecond)), end, h.Error)
+	}
 }
