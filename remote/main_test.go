@@ -89,7 +89,9 @@ func parse(t *testing.T, src string) *scenarios.Scenario {
 	return sc
 }
 
-func parseText(src string) (*scenarios.Scenario, error) { return scenarios.Parse("t.yaml", []byte(src), nil) }
+func parseText(src string) (*scenarios.Scenario, error) {
+	return scenarios.Parse("t.yaml", []byte(src), nil)
+}
 
 // run runs sc over local agents into a new results directory.
 func run(t *testing.T, ctx context.Context, sc *scenarios.Scenario, skews map[string]time.Duration) (*Outcome, string) {
