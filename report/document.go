@@ -107,6 +107,8 @@ type doc struct {
 	Host       [][2]string
 	Targets    []docTarget
 	Extra      []docExtra
+	// Hosts is the section of a run over several hosts (hosts.go).
+	Hosts string
 	Charts     []chartFile
 	Scenario   string
 	// Unfinished says why the run did not finish; NotRun lists the phases
@@ -196,6 +198,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		out.Stalls = append(out.Stalls, ds)
 	}
 	out.Drills = drillRows(r, d.t0)
+	out.Hosts = hostsMarkdown(r, d.t0)
 	out.Budgets, out.Causes = budgetRows(r)
 	out.Verify = verifyRows(r, d.t0)
 	out.VerifyClasses = verifyClasses()
@@ -239,7 +242,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 	}
 	var names []string
 	for k := range r.Extra {
-		if k != preflightKey && k != probe.RunJSONKey && k != probe.LoginWatchKey { // they have sections of their own
+		if k != preflightKey && k != probe.RunJSONKey && k != probe.LoginWatchKey && k != "hosts" && k != "aggregate" { // they have sections of their own
 			names = append(names, k)
 		}
 	}
@@ -363,6 +366,7 @@ func (o *doc) Markdown() string {
 		}
 		mdTable(&b, []string{"criterion", "phase", "target", "measured", "threshold", "result"}, rows)
 	}
+	b.WriteString(o.Hosts)
 	b.WriteString("## Results per phase\n\nRamp excluded. Latencies are per I/O, from HDR histograms; max is exact.\n\n")
 	if o.Rebuilt {
 		b.WriteString(rebuiltNote + "\n\n")
