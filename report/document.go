@@ -108,9 +108,9 @@ type doc struct {
 	Targets    []docTarget
 	Extra      []docExtra
 	// Hosts is the section of a run over several hosts (hosts.go).
-	Hosts string
-	Charts     []chartFile
-	Scenario   string
+	Hosts    string
+	Charts   []chartFile
+	Scenario string
 	// Unfinished says why the run did not finish; NotRun lists the phases
 	// that never started; Rebuilt notes phase figures read back from
 	// intervals.csv and the hlogs.
