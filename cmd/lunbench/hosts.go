@@ -6,10 +6,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
+
+	"github.com/gdamore/tcell/v2"
 
 	"lunbench/remote"
 	"lunbench/report"
+	"lunbench/report/live"
 	"lunbench/scenarios"
 	"lunbench/workload"
 )
@@ -41,12 +45,13 @@ func runHosts(o runOptions, sc *scenarios.Scenario, stdout, stderr io.Writer, si
 			}
 		}
 	}()
-	sinks, events := hostsLiveView(o, sc, stdout)
+	view := newHostsView(o, sc, stdout, stderr, cancel)
+	defer view.end()
 	out, err := remote.Run(ctx, remote.Options{
 		Scenario: sc, Dir: dirPath, Version: report.Version, Transport: hostTransport(stderr),
-		Sinks: sinks, Events: events,
-		Status: func(s string) { fmt.Fprintln(stdout, "lunbench:", s) },
+		Sinks: view.sinks, Events: view.events, Status: view.status,
 	})
+	view.end()
 	if err != nil {
 		return exitRuntime, err
 	}
@@ -73,7 +78,65 @@ func hostTransport(stderr io.Writer) func(remote.Host) remote.Transport {
 	}
 }
 
-// hostsLiveView is the line output of a run over several hosts.
-func hostsLiveView(o runOptions, sc *scenarios.Scenario, stdout io.Writer) ([]workload.Sink, workload.EventSink) {
-	return []workload.Sink{&report.Progress{W: stdout}}, nil
+// hostsView is the live view of a run over several hosts: the dashboard
+// on a terminal (rows per host, totals, the host in the stall banner), or
+// progress lines.
+type hostsView struct {
+	sinks  []workload.Sink
+	events workload.EventSink
+	status func(string)
+	end    func()
+}
+
+func newHostsView(o runOptions, sc *scenarios.Scenario, stdout, stderr io.Writer, quit func()) *hostsView {
+	hosts := map[string]string{}
+	for _, t := range sc.Targets {
+		hosts[t.Name] = t.HostOf()
+	}
+	v := &hostsView{end: func() {}}
+	var screen tcell.Screen
+	if !o.noTUI && isTerminal(stdout) {
+		var err error
+		if screen, err = tcell.NewScreen(); err != nil {
+			fmt.Fprintf(stderr, "lunbench: no dashboard (%v); line output instead\n", err)
+			screen = nil
+		}
+	}
+	if screen == nil {
+		v.sinks = []workload.Sink{hostProgress{p: &report.Progress{W: stdout}, hosts: hosts}}
+		v.status = func(s string) { fmt.Fprintln(stdout, "lunbench:", s) }
+		return v
+	}
+	dash := live.New(screen, live.Options{Scenario: sc.Name, RunLength: runLength(sc), NoColor: os.Getenv("NO_COLOR") != "",
+		Targets: targetPaths(sc), Hosts: hosts, HostOrder: sc.HostNames()})
+	v.sinks, v.events, v.status = []workload.Sink{dash}, dash, dash.SetStatus
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- dash.Run(ctx, quit) }()
+	v.end = sync.OnceFunc(func() {
+		stop()
+		if err := <-done; err != nil {
+			fmt.Fprintf(stderr, "lunbench: dashboard: %v\n", err)
+		}
+	})
+	return v
+}
+
+// hostProgress is the progress line of a run over several hosts: a stall
+// names its host.
+type hostProgress struct {
+	p     *report.Progress
+	hosts map[string]string
+}
+
+func (h hostProgress) Add(s *workload.Snapshot) {
+	if len(s.Stalls) > 0 {
+		c := *s
+		c.Stalls = append([]workload.StallState(nil), s.Stalls...)
+		for i := range c.Stalls {
+			c.Stalls[i].Target += "@" + h.hosts[c.Stalls[i].Target]
+		}
+		s = &c
+	}
+	h.p.Add(s)
 }
