@@ -86,6 +86,8 @@ func TestClassify(t *testing.T) {
 		{"auth", []string{"root@198.19.17.11: Permission denied (publickey)."}, ErrAuthRefused, "Permission denied (publickey)"},
 		{"unknown key", []string{"No ED25519 host key is known for [198.19.17.11]:2217 and you have requested strict checking.", "Host key verification failed."}, ErrHostKey, "No ED25519 host key is known"},
 		{"changed key", []string{"@@@@@@@@@@@@", "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @", "Host key verification failed."}, ErrHostKey, "REMOTE HOST IDENTIFICATION HAS CHANGED"},
+		{"server died", []string{"Connection to 198.19.17.11 closed by remote host."}, ErrConnectionLost, "closed by remote host"},
+		{"keepalive", []string{"Timeout, server 198.19.17.11 not responding."}, ErrConnectionLost, "not responding"},
 		{"other", []string{"Warning: Permanently added '[h]:22' (ED25519) to the list of known hosts.", "Bad configuration option: foo"}, ErrSSH, "Bad configuration option"},
 		{"silent", nil, ErrSSH, "said nothing"},
 	}

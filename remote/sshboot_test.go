@@ -17,11 +17,13 @@ import (
 
 // stubLunbench is a stand-in lunbench for the bootstrap: it prints VERSION
 // for --version, and as an agent prints its arguments, one a line, then
-// echoes its stdin back until EOF.
+// echoes its stdin back until EOF. It stays a shell process whose command
+// line holds its arguments, so tests can find it by a unique one.
 func stubLunbench(t *testing.T, path, version string) {
 	t.Helper()
 	script := "#!/bin/sh\ncase \"$1\" in\n--version) echo '" + version + "';;\n" +
-		"agent) shift; echo \"args $#\"; for a in \"$@\"; do printf '%s\\n' \"$a\"; done; exec cat;;\n" +
+		"agent) shift; echo \"args $#\"; for a in \"$@\"; do printf '%s\\n' \"$a\"; done\n" +
+		"\twhile IFS= read -r l; do printf '%s\\n' \"$l\"; done;;\n" +
 		"*) echo \"stub lunbench: $*\" >&2; exit 2;;\nesac\n"
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)

@@ -17,6 +17,10 @@ var (
 	ErrAuthRefused = errors.New("authentication refused")
 	// ErrHostKey: the host's key is not in known_hosts, or differs from it.
 	ErrHostKey = errors.New("host key not known or changed")
+	// ErrConnectionLost: an established connection ended without the
+	// agent exiting: the server's side died, the network stopped answering
+	// keepalives, or it reset.
+	ErrConnectionLost = errors.New("connection lost")
 	// ErrArch: the host runs another system or architecture than this
 	// lunbench and has no lunbench of this version of its own.
 	ErrArch = errors.New("remote architecture unsupported")
@@ -58,6 +62,7 @@ func classify(lines []string) (kind error, line string) {
 	}{
 		{ErrHostKey, []string{"host key is known for", "REMOTE HOST IDENTIFICATION HAS CHANGED", "Host key verification failed", "Host key for "}},
 		{ErrAuthRefused, []string{"Permission denied (", "Too many authentication failures", "No more authentication methods"}},
+		{ErrConnectionLost, []string{"closed by remote host", "not responding", "Broken pipe", "client_loop: send disconnect"}},
 		{ErrUnreachable, []string{"ssh: connect to host", "Could not resolve hostname", "Connection closed by", "Connection reset by", "kex_exchange_identification", "Connection timed out during banner exchange"}},
 	}
 	for _, r := range rules {

@@ -112,8 +112,12 @@ func (s *SSH) handshake(ss *SSHSession) error {
 		case "need":
 			if err := canRun(runtime.GOOS, runtime.GOARCH, m.OS, m.Machine); err != nil {
 				io.WriteString(ss.stdin, "abort\n")
+				have := "it has no lunbench on PATH"
+				if m.Have != "none" {
+					have = fmt.Sprintf("its lunbench says %q", m.Have)
+				}
 				return &SSHError{Host: ss.Host, Kind: ErrArch, Line: fmt.Sprintf(
-					"%v, and its lunbench is %s, not %q: install that version on the host's PATH", err, m.Have, s.self.version)}
+					"%v, and %s: install %q for %s there", err, have, s.self.version, m.Machine)}
 			}
 			if err := s.send(ss); err != nil {
 				return fmt.Errorf("host %s: copy lunbench: %w", ss.Host.Name, err)
@@ -193,6 +197,11 @@ func (ss *SSHSession) Wait() error {
 	lines := ss.stderr.Lines()
 	if ee.ExitCode() == 255 {
 		kind, line := classify(lines)
+		if kind == ErrSSH && ss.reader != nil {
+			// After the agent started, only the connection can fail; ssh
+			// names why at LogLevel INFO, and says nothing below it.
+			kind = ErrConnectionLost
+		}
 		return &SSHError{Host: ss.Host, Kind: kind, Line: line}
 	}
 	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
