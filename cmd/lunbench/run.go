@@ -103,6 +103,10 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	if o.seed != 0 {
 		sc.Seed = o.seed
 	}
+	if sc.MultiHost() {
+		// Targets live on other hosts: their agents check them.
+		return runHosts(o, sc, stdout, stderr, sig)
+	}
 	// Two targets on one device, or a mistyped /dev name about to become
 	// a file in RAM: refused before a results directory exists.
 	if err := workload.Precheck(sc, workload.SysRoot{}); err != nil {
