@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"lunbench/remote"
@@ -17,6 +18,10 @@ import (
 // runHosts is `lunbench run` of a scenario with hosts:: a coordinator
 // drives an agent per host (remote.Run) and writes one results directory.
 func runHosts(o runOptions, sc *scenarios.Scenario, stdout, stderr io.Writer, sig <-chan os.Signal) (int, error) {
+	transport, err := hostTransport(o, stderr)
+	if err != nil {
+		return exitUsage, err
+	}
 	dirPath := o.out
 	if dirPath == "" {
 		dirPath = filepath.Join(o.root, report.DirName(o.now(), sc.Name))
@@ -43,7 +48,7 @@ func runHosts(o runOptions, sc *scenarios.Scenario, stdout, stderr io.Writer, si
 	}()
 	sinks, events := hostsLiveView(o, sc, stdout)
 	out, err := remote.Run(ctx, remote.Options{
-		Scenario: sc, Dir: dirPath, Version: report.Version, Transport: hostTransport(stderr),
+		Scenario: sc, Dir: dirPath, Version: report.Version, Transport: transport,
 		Sinks: sinks, Events: events,
 		Status: func(s string) { fmt.Fprintln(stdout, "lunbench:", s) },
 	})
@@ -66,11 +71,27 @@ func runHosts(o runOptions, sc *scenarios.Scenario, stdout, stderr io.Writer, si
 }
 
 // hostTransport starts a host's agent over ssh, or here when it has no
-// ssh: destination.
-func hostTransport(stderr io.Writer) func(remote.Host) remote.Transport {
-	return func(h remote.Host) remote.Transport {
-		return &remote.Local{Stderr: stderr}
+// ssh: destination. The hosts share one SSH transport, which reads this
+// binary (to copy it where needed) once.
+func hostTransport(o runOptions, stderr io.Writer) (func(remote.Host) remote.Transport, error) {
+	if o.sshConfig != "" {
+		if _, err := os.Stat(o.sshConfig); err != nil {
+			return nil, fmt.Errorf("--ssh-config: %w", err)
+		}
 	}
+	for _, opt := range o.sshOptions {
+		if k, _, ok := strings.Cut(opt, "="); !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return nil, fmt.Errorf("--ssh-option %q: expected KEY=VALUE, as ssh -o takes it (ServerAliveInterval=10)", opt)
+		}
+	}
+	ssh := &remote.SSH{ConfigFile: o.sshConfig, Options: o.sshOptions, Stderr: stderr}
+	local := &remote.Local{Stderr: stderr}
+	return func(h remote.Host) remote.Transport {
+		if h.SSH != "" {
+			return ssh
+		}
+		return local
+	}, nil
 }
 
 // hostsLiveView is the line output of a run over several hosts.
