@@ -49,6 +49,10 @@ type SSH struct {
 	// Stderr, when set, receives the remote agent's and ssh's stderr as it
 	// comes; the last lines are also kept for error messages.
 	Stderr io.Writer
+	// Status, when set, hears one line per started agent: which lunbench
+	// it runs and whether it was copied ("h1: copied lunbench (9.1 MiB) to
+	// /root/.cache/lunbench/... in 0.4s").
+	Status func(string)
 
 	once sync.Once
 	self binaryInfo
@@ -102,7 +106,26 @@ func (s *SSH) Start(ctx context.Context, h Host, args []string) (Session, error)
 		return nil, s.self.err
 	}
 	argv := s.argv(d, remoteCommand(s.self.dir, s.self.version, s.self.sum, s.self.size, args))
-	return s.start(ctx, h, exec.Command(argv[0], argv[1:]...))
+	ss, err := s.start(ctx, h, exec.Command(argv[0], argv[1:]...))
+	if err != nil {
+		return nil, err
+	}
+	if s.Status != nil {
+		s.Status(ss.describe())
+	}
+	return ss, nil
+}
+
+// describe says what the bootstrap did, for the Status line.
+func (ss *SSHSession) describe() string {
+	ready := ss.Ready.Round(100 * time.Millisecond)
+	switch ss.How {
+	case "copied":
+		return fmt.Sprintf("%s: copied lunbench (%.1f MiB) to %s in %v", ss.Host.Name, float64(ss.Copied)/(1<<20), ss.Path, ready)
+	case "cached":
+		return fmt.Sprintf("%s: runs the copy of lunbench cached at %s (connected in %v)", ss.Host.Name, ss.Path, ready)
+	}
+	return fmt.Sprintf("%s: runs its own %s (connected in %v)", ss.Host.Name, ss.Path, ready)
 }
 
 // argv is the whole ssh command line for destination d.

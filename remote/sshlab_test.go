@@ -246,7 +246,7 @@ type helperConf struct {
 	Config  string
 	Binary  string
 	Dest    string
-	Token   string
+	Args    []string
 }
 
 // TestSSHLabHelperProcess is the coordinator of TestSSHLabCoordinatorKilled,
@@ -262,7 +262,7 @@ func TestSSHLabHelperProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &SSH{Command: c.Command, ConfigFile: c.Config, Binary: c.Binary}
-	ss, err := s.Start(context.Background(), Host{Name: "h", SSH: c.Dest}, []string{c.Token})
+	ss, err := s.Start(context.Background(), Host{Name: "h", SSH: c.Dest}, c.Args)
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(3)
@@ -273,43 +273,129 @@ func TestSSHLabHelperProcess(t *testing.T) {
 }
 
 // TestSSHLabCoordinatorKilled: a coordinator killed with SIGKILL mid-run
-// leaves no agent, and no ssh, behind.
+// leaves no agent, and no ssh, behind: with the stand-in agent, and with the
+// real `lunbench agent` copied there.
 func TestSSHLabCoordinatorKilled(t *testing.T) {
 	l := sshtest.New(t, 1)
-	s := labSSH(t, l)
-	token := fmt.Sprintf("lb17s-orphan-%d", os.Getpid())
-	conf, _ := json.Marshal(helperConf{Command: s.Command, Config: s.ConfigFile, Binary: s.Binary, Dest: l.Hosts[0].Dest, Token: token})
-	coord := exec.Command(os.Args[0], "-test.run=^TestSSHLabHelperProcess$", "-test.count=1")
-	coord.Env = append(os.Environ(), helperEnv+"="+string(conf))
-	out, err := coord.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := coord.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer coord.Process.Kill()
-	line, _ := bufio.NewReader(out).ReadString('\n')
-	if line != "ready\n" {
-		coord.Process.Kill()
-		coord.Wait()
-		t.Fatalf("coordinator: %q", line)
-	}
-	// The bootstrap said "exec" a moment before it execs the agent.
-	agents := 0
-	for end := time.Now().Add(5 * time.Second); agents == 0 && time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		for _, pid := range sshtest.Procs(token) {
-			cl, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-			if strings.Contains(string(cl), "lunbench\x00agent\x00"+token) {
-				agents++
+	h := l.Hosts[0]
+	real := buildLunbench(t)
+	for _, agent := range []struct {
+		name, binary string
+		args         []string
+	}{
+		{"stand-in", labSSH(t, l).Binary, []string{"lb17s-orphan"}},
+		{"lunbench agent", real, nil}, // it takes no arguments
+	} {
+		t.Run(agent.name, func(t *testing.T) {
+			// Every process of this run names the lab's directory on its
+			// command line: ssh in its -F, the agent in its cached path.
+			conf, _ := json.Marshal(helperConf{Command: l.SSHCommand(), Config: l.Config, Binary: agent.binary, Dest: h.Dest, Args: agent.args})
+			coord := exec.Command(os.Args[0], "-test.run=^TestSSHLabHelperProcess$", "-test.count=1")
+			coord.Env = append(os.Environ(), helperEnv+"="+string(conf))
+			out, err := coord.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
+			if err := coord.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer coord.Process.Kill()
+			line, _ := bufio.NewReader(out).ReadString('\n')
+			if line != "ready\n" {
+				coord.Process.Kill()
+				coord.Wait()
+				t.Fatalf("coordinator: %q", line)
+			}
+			ours := func() []int { return slices.DeleteFunc(sshtest.Procs(l.Dir), func(p int) bool { return p == h.PID }) }
+			// The bootstrap said "exec" a moment before it execs the agent.
+			agents := 0
+			for end := time.Now().Add(5 * time.Second); agents == 0 && time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+				for _, pid := range ours() {
+					cl, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+					if strings.Contains(string(cl), "lunbench\x00agent\x00") && strings.Contains(string(cl), h.Home) {
+						agents++
+					}
+				}
+			}
+			if agents != 1 {
+				t.Fatalf("found %d agents running from %s's cache; want 1", agents, h.Name)
+			}
+			coord.Process.Signal(syscall.SIGKILL)
+			coord.Wait()
+			start := time.Now()
+			for len(ours()) > 0 {
+				if time.Since(start) > 10*time.Second {
+					t.Fatalf("10 s after the coordinator died these remain: %v", describe(ours()))
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			t.Logf("agent and ssh gone %v after the coordinator was killed", time.Since(start).Round(time.Millisecond))
+		})
 	}
-	if agents != 1 {
-		t.Fatalf("found %d agents with %s on their command line; want 1", agents, token)
+}
+
+// describe writes each process's command line.
+func describe(pids []int) string {
+	var desc []string
+	for _, pid := range pids {
+		cl, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		desc = append(desc, fmt.Sprintf("%d: %s", pid, strings.ReplaceAll(string(cl), "\x00", " ")))
 	}
-	coord.Process.Signal(syscall.SIGKILL)
-	coord.Wait()
-	took := waitGone(t, token, 10*time.Second)
-	t.Logf("agent and ssh gone %v after the coordinator was killed", took.Round(time.Millisecond))
+	return strings.Join(desc, "\n")
+}
+
+// buildLunbench builds the real lunbench into a temp dir.
+func buildLunbench(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "lunbench")
+	if out, err := exec.Command("go", "build", "-o", bin, "lunbench/cmd/lunbench").CombinedOutput(); err != nil {
+		t.Fatalf("build lunbench: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// BenchmarkSSHStart measures what Start costs over the real-sshd lab with
+// the real lunbench: connecting, authenticating and checking the version
+// when the host has this lunbench (installed), has a cached copy (cached),
+// or needs the binary sent (copy; its size is copied-B/op).
+func BenchmarkSSHStart(b *testing.B) {
+	l := sshtest.New(b, 1)
+	h := l.Hosts[0]
+	bin := buildLunbench(b)
+	cache := filepath.Join(h.Home, ".cache")
+	for _, bc := range []struct {
+		name  string
+		setup func()
+	}{
+		{"installed", func() {
+			os.RemoveAll(cache)
+			os.Link(bin, filepath.Join(h.Bin, "lunbench"))
+		}},
+		{"cached", func() { os.Remove(filepath.Join(h.Bin, "lunbench")) }},
+		{"copy", func() { os.Remove(filepath.Join(h.Bin, "lunbench")); os.RemoveAll(cache) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			s := &SSH{Command: l.SSHCommand(), ConfigFile: l.Config, Binary: bin}
+			var copied int64
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				bc.setup()
+				b.StartTimer()
+				ss, err := s.Start(context.Background(), Host{Name: h.Name, SSH: h.Dest}, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				sess := ss.(*SSHSession)
+				if want := map[string]string{"installed": "installed", "cached": "cached", "copy": "copied"}[bc.name]; sess.How != want && !(bc.name == "cached" && i == 0) {
+					b.Fatalf("how %q, want %q", sess.How, want)
+				}
+				copied += sess.Copied
+				sess.Stdin().Close()
+				sess.Wait()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(copied)/float64(b.N), "copied-B/op")
+		})
+	}
 }

@@ -18,7 +18,7 @@ import (
 // runHosts is `lunbench run` of a scenario with hosts:: a coordinator
 // drives an agent per host (remote.Run) and writes one results directory.
 func runHosts(o runOptions, sc *scenarios.Scenario, stdout, stderr io.Writer, sig <-chan os.Signal) (int, error) {
-	transport, err := hostTransport(o, stderr)
+	transport, err := hostTransport(o, stdout, stderr)
 	if err != nil {
 		return exitUsage, err
 	}
@@ -73,7 +73,7 @@ func runHosts(o runOptions, sc *scenarios.Scenario, stdout, stderr io.Writer, si
 // hostTransport starts a host's agent over ssh, or here when it has no
 // ssh: destination. The hosts share one SSH transport, which reads this
 // binary (to copy it where needed) once.
-func hostTransport(o runOptions, stderr io.Writer) (func(remote.Host) remote.Transport, error) {
+func hostTransport(o runOptions, stdout, stderr io.Writer) (func(remote.Host) remote.Transport, error) {
 	if o.sshConfig != "" {
 		if _, err := os.Stat(o.sshConfig); err != nil {
 			return nil, fmt.Errorf("--ssh-config: %w", err)
@@ -84,7 +84,8 @@ func hostTransport(o runOptions, stderr io.Writer) (func(remote.Host) remote.Tra
 			return nil, fmt.Errorf("--ssh-option %q: expected KEY=VALUE, as ssh -o takes it (ServerAliveInterval=10)", opt)
 		}
 	}
-	ssh := &remote.SSH{ConfigFile: o.sshConfig, Options: o.sshOptions, Stderr: stderr}
+	ssh := &remote.SSH{ConfigFile: o.sshConfig, Options: o.sshOptions, Stderr: stderr,
+		Status: func(s string) { fmt.Fprintln(stdout, "lunbench:", s) }}
 	local := &remote.Local{Stderr: stderr}
 	return func(h remote.Host) remote.Transport {
 		if h.SSH != "" {

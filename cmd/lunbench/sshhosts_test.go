@@ -92,9 +92,14 @@ phases:
 		if b, _ := os.ReadFile(filepath.Join(h1.Bin, "lunbench")); string(b) != old {
 			t.Error("h1's own lunbench was changed")
 		}
+		for _, h := range lab.Hosts {
+			want := map[int]string{1: h.Name + ": copied lunbench (", 2: h.Name + ": runs the copy of lunbench cached at " + h.Home}[i]
+			if !strings.Contains(stdout.String(), want) {
+				t.Errorf("run %d: no line %q in the output", i, want)
+			}
+		}
 		if !strings.Contains(stdout.String(), "h1") || !strings.Contains(stdout.String(), "h2") {
 			t.Errorf("run %d: the summary names no hosts:\n%s", i, stdout.String())
 		}
 	}
-	_ = h2
 }
