@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -21,6 +22,13 @@ import (
 // runHosts is `lunbench run` of a scenario with hosts:: a coordinator
 // drives an agent per host (remote.Run) and writes one results directory.
 func runHosts(o runOptions, sc *scenarios.Scenario, stdout, stderr io.Writer, sig <-chan os.Signal) (int, error) {
+	// The SSH transport's progress (connecting, copying lunbench) goes
+	// where the view's status goes, once the view exists.
+	status := func(s string) { fmt.Fprintln(stdout, "lunbench:", s) }
+	transport, err := hostTransport(o, func(s string) { status(s) }, stderr)
+	if err != nil {
+		return exitUsage, err
+	}
 	dirPath := o.out
 	if dirPath == "" {
 		dirPath = filepath.Join(o.root, report.DirName(o.now(), sc.Name))
@@ -47,8 +55,9 @@ func runHosts(o runOptions, sc *scenarios.Scenario, stdout, stderr io.Writer, si
 	}()
 	view := newHostsView(o, sc, stdout, stderr, cancel)
 	defer view.end()
+	status = view.status
 	out, err := remote.Run(ctx, remote.Options{
-		Scenario: sc, Dir: dirPath, Version: report.Version, Transport: hostTransport(stderr),
+		Scenario: sc, Dir: dirPath, Version: report.Version, Transport: transport,
 		Sinks: view.sinks, Events: view.events, Status: view.status,
 	})
 	view.end()
@@ -71,11 +80,27 @@ func runHosts(o runOptions, sc *scenarios.Scenario, stdout, stderr io.Writer, si
 }
 
 // hostTransport starts a host's agent over ssh, or here when it has no
-// ssh: destination.
-func hostTransport(stderr io.Writer) func(remote.Host) remote.Transport {
-	return func(h remote.Host) remote.Transport {
-		return &remote.Local{Stderr: stderr}
+// ssh: destination. The hosts share one SSH transport, which reads this
+// binary (to copy it where needed) once.
+func hostTransport(o runOptions, status func(string), stderr io.Writer) (func(remote.Host) remote.Transport, error) {
+	if o.sshConfig != "" {
+		if _, err := os.Stat(o.sshConfig); err != nil {
+			return nil, fmt.Errorf("--ssh-config: %w", err)
+		}
 	}
+	for _, opt := range o.sshOptions {
+		if k, _, ok := strings.Cut(opt, "="); !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return nil, fmt.Errorf("--ssh-option %q: expected KEY=VALUE, as ssh -o takes it (ServerAliveInterval=10)", opt)
+		}
+	}
+	ssh := &remote.SSH{ConfigFile: o.sshConfig, Options: o.sshOptions, Stderr: stderr, Status: status}
+	local := &remote.Local{Stderr: stderr}
+	return func(h remote.Host) remote.Transport {
+		if h.SSH != "" {
+			return ssh
+		}
+		return local
+	}, nil
 }
 
 // hostsView is the live view of a run over several hosts: the dashboard
