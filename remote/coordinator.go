@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"lunbench/collect"
 	"lunbench/report"
 	"lunbench/scenarios"
 	"lunbench/workload"
@@ -104,6 +105,11 @@ type host struct {
 	stalls  []workload.StallState
 	// ivq are interval batches not yet published to the sinks.
 	ivq [][]workload.Interval
+	// disk is the host's diskstats.csv, diskRows its latest sample; topo
+	// its topology at the start and the end.
+	disk     *diskCSV
+	diskRows []collect.DiskStat
+	topo     map[string]json.RawMessage
 }
 
 // toCoord moves an agent's time onto the coordinator's timeline.
@@ -148,6 +154,7 @@ type coordinator struct {
 	start   time.Time
 	stopped bool
 	last    *workload.Snapshot // the latest snapshot, for publish
+	disk    *diskCSV           // the merged diskstats.csv
 	mu      sync.Mutex         // Sinks and Events are called from the loop only; mu guards closeAll
 }
 
@@ -389,6 +396,10 @@ func (c *coordinator) handle(im inMsg) {
 			h.waiting = i
 			c.publish(true)
 		}
+	case MsgDiskStats:
+		c.diskStats(h, m.DiskStats)
+	case MsgTopology:
+		c.topology(h, m.Phase, m.Topology)
 	case MsgDrillCmd:
 		c.drills.request(h, m)
 	case MsgExecResult:
@@ -560,4 +571,8 @@ func (c *coordinator) release() {
 		h.conn.Send(&Msg{Type: MsgStart, Phase: name, At: at.Add(h.clock.Offset).UnixNano()})
 	}
 	c.opt.Status(fmt.Sprintf("phase %s started on %v", name, c.inPhase[next]))
+}
+
+func eventNote(detail string) workload.Event {
+	return workload.Event{Kind: workload.EvNote, Detail: detail}
 }
