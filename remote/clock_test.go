@@ -43,7 +43,7 @@ phases:
 `)
 	const skew = 5 * time.Second
 	t0 := time.Now()
-	out, dir := run(t, context.Background(), sc, map[string]time.Duration{"skewed": skew})
+	out, dir := run(t, context.Background(), sc, map[string]time.Duration{"skewed": skew}, false)
 	t1 := time.Now()
 	byName := map[string]HostSummary{}
 	for _, h := range out.Hosts {

@@ -93,12 +93,13 @@ func parseText(src string) (*scenarios.Scenario, error) {
 	return scenarios.Parse("t.yaml", []byte(src), nil)
 }
 
-// run runs sc over local agents into a new results directory.
-func run(t *testing.T, ctx context.Context, sc *scenarios.Scenario, skews map[string]time.Duration) (*Outcome, string) {
+// run runs sc over local agents into a new results directory; render
+// draws the charts and reports too (seconds; minutes under -race).
+func run(t *testing.T, ctx context.Context, sc *scenarios.Scenario, skews map[string]time.Duration, render bool) (*Outcome, string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "results")
 	out, err := Run(ctx, Options{Scenario: sc, Dir: dir, Transport: localAgents(t, skews), Version: report.Version,
-		Status: func(s string) { t.Log("status:", s) }})
+		Status: func(s string) { t.Log("status:", s) }, NoRender: !render})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ phases:
   - {name: warm, rw: randread, bs: 4k, qd: 2, duration: 1s}
   - {name: mix, rw: randrw, bs: 4k, qd: 2, duration: 1s}
 `)
-	out, dir := run(t, context.Background(), sc, nil)
+	out, dir := run(t, context.Background(), sc, nil, true)
 	if out.Run.Status != "finished" {
 		t.Fatalf("status %s: %s", out.Run.Status, out.Run.Error)
 	}
