@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -51,7 +52,7 @@ func TestHostLost(t *testing.T) {
 		// the survivor's status, and whether the run ends well before the
 		// phase's 4 s
 		survivor string
-		early    bool
+		early    bool // the run ends well before the phase's 6 s
 	}{
 		// continue: the survivor runs its phase out.
 		{"continue", "finished", false},
@@ -67,33 +68,34 @@ targets:
   - {name: a, path: `+filepath.Join(d, "a.dat")+`, size: 4MiB, host: keep}
   - {name: b, path: `+filepath.Join(d, "b.dat")+`, size: 4MiB, host: doomed}
 phases:
-  - {name: p, rw: randread, bs: 4k, qd: 1, rate_iops: 500, duration: 4s}
+  - {name: p, rw: randread, bs: 4k, qd: 1, rate_iops: 500, duration: 6s}
 `)
 			rec := &recording{t: t, s: map[string]*procSession{}}
 			killed := make(chan time.Time, 1)
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
+			started := make(chan time.Time, 1)
+			status := func(s string) {
+				if strings.HasPrefix(s, "phase p started") {
+					started <- time.Now()
+				}
+			}
 			go func() {
-				// Kill once the phase has run 1.5 s, measured from the
-				// first snapshot seen on the merged stream.
-				select {
-				case <-time.After(1500*time.Millisecond + 500*time.Millisecond):
-				case <-ctx.Done():
-					return
-				}
-				if s := rec.session("doomed"); s != nil {
-					killed <- time.Now()
-					s.Kill()
-				}
+				// Kill 2.5 s into the phase: its intervals are 1 s, so
+				// two have reached the coordinator even on a loaded
+				// machine.
+				t0 := <-started
+				time.Sleep(2500 * time.Millisecond)
+				rec.session("doomed").Kill()
+				killed <- time.Now()
+				started <- t0
 			}()
 			dir := filepath.Join(t.TempDir(), "res")
-			start := time.Now()
-			out, err := Run(ctx, Options{Scenario: sc, Dir: dir, Transport: rec.transport, Version: report.Version, NoRender: true})
+			out, err := Run(context.Background(), Options{Scenario: sc, Dir: dir, Transport: rec.transport, Version: report.Version, NoRender: true, Status: status})
 			if err != nil {
 				t.Fatal(err)
 			}
-			took := time.Since(start)
+			end := time.Now()
 			kill := <-killed
+			took := end.Sub(<-started)
 			hosts := map[string]HostSummary{}
 			for _, h := range out.Hosts {
 				hosts[h.Name] = h
@@ -108,8 +110,10 @@ phases:
 			if out.Run.Status != "failed" {
 				t.Errorf("run status %s: a lost host leaves the run incomplete", out.Run.Status)
 			}
-			if c.early != (took < 3500*time.Millisecond) {
-				t.Errorf("run took %v (early end expected: %v)", took, c.early)
+			// From the phase's start: stopped at 2.5 s plus a drain, or
+			// the whole 6 s.
+			if c.early != (took < 5*time.Second) {
+				t.Errorf("run ended %v after the phase started (early end expected: %v)", took, c.early)
 			}
 			evs, _ := report.ReadEvents(dir)
 			var ev *workload.Event
@@ -125,7 +129,7 @@ phases:
 			// The lost host's own results stop at its last interval.
 			run, err := report.ReadRun(filepath.Join(dir, "hosts", "doomed"))
 			if err != nil || run.Status != "lost" || !run.End.Equal(lost.DataEnd) {
-				t.Errorf("hosts/doomed/run.json: %+v, %v", run, err)
+				t.Errorf("hosts/doomed/run.json: status %s, end %v (data end %v), %v", run.Status, run.End, lost.DataEnd, err)
 			}
 		})
 	}
