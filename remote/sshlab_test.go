@@ -153,6 +153,34 @@ func TestSSHLabErrors(t *testing.T) {
 	}
 }
 
+// TestSSHLabProxyJump: a host the coordinator cannot reach directly is
+// reached through a jump host given as an ssh option, as admins do with
+// ProxyJump in ~/.ssh/config.
+func TestSSHLabProxyJump(t *testing.T) {
+	l := sshtest.New(t, 2)
+	jump, inner := l.Hosts[0], l.Hosts[1]
+	l.HideFromClient(inner)
+	s := labSSH(t, l)
+	s.ConnectTimeout = 2 * time.Second
+	if ss, err := labStart(t, s, inner); !errors.Is(err, ErrUnreachable) {
+		if err == nil {
+			ss.Kill()
+			ss.Wait()
+		}
+		t.Fatalf("direct: %v; want %v (the host is hidden)", err, ErrUnreachable)
+	}
+	s = labSSH(t, l)
+	s.Options = []string{"ProxyJump=" + jump.Dest}
+	ss, err := labStart(t, s, inner, "jumped")
+	if err != nil {
+		t.Fatalf("through %s: %v", jump.Name, err)
+	}
+	echo(t, ss, []string{"jumped"})
+	if !strings.Contains(inner.Log(), "Accepted publickey for root from "+jump.Addr) {
+		t.Errorf("%s was not reached from %s:\n%s", inner.Name, jump.Name, inner.Log())
+	}
+}
+
 // TestSSHLabLostConnection: a session whose server side dies, or whose
 // network goes silent, ends with ErrConnectionLost: Stdout reads EOF and
 // Wait returns, within the keepalive budget; the remote agent is gone.
