@@ -245,6 +245,44 @@ func TestSSHLabLostConnection(t *testing.T) {
 	}
 }
 
+// TestSSHLabAgentKilled: an agent killed on its host ends the session:
+// Stdout reads EOF and Wait says so, at once; ssh is gone too.
+func TestSSHLabAgentKilled(t *testing.T) {
+	l := sshtest.New(t, 1)
+	s := labSSH(t, l)
+	token := fmt.Sprintf("lb17s-victim-%d", os.Getpid())
+	ss, err := labStart(t, s, l.Hosts[0], token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.Kill()
+	rd := bufio.NewReader(ss.Stdout())
+	rd.ReadString('\n') // "args 1"
+	rd.ReadString('\n') // the token
+	var agent []int
+	for _, pid := range sshtest.Procs(token) {
+		if cl, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.Contains(string(cl), "lunbench\x00agent\x00"+token) {
+			agent = append(agent, pid)
+		}
+	}
+	if len(agent) != 1 {
+		t.Fatalf("agents with %s: %v; want one", token, agent)
+	}
+	kill := time.Now()
+	syscall.Kill(agent[0], syscall.SIGKILL)
+	io.Copy(io.Discard, rd)
+	err = ss.Wait()
+	took := time.Since(kill)
+	t.Logf("Wait after %v: %v", took.Round(time.Millisecond), err)
+	if err == nil || !strings.Contains(err.Error(), "agent killed by signal 9") {
+		t.Errorf("Wait: %v; want an error naming the agent", err)
+	}
+	if took > 5*time.Second {
+		t.Errorf("noticed after %v", took)
+	}
+	waitGone(t, token, 5*time.Second)
+}
+
 // waitGone waits until no process holds token on its command line.
 func waitGone(t *testing.T, token string, budget time.Duration) time.Duration {
 	t.Helper()
@@ -335,7 +373,7 @@ func TestSSHLabCoordinatorKilled(t *testing.T) {
 				t.Fatalf("coordinator: %q", line)
 			}
 			ours := func() []int { return slices.DeleteFunc(sshtest.Procs(l.Dir), func(p int) bool { return p == h.PID }) }
-			// The bootstrap said "exec" a moment before it execs the agent.
+			// The bootstrap said "start" a moment before it starts the agent.
 			agents := 0
 			for end := time.Now().Add(5 * time.Second); agents == 0 && time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 				for _, pid := range ours() {
