@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
 	"strconv"
@@ -71,7 +72,7 @@ func CheckSSHDestination(dest string) error {
 			return fmt.Errorf("%q: IPv6 address without its closing ] (%s)", dest, want)
 		}
 		host, port = hostPort[1:end], strings.TrimPrefix(hostPort[end+1:], ":")
-		if !strings.Contains(host, ":") || strings.Trim(host, "0123456789abcdefABCDEF:.") != "" {
+		if !strings.Contains(host, ":") || net.ParseIP(host) == nil {
 			return fmt.Errorf("%q: %q in brackets is not an IPv6 address (%s)", dest, host, want)
 		}
 		if rest := hostPort[end+1:]; rest != "" && !strings.HasPrefix(rest, ":") {
