@@ -80,6 +80,10 @@ func TestSSHLabCopy(t *testing.T) {
 			t.Errorf("%s, second start: how %q copied %d; want the cached copy", h.Name, ss.How, ss.Copied)
 		}
 		echo(t, ss, []string{"again"})
+		// One connection per start, the copy included: two in all.
+		if n := strings.Count(h.Log(), "Accepted publickey"); n != 2 {
+			t.Errorf("%s: %d logins for two starts; want one each", h.Name, n)
+		}
 	}
 	if now, _ := os.ReadFile(filepath.Join(h1.Bin, "lunbench")); string(now) != string(installed) {
 		t.Error("the host's own lunbench was changed")
