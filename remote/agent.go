@@ -141,8 +141,11 @@ func (a *agent) run(ctx context.Context, host string, sc *scenarios.Scenario) {
 	pre, _ := json.Marshal(preflight.Run(a.opt.SysRoot, exp, a.now()))
 	h := report.ThisHost()
 	a.conn.Send(&Msg{Type: MsgReady, RunHost: &h, Preflight: pre})
-	runner.Attach(eventSender{a}, snapshotSender{a})
+	events := eventSender{a}
+	runner.Attach(events, snapshotSender{a})
+	col := a.startCollectors(sc, events)
 	res, err := runner.Run(ctx)
+	col.stop()
 	if res != nil {
 		shiftResult(res, a.opt.Skew)
 		if w, werr := ResultToWire(res); werr == nil {

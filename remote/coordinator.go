@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"lunbench/collect"
 	"lunbench/report"
 	"lunbench/scenarios"
 	"lunbench/workload"
@@ -102,6 +103,13 @@ type host struct {
 	lostAt  time.Time
 	slices  []workload.Interval
 	stalls  []workload.StallState
+	// ivq are interval batches not yet published to the sinks.
+	ivq [][]workload.Interval
+	// disk is the host's diskstats.csv, diskRows its latest sample; topo
+	// its topology at the start and the end.
+	disk     *diskCSV
+	diskRows []collect.DiskStat
+	topo     map[string]json.RawMessage
 }
 
 // toCoord moves an agent's time onto the coordinator's timeline.
@@ -145,7 +153,9 @@ type coordinator struct {
 	top     *report.Dir
 	start   time.Time
 	stopped bool
-	mu      sync.Mutex // Sinks and Events are called from the loop only; mu guards closeAll
+	last    *workload.Snapshot // the latest snapshot, for publish
+	disk    *diskCSV           // the merged diskstats.csv
+	mu      sync.Mutex         // Sinks and Events are called from the loop only; mu guards closeAll
 }
 
 func newCoordinator(opt Options) (*coordinator, error) {
@@ -384,7 +394,12 @@ func (c *coordinator) handle(im inMsg) {
 	case MsgPhaseReady:
 		if i, ok := c.phaseIx[m.Phase]; ok {
 			h.waiting = i
+			c.publish(true)
 		}
+	case MsgDiskStats:
+		c.diskStats(h, m.DiskStats)
+	case MsgTopology:
+		c.topology(h, m.Phase, m.Topology)
 	case MsgDrillCmd:
 		c.drills.request(h, m)
 	case MsgExecResult:
@@ -410,7 +425,10 @@ func (c *coordinator) lose(h *host, why string) {
 }
 
 // hostEnded lets the drills waiting on a host's commands go.
-func (c *coordinator) hostEnded(h *host) { c.drills.hostGone(h) }
+func (c *coordinator) hostEnded(h *host) {
+	c.drills.hostGone(h)
+	c.publish(true)
+}
 
 func fmtTime(t time.Time) string {
 	if t.IsZero() {
@@ -439,17 +457,44 @@ func (c *coordinator) snapshot(h *host, w *WireSnapshot) {
 	h.dir.Add(s)
 	c.top.Add(s)
 	h.slices, h.stalls = s.Slices, s.Stalls
-	if len(c.opt.Sinks) == 0 {
+	if len(s.Intervals) > 0 {
+		h.ivq = append(h.ivq, s.Intervals)
+	}
+	c.last = s
+	c.publish(false)
+}
+
+// publish gives the sinks (dashboard, progress lines) the merged view:
+// every host's latest slices and stalls (target names are unique across
+// hosts), and one interval's worth of every running host's intervals
+// once each has sent it (all queued ones when force is set, as a host
+// stops running).
+func (c *coordinator) publish(force bool) {
+	if len(c.opt.Sinks) == 0 || c.last == nil {
 		return
 	}
-	// The merged view: every host's latest slices and stalls (target
-	// names are unique across hosts), this host's intervals.
-	m := *s
-	m.Elapsed = s.Time.Sub(c.start)
-	m.Slices, m.Stalls = nil, nil
+	ready := true
+	for _, h := range c.hosts {
+		if !h.done && h.waiting < 0 && len(h.ivq) == 0 {
+			ready = false
+		}
+	}
+	m := *c.last
+	m.Elapsed = m.Time.Sub(c.start)
+	m.Slices, m.Stalls, m.Intervals = nil, nil, nil
 	for _, o := range c.hosts {
 		m.Slices = append(m.Slices, o.slices...)
 		m.Stalls = append(m.Stalls, o.stalls...)
+		switch {
+		case force:
+			for _, b := range o.ivq {
+				m.Intervals = append(m.Intervals, b...)
+			}
+			o.ivq = nil
+		case ready && len(o.ivq) > 0:
+			m.Intervals = append(m.Intervals, o.ivq[0]...)
+			o.ivq = o.ivq[1:]
+		}
 	}
 	for _, sk := range c.opt.Sinks {
 		sk.Add(&m)
@@ -495,6 +540,7 @@ func (c *coordinator) result(h *host, m *Msg) {
 	case r.Interrupted:
 		h.status = "interrupted"
 	}
+	c.publish(true)
 }
 
 // release starts the next phase on its hosts once no host is running one
@@ -525,4 +571,8 @@ func (c *coordinator) release() {
 		h.conn.Send(&Msg{Type: MsgStart, Phase: name, At: at.Add(h.clock.Offset).UnixNano()})
 	}
 	c.opt.Status(fmt.Sprintf("phase %s started on %v", name, c.inPhase[next]))
+}
+
+func eventNote(detail string) workload.Event {
+	return workload.Event{Kind: workload.EvNote, Detail: detail}
 }

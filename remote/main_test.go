@@ -34,6 +34,9 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	if f := os.Getenv(coordEnv); f != "" {
+		coordinatorMain(f)
+	}
 	os.Exit(m.Run())
 }
 
@@ -79,11 +82,15 @@ func diskDir(t *testing.T) string {
 // parse loads a scenario from text, failing the test on any problem.
 func parse(t *testing.T, src string) *scenarios.Scenario {
 	t.Helper()
-	sc, err := scenarios.Parse("t.yaml", []byte(src), nil)
+	sc, err := parseText(src)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, src)
 	}
 	return sc
+}
+
+func parseText(src string) (*scenarios.Scenario, error) {
+	return scenarios.Parse("t.yaml", []byte(src), nil)
 }
 
 // run runs sc over local agents into a new results directory.
@@ -100,3 +107,6 @@ func run(t *testing.T, ctx context.Context, sc *scenarios.Scenario, skews map[st
 
 // syscallKill0 reports whether process pid still exists (nil: it does).
 func syscallKill0(pid int) error { return unix.Kill(pid, 0) }
+
+// syscallKill kills a process left behind by a failed test.
+func syscallKill(pid int) { unix.Kill(pid, unix.SIGKILL) }

@@ -86,8 +86,10 @@ func (c *coordinator) finish() (*Outcome, error) {
 			merged.Interrupted = merged.Interrupted || r.Interrupted
 			merged.PhasesRun = max(merged.PhasesRun, r.PhasesRun)
 		}
+		h.disk.close()
 		errs = append(errs, h.dir.Close())
 	}
+	c.disk.close()
 	merged.Drills = c.mergeDrills()
 	merged.Interrupted = merged.Interrupted || c.stopped
 	slices.SortStableFunc(merged.Phases, func(a, b workload.PhaseResult) int {

@@ -10,6 +10,7 @@ import (
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
+	"lunbench/collect"
 	"lunbench/report"
 	"lunbench/scenarios"
 	"lunbench/workload"
@@ -38,6 +39,8 @@ const (
 	MsgDrillResult = "drill_result" // coordinator: the command's result
 	MsgExec        = "exec"         // coordinator: run a drill command on this host
 	MsgExecResult  = "exec_result"  // agent: its result
+	MsgDiskStats   = "diskstats"    // agent: a diskstats sample of its targets and paths
+	MsgTopology    = "topology"     // agent: its targets' topology at the start or the end
 	MsgResult      = "result"       // agent: the run's result with phase histograms
 	MsgStop        = "stop"         // coordinator: stop the run (interrupt)
 	MsgBye         = "bye"          // coordinator: all done, exit
@@ -78,6 +81,9 @@ type Msg struct {
 	Timeout time.Duration           `json:"timeout_ns,omitempty"`
 	Cmd     *workload.CommandResult `json:"cmd,omitempty"`
 	Output  string                  `json:"output,omitempty"`
+	// diskstats, topology (Phase is "start" or "end")
+	DiskStats []collect.DiskStat `json:"diskstats,omitempty"`
+	Topology  json.RawMessage    `json:"topology,omitempty"`
 	// result
 	Result *WireResult `json:"result,omitempty"`
 	// error

@@ -32,7 +32,8 @@ phases:
 	}
 	for _, f := range []string{"run.json", "intervals.csv", "events.jsonl", "scenario.yaml", "report.md",
 		"hosts/h1/run.json", "hosts/h1/intervals.csv", "hosts/h1/events.jsonl", "hosts/h1/scenario.yaml",
-		"hosts/h2/run.json", "hosts/h2/intervals.csv", "hist/mix_all-hosts_read.phase.hlog"} {
+		"hosts/h2/run.json", "hosts/h2/intervals.csv", "hist/mix_all-hosts_read.phase.hlog",
+		"diskstats.csv", "hosts/h1/diskstats.csv", "hosts/h2/topology.json"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}

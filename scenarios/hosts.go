@@ -78,13 +78,19 @@ func CheckSSHDestination(dest string) error {
 		if rest := hostPort[end+1:]; rest != "" && !strings.HasPrefix(rest, ":") {
 			return fmt.Errorf("%q: %q after the address (%s)", dest, rest, want)
 		}
+	} else if strings.Count(hostPort, ":") > 1 {
+		// A bare IPv6 address, as ssh reads it: all host, no port.
+		host = hostPort
+		if strings.Trim(host, "0123456789abcdefABCDEF:.") != "" {
+			return fmt.Errorf("%q: %q is not an IPv6 address (%s)", dest, host, want)
+		}
 	} else {
 		host, port, _ = strings.Cut(hostPort, ":")
 		if !sshHost.MatchString(host) {
 			return fmt.Errorf("%q: %q is not a host name or address (%s)", dest, host, want)
 		}
 	}
-	if strings.Contains(hostPort, ":") && !strings.HasPrefix(hostPort, "[") || port != "" {
+	if strings.Count(hostPort, ":") == 1 && !strings.HasPrefix(hostPort, "[") || port != "" {
 		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 {
 			return fmt.Errorf("%q: port %q is not a number from 1 to 65535 (%s)", dest, port, want)

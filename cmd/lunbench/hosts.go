@@ -7,10 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
+
+	"github.com/gdamore/tcell/v2"
 
 	"lunbench/remote"
 	"lunbench/report"
+	"lunbench/report/live"
 	"lunbench/scenarios"
 	"lunbench/workload"
 )
@@ -18,7 +22,10 @@ import (
 // runHosts is `lunbench run` of a scenario with hosts:: a coordinator
 // drives an agent per host (remote.Run) and writes one results directory.
 func runHosts(o runOptions, sc *scenarios.Scenario, stdout, stderr io.Writer, sig <-chan os.Signal) (int, error) {
-	transport, err := hostTransport(o, stdout, stderr)
+	// The SSH transport's progress (connecting, copying lunbench) goes
+	// where the view's status goes, once the view exists.
+	status := func(s string) { fmt.Fprintln(stdout, "lunbench:", s) }
+	transport, err := hostTransport(o, func(s string) { status(s) }, stderr)
 	if err != nil {
 		return exitUsage, err
 	}
@@ -46,12 +53,14 @@ func runHosts(o runOptions, sc *scenarios.Scenario, stdout, stderr io.Writer, si
 			}
 		}
 	}()
-	sinks, events := hostsLiveView(o, sc, stdout)
+	view := newHostsView(o, sc, stdout, stderr, cancel)
+	defer view.end()
+	status = view.status
 	out, err := remote.Run(ctx, remote.Options{
 		Scenario: sc, Dir: dirPath, Version: report.Version, Transport: transport,
-		Sinks: sinks, Events: events,
-		Status: func(s string) { fmt.Fprintln(stdout, "lunbench:", s) },
+		Sinks: view.sinks, Events: view.events, Status: view.status,
 	})
+	view.end()
 	if err != nil {
 		return exitRuntime, err
 	}
@@ -73,7 +82,7 @@ func runHosts(o runOptions, sc *scenarios.Scenario, stdout, stderr io.Writer, si
 // hostTransport starts a host's agent over ssh, or here when it has no
 // ssh: destination. The hosts share one SSH transport, which reads this
 // binary (to copy it where needed) once.
-func hostTransport(o runOptions, stdout, stderr io.Writer) (func(remote.Host) remote.Transport, error) {
+func hostTransport(o runOptions, status func(string), stderr io.Writer) (func(remote.Host) remote.Transport, error) {
 	if o.sshConfig != "" {
 		if _, err := os.Stat(o.sshConfig); err != nil {
 			return nil, fmt.Errorf("--ssh-config: %w", err)
@@ -84,8 +93,7 @@ func hostTransport(o runOptions, stdout, stderr io.Writer) (func(remote.Host) re
 			return nil, fmt.Errorf("--ssh-option %q: expected KEY=VALUE, as ssh -o takes it (ServerAliveInterval=10)", opt)
 		}
 	}
-	ssh := &remote.SSH{ConfigFile: o.sshConfig, Options: o.sshOptions, Stderr: stderr,
-		Status: func(s string) { fmt.Fprintln(stdout, "lunbench:", s) }}
+	ssh := &remote.SSH{ConfigFile: o.sshConfig, Options: o.sshOptions, Stderr: stderr, Status: status}
 	local := &remote.Local{Stderr: stderr}
 	return func(h remote.Host) remote.Transport {
 		if h.SSH != "" {
@@ -95,7 +103,65 @@ func hostTransport(o runOptions, stdout, stderr io.Writer) (func(remote.Host) re
 	}, nil
 }
 
-// hostsLiveView is the line output of a run over several hosts.
-func hostsLiveView(o runOptions, sc *scenarios.Scenario, stdout io.Writer) ([]workload.Sink, workload.EventSink) {
-	return []workload.Sink{&report.Progress{W: stdout}}, nil
+// hostsView is the live view of a run over several hosts: the dashboard
+// on a terminal (rows per host, totals, the host in the stall banner), or
+// progress lines.
+type hostsView struct {
+	sinks  []workload.Sink
+	events workload.EventSink
+	status func(string)
+	end    func()
+}
+
+func newHostsView(o runOptions, sc *scenarios.Scenario, stdout, stderr io.Writer, quit func()) *hostsView {
+	hosts := map[string]string{}
+	for _, t := range sc.Targets {
+		hosts[t.Name] = t.HostOf()
+	}
+	v := &hostsView{end: func() {}}
+	var screen tcell.Screen
+	if !o.noTUI && isTerminal(stdout) {
+		var err error
+		if screen, err = tcell.NewScreen(); err != nil {
+			fmt.Fprintf(stderr, "lunbench: no dashboard (%v); line output instead\n", err)
+			screen = nil
+		}
+	}
+	if screen == nil {
+		v.sinks = []workload.Sink{hostProgress{p: &report.Progress{W: stdout}, hosts: hosts}}
+		v.status = func(s string) { fmt.Fprintln(stdout, "lunbench:", s) }
+		return v
+	}
+	dash := live.New(screen, live.Options{Scenario: sc.Name, RunLength: runLength(sc), NoColor: os.Getenv("NO_COLOR") != "",
+		Targets: targetPaths(sc), Hosts: hosts, HostOrder: sc.HostNames()})
+	v.sinks, v.events, v.status = []workload.Sink{dash}, dash, dash.SetStatus
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- dash.Run(ctx, quit) }()
+	v.end = sync.OnceFunc(func() {
+		stop()
+		if err := <-done; err != nil {
+			fmt.Fprintf(stderr, "lunbench: dashboard: %v\n", err)
+		}
+	})
+	return v
+}
+
+// hostProgress is the progress line of a run over several hosts: a stall
+// names its host.
+type hostProgress struct {
+	p     *report.Progress
+	hosts map[string]string
+}
+
+func (h hostProgress) Add(s *workload.Snapshot) {
+	if len(s.Stalls) > 0 {
+		c := *s
+		c.Stalls = append([]workload.StallState(nil), s.Stalls...)
+		for i := range c.Stalls {
+			c.Stalls[i].Target += "@" + h.hosts[c.Stalls[i].Target]
+		}
+		s = &c
+	}
+	h.p.Add(s)
 }
