@@ -24,9 +24,13 @@ const bootPrefix = "lunbench-bootstrap:"
 //     directory, check their SHA-256 and rename them into place; anything
 //     else makes it exit.
 //
-// Then it says "exec HOW PATH" and execs PATH agent ARGS, so the agent gets
-// the connection's stdin and stdout from the next byte on. The coordinator
-// writes nothing after the binary until it reads the exec line, so the
+// Then it says "start HOW PATH" and runs PATH agent ARGS, so the agent gets
+// the connection's stdin and stdout from the next byte on. It runs it as a
+// child, not by exec, and exits with its status: a killed agent becomes
+// status 128+signal, which ssh passes on, where after an exec sshd would
+// send a signal that ssh turns into its own status 255, the same as a lost
+// connection. The coordinator
+// writes nothing after the binary until it reads the start line, so the
 // shell's and head's reads cannot swallow the agent's input. Version checks
 // read /dev/null, not stdin, for the same reason. It writes nowhere but its
 // own cache directory, and there only a temp name it removes on failure.
@@ -35,20 +39,19 @@ p=` + bootPrefix + `
 dir=$1 want=$2 sum=$3 size=$4
 shift 4
 say() { printf '%s %s\n' "$p" "$*"; }
+start() { say start "$1" "$2"; b=$2; shift 2; "$b" agent "$@"; exit; }
 base=${XDG_CACHE_HOME:-}
 [ -n "$base" ] || [ -z "${HOME:-}" ] || base=$HOME/.cache
 case $base in /*) ;; *) say error "neither XDG_CACHE_HOME nor HOME is set: nowhere to keep lunbench"; exit 3;; esac
 cache=$base/lunbench/$dir
 if [ -x "$cache/lunbench" ] && [ "$("$cache/lunbench" --version </dev/null 2>/dev/null)" = "$want" ]; then
-	say exec cached "$cache/lunbench"
-	exec "$cache/lunbench" agent "$@"
+	start cached "$cache/lunbench" "$@"
 fi
 have=none
 if command -v lunbench >/dev/null 2>&1; then
 	have=$(lunbench --version </dev/null 2>/dev/null | head -n 1)
 	if [ "$have" = "$want" ]; then
-		say exec installed "$(command -v lunbench)"
-		exec lunbench agent "$@"
+		start installed "$(command -v lunbench)" "$@"
 	fi
 	[ -n "$have" ] || have=unknown
 fi
@@ -70,14 +73,13 @@ got=${got%% *}
 [ "$got" = "$sum" ] || { say error "copy's SHA-256 is $got, sent $sum"; exit 3; }
 chmod 755 "$tmp" && mv -f "$tmp" "$cache/lunbench" || { say error "cannot move the copy to $cache/lunbench"; exit 3; }
 trap - EXIT HUP INT TERM PIPE
-say exec copied "$cache/lunbench"
-exec "$cache/lunbench" agent "$@"
+start copied "$cache/lunbench" "$@"
 `
 
 // bootMsg is one line the bootstrap script said.
 type bootMsg struct {
-	Kind string // "exec", "need" or "error"
-	// exec: How (installed, cached, copied) and Path.
+	Kind string // "start", "need" or "error"
+	// start: How (installed, cached, copied) and Path.
 	How, Path string
 	// need: the remote's uname -s and -m and its lunbench's version line
 	// ("none" without one on PATH).
@@ -95,10 +97,10 @@ func parseBootLine(line string) (m bootMsg, ok bool, err error) {
 	}
 	m.Kind, rest, _ = strings.Cut(rest, " ")
 	switch m.Kind {
-	case "exec":
+	case "start":
 		m.How, m.Path, _ = strings.Cut(rest, " ")
 		if m.Path == "" {
-			return m, true, fmt.Errorf("bootstrap: exec line without a path: %q", line)
+			return m, true, fmt.Errorf("bootstrap: start line without a path: %q", line)
 		}
 	case "need":
 		f := strings.SplitN(rest, " ", 3)

@@ -3,6 +3,8 @@ package remote
 import (
 	"strings"
 	"testing"
+
+	"lunbench/scenarios"
 )
 
 func TestParseDest(t *testing.T) {
@@ -98,6 +100,24 @@ func FuzzParseDest(f *testing.F) {
 		again, err := ParseDest(d.String())
 		if err != nil || again != d {
 			t.Fatalf("ParseDest(%q) = %+v; its String %q parses to %+v, %v", s, d, d.String(), again, err)
+		}
+	})
+}
+
+// FuzzDestAgreesWithScenario: every destination the scenario loader
+// accepts (scenarios.CheckSSHDestination, at load time, with file:line)
+// parses here too, so no run fails at connect time on a destination the
+// loader let through.
+func FuzzDestAgreesWithScenario(f *testing.F) {
+	for _, s := range []string{"root@db1:22", "[2001:db8::1]:2222", "db1", "u@h", "h:", "[::1]", "a.b-c_d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if scenarios.CheckSSHDestination(s) != nil {
+			return
+		}
+		if _, err := ParseDest(s); err != nil {
+			t.Fatalf("the scenario loader accepts %q, the transport does not: %v", s, err)
 		}
 	})
 }

@@ -80,6 +80,10 @@ func TestSSHLabCopy(t *testing.T) {
 			t.Errorf("%s, second start: how %q copied %d; want the cached copy", h.Name, ss.How, ss.Copied)
 		}
 		echo(t, ss, []string{"again"})
+		// One connection per start, the copy included: two in all.
+		if n := strings.Count(h.Log(), "Accepted publickey"); n != 2 {
+			t.Errorf("%s: %d logins for two starts; want one each", h.Name, n)
+		}
 	}
 	if now, _ := os.ReadFile(filepath.Join(h1.Bin, "lunbench")); string(now) != string(installed) {
 		t.Error("the host's own lunbench was changed")
@@ -153,6 +157,34 @@ func TestSSHLabErrors(t *testing.T) {
 	}
 }
 
+// TestSSHLabProxyJump: a host the coordinator cannot reach directly is
+// reached through a jump host given as an ssh option, as admins do with
+// ProxyJump in ~/.ssh/config.
+func TestSSHLabProxyJump(t *testing.T) {
+	l := sshtest.New(t, 2)
+	jump, inner := l.Hosts[0], l.Hosts[1]
+	l.HideFromClient(inner)
+	s := labSSH(t, l)
+	s.ConnectTimeout = 2 * time.Second
+	if ss, err := labStart(t, s, inner); !errors.Is(err, ErrUnreachable) {
+		if err == nil {
+			ss.Kill()
+			ss.Wait()
+		}
+		t.Fatalf("direct: %v; want %v (the host is hidden)", err, ErrUnreachable)
+	}
+	s = labSSH(t, l)
+	s.Options = []string{"ProxyJump=" + jump.Dest}
+	ss, err := labStart(t, s, inner, "jumped")
+	if err != nil {
+		t.Fatalf("through %s: %v", jump.Name, err)
+	}
+	echo(t, ss, []string{"jumped"})
+	if !strings.Contains(inner.Log(), "Accepted publickey for root from "+jump.Addr) {
+		t.Errorf("%s was not reached from %s:\n%s", inner.Name, jump.Name, inner.Log())
+	}
+}
+
 // TestSSHLabLostConnection: a session whose server side dies, or whose
 // network goes silent, ends with ErrConnectionLost: Stdout reads EOF and
 // Wait returns, within the keepalive budget; the remote agent is gone.
@@ -215,6 +247,44 @@ func TestSSHLabLostConnection(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSSHLabAgentKilled: an agent killed on its host ends the session:
+// Stdout reads EOF and Wait says so, at once; ssh is gone too.
+func TestSSHLabAgentKilled(t *testing.T) {
+	l := sshtest.New(t, 1)
+	s := labSSH(t, l)
+	token := fmt.Sprintf("lb17s-victim-%d", os.Getpid())
+	ss, err := labStart(t, s, l.Hosts[0], token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.Kill()
+	rd := bufio.NewReader(ss.Stdout())
+	rd.ReadString('\n') // "args 1"
+	rd.ReadString('\n') // the token
+	var agent []int
+	for _, pid := range sshtest.Procs(token) {
+		if cl, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.Contains(string(cl), "lunbench\x00agent\x00"+token) {
+			agent = append(agent, pid)
+		}
+	}
+	if len(agent) != 1 {
+		t.Fatalf("agents with %s: %v; want one", token, agent)
+	}
+	kill := time.Now()
+	syscall.Kill(agent[0], syscall.SIGKILL)
+	io.Copy(io.Discard, rd)
+	err = ss.Wait()
+	took := time.Since(kill)
+	t.Logf("Wait after %v: %v", took.Round(time.Millisecond), err)
+	if err == nil || !strings.Contains(err.Error(), "agent killed by signal 9") {
+		t.Errorf("Wait: %v; want an error naming the agent", err)
+	}
+	if took > 5*time.Second {
+		t.Errorf("noticed after %v", took)
+	}
+	waitGone(t, token, 5*time.Second)
 }
 
 // waitGone waits until no process holds token on its command line.
@@ -307,7 +377,7 @@ func TestSSHLabCoordinatorKilled(t *testing.T) {
 				t.Fatalf("coordinator: %q", line)
 			}
 			ours := func() []int { return slices.DeleteFunc(sshtest.Procs(l.Dir), func(p int) bool { return p == h.PID }) }
-			// The bootstrap said "exec" a moment before it execs the agent.
+			// The bootstrap said "start" a moment before it starts the agent.
 			agents := 0
 			for end := time.Now().Add(5 * time.Second); agents == 0 && time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 				for _, pid := range ours() {
@@ -366,16 +436,19 @@ func BenchmarkSSHStart(b *testing.B) {
 	for _, bc := range []struct {
 		name  string
 		setup func()
+		opts  []string
 	}{
 		{"installed", func() {
 			os.RemoveAll(cache)
 			os.Link(bin, filepath.Join(h.Bin, "lunbench"))
-		}},
-		{"cached", func() { os.Remove(filepath.Join(h.Bin, "lunbench")) }},
-		{"copy", func() { os.Remove(filepath.Join(h.Bin, "lunbench")); os.RemoveAll(cache) }},
+		}, nil},
+		{"cached", func() { os.Remove(filepath.Join(h.Bin, "lunbench")) }, nil},
+		{"copy", func() { os.Remove(filepath.Join(h.Bin, "lunbench")); os.RemoveAll(cache) }, nil},
+		// ssh's own zlib over the copy: for slow links (README).
+		{"copy-compressed", func() { os.RemoveAll(cache) }, []string{"Compression=yes"}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			s := &SSH{Command: l.SSHCommand(), ConfigFile: l.Config, Binary: bin}
+			s := &SSH{Command: l.SSHCommand(), ConfigFile: l.Config, Binary: bin, Options: bc.opts}
 			var copied int64
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
@@ -387,7 +460,7 @@ func BenchmarkSSHStart(b *testing.B) {
 				}
 				b.StopTimer()
 				sess := ss.(*SSHSession)
-				if want := map[string]string{"installed": "installed", "cached": "cached", "copy": "copied"}[bc.name]; sess.How != want && !(bc.name == "cached" && i == 0) {
+				if want := map[string]string{"installed": "installed", "cached": "cached", "copy": "copied", "copy-compressed": "copied"}[bc.name]; sess.How != want && !(bc.name == "cached" && i == 0) {
 					b.Fatalf("how %q, want %q", sess.How, want)
 				}
 				copied += sess.Copied

@@ -15,7 +15,7 @@ import (
 )
 
 // start runs cmd (ssh, or in unit tests the bootstrap under a local sh),
-// walks the bootstrap through to its exec line and returns the session.
+// walks the bootstrap through to its start line and returns the session.
 func (s *SSH) start(ctx context.Context, h Host, cmd *exec.Cmd) (*SSHSession, error) {
 	began := time.Now()
 	inR, inW, err := os.Pipe()
@@ -101,7 +101,7 @@ func (s *SSH) handshake(ss *SSHSession) error {
 			continue
 		}
 		switch m.Kind {
-		case "exec":
+		case "start":
 			ss.How, ss.Path = m.How, m.Path
 			if m.How == "copied" {
 				ss.Copied = s.self.size
@@ -208,6 +208,11 @@ func (ss *SSHSession) Wait() error {
 		return fmt.Errorf("host %s: ssh killed by %v", ss.Host.Name, ws.Signal())
 	}
 	msg := fmt.Sprintf("host %s: agent exited with status %d", ss.Host.Name, ee.ExitCode())
+	if c := ee.ExitCode(); c > 128 && c < 128+65 {
+		// The bootstrap's shell reports a killed child as 128+signal; the
+		// agent's own statuses are small (README: exit codes 0-3).
+		msg = fmt.Sprintf("host %s: agent killed by signal %d (%v)", ss.Host.Name, c-128, syscall.Signal(c-128))
+	}
 	if len(lines) > 0 {
 		msg += ": " + strings.Join(lines[max(0, len(lines)-3):], " | ")
 	}

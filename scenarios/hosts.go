@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
 	"strconv"
@@ -71,7 +72,7 @@ func CheckSSHDestination(dest string) error {
 			return fmt.Errorf("%q: IPv6 address without its closing ] (%s)", dest, want)
 		}
 		host, port = hostPort[1:end], strings.TrimPrefix(hostPort[end+1:], ":")
-		if !strings.Contains(host, ":") || strings.Trim(host, "0123456789abcdefABCDEF:.") != "" {
+		if !strings.Contains(host, ":") || net.ParseIP(host) == nil {
 			return fmt.Errorf("%q: %q in brackets is not an IPv6 address (%s)", dest, host, want)
 		}
 		if rest := hostPort[end+1:]; rest != "" && !strings.HasPrefix(rest, ":") {
@@ -80,7 +81,7 @@ func CheckSSHDestination(dest string) error {
 	} else if strings.Count(hostPort, ":") > 1 {
 		// A bare IPv6 address, as ssh reads it: all host, no port.
 		host = hostPort
-		if strings.Trim(host, "0123456789abcdefABCDEF:.") != "" {
+		if net.ParseIP(host) == nil {
 			return fmt.Errorf("%q: %q is not an IPv6 address (%s)", dest, host, want)
 		}
 	} else {
@@ -91,7 +92,8 @@ func CheckSSHDestination(dest string) error {
 	}
 	if strings.Count(hostPort, ":") == 1 && !strings.HasPrefix(hostPort, "[") || port != "" {
 		n, err := strconv.Atoi(port)
-		if err != nil || n < 1 || n > 65535 {
+		// Digits only, no leading zero: "+22" and "022" read as other ports elsewhere.
+		if err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
 			return fmt.Errorf("%q: port %q is not a number from 1 to 65535 (%s)", dest, port, want)
 		}
 	}

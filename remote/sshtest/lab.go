@@ -299,6 +299,13 @@ func (h *Host) KillSessions() int {
 	return len(pids)
 }
 
+// HideFromClient makes the host unreachable from the client namespace (a
+// blackhole route to its address there) while the other hosts still reach
+// it: a host behind a jump host.
+func (l *Lab) HideFromClient(h *Host) {
+	run(l.t, "ip", "-n", l.ClientNS, "route", "add", "blackhole", h.Addr+"/32")
+}
+
 // LinkDown takes the host's interface down: its packets stop without a
 // reset, as when a cable is pulled.
 func (h *Host) LinkDown(t testing.TB) {
