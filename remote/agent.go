@@ -35,6 +35,7 @@ type AgentOptions struct {
 type agent struct {
 	opt  AgentOptions
 	conn *Conn
+	out  *outbox
 	// starts carries start messages to the phase gate; drills the
 	// coordinator's answers to drill commands, by ID.
 	starts chan *Msg
@@ -54,9 +55,11 @@ func RunAgent(ctx context.Context, opt AgentOptions) error {
 	if a.opt.SysRoot == "" {
 		a.opt.SysRoot = "/"
 	}
+	a.out = newOutbox(a.conn)
+	defer a.out.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if err := a.conn.Send(&Msg{Type: MsgHello, Proto: ProtocolVersion, Version: opt.Version, Arch: runtime.GOARCH, PID: os.Getpid()}); err != nil {
+	if err := a.send(&Msg{Type: MsgHello, Proto: ProtocolVersion, Version: opt.Version, Arch: runtime.GOARCH, PID: os.Getpid()}); err != nil {
 		return err
 	}
 	runCtx, runStop := context.WithCancel(ctx)
@@ -80,7 +83,7 @@ func RunAgent(ctx context.Context, opt AgentOptions) error {
 		}
 		switch m.Type {
 		case MsgPing:
-			a.conn.Send(&Msg{Type: MsgPong, Seq: m.Seq, T: a.now().UnixNano()})
+			a.send(&Msg{Type: MsgPong, Seq: m.Seq, T: a.now().UnixNano()})
 		case MsgScenario:
 			if started {
 				a.fail("a second scenario: this agent already runs one")
@@ -114,10 +117,13 @@ func RunAgent(ctx context.Context, opt AgentOptions) error {
 	}
 }
 
+// send queues a message for the coordinator.
+func (a *agent) send(m *Msg) error { return a.out.Send(m) }
+
 // now is the agent's wall clock, skewed as a test asked.
 func (a *agent) now() time.Time { return time.Now().Add(a.opt.Skew) }
 
-func (a *agent) fail(msg string) { a.conn.Send(&Msg{Type: MsgError, Error: msg}) }
+func (a *agent) fail(msg string) { a.send(&Msg{Type: MsgError, Error: msg}) }
 
 // run prepares and runs this host's share of the scenario, streaming
 // snapshots and events, and sends the result.
@@ -140,7 +146,7 @@ func (a *agent) run(ctx context.Context, host string, sc *scenarios.Scenario) {
 	}
 	pre, _ := json.Marshal(preflight.Run(a.opt.SysRoot, exp, a.now()))
 	h := report.ThisHost()
-	a.conn.Send(&Msg{Type: MsgReady, RunHost: &h, Preflight: pre})
+	a.send(&Msg{Type: MsgReady, RunHost: &h, Preflight: pre})
 	events := eventSender{a}
 	runner.Attach(events, snapshotSender{a})
 	col := a.startCollectors(sc, events)
@@ -153,7 +159,7 @@ func (a *agent) run(ctx context.Context, host string, sc *scenarios.Scenario) {
 			if err != nil {
 				msg.Error = err.Error()
 			}
-			a.conn.Send(msg)
+			a.send(msg)
 			return
 		} else {
 			err = errors.Join(err, werr)
@@ -165,7 +171,7 @@ func (a *agent) run(ctx context.Context, host string, sc *scenarios.Scenario) {
 // gate holds a phase at the coordinator's barrier: it says it is ready,
 // waits for the start, then sleeps until the start's moment.
 func (a *agent) gate(ctx context.Context, _ int, name string) error {
-	if err := a.conn.Send(&Msg{Type: MsgPhaseReady, Phase: name}); err != nil {
+	if err := a.send(&Msg{Type: MsgPhaseReady, Phase: name}); err != nil {
 		return err
 	}
 	for {
@@ -217,7 +223,7 @@ func (a *agent) runExec(ctx context.Context, m *Msg) {
 		}
 	}
 	shiftCommand(&res, a.opt.Skew)
-	a.conn.Send(&Msg{Type: MsgExecResult, ID: m.ID, Cmd: &res, Output: text})
+	a.send(&Msg{Type: MsgExecResult, ID: m.ID, Cmd: &res, Output: text})
 }
 
 // drillProxy is the agent runner's CommandRunner: a drill command is run
@@ -239,7 +245,7 @@ func (p *drillProxy) Run(ctx context.Context, command string, timeout time.Durat
 	fail := func(why string) workload.CommandResult {
 		return workload.CommandResult{Start: start, End: a.now(), Dur: a.now().Sub(start), ExitCode: -1, Err: why}
 	}
-	if err := a.conn.Send(&Msg{Type: MsgDrillCmd, ID: id, Command: command, Timeout: timeout}); err != nil {
+	if err := a.send(&Msg{Type: MsgDrillCmd, ID: id, Command: command, Timeout: timeout}); err != nil {
 		return fail(err.Error())
 	}
 	select {
@@ -258,7 +264,7 @@ type eventSender struct{ a *agent }
 
 func (s eventSender) Event(e workload.Event) {
 	shiftEvent(&e, s.a.opt.Skew)
-	s.a.conn.Send(&Msg{Type: MsgEvent, Event: &e})
+	s.a.send(&Msg{Type: MsgEvent, Event: &e})
 }
 
 // snapshotSender streams the runner's snapshots: every tick's slices (the
@@ -272,5 +278,5 @@ func (s snapshotSender) Add(snap *workload.Snapshot) {
 		return
 	}
 	shiftSnapshot(w, s.a.opt.Skew)
-	s.a.conn.Send(&Msg{Type: MsgSnapshot, Snapshot: w})
+	s.a.send(&Msg{Type: MsgSnapshot, Snapshot: w})
 }

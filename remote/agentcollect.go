@@ -86,14 +86,14 @@ func (a *agent) startCollectors(sc *scenarios.Scenario, events workload.EventSin
 func (c *hostCollectors) sendDisk(s *collect.Sampler) {
 	rows, err := s.Sample(c.a.now)
 	if err == nil && len(rows) > 0 {
-		c.a.conn.Send(&Msg{Type: MsgDiskStats, DiskStats: rows})
+		c.a.send(&Msg{Type: MsgDiskStats, DiskStats: rows})
 	}
 }
 
 func (c *hostCollectors) sendTopology(when string, t collect.Topology) {
 	b, err := json.Marshal(t)
 	if err == nil {
-		c.a.conn.Send(&Msg{Type: MsgTopology, Phase: when, Topology: b})
+		c.a.send(&Msg{Type: MsgTopology, Phase: when, Topology: b})
 	}
 }
 
