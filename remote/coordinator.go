@@ -131,6 +131,9 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	}
 	defer c.closeAll()
 	if err := c.startAll(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("interrupted while starting the agents: %w", ctx.Err())
+		}
 		return nil, err
 	}
 	if err := c.createDirs(); err != nil {
@@ -226,9 +229,12 @@ func (c *coordinator) startHost(ctx context.Context, h *host) error {
 	}
 	h.sess = sess
 	h.conn = NewConn(sess.Stdout(), sess.Stdin())
-	// A host that says nothing in time is killed, which ends Recv.
+	// A host that says nothing in time is killed, which ends Recv; so is
+	// every host when the run is interrupted while starting.
 	t := time.AfterFunc(c.opt.HelloTimeout, func() { sess.Kill() })
 	defer t.Stop()
+	stop := context.AfterFunc(ctx, func() { sess.Kill() })
+	defer stop()
 	m, err := h.conn.Recv()
 	if err != nil {
 		return fmt.Errorf("host %s: no hello from the agent: %w", h.Name, err)

@@ -62,6 +62,9 @@ func runHosts(o runOptions, sc *scenarios.Scenario, stdout, stderr io.Writer, si
 	})
 	view.end()
 	if err != nil {
+		if ctx.Err() != nil {
+			return exitInterrupted, err // nothing was written yet
+		}
 		return exitRuntime, err
 	}
 	fmt.Fprintln(stdout)
