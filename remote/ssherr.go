@@ -3,6 +3,7 @@ package remote
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 )
@@ -89,7 +90,7 @@ type tail struct {
 	max   int
 	lines []string
 	part  []byte
-	copyW interface{ Write([]byte) (int, error) }
+	copyW io.Writer
 }
 
 func (t *tail) Write(p []byte) (int, error) {
