@@ -38,7 +38,7 @@ func deviceChart(d *runData, opt Options) *chart {
 		}
 		dev := nm[k[1]]
 		if len(keys) > 1 {
-			dev = nm[k[1]] + " (" + nm[k[0]] + ")"
+			dev = nm[k[1]] + " (" + d.targetName(nm[k[0]]) + ")"
 		}
 		grey := color.RGBA{R: 0x33, G: 0x33, B: 0x33, A: 0xff}
 		dash := dashes(i)

@@ -11,6 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
 	"lunbench/workload"
 )
 
@@ -380,5 +385,25 @@ func TestDeviceChartDrawsStallsInFlightAndSharedNote(t *testing.T) {
 	}
 	if ch := deviceChart(d, Options{}.withDefaults()); !strings.Contains(ch.panels[0].Title.Text, "filesystem device dm-3: shared; other processes' I/O included") {
 		t.Errorf("filesystem device panel title %q, want the shared-disk note", ch.panels[0].Title.Text)
+	}
+}
+
+func TestFitText(t *testing.T) {
+	sty := draw.TextStyle{Font: font.From(plot.DefaultFont, vg.Points(11)), Handler: plot.DefaultTextHandler}
+	room := sty.Width("loop7 (box) w_await")
+	for _, tc := range []struct{ in, want string }{
+		// What fits is kept whole.
+		{"loop7 (box) w_await", "loop7 (box) w_await"},
+		{"vda", "vda"},
+		// What does not is cut, with an ellipsis, to fit.
+		{"vda (/var/tmp/lb16r-look.dat) w_await", ""},
+	} {
+		got := fitText(sty, tc.in, room)
+		if tc.want != "" && got != tc.want {
+			t.Errorf("fitText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if tc.want == "" && (!strings.HasSuffix(got, "…") || sty.Width(got) > room || !strings.HasPrefix(tc.in, strings.TrimSuffix(got, "…"))) {
+			t.Errorf("fitText(%q) = %q: want a prefix with an ellipsis at most %v wide (is %v)", tc.in, got, room, sty.Width(got))
+		}
 	}
 }
