@@ -628,7 +628,7 @@ func targetsTable(c canvas, y, rows int, figs []fig, tn map[string]string, sty s
 			st = sty.warn
 		}
 		c.text(0, y+1+i, -1, fmt.Sprintf(" %-*s %-5s %8s %7s %7s %7s %7s %5d %6d", tw, clip(targetWithDevice(tn, f.target), tw), f.op,
-			report.Thousands(f.iops), trim(f.bps/(1<<20)), report.Lat(f.p50), report.Lat(f.p99), report.Lat(f.max),
+			report.Thousands(f.iops), trim(f.bps/(1<<20)), report.LatCell(f.p50), report.LatCell(f.p99), report.LatCell(f.max),
 			f.inflight, f.errors), st)
 	}
 }
