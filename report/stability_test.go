@@ -48,8 +48,21 @@ func TestCVMeasureAndWarnings(t *testing.T) {
 	}
 	series := ThroughputStats(rows)
 	w := cvWarnings(series, nil)
-	if len(w) != 1 || !strings.Contains(w[0], "swing on lun0 (write)") || !strings.Contains(w[0], "CV 90.0%") {
+	if len(w) != 1 || !strings.Contains(w[0], "throughput of swing on lun0 (write) was unsteady: CV 90.0% over") {
 		t.Errorf("warnings without a criterion = %q, want one for the swinging phase", w)
+	}
+	// Several unsteady series: one warning naming each.
+	two := append([]SeriesStats(nil), series...)
+	for _, s := range series {
+		if s.CV > DefaultCVWarn {
+			s.Target = "lun1"
+			two = append(two, s)
+		}
+	}
+	w = cvWarnings(two, nil)
+	if len(w) != 1 || !strings.Contains(w[0], "unsteady in 2 series: swing on lun0 (write): CV 90.0%") ||
+		!strings.Contains(w[0], "; swing on lun1 (write): CV 90.0%") {
+		t.Errorf("warnings for two unsteady series = %q, want one naming both", w)
 	}
 	if w := cvWarnings(series, []CriterionResult{{Metric: "throughput_cv", Threshold: 2}}); len(w) != 0 {
 		t.Errorf("with a throughput_cv criterion the criteria table judges it; got warnings %q", w)
