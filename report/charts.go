@@ -977,7 +977,10 @@ func percentileChart(d *runData) *chart {
 	p := newNinesPanel()
 	multiT := len(d.run.Targets) > 1
 	lo, hi := math.Inf(1), math.Inf(-1)
-	phaseNo := map[string]int{}
+	phaseNo, targetNo := map[string]int{}, map[string]int{}
+	for _, t := range d.run.Targets {
+		targetNo[t.Name] = len(targetNo)
+	}
 	for _, pr := range d.run.Phases {
 		if _, ok := phaseNo[pr.Phase]; !ok {
 			phaseNo[pr.Phase] = len(phaseNo)
@@ -997,9 +1000,14 @@ func percentileChart(d *runData) *chart {
 			dash = []vg.Length{vg.Points(7), vg.Points(3)}
 		}
 		sty := draw.LineStyle{Color: phaseColor(n), Width: px(2.5), Dashes: dash}
-		name := pr.Phase + " " + pr.Op.String()
-		if multiT {
-			name = pr.Phase + " " + pr.Target + " " + pr.Op.String()
+		name := pr.Phase + " " + pr.Target + " " + pr.Op.String()
+		if !multiT {
+			name = pr.Phase + " " + pr.Op.String()
+		} else if targetNo[pr.Target] > 0 {
+			// The same phase and op on another target: a lighter,
+			// thinner line of the phase's colour, so the two differ in
+			// the legend too, not only in their end labels.
+			sty.Color, sty.Width = shade(phaseColor(n), 0.45), px(1.5)
 		}
 		it := addNinesCurve(p, qs, vs, sty, n, name)
 		ch.legend = append(ch.legend, it)
