@@ -524,7 +524,7 @@ func (ch *chart) draw(w, h int) (*image.RGBA, func(x float64) int) {
 		leg.Padding = px(6)
 		// What the column cannot hold is cut with an ellipsis, rather than
 		// by the image's edge.
-		room := legendW - px(12) - px(8) - leg.ThumbnailWidth - leg.Padding
+		room := legendW - px(12) - px(2) - leg.ThumbnailWidth - leg.Padding
 		for _, it := range ch.legend {
 			leg.Add(fitText(leg.TextStyle, it.name, room), it.thumb)
 		}
@@ -797,7 +797,7 @@ func (d *runData) decorateFor(p *plot.Plot, target string, legend *[]legendItem,
 	}
 	if legend != nil {
 		if len(stalls) > 0 {
-			*legend = append(*legend, legendItem{"stall (in flight, none completing)", &stallSpans{}})
+			*legend = append(*legend, legendItem{"stall (I/O stuck in flight)", &stallSpans{}})
 		}
 		if len(marks) > 0 {
 			*legend = append(*legend, legendItem{"drill or manual mark", &vlines{}})

@@ -407,3 +407,35 @@ func TestFitText(t *testing.T) {
 		}
 	}
 }
+
+// TestLongDeviceChartIsMeansOverEnvelope: hours of %util sampled every
+// second are a solid band unless drawn as bucket means over an envelope.
+func TestLongDeviceChartIsMeansOverEnvelope(t *testing.T) {
+	// Two hours at 1 s are well over 3 × the chart's buckets: a long run.
+	dir := t.TempDir()
+	s := soak24h()
+	s.Seconds, s.Targets = 7200, []string{"lun0"}
+	s.write(t, dir)
+	d, err := loadRunData(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := deviceChart(d, Options{}.withDefaults())
+	if ch == nil || !strings.HasSuffix(ch.title, "(lines: mean per bucket; light: min/max)") {
+		t.Fatalf("device chart of a 2 h run: %+v, want a title naming means and envelopes", ch)
+	}
+	// The envelope of %util (grey 0x333333 lightened 75%) fills a band.
+	img, _ := ch.draw(1600, 900)
+	env := shade(color.RGBA{R: 0x33, G: 0x33, B: 0x33, A: 0xff}, 0.75)
+	n := 0
+	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
+		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
+			if img.RGBAAt(x, y) == env {
+				n++
+			}
+		}
+	}
+	if n < 10000 {
+		t.Errorf("%d pixels of the %%util envelope's colour, want a band (10,000 or more)", n)
+	}
+}
