@@ -1,0 +1,118 @@
+package workload
+
+import (
+	"syscall"
+	"time"
+
+	"github.com/ncw/directio"
+
+	"lunbench/scenarios"
+)
+
+// startWorkers builds qd workers per target and starts their goroutines;
+// they wait on startCh.
+func (pr *phaseRun) startWorkers() {
+	r, p := pr.r, &pr.p
+	seed := p.Seed
+	if seed == 0 {
+		seed = r.sc.Seed + uint64(pr.idx)*0x9e3779b97f4a7c15
+	}
+	pr.measuring.Store(p.Ramp == 0)
+	pr.startCh = make(chan struct{})
+	pr.workers = make([][]*worker, len(pr.tgts))
+	pr.det = &stallDetector{r: r, phase: p.Name, threshold: int64(r.sc.StallThreshold), targets: pr.tgts,
+		workers: pr.workers}
+	pr.ros = make([]*reopener, len(pr.tgts))
+	pr.gt = &gate{}
+	pr.gt.alive.Store(int32(len(pr.tgts) * p.QD))
+	sizes := phaseSizes(p)
+	tables := map[int64]*distTable{}
+	for ti, t := range pr.tgts {
+		pr.ros[ti] = newReopener(r, t, p.Name, p.RW.Writes(), &pr.stop)
+		pr.det.flags = append(pr.det.flags, &stallFlag{})
+		for wi := 0; wi < p.QD; wi++ {
+			w := pr.newWorker(ti, wi, seed, sizes, tables)
+			pr.workers[ti] = append(pr.workers[ti], w)
+			pr.wg.Add(1)
+			go w.run(pr.startCh, pr.wg.Done)
+		}
+	}
+}
+
+// newWorker builds worker wi of target ti: its buffer, PRNG, offsets,
+// payload shape and pacing.
+func (pr *phaseRun) newWorker(ti, wi int, seed uint64, sizes *[NumOps]*sizePicker, tables map[int64]*distTable) *worker {
+	r, p, t := pr.r, &pr.p, pr.tgts[ti]
+	var bytesBudget int64 = -1
+	if p.Bytes > 0 {
+		// Split per worker; the last I/O may overshoot (whole blocks).
+		bytesBudget = (p.Bytes + int64(p.QD) - 1) / int64(p.QD)
+	}
+	rng := WorkerRNG(seed, pr.idx, ti, wi)
+	w := &worker{
+		fd: int(t.fd.Fd()), buf: directio.AlignedBlock(int(p.BS)), bs: p.BS,
+		rw: p.RW, readPct: uint32(p.ReadPct), rng: rng, rec: NewRecorder(pr.ops...),
+		clock: r.clock, budget: bytesBudget, tag: uint64(ti)<<56 | uint64(wi)<<40 | uint64(pr.idx)<<32,
+		stopOnE: p.OnError == scenarios.Stop, stop: &pr.stop, measuring: &pr.measuring, stall: pr.det.flags[ti],
+		ro: pr.ros[ti], gate: pr.gt, target: t.spec.Name,
+	}
+	if unverifiedWrites(p, t) {
+		w.forget = t.vmap
+	}
+	if p.Verify && t.vmap != nil {
+		w.vmap, w.unit, w.runID = t.vmap, t.vmap.Header().Unit, r.runID
+		w.gens = make([]uint32, p.BS/w.unit)
+		w.vfind = &inlineFindings{}
+	}
+	fillRandom(w.buf, rng)
+	w.shapePayload(p, rng)
+	w.think = int64(p.Think)
+	// A verified worker draws from its own share of the range, so no two
+	// writes to one block are ever in flight together (the device may
+	// apply them in either order, and the map could not say which
+	// generation is right).
+	w.offs = newOffsets(p, rng, t.base, t.length, wi, w.vmap != nil, tables)
+	if sizes != nil {
+		w.sizes = sizes
+		if so, ok := w.offs.(*SeqOffsets); ok {
+			w.seqMix = so
+		}
+	}
+	if p.RateIOPS > 0 {
+		period := max(int64(float64(time.Second)*float64(p.QD)/p.RateIOPS), 1)
+		// Stagger workers across one period so the target sees an even
+		// rate rather than qd-sized bursts.
+		w.pacer = NewPacer(int64(wi)*period/int64(p.QD), period)
+		if p.Poisson {
+			w.pacer = NewPoissonPacer(int64(wi)*period/int64(p.QD), period, rng)
+		}
+	}
+	if p.RangePasses > 0 {
+		// Preconditioning: each worker writes its share of the range that
+		// many times over.
+		lo, hi := NewSeqOffsets(t.base, t.length, p.BS, wi, p.QD).Span()
+		w.budget = int64(p.RangePasses) * (hi - lo)
+	}
+	return w
+}
+
+// newAccumulators makes the per target × op interval, phase and slice
+// accumulators the aggregator folds worker slices into.
+func (pr *phaseRun) newAccumulators() {
+	n := len(pr.tgts)
+	pr.accs = make([][NumOps]*acc, n)
+	pr.sliceAcc = make([][NumOps]opCounts, n)
+	for ti := range pr.tgts {
+		for _, op := range pr.ops {
+			pr.accs[ti][op] = &acc{
+				iv:     opCounts{hist: NewHistogram()},
+				phase:  opCounts{hist: NewHistogram()},
+				errnos: map[syscall.Errno]uint64{},
+			}
+			pr.sliceAcc[ti][op].hist = NewHistogram()
+		}
+	}
+	pr.backoffNoted = make([]bool, n)
+	pr.tl = &timeline{ticks: make([][]tickSample, n), errs: make([][]errTick, n)}
+	pr.keepTimeline = len(pr.p.Drills) > 0
+}
