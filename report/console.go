@@ -105,6 +105,7 @@ func PrintSummaryWidth(w io.Writer, r *RunJSON, width int) {
 	// The prose sections wrap at word boundaries, each continuation
 	// indented under its line, rather than where the terminal cuts.
 	var prose strings.Builder
+	printMethods(&prose, r)
 	printDrills(&prose, r)
 	printBudgets(&prose, r)
 	printVerify(&prose, r)

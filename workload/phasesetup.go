@@ -26,7 +26,7 @@ func (pr *phaseRun) startWorkers() {
 	pr.gt = &gate{}
 	pr.gt.alive.Store(int32(len(pr.tgts) * p.QD))
 	sizes := phaseSizes(p)
-	tables := map[int64]*distTable{}
+	tables := newDistTables(seed)
 	for ti, t := range pr.tgts {
 		pr.ros[ti] = newReopener(r, t, p.Name, p.RW.Writes(), &pr.stop)
 		pr.det.flags = append(pr.det.flags, &stallFlag{})
@@ -41,7 +41,7 @@ func (pr *phaseRun) startWorkers() {
 
 // newWorker builds worker wi of target ti: its buffer, PRNG, offsets,
 // payload shape and pacing.
-func (pr *phaseRun) newWorker(ti, wi int, seed uint64, sizes *[NumOps]*sizePicker, tables map[int64]*distTable) *worker {
+func (pr *phaseRun) newWorker(ti, wi int, seed uint64, sizes *[NumOps]*sizePicker, tables *distTables) *worker {
 	r, p, t := pr.r, &pr.p, pr.tgts[ti]
 	var bytesBudget int64 = -1
 	if p.Bytes > 0 {
@@ -67,6 +67,9 @@ func (pr *phaseRun) newWorker(ti, wi int, seed uint64, sizes *[NumOps]*sizePicke
 	fillRandom(w.buf, rng)
 	w.shapePayload(p, rng)
 	w.think = int64(p.Think)
+	if w.think > 0 {
+		w.spin.limit = spinLimit(w.think, p.QD)
+	}
 	// A verified worker draws from its own share of the range, so no two
 	// writes to one block are ever in flight together (the device may
 	// apply them in either order, and the map could not say which
@@ -86,6 +89,7 @@ func (pr *phaseRun) newWorker(ti, wi int, seed uint64, sizes *[NumOps]*sizePicke
 		if p.Poisson {
 			w.pacer = NewPoissonPacer(int64(wi)*period/int64(p.QD), period, rng)
 		}
+		w.spin.limit = spinLimit(period, p.QD)
 	}
 	if p.RangePasses > 0 {
 		// Preconditioning: each worker writes its share of the range that
