@@ -30,6 +30,15 @@ func deviceChart(d *runData, opt Options) *chart {
 	util, aqu, await := newPanel("%util"), newPanel("requests (aqu-sz, in flight)"), newPanel("await (ms)")
 	var utilData, aquData, awaitData []plot.Plotter
 	var shared []string
+	var envelopes []plot.Plotter // made by mk, not yet added
+	enveloped := false
+	// withEnvelope is a line with the envelope mk made for it, under it.
+	withEnvelope := func(s *line) []plot.Plotter {
+		out := append(envelopes, s)
+		enveloped = enveloped || len(envelopes) > 0
+		envelopes = nil
+		return out
+	}
 	util.X.Label.Text, aqu.X.Label.Text = "", ""
 	for i, k := range keys {
 		rs := rows[k]
@@ -38,10 +47,13 @@ func deviceChart(d *runData, opt Options) *chart {
 		}
 		dev := nm[k[1]]
 		if len(keys) > 1 {
-			dev = nm[k[1]] + " (" + nm[k[0]] + ")"
+			dev = nm[k[1]] + " (" + d.targetName(nm[k[0]]) + ")"
 		}
 		grey := color.RGBA{R: 0x33, G: 0x33, B: 0x33, A: 0xff}
 		dash := dashes(i)
+		// A long run is drawn as bucket means over a light min/max
+		// envelope, as throughput is: %util sampled every second for a
+		// day is otherwise a solid band.
 		mk := func(get func(*diskRow) float64, c color.RGBA) *line {
 			var xs, ys []float64
 			last := math.Inf(-1)
@@ -53,20 +65,26 @@ func deviceChart(d *runData, opt Options) *chart {
 				xs, ys = append(xs, x), append(ys, get(r))
 				last = x
 			}
-			return &line{xs: xs, ys: ys, buckets: opt.Buckets, style: draw.LineStyle{Color: c, Width: px(2), Dashes: dash}}
+			s, env := meanOverEnvelope(xs, ys, draw.LineStyle{Color: c, Width: px(2), Dashes: dash}, shade(c, 0.75), opt)
+			if env != nil {
+				envelopes = append(envelopes, env)
+			}
+			return s
 		}
 		u := mk(func(r *diskRow) float64 { return r.Util }, grey)
-		utilData = append(utilData, u)
+		utilData = append(utilData, withEnvelope(u)...)
 		q := mk(func(r *diskRow) float64 { return r.AquSz }, shade(grey, 0.3))
+		aquData = append(aquData, withEnvelope(q)...)
 		inf := mk(func(r *diskRow) float64 { return r.InFlight }, inFlightColor())
 		inf.style.Width = px(1.5)
-		aquData = append(aquData, q, inf)
+		aquData = append(aquData, withEnvelope(inf)...)
 		if rs[0].FS {
 			shared = append(shared, nm[k[1]])
 		}
 		ra := mk(func(r *diskRow) float64 { return r.RAwait }, opColor(workload.Read))
+		awaitData = append(awaitData, withEnvelope(ra)...)
 		wa := mk(func(r *diskRow) float64 { return r.WAwait }, opColor(workload.Write))
-		awaitData = append(awaitData, ra, wa)
+		awaitData = append(awaitData, withEnvelope(wa)...)
 		ch.legend = append(ch.legend, legendItem{dev + " %util", u}, legendItem{dev + " aqu-sz", q},
 			legendItem{dev + " in flight", inf},
 			legendItem{dev + " r_await", ra}, legendItem{dev + " w_await", wa})
@@ -84,6 +102,9 @@ func deviceChart(d *runData, opt Options) *chart {
 	aqu.Y.Max *= 1.08
 	await.Y.Max *= 1.08
 	ch.panels = []*plot.Plot{util, aqu, await}
+	if enveloped {
+		ch.title += " (lines: mean per bucket; light: min/max)"
+	}
 	return ch
 }
 

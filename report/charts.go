@@ -101,6 +101,12 @@ type runData struct {
 	// opKeys and opRows cache opSeries.
 	opKeys []phaseKey
 	opRows map[phaseKey][]*IntervalRow
+	// end caches lastTime once endSet (writeCharts sets both): every
+	// time panel asks for endX, and it scans every interval (a 24 h
+	// run's charts asked about 30 times). A time, not an x, so a copy
+	// timed from another start (compare) stays right.
+	end    time.Time
+	endSet bool
 }
 
 type phaseKey struct {
@@ -409,7 +415,9 @@ type chartFile struct {
 
 // writeCharts draws every chart the data supports and writes it as a PNG.
 func writeCharts(dir string, d *runData, opt Options) ([]chartFile, error) {
-	d.opSeries() // made once here: the builders below run concurrently
+	// Made once here: the builders below run concurrently.
+	d.opSeries()
+	d.end, d.endSet = d.lastTime(), true
 	return writeChartFiles(dir, chartBuilders(d, opt), opt)
 }
 
@@ -516,8 +524,11 @@ func (ch *chart) draw(w, h int) (*image.RGBA, func(x float64) int) {
 		leg.ThumbnailWidth = px(40)
 		leg.TextStyle.Font.Size = vg.Points(11)
 		leg.Padding = px(6)
+		// What the column cannot hold is cut with an ellipsis, rather than
+		// by the image's edge.
+		room := legendW - px(12) - px(2) - leg.ThumbnailWidth - leg.Padding
 		for _, it := range ch.legend {
-			leg.Add(it.name, it.thumb)
+			leg.Add(fitText(leg.TextStyle, it.name, room), it.thumb)
 		}
 		leg.Draw(lc)
 	}
@@ -526,6 +537,19 @@ func (ch *chart) draw(w, h int) (*image.RGBA, func(x float64) int) {
 	data := p0.DataCanvas(cs[0][0])
 	xf, _ := p0.Transforms(&data)
 	return out, func(x float64) int { return int(math.Round(float64(xf(x)) * dpi / 72)) }
+}
+
+// fitText shortens s with an ellipsis until it is at most room wide in
+// style sty.
+func fitText(sty draw.TextStyle, s string, room vg.Length) string {
+	if sty.Width(s) <= room {
+		return s
+	}
+	r := []rune(s)
+	for len(r) > 1 && sty.Width(string(r)+"…") > room {
+		r = r[:len(r)-1]
+	}
+	return string(r) + "…"
 }
 
 // newPanel makes a panel with the house look: mm:ss time axis, grid.
@@ -624,15 +648,25 @@ func (d *runData) phaseSpans() []span {
 
 // endX is the last moment the run has data for.
 func (d *runData) endX() float64 {
-	end := 0.0
-	if !d.run.End.IsZero() {
-		end = d.x(d.run.End)
+	if !d.endSet {
+		return max(0, d.x(d.lastTime()))
 	}
-	for _, r := range d.ivs {
-		end = max(end, d.x(r.End))
+	return max(0, d.x(d.end))
+}
+
+// lastTime is the latest time in run.json's end, the intervals and the
+// events.
+func (d *runData) lastTime() time.Time {
+	end := d.run.End
+	for i := range d.ivs {
+		if e := d.ivs[i].End; e.After(end) {
+			end = e
+		}
 	}
-	for _, e := range d.events {
-		end = max(end, d.x(e.Time))
+	for i := range d.events {
+		if e := d.events[i].Time; e.After(end) {
+			end = e
+		}
 	}
 	return end
 }
@@ -765,7 +799,7 @@ func (d *runData) decorateFor(p *plot.Plot, target string, legend *[]legendItem,
 	}
 	if legend != nil {
 		if len(stalls) > 0 {
-			*legend = append(*legend, legendItem{"stall (in flight, none completing)", &stallSpans{}})
+			*legend = append(*legend, legendItem{"stall (I/O stuck in flight)", &stallSpans{}})
 		}
 		if len(marks) > 0 {
 			*legend = append(*legend, legendItem{"drill or manual mark", &vlines{}})
@@ -945,7 +979,10 @@ func percentileChart(d *runData) *chart {
 	p := newNinesPanel()
 	multiT := len(d.run.Targets) > 1
 	lo, hi := math.Inf(1), math.Inf(-1)
-	phaseNo := map[string]int{}
+	phaseNo, targetNo := map[string]int{}, map[string]int{}
+	for _, t := range d.run.Targets {
+		targetNo[t.Name] = len(targetNo)
+	}
 	for _, pr := range d.run.Phases {
 		if _, ok := phaseNo[pr.Phase]; !ok {
 			phaseNo[pr.Phase] = len(phaseNo)
@@ -965,9 +1002,14 @@ func percentileChart(d *runData) *chart {
 			dash = []vg.Length{vg.Points(7), vg.Points(3)}
 		}
 		sty := draw.LineStyle{Color: phaseColor(n), Width: px(2.5), Dashes: dash}
-		name := pr.Phase + " " + pr.Op.String()
-		if multiT {
-			name = pr.Phase + " " + pr.Target + " " + pr.Op.String()
+		name := pr.Phase + " " + pr.Target + " " + pr.Op.String()
+		if !multiT {
+			name = pr.Phase + " " + pr.Op.String()
+		} else if targetNo[pr.Target] > 0 {
+			// The same phase and op on another target: a lighter,
+			// thinner line of the phase's colour, so the two differ in
+			// the legend too, not only in their end labels.
+			sty.Color, sty.Width = shade(phaseColor(n), 0.45), px(1.5)
 		}
 		it := addNinesCurve(p, qs, vs, sty, n, name)
 		ch.legend = append(ch.legend, it)

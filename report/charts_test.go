@@ -11,6 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
 	"lunbench/workload"
 )
 
@@ -380,5 +385,57 @@ func TestDeviceChartDrawsStallsInFlightAndSharedNote(t *testing.T) {
 	}
 	if ch := deviceChart(d, Options{}.withDefaults()); !strings.Contains(ch.panels[0].Title.Text, "filesystem device dm-3: shared; other processes' I/O included") {
 		t.Errorf("filesystem device panel title %q, want the shared-disk note", ch.panels[0].Title.Text)
+	}
+}
+
+func TestFitText(t *testing.T) {
+	sty := draw.TextStyle{Font: font.From(plot.DefaultFont, vg.Points(11)), Handler: plot.DefaultTextHandler}
+	room := sty.Width("loop7 (box) w_await")
+	for _, tc := range []struct{ in, want string }{
+		// What fits is kept whole.
+		{"loop7 (box) w_await", "loop7 (box) w_await"},
+		{"vda", "vda"},
+		// What does not is cut, with an ellipsis, to fit.
+		{"vda (/var/tmp/lb16r-look.dat) w_await", ""},
+	} {
+		got := fitText(sty, tc.in, room)
+		if tc.want != "" && got != tc.want {
+			t.Errorf("fitText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if tc.want == "" && (!strings.HasSuffix(got, "…") || sty.Width(got) > room || !strings.HasPrefix(tc.in, strings.TrimSuffix(got, "…"))) {
+			t.Errorf("fitText(%q) = %q: want a prefix with an ellipsis at most %v wide (is %v)", tc.in, got, room, sty.Width(got))
+		}
+	}
+}
+
+// TestLongDeviceChartIsMeansOverEnvelope: hours of %util sampled every
+// second are a solid band unless drawn as bucket means over an envelope.
+func TestLongDeviceChartIsMeansOverEnvelope(t *testing.T) {
+	// Two hours at 1 s are well over 3 × the chart's buckets: a long run.
+	dir := t.TempDir()
+	s := soak24h()
+	s.Seconds, s.Targets = 7200, []string{"lun0"}
+	s.write(t, dir)
+	d, err := loadRunData(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := deviceChart(d, Options{}.withDefaults())
+	if ch == nil || !strings.HasSuffix(ch.title, "(lines: mean per bucket; light: min/max)") {
+		t.Fatalf("device chart of a 2 h run: %+v, want a title naming means and envelopes", ch)
+	}
+	// The envelope of %util (grey 0x333333 lightened 75%) fills a band.
+	img, _ := ch.draw(1600, 900)
+	env := shade(color.RGBA{R: 0x33, G: 0x33, B: 0x33, A: 0xff}, 0.75)
+	n := 0
+	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
+		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
+			if img.RGBAAt(x, y) == env {
+				n++
+			}
+		}
+	}
+	if n < 10000 {
+		t.Errorf("%d pixels of the %%util envelope's colour, want a band (10,000 or more)", n)
 	}
 }

@@ -102,10 +102,14 @@ func PrintSummaryWidth(w io.Writer, r *RunJSON, width int) {
 		sort.Strings(parts)
 		fmt.Fprintf(w, "errors in %s on %s (%s): %s%s\n", p.Phase, p.Target, p.Op, strings.Join(parts, ", "), backoffText(&p))
 	}
-	printMethods(w, r)
-	printDrills(w, r)
-	printBudgets(w, r)
-	printVerify(w, r)
+	// The prose sections wrap at word boundaries, each continuation
+	// indented under its line, rather than where the terminal cuts.
+	var prose strings.Builder
+	printMethods(&prose, r)
+	printDrills(&prose, r)
+	printBudgets(&prose, r)
+	printVerify(&prose, r)
+	io.WriteString(w, wrapLines(prose.String(), width))
 	if len(r.Criteria) > 0 {
 		fmt.Fprintln(w)
 		t := &textTable{head: []string{"criterion", "phase", "target", "measured", "result"}, left: 5}
@@ -132,7 +136,7 @@ func PrintSummaryWidth(w io.Writer, r *RunJSON, width int) {
 		t.write(w)
 	}
 	for _, wn := range Warnings(r) {
-		fmt.Fprintf(w, "\nwarning: %s", wn)
+		io.WriteString(w, "\n"+strings.TrimSuffix(wrapLines("warning: "+wn+"\n", width), "\n"))
 	}
 	fmt.Fprintf(w, "\nverdict: %s\n", strings.ToUpper(string(r.Verdict)))
 }
@@ -198,6 +202,34 @@ func printVerify(w io.Writer, r *RunJSON) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", phaseOrRun(v.Phase), v.When, v.Target, verifyText([]verify.Summary{v}))
 	}
 	tw.Flush()
+}
+
+// wrapLines breaks each line of s longer than width (0: no limit) at the
+// last space that fits, and indents the continuation four columns past the
+// line's own indent.
+func wrapLines(s string, width int) string {
+	if width <= 0 {
+		return s
+	}
+	var b strings.Builder
+	lines := strings.Split(s, "\n")
+	for i, line := range lines {
+		indent := strings.Repeat(" ", len(line)-len(strings.TrimLeft(line, " "))+4)
+		for utf8.RuneCountInString(line) > width {
+			r := []rune(line)
+			cut := strings.LastIndex(string(r[:width+1]), " ")
+			if cut <= len(indent) {
+				break // one word longer than the line: leave it whole
+			}
+			b.WriteString(strings.TrimRight(line[:cut], " ") + "\n")
+			line = indent + strings.TrimLeft(line[cut:], " ")
+		}
+		b.WriteString(line)
+		if i < len(lines)-1 {
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
 }
 
 // textTable is a console table: the first left columns left-aligned (names

@@ -514,7 +514,7 @@ const pageHead = `<!DOCTYPE html>
 <style>
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1700px;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
-td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f2f2f2}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}th{background:#f2f2f2}
 .banner{font-size:1.6em;font-weight:bold;padding:0.6em 1em;border-radius:6px;color:#fff;margin:1em 0}
 `
 

@@ -31,6 +31,28 @@ func Lat(d time.Duration) string {
 	}
 }
 
+// LatCell is Lat to four significant digits at most, so a latency fits a
+// 7-column table cell: 246.3µs, 31.49ms, 245.8ms, 3.083s, 40.12s.
+func LatCell(d time.Duration) string {
+	v, unit := d.Seconds(), "s"
+	switch {
+	case d <= 0:
+		return "-"
+	case d < time.Millisecond:
+		v, unit = float64(d)/float64(time.Microsecond), "µs"
+	case d < time.Second:
+		v, unit = float64(d)/float64(time.Millisecond), "ms"
+	}
+	prec := 3
+	switch {
+	case v >= 100:
+		prec = 1
+	case v >= 10:
+		prec = 2
+	}
+	return trimFloat(v, prec) + unit
+}
+
 func trimFloat(v float64, prec int) string {
 	s := strconv.FormatFloat(v, 'f', prec, 64)
 	if strings.Contains(s, ".") {

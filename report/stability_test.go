@@ -48,8 +48,21 @@ func TestCVMeasureAndWarnings(t *testing.T) {
 	}
 	series := ThroughputStats(rows)
 	w := cvWarnings(series, nil)
-	if len(w) != 1 || !strings.Contains(w[0], "swing on lun0 (write)") || !strings.Contains(w[0], "CV 90.0%") {
+	if len(w) != 1 || !strings.Contains(w[0], "throughput of swing on lun0 (write) was unsteady: CV 90.0% over") {
 		t.Errorf("warnings without a criterion = %q, want one for the swinging phase", w)
+	}
+	// Several unsteady series: one warning naming each.
+	two := append([]SeriesStats(nil), series...)
+	for _, s := range series {
+		if s.CV > DefaultCVWarn {
+			s.Target = "lun1"
+			two = append(two, s)
+		}
+	}
+	w = cvWarnings(two, nil)
+	if len(w) != 1 || !strings.Contains(w[0], "unsteady in 2 series: swing on lun0 (write): CV 90.0%") ||
+		!strings.Contains(w[0], "; swing on lun1 (write): CV 90.0%") {
+		t.Errorf("warnings for two unsteady series = %q, want one naming both", w)
 	}
 	if w := cvWarnings(series, []CriterionResult{{Metric: "throughput_cv", Threshold: 2}}); len(w) != 0 {
 		t.Errorf("with a throughput_cv criterion the criteria table judges it; got warnings %q", w)
@@ -79,6 +92,13 @@ func TestSummaryFitsWidth(t *testing.T) {
 			Lat: workload.LatencySummary{Mean: 658700 * time.Nanosecond, P50: 382500 * time.Nanosecond, P99: 23230 * time.Microsecond,
 				P999: 45840 * time.Microsecond, Max: 60560 * time.Microsecond}})
 	}
+	// A drill's line and its budget's explanation are prose longer than
+	// any terminal: they wrap at word boundaries.
+	r.Drills = []workload.DrillResult{{Phase: "seq-write-1m", Name: "freeze", Injected: true, Targets: []workload.DrillTarget{{
+		Target: "scratch", Stalled: true, Resumed: true, Stall: 11584 * time.Millisecond, Resume: 16350 * time.Millisecond,
+		Before: 70.6 * (1 << 20), After: 141 * (1 << 20), AfterRatio: 2,
+		Budget: &workload.Budget{Reason: "/var/tmp/lb16r-look.dat is a file, not an iSCSI LUN; this host has no iSCSI session " +
+			"(no /sys/class/iscsi_session: the kernel's iSCSI transport is not loaded)"}}}}}
 	for _, tc := range []struct {
 		width   int
 		dropped string
@@ -94,6 +114,9 @@ func TestSummaryFitsWidth(t *testing.T) {
 			if n := utf8.RuneCountInString(l); tc.width > 0 && n > tc.width {
 				t.Errorf("width %d: line of %d columns: %q", tc.width, n, l)
 			}
+		}
+		if flat := strings.Join(strings.Fields(b.String()), " "); !strings.Contains(flat, "this host has no iSCSI session (no /sys/class/iscsi_session: the kernel's iSCSI transport is not loaded)") {
+			t.Errorf("width %d: the budget's explanation lost words:\n%s", tc.width, b.String())
 		}
 		if got := strings.Contains(b.String(), "left out"); got != (tc.dropped != "") || (got && !strings.Contains(b.String(), tc.dropped)) {
 			t.Errorf("width %d: want note %q in\n%s", tc.width, tc.dropped, b.String())

@@ -11,7 +11,7 @@ import (
 // BenchmarkDraw is one redraw of a fed dashboard (40 s of history, three
 // disk rows, the overview) on the simulation screen: at 4 Hz the
 // dashboard's cost is 4 × this per second, plus tcell's terminal output,
-// which scenarios/lab/dashboard-overhead.sh measures in a real terminal.
+// which scenarios/lab/overhead.sh dashboard measures in a real terminal.
 func BenchmarkDraw(b *testing.B) {
 	for _, sz := range [][2]int{{80, 24}, {160, 48}, {240, 70}} {
 		b.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(b *testing.B) {

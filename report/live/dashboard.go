@@ -10,7 +10,6 @@ package live
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 
 	"lunbench/collect"
+	"lunbench/report/livestate"
 	"lunbench/workload"
 )
 
@@ -101,23 +101,23 @@ type Dashboard struct {
 	screen tcell.Screen
 	opt    Options
 
+	// State takes the diskstats rows, path states, verdict and drill
+	// state (AddDiskStats, SetPathState, SetVerdict, SetDrillActive), as
+	// the metrics exporter's does.
+	livestate.State
+
 	// Written by the aggregator, read by Run.
 	snap  atomic.Pointer[workload.Snapshot]
 	ivs   atomic.Pointer[[]workload.Interval] // the last completed intervals
 	hist  [histLen]atomic.Pointer[point]
 	histN atomic.Uint64
-	drill atomic.Bool
 	// status is what the run is doing after its I/O ended (SetStatus).
 	status atomic.Pointer[string]
 
-	mu        sync.Mutex // guards the fields below
-	events    []workload.Event
-	evStart   int // ring start once full
-	disk      []collect.DiskStat
-	pathState map[string]string
-	lastEnd   *workload.Event // the last stall_end
-	verdict   string
-	failed    bool
+	mu      sync.Mutex // guards the fields below
+	events  []workload.Event
+	evStart int             // ring start once full
+	lastEnd *workload.Event // the last stall_end
 	// stalls are the stalls going on, by target, from the stall_start
 	// events: the banner shows as soon as the detector reports one, not
 	// at the aggregator's next snapshot. ended is each target's last
@@ -149,7 +149,7 @@ func New(screen tcell.Screen, opt Options) *Dashboard {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	d := &Dashboard{screen: screen, opt: opt, pathState: map[string]string{}, window: 2,
+	d := &Dashboard{screen: screen, opt: opt, window: 2,
 		stalls: map[string]liveStall{}, ended: map[string]time.Time{}, wake: make(chan struct{}, 1)}
 	if opt.Window > 0 {
 		d.window = len(windows()) - 1
@@ -203,6 +203,7 @@ func (d *Dashboard) Add(s *workload.Snapshot) {
 
 // Event records an event for the log, the paths table and the stall banner.
 func (d *Dashboard) Event(e workload.Event) {
+	d.Observe(e)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.events) < d.opt.EventLines {
@@ -223,15 +224,6 @@ func (d *Dashboard) Event(e workload.Event) {
 		delete(d.stalls, e.Target)
 		d.ended[e.Target] = e.Time
 		d.poke()
-	case workload.EvDrillInject:
-		d.drill.Store(true)
-	case workload.EvDrillRecover:
-		d.drill.Store(false)
-	case workload.EvPathState:
-		// Detail is "sdg running→blocked" (collect/watch.go).
-		if i := strings.LastIndex(e.Detail, "→"); i >= 0 && e.Path != "" {
-			d.pathState[e.Path] = strings.TrimSpace(e.Detail[i+len("→"):])
-		}
 	}
 }
 
@@ -243,38 +235,10 @@ func (d *Dashboard) poke() {
 	}
 }
 
-// AddDiskStats replaces the paths table with the sampler's latest rows.
-func (d *Dashboard) AddDiskStats(rows []collect.DiskStat) {
-	cp := make([]collect.DiskStat, len(rows))
-	copy(cp, rows)
-	d.mu.Lock()
-	d.disk = cp
-	d.mu.Unlock()
-}
-
-// SetPathState sets a path device's state directly (for example from the
-// topology at the start of the run); EvPathState events update it after.
-func (d *Dashboard) SetPathState(device, state string) {
-	d.mu.Lock()
-	d.pathState[device] = state
-	d.mu.Unlock()
-}
-
-// SetVerdict shows the verdict so far in the header.
-func (d *Dashboard) SetVerdict(text string, failed bool) {
-	d.mu.Lock()
-	d.verdict, d.failed = text, failed
-	d.mu.Unlock()
-}
-
 // SetStatus says what the run is doing once its I/O has stopped (writing
 // run.json, drawing the charts), so the screen shows progress rather than
 // going blank for the seconds a report takes; "" clears it.
 func (d *Dashboard) SetStatus(text string) { d.status.Store(&text) }
-
-// SetDrillActive says whether a drill is in progress: q then asks first.
-// drill_inject and drill_recover events set it too.
-func (d *Dashboard) SetDrillActive(on bool) { d.drill.Store(on) }
 
 // state is a consistent copy of what the mutex guards, for one frame.
 type state struct {
@@ -295,7 +259,8 @@ type state struct {
 }
 
 func (d *Dashboard) state() state {
-	st := state{snap: d.snap.Load(), drill: d.drill.Load()}
+	f := d.Frame()
+	st := state{snap: d.snap.Load(), drill: f.Drill, disk: f.Disk, pathState: f.Paths, verdict: f.Verdict, failed: f.Failing}
 	if p := d.ivs.Load(); p != nil {
 		st.ivs = *p
 	}
@@ -312,13 +277,7 @@ func (d *Dashboard) state() state {
 	st.events = make([]workload.Event, 0, len(d.events))
 	st.events = append(st.events, d.events[d.evStart:]...)
 	st.events = append(st.events, d.events[:d.evStart]...)
-	st.disk = d.disk
-	st.pathState = make(map[string]string, len(d.pathState))
-	for k, v := range d.pathState {
-		st.pathState[k] = v
-	}
 	st.lastEnd = d.lastEnd
-	st.verdict, st.failed = d.verdict, d.failed
 	st.now = d.opt.Now()
 	st.stalls = liveStalls(d.stalls, d.ended, st.snap, st.now)
 	return st
@@ -407,7 +366,7 @@ func (d *Dashboard) key(ev *tcell.EventKey, quit func()) {
 		if d.quitting {
 			return
 		}
-		if d.drill.Load() {
+		if d.DrillActive() {
 			d.confirm = true
 			return
 		}

@@ -98,11 +98,11 @@ func TestAddDoesNotLock(t *testing.T) {
 func TestDrillEvents(t *testing.T) {
 	d := New(nil, Options{})
 	d.Event(workload.Event{Kind: workload.EvDrillInject})
-	if !d.drill.Load() {
+	if !d.DrillActive() {
 		t.Error("drill_inject did not set the drill active")
 	}
 	d.Event(workload.Event{Kind: workload.EvDrillRecover})
-	if d.drill.Load() {
+	if d.DrillActive() {
 		t.Error("drill_recover did not clear it")
 	}
 }

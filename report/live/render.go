@@ -630,14 +630,14 @@ func targetsTable(c canvas, y, rows int, figs []fig, tn map[string]string, sty s
 		if strings.HasPrefix(f.target, hostTotalPrefix) {
 			st = st.Bold(true)
 		}
-		p50, p99 := report.Lat(f.p50), report.Lat(f.p99)
+		p50, p99 := report.LatCell(f.p50), report.LatCell(f.p99)
 		if strings.HasPrefix(f.target, hostTotalPrefix) {
 			// Percentiles do not add up from rows; the results have the
 			// exact merged ones.
 			p50, p99 = "-", "-"
 		}
 		c.text(0, y+1+i, -1, fmt.Sprintf(" %-*s %-5s %8s %7s %7s %7s %7s %5d %6d", tw, clip(targetWithDevice(tn, f.target), tw), f.op,
-			report.Thousands(f.iops), trim(f.bps/(1<<20)), p50, p99, report.Lat(f.max),
+			report.Thousands(f.iops), trim(f.bps/(1<<20)), p50, p99, report.LatCell(f.max),
 			f.inflight, f.errors), st)
 	}
 }

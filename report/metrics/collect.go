@@ -69,12 +69,10 @@ func (x *Exporter) Collect(ch chan<- prometheus.Metric) {
 		ios = append(ios, ioRow{k, t, t.hist.Export().Counts})
 	}
 	boundIdx := x.boundIdx
-	disk := x.disk // replaced, never changed in place
-	paths, sessions := copyMap(x.paths), copyMap(x.sessions)
 	stalls, stallsN, drillN := copyMap(x.stalls), copyMap(x.stallsN), copyMap(x.drillN)
-	drill, phase, phaseIdx, phases, elapsed, ramp := x.drill, x.phase, x.phaseIdx, x.phases, x.elapsed, x.ramp
-	failing, checked := x.failing, x.checked
+	phase, phaseIdx, phases, elapsed, ramp := x.phase, x.phaseIdx, x.phases, x.elapsed, x.ramp
 	x.mu.Unlock()
+	f := x.Frame()
 
 	for _, r := range ios {
 		lv := []string{r.k.target, r.k.op.String()}
@@ -86,13 +84,18 @@ func (x *Exporter) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstHistogram(descLatency, n, r.t.sum, cum, lv...)
 		}
 	}
-	for _, d := range disk {
+	for _, d := range f.Disk {
+		// Rows carry a target's path; a target has one label value, its
+		// name, in every metric.
+		if n, ok := x.names[d.Target]; ok {
+			d.Target = n
+		}
 		collectDevice(ch, d)
 	}
-	for dev, st := range paths {
+	for dev, st := range f.Paths {
 		ch <- prometheus.MustNewConstMetric(descPathState, prometheus.GaugeValue, 1, dev, st)
 	}
-	for s, st := range sessions {
+	for s, st := range f.Sessions {
 		ch <- prometheus.MustNewConstMetric(descSessState, prometheus.GaugeValue, 1, s, st)
 	}
 	targets := map[string]bool{}
@@ -108,7 +111,7 @@ func (x *Exporter) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descStallAge, prometheus.GaugeValue, age.Seconds(), t)
 		ch <- prometheus.MustNewConstMetric(descStalls, prometheus.CounterValue, float64(stallsN[t]), t)
 	}
-	ch <- prometheus.MustNewConstMetric(descDrill, prometheus.GaugeValue, b2f(drill))
+	ch <- prometheus.MustNewConstMetric(descDrill, prometheus.GaugeValue, b2f(f.Drill))
 	for _, k := range []string{"inject", "recover", "mark"} {
 		ch <- prometheus.MustNewConstMetric(descDrillEv, prometheus.CounterValue, float64(drillN[k]), k)
 	}
@@ -118,8 +121,8 @@ func (x *Exporter) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descPhaseCount, prometheus.GaugeValue, float64(phases))
 	}
 	ch <- prometheus.MustNewConstMetric(descElapsed, prometheus.GaugeValue, elapsed.Seconds())
-	if checked {
-		ch <- prometheus.MustNewConstMetric(descFailing, prometheus.GaugeValue, b2f(failing))
+	if f.Checked {
+		ch <- prometheus.MustNewConstMetric(descFailing, prometheus.GaugeValue, b2f(f.Failing))
 	}
 }
 

@@ -10,7 +10,6 @@
 package metrics
 
 import (
-	"strings"
 	"sync"
 	"time"
 
@@ -18,7 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"lunbench/collect"
+	"lunbench/report/livestate"
 	"lunbench/workload"
 )
 
@@ -48,27 +47,24 @@ type ioTotals struct {
 }
 
 // Exporter keeps the latest state of a run for scraping. It is a
-// workload.Sink and a workload.EventSink; AddDiskStats, SetPathState and
-// SetVerdict feed it as they feed the dashboard. Its methods are safe for
-// concurrent use: the aggregator writes, the HTTP server reads.
+// workload.Sink and a workload.EventSink; AddDiskStats, SetPathState,
+// SetVerdict and SetDrillActive feed it as they feed the dashboard (both
+// embed a livestate.State). Its methods are safe for concurrent use: the
+// aggregator writes, the HTTP server reads.
 type Exporter struct {
+	livestate.State
+
 	mu       sync.Mutex
 	io       map[key]*ioTotals
 	ioOrder  []key
-	disk     []collect.DiskStat
-	paths    map[string]string // device → state
-	sessions map[string]string // session or connection → state
 	stalls   map[string]time.Duration
 	stallsN  map[string]uint64
-	drill    bool
 	drillN   map[string]uint64
 	phase    string
 	phaseIdx int
 	phases   int
 	elapsed  time.Duration
 	ramp     bool
-	failing  bool
-	checked  bool
 	// names maps a target's path to its name (diskstats rows carry the
 	// path), so a target has one label value in every metric.
 	names map[string]string
@@ -101,7 +97,7 @@ func New(targets map[string]string) *Exporter {
 	for n, p := range targets {
 		names[p] = n
 	}
-	return &Exporter{io: map[key]*ioTotals{}, paths: map[string]string{}, sessions: map[string]string{},
+	return &Exporter{io: map[key]*ioTotals{},
 		stalls: map[string]time.Duration{}, stallsN: map[string]uint64{}, drillN: map[string]uint64{}, names: names,
 		boundIdx: boundIndexes()}
 }
@@ -191,78 +187,22 @@ func (x *Exporter) totals(k key) *ioTotals {
 	return t
 }
 
-// Event counts stalls and drill events and follows path and session
-// states.
+// Event counts stalls and drill events and follows drill, path and
+// session states.
 func (x *Exporter) Event(e workload.Event) {
+	x.Observe(e)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	switch e.Kind {
 	case workload.EvStallEnd:
 		x.stallsN[e.Target]++
 	case workload.EvDrillInject:
-		x.drill = true
 		x.drillN["inject"]++
 	case workload.EvDrillRecover:
-		x.drill = false
 		x.drillN["recover"]++
 	case workload.EvDrillMark:
 		x.drillN["mark"]++
-	case workload.EvPathState:
-		if st, ok := newState(e); ok {
-			x.paths[e.Path] = st
-		}
-	case workload.EvSessionState:
-		if st, ok := newState(e); ok {
-			x.sessions[e.Path] = st
-		}
 	}
-}
-
-// newState reads the state a path or session went to from an event's
-// detail, "sdg running→blocked" (collect/watch.go).
-func newState(e workload.Event) (string, bool) {
-	i := strings.LastIndex(e.Detail, "→")
-	if i < 0 || e.Path == "" {
-		return "", false
-	}
-	return strings.TrimSpace(e.Detail[i+len("→"):]), true
-}
-
-// AddDiskStats replaces the devices' iostat figures with the sampler's
-// latest rows.
-func (x *Exporter) AddDiskStats(rows []collect.DiskStat) {
-	cp := make([]collect.DiskStat, len(rows))
-	copy(cp, rows)
-	for i := range cp {
-		if n, ok := x.names[cp[i].Target]; ok {
-			cp[i].Target = n
-		}
-	}
-	x.mu.Lock()
-	x.disk = cp
-	x.mu.Unlock()
-}
-
-// SetPathState sets a path device's state, as at the start of a watch.
-func (x *Exporter) SetPathState(device, state string) {
-	x.mu.Lock()
-	x.paths[device] = state
-	x.mu.Unlock()
-}
-
-// SetVerdict records the verdict so far: failed once a rule that can only
-// get worse is broken.
-func (x *Exporter) SetVerdict(_ string, failed bool) {
-	x.mu.Lock()
-	x.failing, x.checked = failed, true
-	x.mu.Unlock()
-}
-
-// SetDrillActive says whether a drill is in progress.
-func (x *Exporter) SetDrillActive(on bool) {
-	x.mu.Lock()
-	x.drill = on
-	x.mu.Unlock()
 }
 
 // Registry returns a registry holding the exporter's metrics and the Go
