@@ -15,6 +15,7 @@ type row struct {
 	c                 benchCase
 	lbIOPS, fioIOPS   spread
 	ratio             spread
+	cpuRatio          spread // fio's CPU per I/O over lunbench's
 	lbCPU, fioCPU     spread // CPU-seconds per million I/Os
 	lbThr, fioThr     int    // most OS threads seen
 	approx            int    // runs whose CPU came from samples around the window
@@ -37,7 +38,7 @@ func runCase(ctx context.Context, cfg config, d *devices, c benchCase, log io.Wr
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return out, err
 	}
-	var ratios, lbI, fioI, lbC, fioC, lbM, fioM []float64
+	var ratios, cpuRatios, lbI, fioI, lbC, fioC, lbM, fioM []float64
 	for round := 1; round <= cfg.rounds; round++ {
 		var lb, fio result
 		var err error
@@ -54,6 +55,7 @@ func runCase(ctx context.Context, cfg config, d *devices, c benchCase, log io.Wr
 			return out, fmt.Errorf("round %d: %w", round, err)
 		}
 		ratios = append(ratios, lb.iops/fio.iops)
+		cpuRatios = append(cpuRatios, fio.cpuPerMIO/lb.cpuPerMIO)
 		lbI, fioI = append(lbI, lb.iops), append(fioI, fio.iops)
 		lbC, fioC = append(lbC, lb.cpuPerMIO), append(fioC, fio.cpuPerMIO)
 		lbM, fioM = append(lbM, lb.mibps), append(fioM, fio.mibps)
@@ -65,6 +67,7 @@ func runCase(ctx context.Context, cfg config, d *devices, c benchCase, log io.Wr
 			c.Name, round, cfg.rounds, lb.iops, lb.cpuPerMIO, lb.threads, fio.iops, fio.cpuPerMIO, fio.threads, lb.iops/fio.iops, loadavg())
 	}
 	out.ratio, out.lbIOPS, out.fioIOPS = summarize(ratios), summarize(lbI), summarize(fioI)
+	out.cpuRatio = summarize(cpuRatios)
 	out.lbCPU, out.fioCPU = summarize(lbC), summarize(fioC)
 	out.lbMiBps, out.fioMiBps = summarize(lbM), summarize(fioM)
 	return out, nil
@@ -115,12 +118,11 @@ func runFio(ctx context.Context, c benchCase, s setup) (result, error) {
 	return r, window(&r, ss, 2*samplePeriod)
 }
 
-// printTable prints the rows: medians, and the ratio's range over rounds.
+// printTable prints the rows: medians, and the ratios' ranges over rounds.
 func printTable(w io.Writer, rows []row) {
-	fmt.Fprintf(w, "\n%-26s %-8s %-8s %10s %10s %-21s %7s %7s %5s %5s\n",
-		"case", "engine", "fio", "lb IOPS", "fio IOPS", "ratio med [min-max]", "lb cpu", "fio cpu", "lb", "fio")
-	fmt.Fprintf(w, "%-26s %-8s %-8s %10s %10s %-21s %7s %7s %5s %5s\n",
-		"", "", "", "(median)", "(median)", "lunbench / fio", "s/MIO", "s/MIO", "thr", "thr")
+	const head = "%-26s %-8s %-8s %10s %10s %-21s %-21s %7s %7s %5s %5s\n"
+	fmt.Fprintf(w, "\n"+head, "case", "engine", "fio", "lb IOPS", "fio IOPS", "IOPS ratio", "CPU ratio", "lb cpu", "fio cpu", "lb", "fio")
+	fmt.Fprintf(w, head, "", "", "", "(median)", "(median)", "lb / fio", "fio / lb", "s/MIO", "s/MIO", "thr", "thr")
 	for _, r := range rows {
 		if r.ratio.n == 0 {
 			fmt.Fprintf(w, "%-26s %-8s %-8s did not run\n", r.c.Name, r.c.engine(), r.c.Fio)
@@ -130,11 +132,12 @@ func printTable(w io.Writer, rows []row) {
 		if r.approx > 0 {
 			note = fmt.Sprintf(" (cpu approximate in %d rounds: host too loaded to sample inside the window)", r.approx)
 		}
-		fmt.Fprintf(w, "%-26s %-8s %-8s %10.0f %10.0f %-21s %7.2f %7.2f %5s %5s%s\n",
-			r.c.Name, r.c.engine(), r.c.Fio, r.lbIOPS.med, r.fioIOPS.med, r.ratio,
+		fmt.Fprintf(w, "%-26s %-8s %-8s %10.0f %10.0f %-21s %-21s %7.2f %7.2f %5s %5s%s\n",
+			r.c.Name, r.c.engine(), r.c.Fio, r.lbIOPS.med, r.fioIOPS.med, r.ratio, r.cpuRatio,
 			r.lbCPU.med, r.fioCPU.med, strconv.Itoa(r.lbThr), strconv.Itoa(r.fioThr), note)
 	}
-	fmt.Fprintln(w, "ratio: lunbench IOPS / fio IOPS of the same round, median and range over the rounds;")
+	fmt.Fprintln(w, "IOPS ratio: lunbench IOPS / fio IOPS of the same round, median [min-max] over the rounds;")
+	fmt.Fprintln(w, "CPU ratio: fio's CPU per I/O / lunbench's, same round (above 1: lunbench spends less CPU per I/O);")
 	fmt.Fprintln(w, "cpu: CPU-seconds (user + system, all threads, from /proc/PID/stat) per million I/Os in the measured window, median;")
 	fmt.Fprintln(w, "thr: the most OS threads the process had in the window.")
 }
