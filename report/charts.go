@@ -311,7 +311,9 @@ func readHlog(rd io.Reader) (h *hdr.Histogram) {
 			return h
 		}
 		if h == nil {
-			h = workload.NewHistogram()
+			// The file's own geometry: results written before 1 ns
+			// precision keep their 1 µs buckets and report as before.
+			h = workload.NewHistogramLike(ih)
 		}
 		h.Merge(ih)
 	}

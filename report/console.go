@@ -102,6 +102,7 @@ func PrintSummaryWidth(w io.Writer, r *RunJSON, width int) {
 		sort.Strings(parts)
 		fmt.Fprintf(w, "errors in %s on %s (%s): %s%s\n", p.Phase, p.Target, p.Op, strings.Join(parts, ", "), backoffText(&p))
 	}
+	printMethods(w, r)
 	printDrills(w, r)
 	printBudgets(w, r)
 	printVerify(w, r)

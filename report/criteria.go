@@ -544,6 +544,8 @@ func measure(metric, phase, target string, res *workload.Result, extra Extra) (v
 	return 0, false, ""
 }
 
+// mergeHists merges the selected results' histograms, in the first one's
+// geometry (one run's histograms all share one).
 func mergeHists(sel []workload.PhaseResult) *hdr.Histogram {
 	var h *hdr.Histogram
 	for _, p := range sel {
@@ -551,7 +553,7 @@ func mergeHists(sel []workload.PhaseResult) *hdr.Histogram {
 			continue
 		}
 		if h == nil {
-			h = workload.NewHistogram()
+			h = workload.NewHistogramLike(p.Hist)
 		}
 		h.Merge(p.Hist)
 	}

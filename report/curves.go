@@ -19,7 +19,8 @@ type subPoint struct {
 	phase, label string
 	value        float64 // swept value; a curve point's share (0: max run)
 	rate         float64 // paced at (0: closed loop)
-	iops         float64
+	iops, mibs   float64
+	missed       uint64 // open-loop slots skipped (see workload.Pacer)
 	lat          workload.LatencySummary
 }
 
@@ -46,7 +47,7 @@ func subGroups(r *RunJSON, curve bool) []*subGroup {
 			i = len(out) - 1
 		}
 		out[i].points = append(out[i].points, subPoint{phase: p.Phase, label: p.Sub.Label, value: p.Sub.Value,
-			rate: p.RateIOPS, iops: p.IOPS, lat: p.Lat})
+			rate: p.RateIOPS, iops: p.IOPS, mibs: p.MBps, missed: p.Missed, lat: p.Lat})
 	}
 	return out
 }
@@ -248,7 +249,7 @@ func iopsAtP99(c scenarios.Criterion, target string, res *workload.Result) (floa
 }
 
 // docCurve is one point of a curve for one target × op, for the documents.
-type docCurve struct{ Curve, Target, Op, Point, Paced, IOPS, P50, P99, P999 string }
+type docCurve struct{ Curve, Target, Op, Point, Paced, IOPS, Missed, P50, P99, P999 string }
 
 // curveRows lists every curve point of the run.
 func curveRows(r *RunJSON) []docCurve {
@@ -260,7 +261,7 @@ func curveRows(r *RunJSON) []docCurve {
 				paced = Thousands(pt.rate)
 			}
 			out = append(out, docCurve{Curve: g.parent, Target: g.target, Op: g.op.String(), Point: pt.label, Paced: paced,
-				IOPS: Thousands(pt.iops), P50: Lat(pt.lat.P50), P99: Lat(pt.lat.P99), P999: Lat(pt.lat.P999)})
+				IOPS: Thousands(pt.iops), Missed: Thousands(float64(pt.missed)), P50: Lat(pt.lat.P50), P99: Lat(pt.lat.P99), P999: Lat(pt.lat.P999)})
 		}
 	}
 	return out
@@ -272,10 +273,10 @@ func (o *doc) markdownCurves(b *strings.Builder) {
 		return
 	}
 	b.WriteString("## Latency against load\n\nEach curve first ran uncapped (`max`), then open loop at each share of that maximum; " +
-		"the IOPS an architect can sign off on is read from the criterion `iops_at_p99` (the highest IOPS at a point whose p99 is within its bound), listed under Criteria.\n\n")
+		"the IOPS an architect can sign off on is read from the criterion `iops_at_p99` (the highest IOPS at a point whose p99 is within its bound), listed under Criteria. Missed slots are paced I/Os the target fell too far behind to issue (their latency is counted as if they had waited).\n\n")
 	var rows [][]string
 	for _, c := range o.Curves {
-		rows = append(rows, []string{c.Curve, c.Target, c.Op, c.Point, c.Paced, c.IOPS, c.P50, c.P99, c.P999})
+		rows = append(rows, []string{c.Curve, c.Target, c.Op, c.Point, c.Paced, c.IOPS, c.Missed, c.P50, c.P99, c.P999})
 	}
-	mdTable(b, []string{"curve", "target", "op", "point", "paced at (IOPS)", "achieved IOPS", "p50", "p99", "p99.9"}, rows)
+	mdTable(b, []string{"curve", "target", "op", "point", "paced at (IOPS)", "achieved IOPS", "missed slots", "p50", "p99", "p99.9"}, rows)
 }

@@ -86,6 +86,8 @@ type doc struct {
 	Criteria []docCriterion
 	Phases   []docPhase
 	Sizes    []docSize
+	Methods  []docMethod
+	Sweeps   []docSweep
 	Curves   []docCurve
 	Steady   []docSteady
 	Series   []docSeries
@@ -107,8 +109,10 @@ type doc struct {
 	Host       [][2]string
 	Targets    []docTarget
 	Extra      []docExtra
-	Charts     []chartFile
-	Scenario   string
+	// Hosts is the section of a run over several hosts (hosts.go).
+	Hosts    *docHosts
+	Charts   []chartFile
+	Scenario string
 	// Unfinished says why the run did not finish; NotRun lists the phases
 	// that never started; Rebuilt notes phase figures read back from
 	// intervals.csv and the hlogs.
@@ -160,15 +164,8 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 	out.Facts = append(out.Facts, [2]string{"seed", fmt.Sprint(r.Seed)}, [2]string{"interval", fmt.Sprintf("%gs", r.IntervalSec)},
 		[2]string{"lunbench", r.Lunbench})
 	for _, c := range r.Criteria {
-		res := "PASS"
-		switch {
-		case c.NotEvaluated:
-			res = notEvaluated
-		case !c.Pass:
-			res = "FAIL"
-		}
 		out.Criteria = append(out.Criteria, docCriterion{Text: criterionText(c), Phase: phaseOrRun(c.Phase), Target: c.Target,
-			Measured: c.MeasuredText, Threshold: strings.TrimSpace(c.Cmp + " " + c.ThresholdText), Result: res, Note: c.Note})
+			Measured: c.MeasuredText, Threshold: strings.TrimSpace(c.Cmp + " " + c.ThresholdText), Result: criterionResult(c), Note: c.Note})
 	}
 	for _, p := range r.Phases {
 		l := p.Lat
@@ -178,6 +175,8 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 			Max: Lat(l.Max), Errors: Thousands(float64(p.Errors)) + backoffText(&p)})
 	}
 	out.Sizes = sizeRows(r)
+	out.Methods = methodRows(r)
+	out.Sweeps = sweepRows(r)
 	out.Curves = curveRows(r)
 	out.Steady = steadyRows(r)
 	series := ThroughputStats(d.ivs)
@@ -196,6 +195,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		out.Stalls = append(out.Stalls, ds)
 	}
 	out.Drills = drillRows(r, d.t0)
+	out.Hosts = hostsSection(r, d.t0)
 	out.Budgets, out.Causes = budgetRows(r)
 	out.Verify = verifyRows(r, d.t0)
 	out.VerifyClasses = verifyClasses()
@@ -239,7 +239,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 	}
 	var names []string
 	for k := range r.Extra {
-		if k != preflightKey && k != probe.RunJSONKey && k != probe.LoginWatchKey { // they have sections of their own
+		if k != preflightKey && k != probe.RunJSONKey && k != probe.LoginWatchKey && k != "hosts" && k != "aggregate" { // they have sections of their own
 			names = append(names, k)
 		}
 	}
@@ -343,6 +343,7 @@ func (o *doc) Markdown() string {
 	}
 	b.WriteString("\n")
 	mdTable(&b, []string{"run", ""}, kvRows(o.Facts))
+	o.markdownMethods(&b)
 	b.WriteString("## Criteria\n\n")
 	if len(o.Criteria) == 0 {
 		b.WriteString("The scenario has no criteria.\n\n")
@@ -363,6 +364,7 @@ func (o *doc) Markdown() string {
 		}
 		mdTable(&b, []string{"criterion", "phase", "target", "measured", "threshold", "result"}, rows)
 	}
+	o.markdownHosts(&b)
 	b.WriteString("## Results per phase\n\nRamp excluded. Latencies are per I/O, from HDR histograms; max is exact.\n\n")
 	if o.Rebuilt {
 		b.WriteString(rebuiltNote + "\n\n")
@@ -373,6 +375,7 @@ func (o *doc) Markdown() string {
 	}
 	mdTable(&b, []string{"phase", "target", "op", "IOPS", "MiB/s", "mean", "p50", "p90", "p99", "p99.9", "p99.99", "max", "errors"}, rows)
 	o.markdownSizes(&b)
+	o.markdownSweeps(&b)
 	o.markdownCurves(&b)
 	o.markdownSteady(&b)
 	if len(o.Series) > 0 {
@@ -528,11 +531,16 @@ pre{background:#f6f6f6;padding:1em;overflow:auto}
 {{if .Unfinished}}<p class="bad">{{.Unfinished}}. Its criteria are not evaluated.{{if .NotRun}} Phases not run: {{.NotRun}}.{{end}}</p>{{end}}
 {{range .Warnings}}<p class="warn">⚠ warning: {{.}}</p>
 {{end}}<table>{{range .Facts}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
+{{if .Methods}}<h2>Workload and acceptance methods</h2>
+<p>What this run had beyond fixed-size phases, and where it is shown.</p>
+<table><tr><th>method</th><th>in this run</th></tr>
+{{range .Methods}}<tr><td>{{.Method}}</td><td>{{.Detail}}</td></tr>
+{{end}}</table>{{end}}
 <h2>Criteria</h2>
 {{if .Criteria}}<table><tr><th>criterion</th><th>phase</th><th>target</th><th>measured</th><th>threshold</th><th>result</th></tr>
 {{range .Criteria}}<tr><td>{{.Text}}</td><td>{{.Phase}}</td><td>{{.Target}}</td><td class="n">{{.Measured}}</td><td class="n">{{.Threshold}}</td><td class="{{if pass .Result}}ok{{else}}bad{{end}}">{{.Result}}{{if .Note}} ({{.Note}}){{end}}</td></tr>
 {{end}}</table>{{else}}<p>The scenario has no criteria.</p>{{end}}
-<h2>Results per phase</h2>
+` + hostsHTML + `<h2>Results per phase</h2>
 <p>Ramp excluded. Latencies are per I/O, from HDR histograms; max is exact.</p>
 {{if .Rebuilt}}<p>{{rebuilt}}</p>{{end}}
 <table><tr><th>phase</th><th>target</th><th>op</th><th>IOPS</th><th>MiB/s</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th><th>errors</th></tr>
@@ -543,10 +551,15 @@ pre{background:#f6f6f6;padding:1em;overflow:auto}
 <table><tr><th>phase</th><th>target</th><th>op</th><th>bs</th><th>mix</th><th>share of I/Os</th><th>IOPS</th><th>MiB/s</th></tr>
 {{range .Sizes}}<tr><td>{{.Phase}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td class="n">{{.BS}}</td><td class="n">{{.Mix}}</td><td class="n">{{.Got}}</td><td class="n">{{.IOPS}}</td><td class="n">{{.MiBs}}</td></tr>
 {{end}}</table>{{end}}
+{{if .Sweeps}}<h2>Sweeps</h2>
+<p>One row per swept value, in the order run (each a phase of its own, ramp excluded).</p>
+<table><tr><th>sweep</th><th>key</th><th>value</th><th>target</th><th>op</th><th>IOPS</th><th>MiB/s</th><th>p50</th><th>p99</th><th>p99.9</th></tr>
+{{range .Sweeps}}<tr><td>{{.Sweep}}</td><td>{{.Key}}</td><td>{{.Value}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td class="n">{{.IOPS}}</td><td class="n">{{.MiBs}}</td><td class="n">{{.P50}}</td><td class="n">{{.P99}}</td><td class="n">{{.P999}}</td></tr>
+{{end}}</table>{{end}}
 {{if .Curves}}<h2>Latency against load</h2>
-<p>Each curve first ran uncapped (max), then open loop at each share of that maximum; the signed-off figure is the criterion iops_at_p99 (the highest IOPS at a point whose p99 is within its bound), under Criteria.</p>
-<table><tr><th>curve</th><th>target</th><th>op</th><th>point</th><th>paced at (IOPS)</th><th>achieved IOPS</th><th>p50</th><th>p99</th><th>p99.9</th></tr>
-{{range .Curves}}<tr><td>{{.Curve}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td>{{.Point}}</td><td class="n">{{.Paced}}</td><td class="n">{{.IOPS}}</td><td class="n">{{.P50}}</td><td class="n">{{.P99}}</td><td class="n">{{.P999}}</td></tr>
+<p>Each curve first ran uncapped (max), then open loop at each share of that maximum; the signed-off figure is the criterion iops_at_p99 (the highest IOPS at a point whose p99 is within its bound), under Criteria. Missed slots are paced I/Os the target fell too far behind to issue (their latency is counted as if they had waited).</p>
+<table><tr><th>curve</th><th>target</th><th>op</th><th>point</th><th>paced at (IOPS)</th><th>achieved IOPS</th><th>missed slots</th><th>p50</th><th>p99</th><th>p99.9</th></tr>
+{{range .Curves}}<tr><td>{{.Curve}}</td><td>{{.Target}}</td><td>{{.Op}}</td><td>{{.Point}}</td><td class="n">{{.Paced}}</td><td class="n">{{.IOPS}}</td><td class="n">{{.Missed}}</td><td class="n">{{.P50}}</td><td class="n">{{.P99}}</td><td class="n">{{.P999}}</td></tr>
 {{end}}</table>{{end}}
 {{if .Steady}}<h2>Steady state</h2>
 <p>SNIA's rule over the last window of rounds: max − min of the metric within max_excursion of the window's average, and the fitted line's change across the window within max_slope.</p>

@@ -12,12 +12,16 @@ import (
 	"time"
 )
 
-// Lat formats a latency the way a person reads it: µs below a millisecond,
-// ms below a second, seconds above.
+// Lat formats a latency the way a person reads it: µs below a millisecond
+// (to 10 ns below 10 µs), ms below a second, seconds above.
 func Lat(d time.Duration) string {
 	switch {
 	case d <= 0:
 		return "-"
+	case d < 10*time.Microsecond:
+		// Three significant digits, as the histogram keeps: 2.56µs, not
+		// 2.6µs (zram and NVMe answer in a few microseconds).
+		return trimFloat(float64(d)/float64(time.Microsecond), 2) + "µs"
 	case d < time.Millisecond:
 		return trimFloat(float64(d)/float64(time.Microsecond), 1) + "µs"
 	case d < time.Second:

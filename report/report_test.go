@@ -13,7 +13,9 @@ import (
 // TestFormat covers the units people read in summaries.
 func TestFormat(t *testing.T) {
 	cases := []struct{ got, want string }{
-		{Lat(860 * time.Nanosecond), "0.9µs"},                 // sub-microsecond
+		{Lat(860 * time.Nanosecond), "0.86µs"},                // sub-microsecond, to 10 ns
+		{Lat(2560 * time.Nanosecond), "2.56µs"},               // zram: three significant digits
+		{Lat(12340 * time.Nanosecond), "12.3µs"},              // tens of µs: one decimal
 		{Lat(85 * time.Microsecond), "85µs"},                  // microseconds, trailing zero trimmed
 		{Lat(2500 * time.Microsecond), "2.5ms"},               // milliseconds
 		{Lat(40*time.Second + 2*time.Millisecond), "40.002s"}, // a failover stall stays exact

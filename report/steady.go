@@ -61,13 +61,13 @@ func steadyChart(d *runData, s workload.SteadyResult) *chart {
 		grey := color.RGBA{R: 0x60, G: 0x60, B: 0x60, A: 0xff}
 		flat(avg, grey, 2, 0, fmt.Sprintf("window average %s", Thousands(avg)))
 		half := s.MaxExcursion / 2
-		flat(avg*(1+half), grey, 1.5, 1, fmt.Sprintf("average ±%g%% (excursion limit %g%%)", half*100, s.MaxExcursion*100))
+		flat(avg*(1+half), grey, 1.5, 1, fmt.Sprintf("±%g%% band (excursion ≤ %g%%)", half*100, s.MaxExcursion*100))
 		flat(avg*(1-half), grey, 1.5, 1, "")
 		// The fitted line: Slope is its change across the window.
 		fit := &line{xs: []float64{x0, x1}, ys: []float64{avg * (1 - s.Slope/2), avg * (1 + s.Slope/2)},
 			style: draw.LineStyle{Color: drillColor(), Width: px(2)}}
 		p.Add(fit)
-		ch.legend = append(ch.legend, legendItem{fmt.Sprintf("fitted slope %+.1f%% (limit ±%g%%)", s.Slope*100, s.MaxSlope*100), fit})
+		ch.legend = append(ch.legend, legendItem{fmt.Sprintf("slope %+.1f%% (limit ±%g%%)", s.Slope*100, s.MaxSlope*100), fit})
 	}
 	p.X.Min, p.X.Max = 0.5, float64(len(s.Rounds))+0.5
 	var ticks []plot.Tick

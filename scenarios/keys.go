@@ -67,6 +67,7 @@ const (
 	objSweep        = "sweep"
 	objCurve        = "curve"
 	objSteady       = "until_steady"
+	objHost         = "host"
 )
 
 // rwNames lists the access patterns in the order the docs present them.
@@ -104,7 +105,7 @@ func phaseKeys() []keyDef {
 		{name: "read_pct", kind: kPercent, max: 100, whole: true, synonyms: []string{"rwmixread", "read_percent", "readpct", "read_ratio", "mix", "read"},
 			doc: "Share of reads in randrw and readwrite (70% or 70; default 50)."},
 		{name: "offsets", kind: kDist, synonyms: []string{"random_distribution", "distribution", "dist", "hotband", "zoned", "access", "skew"},
-			doc: "Where random offsets fall: uniform (default); {zipf: 1.2}; {pareto: 0.9} (90% of I/Os to 10% of the range); normal or {normal: 10%} (Gaussian around the middle, σ as a share of the range); {hot: [{range: 10%, share: 90%}]} (bands from the range's start, the rest uniform). Random patterns only."},
+			doc: "Where random offsets fall: uniform (default); {zipf: 1.2}; {pareto: 0.9} (90% of I/Os to 10% of the range; zipf's and pareto's hot blocks are scattered over the range, the same for the same seed); normal or {normal: 10%} (Gaussian around the middle, σ as a share of the range); {hot: [{range: 10%, share: 90%}]} (bands from the range's start, the rest uniform). Random patterns only."},
 		{name: "compress", kind: kFloat, synonyms: []string{"compression", "compress_ratio", "buffer_compress_percentage", "compressibility"},
 			doc: "Write payloads compressible to about this ratio (2.0: to half), from 1 (incompressible, the default) to 100; in verified phases at most 4 (the per-sector stamps stay). Phases that write only."},
 		{name: "dedupe", kind: kPercent, max: 100, whole: true, synonyms: []string{"dedup", "dedupe_percentage", "deduplication", "dedupe_pct"},
@@ -168,6 +169,16 @@ func objects() map[string][]keyDef {
 				doc: "The steps of the scenario, run in order."},
 			{name: "criteria", kind: kCriteria, synonyms: []string{"expect", "assert", "thresholds", "pass", "sla"},
 				doc: "Pass/fail rules over the whole run, metric: \"<cmp> <value>\" (max_stall: \"<= 15s\")."},
+			{name: "hosts", kind: kList, object: objHost, synonyms: []string{"host", "initiators", "clients", "nodes", "agents"},
+				doc: "Other initiator hosts the scenario runs on at once, each {name, ssh: user@host[:port]}; a target with host: NAME runs there. Left out, everything runs here."},
+			{name: "on_host_loss", kind: kEnum, enum: []string{string(Continue), string(Stop)}, synonyms: []string{"host_loss", "on_agent_loss", "on_lost_host"},
+				doc: "What the run does when a host's agent or its SSH connection is lost mid-run: continue with the others (default) or stop."},
+		},
+		objHost: {
+			{name: "name", kind: kName, required: true, synonyms: []string{"host", "hostname"},
+				doc: "Name of the host, unique in the scenario; targets (host:) and drills (on:) refer to it. \"local\" is this machine."},
+			{name: "ssh", kind: kString, synonyms: []string{"destination", "address", "addr", "login"},
+				doc: "Where to start the agent: user@host[:port], as ssh takes it (~/.ssh/config, agents, ProxyJump apply). Left out, the host's agent runs on this machine (to try a scenario out)."},
 		},
 		objTarget: {
 			{name: "name", kind: kName, required: true, doc: "Name of the target, unique in the scenario; phases refer to it."},
@@ -183,7 +194,9 @@ func objects() map[string][]keyDef {
 				doc: "Start of the range I/O is confined to (multiple of 512)."},
 			{name: "length", kind: kSize, align: 512, synonyms: []string{"len", "range", "span"},
 				doc: "Length of the range I/O is confined to (multiple of 512); left out, up to the end."},
-			{name: "expect", kind: kObject, object: objTargetExpect, synonyms: []string{"host", "paths", "multipath"},
+			{name: "host", kind: kName, synonyms: []string{"on", "initiator", "client", "node"},
+				doc: "The host (of hosts:) whose agent drives this target; left out, this machine."},
+			{name: "expect", kind: kObject, object: objTargetExpect, synonyms: []string{"paths", "multipath"},
 				doc: "What the storage path should look like, checked by lunbench check."},
 			{name: "probe", kind: kObject, object: objTargetProbe, synonyms: []string{"access", "acl", "iscsi", "access_control"},
 				doc: "Access control checked over the wire by lunbench's own iSCSI client before the first phase (lunbench probe)."},
@@ -223,6 +236,8 @@ func objects() map[string][]keyDef {
 				doc: "The command that undoes the fault, and when to run it."},
 			{name: "expect", kind: kCriteria, synonyms: []string{"criteria", "assert", "thresholds", "pass", "sla"},
 				doc: "Pass/fail rules for the drill (max_stall, resume_within, throughput_after, errors, ...)."},
+			{name: "on", kind: kName, synonyms: []string{"host", "run_on", "where"},
+				doc: "The host (of hosts:) whose agent runs inject and recover; left out, the machine running lunbench."},
 			{name: "failure", kind: kEnum, enum: []string{FailurePath, FailureAllPaths, FailureSession}, synonyms: []string{"failure_kind", "fault_kind", "kind", "fails"},
 				doc: "What the fault takes away, for the failover budget: path (one path of a multipath map), all-paths, or session (the only iSCSI session: a VIP move or head failover behind one portal); left out, lunbench infers it from the target's topology."},
 		},

@@ -92,8 +92,8 @@ type DistKind string
 // The offset distributions of random phases.
 const (
 	Uniform DistKind = "uniform" // every block equally likely (default)
-	Zipf    DistKind = "zipf"    // block k (from the range's start) ∝ k^-θ
-	Pareto  DistKind = "pareto"  // fio's pareto:h, h of the I/O to 1-h of the range
+	Zipf    DistKind = "zipf"    // the k-th hottest block ∝ k^-θ (hot blocks scattered from the seed)
+	Pareto  DistKind = "pareto"  // fio's pareto:h, h of the I/O to the hottest 1-h of the blocks
 	Normal  DistKind = "normal"  // Gaussian around the range's middle
 	Hot     DistKind = "hot"     // hot bands from the range's start, rest uniform
 )

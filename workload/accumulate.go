@@ -25,7 +25,8 @@ func (a *acc) add(c *opCounts, measuring bool) {
 	}
 }
 
-// merge adds c's counts and histogram into o.
+// merge adds c's counts and histogram into o. A worker's histogram (lat)
+// is drained: merge it once.
 func (o *opCounts) merge(c *opCounts) {
 	o.ops += c.ops
 	o.bytes += c.bytes
@@ -41,7 +42,10 @@ func (o *opCounts) merge(c *opCounts) {
 	if c.latMin != 0 && (o.latMin == 0 || c.latMin < o.latMin) {
 		o.latMin = c.latMin
 	}
-	if c.hist != nil && c.hist.TotalCount() > 0 {
+	switch {
+	case c.lat != nil:
+		c.lat.drainInto(o.hist) // a worker's half: emptied as it goes
+	case c.hist != nil && c.hist.TotalCount() > 0:
 		o.hist.Merge(c.hist)
 	}
 }

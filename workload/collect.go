@@ -71,12 +71,12 @@ func (pr *phaseRun) takeSlices(ti int, now int64, rampNow bool) int {
 			for _, op := range pr.ops {
 				c := &s.op[op]
 				if ramp == rampNow {
-					// Folded into the accumulators once per target below:
-					// one histogram merge per worker rather than three.
-					pr.tickAcc[ti][op].merge(c)
-				} else {
-					pr.accs[ti][op].add(c, !ramp)
 					pr.sliceAcc[ti][op].merge(c)
+				} else {
+					// Held over from a tick of the other kind (the
+					// ramp's last): into the interval and the phase as
+					// its I/Os were; the live slice leaves it out.
+					pr.accs[ti][op].add(c, !ramp)
 				}
 			}
 			r.takeErrors(s, pr.p.Name, t, pr.accs[ti])
@@ -98,13 +98,12 @@ func (pr *phaseRun) takeSlices(ti int, now int64, rampNow bool) int {
 			inflight++
 		}
 	}
+	// The interval and phase take the target's slice, not each worker's:
+	// merging a histogram scans its buckets up to the highest value (some
+	// 10,000 at 1 ns precision for millisecond latencies), so this is two
+	// merges a target where it was two a worker.
 	for _, op := range pr.ops {
-		ta := &pr.tickAcc[ti][op]
-		pr.accs[ti][op].add(ta, !rampNow)
-		pr.sliceAcc[ti][op].merge(ta)
-		h := ta.hist
-		h.Reset()
-		*ta = opCounts{hist: h}
+		pr.accs[ti][op].add(&pr.sliceAcc[ti][op], !rampNow)
 	}
 	return inflight
 }

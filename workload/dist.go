@@ -22,6 +22,8 @@ type distTable struct {
 	alias []uint32
 	start []int64
 	width []uint64
+	// perm, when set, maps a drawn unit (its rank) to its place.
+	perm *scatter
 }
 
 // bucket is a run of units and its probability mass (not normalised).
@@ -178,7 +180,38 @@ func (t *distTable) draw(rng *rand.Rand) int64 {
 	if rng.Uint64() >= t.keep[i] {
 		i = uint64(t.alias[i])
 	}
-	return t.start[i] + int64(rng.Uint64N(t.width[i]))
+	u := t.start[i] + int64(rng.Uint64N(t.width[i]))
+	if t.perm != nil {
+		u = t.perm.at(u)
+	}
+	return u
+}
+
+// distTables are a phase's tables, one per range size in units (shares of
+// a verified phase differ by at most a block, so a phase builds one or
+// two), shared read-only by its workers. seed is the phase's: zipf and
+// pareto tables scatter their ranks with it.
+type distTables struct {
+	seed uint64
+	m    map[int64]*distTable
+}
+
+// newDistTables returns an empty set of tables for a phase with seed.
+func newDistTables(seed uint64) *distTables {
+	return &distTables{seed: seed, m: map[int64]*distTable{}}
+}
+
+// get returns the table of d over n units, building it the first time.
+func (ts *distTables) get(d *scenarios.Distribution, n int64) *distTable {
+	t := ts.m[n]
+	if t == nil {
+		t = newDistTable(d, n)
+		if d.Kind == scenarios.Zipf || d.Kind == scenarios.Pareto {
+			t.perm = newScatter(n, ts.seed)
+		}
+		ts.m[n] = t
+	}
+	return t
 }
 
 // DistOffsets draws aligned offsets over a range from a distribution table.
@@ -190,3 +223,53 @@ type DistOffsets struct {
 
 // Next returns the next offset.
 func (d *DistOffsets) Next() int64 { return d.base + d.t.draw(d.rng)*d.align }
+
+// scatter is a bijection of [0, n) drawn from a seed, through which zipf
+// and pareto map a block's rank (0 the hottest) to its place in the range:
+// a real hot set (a database's busiest pages, a hypervisor's busiest
+// guests) is spread over the LUN, not packed at its start (fio hashes its
+// zipf and pareto draws for the same reason). It is a cycle-walking
+// permutation: an invertible mix of k bits, 2^k the smallest power of two
+// at least n, applied again while the result falls at or past n. Since
+// 2^k < 2n, a draw takes fewer than two rounds on average: O(1), no
+// allocation, and the same seed gives the same layout.
+type scatter struct {
+	n, mask uint64
+	shift   uint
+	key     [4]uint64 // xor keys and odd multipliers, from the seed
+}
+
+// newScatter returns the permutation of [0, n) for seed.
+func newScatter(n int64, seed uint64) *scatter {
+	k := uint(0)
+	for uint64(1)<<k < uint64(n) {
+		k++
+	}
+	s := &scatter{n: uint64(n), mask: uint64(1)<<k - 1, shift: (k + 1) / 2}
+	rng := rand.New(rand.NewPCG(seed, 0x5ca77e2))
+	for i := range s.key {
+		s.key[i] = rng.Uint64() | uint64(i&1) // keys 1 and 3 multiply: odd
+	}
+	return s
+}
+
+// round is one bijective mix of [0, 2^k): xor with a key, multiply by an
+// odd number and xorshift, each invertible modulo 2^k.
+func (s *scatter) round(x uint64) uint64 {
+	x = (x ^ s.key[0]) & s.mask
+	x = (x * s.key[1]) & s.mask
+	x ^= x >> s.shift
+	x = (x ^ s.key[2]) & s.mask
+	x = (x * s.key[3]) & s.mask
+	x ^= x >> s.shift
+	return x
+}
+
+// at returns where rank u (in [0, n)) lies.
+func (s *scatter) at(u int64) int64 {
+	x := s.round(uint64(u))
+	for x >= s.n {
+		x = s.round(x)
+	}
+	return int64(x)
+}

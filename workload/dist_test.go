@@ -173,7 +173,7 @@ func TestNewOffsetsMix(t *testing.T) {
 		Offsets:    &scenarios.Distribution{Kind: scenarios.Pareto, Param: 0.8}}
 	base, length := int64(1<<20), int64(8<<20)
 	for _, verified := range []bool{false, true} {
-		tables := map[int64]*distTable{}
+		tables := newDistTables(3)
 		for wi := range p.QD {
 			lo, hi := base, base+length
 			if verified {
@@ -187,8 +187,8 @@ func TestNewOffsetsMix(t *testing.T) {
 				}
 			}
 		}
-		if verified && len(tables) > 2 {
-			t.Errorf("%d tables for %d workers; shares differ by at most a block", len(tables), p.QD)
+		if verified && len(tables.m) > 2 {
+			t.Errorf("%d tables for %d workers; shares differ by at most a block", len(tables.m), p.QD)
 		}
 	}
 }
@@ -234,7 +234,7 @@ func benchGenerators() []benchGen {
 	const tib = int64(1) << 40
 	p := func(d *scenarios.Distribution) Offsets {
 		ph := scenarios.Phase{RW: scenarios.RandRead, BS: 4096, QD: 1, Offsets: d}
-		return newOffsets(&ph, WorkerRNG(1, 0, 0, 0), 0, tib, 0, false, map[int64]*distTable{})
+		return newOffsets(&ph, WorkerRNG(1, 0, 0, 0), 0, tib, 0, false, newDistTables(1))
 	}
 	return []benchGen{
 		{"uniform", p(nil)},
@@ -274,5 +274,108 @@ func BenchmarkDistTable(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = newDistTable(d, 1<<28)
+	}
+}
+
+// TestScatter checks the rank permutation of zipf and pareto: a bijection
+// of [0, n) for every n (powers of two and not, tiny and large), the same
+// for the same seed and another for another seed.
+func TestScatter(t *testing.T) {
+	for _, n := range []int64{1, 2, 3, 7, 64, 1000, 4097, 100_003} {
+		s := newScatter(n, 42)
+		seen := make([]bool, n)
+		moved := 0
+		for u := range n {
+			x := s.at(u)
+			if x < 0 || x >= n || seen[x] {
+				t.Fatalf("n=%d: rank %d maps to %d (outside or taken twice)", n, u, x)
+			}
+			seen[x] = true
+			if x != u {
+				moved++
+			}
+			if y := newScatter(n, 42).at(u); y != x {
+				t.Fatalf("n=%d: rank %d maps to %d, then %d with the same seed", n, u, x, y)
+			}
+		}
+		if n >= 1000 && moved < int(n*9/10) {
+			t.Errorf("n=%d: only %d of %d ranks moved", n, moved, n)
+		}
+	}
+	a, b := newScatter(1<<20, 1), newScatter(1<<20, 2)
+	same := 0
+	for u := range int64(1000) {
+		if a.at(u) == b.at(u) {
+			same++
+		}
+	}
+	if same > 5 {
+		t.Errorf("seeds 1 and 2 place %d of the 1000 hottest ranks alike", same)
+	}
+}
+
+// TestScatterSpreadsHotSet: the 10,000 hottest ranks of a 2^20+12345 unit
+// range land evenly over its tenths (within 1.5 points of 10% each, about
+// five standard errors), where unscattered they all sat in the first 1%.
+func TestScatterSpreadsHotSet(t *testing.T) {
+	const n = 1<<20 + 12345
+	const hot = 10_000
+	s := newScatter(n, 7)
+	var tenths [10]int
+	for u := range int64(hot) {
+		tenths[s.at(u)*10/n]++
+	}
+	for i, c := range tenths {
+		if share := float64(c) / hot; math.Abs(share-0.1) > 0.015 {
+			t.Errorf("tenth %d of the range holds %.3f of the hot set, want 0.100: %v", i, share, tenths)
+		}
+	}
+}
+
+// TestScatteredShapes: through the permutation, zipf and pareto keep their
+// shape over ranks: the place of rank 1 takes 1/H(n, 1.2) of zipf's draws,
+// the places of the first 10% of ranks 90% of pareto 0.9's.
+func TestScatteredShapes(t *testing.T) {
+	const n, draws = 1_000_000, 1_000_000
+	var hzipf float64
+	for k := 1; k <= n; k++ {
+		hzipf += math.Pow(float64(k), -1.2)
+	}
+	tests := []struct {
+		name string
+		d    *scenarios.Distribution
+		hot  int64   // ranks [0, hot)
+		want float64 // share of draws at their places
+	}{
+		// The hottest block, wherever it now lies.
+		{"zipf rank 1", &scenarios.Distribution{Kind: scenarios.Zipf, Param: 1.2}, 1, 1 / hzipf},
+		// fio's pareto:0.9: 90% of the I/O to 10% of the range.
+		{"pareto h", &scenarios.Distribution{Kind: scenarios.Pareto, Param: 0.9}, n / 10, 0.9},
+	}
+	for _, tc := range tests {
+		tb := newDistTables(11).get(tc.d, n)
+		rank := make([]int32, n) // place -> rank
+		for u := range int64(n) {
+			rank[tb.perm.at(u)] = int32(u)
+		}
+		g := &DistOffsets{rng: WorkerRNG(9, 0, 0, 0), t: tb, align: 4096}
+		in, first := 0, 0
+		for range draws {
+			u := g.Next() / 4096
+			if int64(rank[u]) < tc.hot {
+				in++
+			}
+			if u < n/100 {
+				first++
+			}
+		}
+		if got := float64(in) / draws; math.Abs(got-tc.want) > 0.003 {
+			t.Errorf("%s: share %.4f at the places of ranks [0,%d), want %.4f", tc.name, got, tc.hot, tc.want)
+		}
+		// Unscattered, zipf 1.2 and pareto 0.9 put most draws in the
+		// first 1% of the range; scattered it gets about its 1%.
+		if got := float64(first) / draws; got > 0.05 {
+			t.Errorf("%s: %.3f of the draws in the first 1%% of the range", tc.name, got)
+		}
 	}
 }

@@ -3,24 +3,39 @@ package workload
 import (
 	"math"
 	"testing"
+	"time"
 )
 
-// TestPacer drives the pacer with synthetic completion times.
+// TestPacer drives the pacer with synthetic call times. The catch-up
+// window is pacerCatchUp (10 ms) for short periods, one period for long.
 func TestPacer(t *testing.T) {
-	const p = 1000
+	const ms = int64(time.Millisecond)
 	cases := []struct {
 		name         string
+		period       int64
 		now          []int64 // time Next is called
 		wantIntended []int64
 		wantSkipped  []int64
 	}{
-		{"on time: slots follow the grid", []int64{0, 500, 1500}, []int64{0, 1000, 2000}, []int64{0, 0, 0}},
-		{"late less than a period keeps the slot", []int64{0, 1900}, []int64{0, 1000}, []int64{0, 0}},
-		{"stall of 10 periods skips 9, no burst", []int64{0, 10_500, 10_600}, []int64{0, 10_000, 11_000}, []int64{0, 9, 0}},
-		{"exactly one period late skips one", []int64{0, 2000}, []int64{0, 2000}, []int64{0, 1}},
+		// A worker that is never late follows the grid.
+		{"on time: slots follow the grid", ms, []int64{0, ms / 2, 3 * ms / 2}, []int64{0, ms, 2 * ms}, []int64{0, 0, 0}},
+		// Late by less than a period: the slot is kept, delay charged.
+		{"late less than a period keeps the slot", ms, []int64{0, 19 * ms / 10}, []int64{0, ms}, []int64{0, 0}},
+		// 5 µs slots, 2 ms behind: within the catch-up window, every
+		// slot is issued (back to back) rather than skipped.
+		{"behind within the window catches up", 5000, []int64{0, 2 * ms, 2 * ms, 2 * ms}, []int64{0, 5000, 10_000, 15_000}, []int64{0, 0, 0, 0}},
+		// A stall of 20 periods of 1 ms is past the 10 ms window: 19
+		// slots skipped, then on with the grid, no burst.
+		{"stall past the window skips, no burst", ms, []int64{0, 20*ms + ms/2, 20*ms + ms/2}, []int64{0, 20 * ms, 21 * ms}, []int64{0, 19, 0}},
+		// Exactly the window behind skips down to the latest slot.
+		{"exactly the window behind skips", ms, []int64{0, 11 * ms}, []int64{0, 11 * ms}, []int64{0, 10}},
+		// A 1 s period: the window is the period, so 1.9 s keeps the
+		// slot and 2 s skips one.
+		{"long period: late less than a period keeps", 1000 * ms, []int64{0, 1900 * ms}, []int64{0, 1000 * ms}, []int64{0, 0}},
+		{"long period: one period late skips one", 1000 * ms, []int64{0, 2000 * ms}, []int64{0, 2000 * ms}, []int64{0, 1}},
 	}
 	for _, c := range cases {
-		pc := NewPacer(0, p)
+		pc := NewPacer(0, c.period)
 		for i, now := range c.now {
 			in, sk := pc.Next(now)
 			if in != c.wantIntended[i] || sk != c.wantSkipped[i] {

@@ -48,11 +48,8 @@ type phaseRun struct {
 	allDone  chan struct{}
 
 	// Aggregation (collect.go).
-	accs     [][NumOps]*acc
-	sliceAcc [][NumOps]opCounts
-	// tickAcc gathers a tick's worker slices of one target × op before
-	// they are folded into accs and sliceAcc (collect.go).
-	tickAcc      [][NumOps]opCounts
+	accs         [][NumOps]*acc
+	sliceAcc     [][NumOps]opCounts
 	backoffNoted []bool
 	tl           *timeline
 	keepTimeline bool

@@ -8,6 +8,7 @@ import (
 	"github.com/ncw/directio"
 
 	"lunbench/scenarios"
+	"lunbench/workload/verify"
 )
 
 // startWorkers builds qd workers per target and starts their goroutines;
@@ -28,7 +29,7 @@ func (pr *phaseRun) startWorkers() {
 	pr.gt = &gate{}
 	pr.gt.alive.Store(int32(len(pr.tgts) * p.QD))
 	sizes := phaseSizes(p)
-	tables := map[int64]*distTable{}
+	tables := newDistTables(seed)
 	for ti, t := range pr.tgts {
 		pr.ros[ti] = newReopener(r, t, p.Name, p.RW.Writes(), &pr.stop)
 		pr.det.flags = append(pr.det.flags, &stallFlag{})
@@ -43,7 +44,7 @@ func (pr *phaseRun) startWorkers() {
 
 // newWorker builds worker wi of target ti: its buffer, PRNG, offsets,
 // payload shape and pacing.
-func (pr *phaseRun) newWorker(ti, wi int, seed uint64, sizes *[NumOps]*sizePicker, tables map[int64]*distTable) *worker {
+func (pr *phaseRun) newWorker(ti, wi int, seed uint64, sizes *[NumOps]*sizePicker, tables *distTables) *worker {
 	r, p, t := pr.r, &pr.p, pr.tgts[ti]
 	var bytesBudget int64 = -1
 	if p.Bytes > 0 {
@@ -63,12 +64,16 @@ func (pr *phaseRun) newWorker(ti, wi int, seed uint64, sizes *[NumOps]*sizePicke
 	}
 	if p.Verify && t.vmap != nil {
 		w.vmap, w.unit, w.runID = t.vmap, t.vmap.Header().Unit, r.runID
+		w.stamper = verify.NewStamper(r.runID)
 		w.gens = make([]uint32, p.BS/w.unit)
 		w.vfind = &inlineFindings{}
 	}
 	fillRandom(w.buf, rng)
 	w.shapePayload(p, rng)
 	w.think = int64(p.Think)
+	if w.think > 0 {
+		w.spin.limit = spinLimit(w.think, p.QD)
+	}
 	// A verified worker draws from its own share of the range, so no two
 	// writes to one block are ever in flight together (the device may
 	// apply them in either order, and the map could not say which
@@ -88,6 +93,7 @@ func (pr *phaseRun) newWorker(ti, wi int, seed uint64, sizes *[NumOps]*sizePicke
 		if p.Poisson {
 			w.pacer = NewPoissonPacer(int64(wi)*period/int64(p.QD), period, rng)
 		}
+		w.spin.limit = spinLimit(period, p.QD)
 	}
 	if p.RangePasses > 0 {
 		// Preconditioning: each worker writes its share of the range that
@@ -104,7 +110,6 @@ func (pr *phaseRun) newAccumulators() {
 	n := len(pr.tgts)
 	pr.accs = make([][NumOps]*acc, n)
 	pr.sliceAcc = make([][NumOps]opCounts, n)
-	pr.tickAcc = make([][NumOps]opCounts, n)
 	for ti := range pr.tgts {
 		for _, op := range pr.ops {
 			pr.accs[ti][op] = &acc{
@@ -113,7 +118,6 @@ func (pr *phaseRun) newAccumulators() {
 				errnos: map[syscall.Errno]uint64{},
 			}
 			pr.sliceAcc[ti][op].hist = NewHistogram()
-			pr.tickAcc[ti][op].hist = NewHistogram()
 		}
 	}
 	pr.backoffNoted = make([]bool, n)

@@ -1,10 +1,14 @@
 package workload
 
 import (
+	"math"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // TestRecorderAllocsNothing proves the hot path allocates nothing: issuing,
@@ -53,7 +57,7 @@ func TestRecorderSwapConsistent(t *testing.T) {
 				c := &s.op[Read]
 				ops += c.ops
 				bytes += c.bytes
-				hist += uint64(c.hist.TotalCount())
+				hist += uint64(taken(c).hist.TotalCount())
 			}
 			done := make(chan struct{})
 			go func() { wg.Wait(); close(done) }()
@@ -85,7 +89,7 @@ func TestRecorderExactMax(t *testing.T) {
 		if c.latMax != int64(2*time.Hour) || c.latMin != 900 {
 			t.Fatalf("max %v min %v", time.Duration(c.latMax), time.Duration(c.latMin))
 		}
-		sum := summarize(c)
+		sum := summarize(taken(c))
 		if sum.Max != 2*time.Hour || sum.P50 < 40*time.Second-40*time.Millisecond || sum.P50 > 40*time.Second+40*time.Millisecond {
 			t.Fatalf("summary %+v", sum)
 		}
@@ -100,7 +104,7 @@ func TestRecorderMissedBackfill(t *testing.T) {
 	r.Done(Read, 4096, int64(1*time.Second), 1)
 	r.Missed(Read, 99, int64(1*time.Second)+99*period, period)
 	r.swap(func(s *slice) {
-		c := &s.op[Read]
+		c := taken(&s.op[Read])
 		if c.ops != 1 || c.missed != 99 || c.hist.TotalCount() != 100 {
 			t.Fatalf("ops %d missed %d hist %d", c.ops, c.missed, c.hist.TotalCount())
 		}
@@ -138,10 +142,18 @@ func TestBackfillMatchesOneByOne(t *testing.T) {
 				}
 				_ = want.RecordValue(min(v, histHighest))
 			}
-			backfill(got, tt.v, tt.k, tt.period)
+			backfill(got, newBucketGeometry(got), tt.v, tt.k, tt.period)
 			if !got.Equals(want) {
 				t.Fatalf("backfill: count %d max %d, one by one: count %d max %d",
 					got.TotalCount(), got.Max(), want.TotalCount(), want.Max())
+			}
+			// The same into a worker's latCounts, drained.
+			l, drained := newLatCounts(), NewHistogram()
+			backfill(l, l.geometry(), tt.v, tt.k, tt.period)
+			l.drainInto(drained)
+			if !drained.Equals(want) {
+				t.Fatalf("backfill into latCounts: count %d max %d, one by one: count %d max %d",
+					drained.TotalCount(), drained.Max(), want.TotalCount(), want.Max())
 			}
 		})
 	}
@@ -155,7 +167,7 @@ func TestMissedHugeCount(t *testing.T) {
 	k := int64(time.Hour)
 	r.Missed(Read, k, int64(time.Hour)+int64(time.Second), 1)
 	r.swap(func(s *slice) {
-		c := &s.op[Read]
+		c := taken(&s.op[Read])
 		// Values from 1h+1s down to 1 ns, one per ns: k of them are > 0.
 		if c.missed != uint64(k) || c.hist.TotalCount() != k {
 			t.Fatalf("missed %d hist %d, want %d each", c.missed, c.hist.TotalCount(), k)
@@ -209,4 +221,122 @@ func BenchmarkRecordDoneWhileSwapping(b *testing.B) {
 		r.Done(Read, 4096, 50_000, now)
 	}
 	close(stop)
+}
+
+// TestPercentilesExact feeds known latencies through the recorder and checks
+// that every percentile the summary reports is within 0.1% of the value
+// recorded, from sub-microsecond (zram, NVMe) to multi-second stalls.
+func TestPercentilesExact(t *testing.T) {
+	for _, lat := range []time.Duration{
+		800 * time.Nanosecond,           // below 1 µs: a 1 µs unit could not tell it from 0
+		2300 * time.Nanosecond,          // zram QD1 read: read 2.559 µs at the old 512 ns unit
+		2600 * time.Nanosecond,          // read 3.071 µs at the old unit (+18%)
+		40 * time.Microsecond,           // fast SAN read
+		1234 * time.Microsecond,         // spinning disk or busy array
+		3 * time.Second,                 // a path failover stall
+		40 * time.Second,                // replacement_timeout-scale stall
+		59*time.Minute + 59*time.Second, // just under the histogram's top
+	} {
+		r := NewRecorder(Read)
+		for i := range 10_000 {
+			r.Done(Read, 4096, int64(lat), int64(i))
+		}
+		// One outlier above every percentile asked, so the summary's
+		// clamp at the exact max cannot hide a bucket's rounding.
+		r.Done(Read, 4096, 10*int64(lat), 10_000)
+		var s LatencySummary
+		r.swap(func(sl *slice) { s = summarize(taken(&sl.op[Read])) })
+		for _, p := range []struct {
+			name string
+			got  time.Duration
+		}{{"p50", s.P50}, {"p90", s.P90}, {"p99", s.P99}, {"p99.9", s.P999}, {"p99.99", s.P9999}} {
+			if err := math.Abs(float64(p.got-lat)) / float64(lat); err > 0.001 {
+				t.Errorf("%v recorded: %s = %v, off by %.3f%% (want within 0.1%%)", lat, p.name, p.got, 100*err)
+			}
+		}
+	}
+}
+
+// TestPercentilesOfMix records a known mixture and checks each percentile
+// against the exact one of the values fed, within 0.1%.
+func TestPercentilesOfMix(t *testing.T) {
+	// 10,000 values: 2.3 µs ... spread over one decade, then a tail.
+	var vals []int64
+	for i := range 9900 {
+		vals = append(vals, 2300+int64(i)*23/10) // 2.300 µs .. 25.07 µs
+	}
+	for i := range 100 {
+		vals = append(vals, int64(time.Millisecond)+int64(i)*int64(time.Millisecond)) // 1..100 ms tail
+	}
+	r := NewRecorder(Read)
+	for i, v := range vals {
+		r.Done(Read, 4096, v, int64(i))
+	}
+	slices.Sort(vals)
+	var s LatencySummary
+	r.swap(func(sl *slice) { s = summarize(taken(&sl.op[Read])) })
+	for _, p := range []struct {
+		q   float64
+		got time.Duration
+	}{{50, s.P50}, {90, s.P90}, {99, s.P99}, {99.9, s.P999}, {99.99, s.P9999}} {
+		// The nearest-rank percentile, as HdrHistogram defines it.
+		want := vals[int(p.q/100*float64(len(vals))+0.5)-1]
+		if err := math.Abs(float64(int64(p.got)-want)) / float64(want); err > 0.001 {
+			t.Errorf("p%g = %v, want %v within 0.1%% (off by %.3f%%)", p.q, p.got, time.Duration(want), 100*err)
+		}
+	}
+}
+
+// TestNewHistogramLike keeps a histogram's geometry: one read back from an
+// old results directory (1 µs lowest) must not be re-bucketed.
+func TestNewHistogramLike(t *testing.T) {
+	old := hdr.New(1000, int64(time.Hour), 3)
+	old.RecordValue(2300)
+	h := NewHistogramLike(old)
+	h.Merge(old)
+	if got, want := h.ValueAtPercentile(50), old.ValueAtPercentile(50); got != want {
+		t.Errorf("merged old-geometry p50 = %d, want %d as before", got, want)
+	}
+	if h.LowestTrackableValue() != 1000 {
+		t.Errorf("lowest = %d, want 1000", h.LowestTrackableValue())
+	}
+	if NewHistogramLike(nil).LowestTrackableValue() != 1 {
+		t.Errorf("NewHistogramLike(nil) is not NewHistogram")
+	}
+}
+
+// TestHistogramRange: the top of the range still holds an hour-long stall
+// exactly to 0.1%, and the histogram's size is what recorder.go says.
+func TestHistogramRange(t *testing.T) {
+	h := NewHistogram()
+	if err := h.RecordValue(int64(time.Hour)); err != nil {
+		t.Fatalf("1 h: %v", err)
+	}
+	if got := len(h.Export().Counts); got != 33792 {
+		t.Errorf("counts = %d, recorder.go says 33,792", got)
+	}
+}
+
+// BenchmarkSwapAfterInterval is the collector's cost per worker per tick:
+// swapping a recorder's half that holds an interval of latencies, merging
+// it into the phase accumulator and clearing it (the clear touches the whole
+// counts array, so it grows with the histogram's size).
+func BenchmarkSwapAfterInterval(b *testing.B) {
+	r := NewRecorder(Read)
+	into := opCounts{hist: NewHistogram()}
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range int64(1000) {
+			r.Done(Read, 4096, 20_000+i*37, i)
+		}
+		r.swap(func(s *slice) { into.merge(&s.op[Read]) })
+	}
+}
+
+// taken is what the collector makes of a worker's half: its counts with the
+// histogram drained into an hdr.Histogram.
+func taken(c *opCounts) *opCounts {
+	o := &opCounts{hist: NewHistogram()}
+	o.merge(c)
+	return o
 }

@@ -53,7 +53,7 @@ func sizeAlign(p *scenarios.Phase) int64 {
 // alignment and leave room for its largest size at the end; verified
 // phases draw only from the worker's own share of the range, so no two
 // in-flight writes ever touch one block.
-func newOffsets(p *scenarios.Phase, rng *rand.Rand, base, length int64, wi int, verified bool, tables map[int64]*distTable) Offsets {
+func newOffsets(p *scenarios.Phase, rng *rand.Rand, base, length int64, wi int, verified bool, tables *distTables) Offsets {
 	seq := NewSeqOffsets(base, length, p.BS, wi, p.QD)
 	if !p.RW.Random() {
 		return seq
@@ -67,13 +67,7 @@ func newOffsets(p *scenarios.Phase, rng *rand.Rand, base, length int64, wi int, 
 	if p.Offsets == nil {
 		return NewRandOffsets(rng, base, units*align, align)
 	}
-	t := tables[units]
-	if t == nil {
-		// Shares differ by at most a block: a phase builds one or two.
-		t = newDistTable(p.Offsets, units)
-		tables[units] = t
-	}
-	return &DistOffsets{rng: rng, t: t, base: base, align: align}
+	return &DistOffsets{rng: rng, t: tables.get(p.Offsets, units), base: base, align: align}
 }
 
 // phaseSizes returns the phase's size pickers per op, or nil when every

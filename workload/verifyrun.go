@@ -144,7 +144,7 @@ func (w *worker) stampVerified(off int64) {
 	for u, i := int64(0), 0; u < w.bs; u, i = u+w.unit, i+1 {
 		g := w.vmap.Begin(off + u)
 		w.gens[i] = g
-		verify.StampN(w.buf[u:u+w.unit], off+u, g, w.runID, wt, w.payload.stampRandom)
+		w.stamper.StampN(w.buf[u:u+w.unit], off+u, g, wt, w.payload.stampRandom)
 	}
 }
 

@@ -60,6 +60,7 @@ type worker struct {
 	vmap    *verify.Map
 	unit    int64
 	runID   uint64
+	stamper *verify.Stamper // the run's stamp pad, made once
 	gens    []uint32
 	vfind   *inlineFindings
 	target  string
@@ -72,6 +73,8 @@ type worker struct {
 	// its last tick (see Recorder.trySwap) was a ramp slice; only the
 	// collector uses it.
 	heldRamp bool
+	// spin is how early the worker stops sleeping before a slot (wait.go).
+	spin spinMargin
 }
 
 func (w *worker) run(start <-chan struct{}, done func()) {
@@ -113,7 +116,7 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 		if w.pacer != nil {
 			now := w.clock.Now()
 			intended, skipped = w.pacer.Next(now)
-			if d := intended - now; d > 0 && !w.pause(d) {
+			if intended > now && !w.waitUntil(now, intended) {
 				return
 			}
 		}
@@ -170,22 +173,17 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 		if w.budget > 0 && w.measuring.Load() {
 			w.budget = max(w.budget-w.bs, 0)
 		}
-		if w.think > 0 && !w.pause(w.think) {
+		if w.think > 0 && !w.waitUntil(t1, t1+w.think) {
 			return
 		}
 	}
 }
 
-// pause sleeps d ns, in steps of at most 50 ms so that a slowly paced or
-// thinking worker notices the phase's end (and a verify pass parks it)
-// promptly. It returns false when the phase is stopping.
-func (w *worker) pause(d int64) bool {
-	for d > 0 && !w.stop.Load() {
-		step := min(d, int64(50*time.Millisecond))
-		time.Sleep(time.Duration(step))
-		d -= step
-	}
-	return !w.stop.Load()
+// waitUntil waits until the run clock reaches t (now being its last
+// reading) to the µs, for an open-loop slot or after a think time (see
+// wait.go). It returns false when the phase is stopping.
+func (w *worker) waitUntil(now, t int64) bool {
+	return waitUntil(osWait{w.clock}, &w.spin, now, t, w.stop)
 }
 
 // pio issues one positioned read or write, straight to the system call so

@@ -115,6 +115,10 @@ type unitTally struct {
 	newerGen               uint32
 	badCRCAt               int64
 	storedCRC, computedCRC uint32
+	// A format-2 stamp whose header checks but whose payload is not
+	// what the header generates: badDataByte is the first sector byte
+	// that differs.
+	badDataAt, badDataByte int64
 	garbageAt              int64
 }
 
@@ -135,28 +139,13 @@ func check(buf []byte, off int64, gen uint32, pending bool, runID uint64, opts C
 	if pending && gen > 1 {
 		lo = -1
 	}
-	t := unitTally{garbageAt: -1, badCRCAt: -1, misAt: -1, olderAt: -1, newerAt: -1, priorAt: -1, badGenAt: -1}
-	tab := castagnoli()
+	t := unitTally{garbageAt: -1, badCRCAt: -1, misAt: -1, olderAt: -1, newerAt: -1, priorAt: -1, badGenAt: -1, badDataAt: -1}
+	var pads padCache
 	for i := 0; i < len(buf); i += SectorSize {
-		s := buf[i : i+SectorSize : i+SectorSize]
+		s := (*[SectorSize]byte)(buf[i : i+SectorSize])
 		at := off + int64(i)
 		t.sectors++
-		if binary.LittleEndian.Uint64(s[offMagic:]) != stampMagic {
-			if allZero(s) {
-				t.zero++
-				if t.priorAt < 0 {
-					t.priorAt = at
-				}
-			} else if t.garbageAt < 0 {
-				t.garbageAt = at
-			}
-			continue
-		}
-		stored := binary.LittleEndian.Uint32(s[offCRC:])
-		if c := crc32.Checksum(s[:offCRC], tab); c != stored {
-			if t.badCRCAt < 0 {
-				t.badCRCAt, t.storedCRC, t.computedCRC = at, stored, c
-			}
+		if !t.intact(s, at, &pads) {
 			continue
 		}
 		if r := binary.LittleEndian.Uint64(s[offRunID:]); r != runID {
@@ -218,6 +207,74 @@ func check(buf []byte, off int64, gen uint32, pending bool, runID uint64, opts C
 	return t.classify(gen, pending, anyPrior)
 }
 
+// castagnoli is CRC32C: hardware-accelerated on amd64 and arm64, which the
+// plain IEEE table is not to the same degree. crc32.MakeTable returns a
+// shared table without allocating after the first call, but a package
+// variable would be mutable state, so callers ask for it each time. The map
+// header and format-1 stamps use it.
+func castagnoli() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) }
+
+// padCache keeps the pad Check generated last: a unit's sectors, and
+// usually all a check sees, come from one run, which needs it once.
+type padCache struct {
+	ok     bool
+	runID  uint64
+	values [padWords]uint64
+}
+
+func (c *padCache) get(runID uint64) *[padWords]uint64 {
+	if !c.ok || c.runID != runID {
+		makePad(&c.values, runID)
+		c.ok, c.runID = true, runID
+	}
+	return &c.values
+}
+
+// intact reports whether sector s (at device byte at) is a whole stamp of
+// either format, tallying what it holds instead when it is not: zeros,
+// garbage, a stamp whose check fails, or (format 2) a payload that is not
+// what its header generates.
+func (t *unitTally) intact(s *[SectorSize]byte, at int64, pads *padCache) bool {
+	switch binary.LittleEndian.Uint64(s[offMagic:]) {
+	case stampMagic:
+		stored := binary.LittleEndian.Uint32(s[offCheck:])
+		k := seed(int64(binary.LittleEndian.Uint64(s[offOffset:])), binary.LittleEndian.Uint32(s[offGen:]),
+			binary.LittleEndian.Uint64(s[offRunID:]), int64(binary.LittleEndian.Uint64(s[offWtime:])))
+		if c := headerCheck(k, int(binary.LittleEndian.Uint32(s[offRandom:]))); c != stored {
+			if t.badCRCAt < 0 {
+				t.badCRCAt, t.storedCRC, t.computedCRC = at, stored, c
+			}
+			return false
+		}
+		pad := pads.get(binary.LittleEndian.Uint64(s[offRunID:]))
+		if b := payloadMismatch(s, pad, k); b >= 0 {
+			if t.badDataAt < 0 {
+				t.badDataAt, t.badDataByte = at, int64(b)
+			}
+			return false
+		}
+		return true
+	case stampMagicV1:
+		stored := binary.LittleEndian.Uint32(s[offCheck:])
+		if c := crc32.Checksum(s[:offCheck], castagnoli()); c != stored {
+			if t.badCRCAt < 0 {
+				t.badCRCAt, t.storedCRC, t.computedCRC = at, stored, c
+			}
+			return false
+		}
+		return true
+	}
+	if allZero(s[:]) {
+		t.zero++
+		if t.priorAt < 0 {
+			t.priorAt = at
+		}
+	} else if t.garbageAt < 0 {
+		t.garbageAt = at
+	}
+	return false
+}
+
 // classify turns the tally into a verdict, worst finding first.
 func (t *unitTally) classify(gen uint32, pending, anyPrior bool) verdict {
 	switch {
@@ -233,6 +290,8 @@ func (t *unitTally) classify(gen uint32, pending, anyPrior bool) verdict {
 		return verdict{class: OK, inDoubt: pending}
 	case t.badCRCAt >= 0:
 		return verdict{class: Corrupt, detail: fmt.Sprintf("sector at byte %d: stamp checksum 0x%08x, computed 0x%08x", t.badCRCAt, t.storedCRC, t.computedCRC)}
+	case t.badDataAt >= 0:
+		return verdict{class: Corrupt, detail: fmt.Sprintf("sector at byte %d: header intact, payload differs from the one stamped from sector byte %d on", t.badDataAt, t.badDataByte)}
 	case t.garbageAt >= 0:
 		return verdict{class: Corrupt, detail: fmt.Sprintf("sector at byte %d: no stamp, non-zero data", t.garbageAt)}
 	}

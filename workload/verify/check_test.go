@@ -2,10 +2,16 @@ package verify
 
 import (
 	"bytes"
-	"compress/flate"
+	"compress/gzip"
+	"encoding/binary"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 const (
@@ -105,9 +111,9 @@ func TestCheckClasses(t *testing.T) {
 		// Two writes of the same generation (a failed one and its retry).
 		{name: "torn wtime", buf: halves(stamped(testOff, 5, 1), stamped(testOff, 5, 2)), gen: 5, want: Torn, detail: "write times differ"},
 		// A flipped payload bit.
-		{name: "corrupt checksum", buf: flipped, gen: 5, want: Corrupt, detail: "sector at byte 8192: stamp checksum"},
+		{name: "corrupt payload", buf: flipped, gen: 5, want: Corrupt, detail: "sector at byte 8192: header intact, payload differs from the one stamped from sector byte 100 on"},
 		// A flipped header bit.
-		{name: "corrupt header", buf: flippedHeader, gen: 5, want: Corrupt, detail: "sector at byte 8704"},
+		{name: "corrupt header", buf: flippedHeader, gen: 5, want: Corrupt, detail: "sector at byte 8704: stamp checksum"},
 		// Random data.
 		{name: "corrupt garbage", buf: garbage(3), gen: 5, want: Corrupt, detail: "no stamp, non-zero data"},
 		// A damaged sector in a pending unit is still corrupt.
@@ -159,33 +165,112 @@ func TestStampRoundTrip(t *testing.T) {
 }
 
 // TestStampPayload checks that stamped data neither compresses nor
-// repeats: ZFS-backed targets compress and deduplicate.
+// repeats: ZFS-backed targets compress and deduplicate. 1 MiB of one write,
+// then the same range rewritten by 7 more writes (other generations and
+// times), must not compress with zstd or gzip, and every one of the 16,384
+// sectors must be distinct (whole sectors and payloads alike).
 func TestStampPayload(t *testing.T) {
-	buf := make([]byte, 1<<20)
-	Stamp(buf, 0, 1, testRun, testWtime)
-	var z bytes.Buffer
-	w, _ := flate.NewWriter(&z, flate.BestCompression)
-	w.Write(buf)
-	w.Close()
-	// The 36-byte headers compress (the magic and run id repeat), the
-	// payload must not: 472 of 512 bytes is 0.92. ZFS keeps a record
-	// compressed only if that saves at least 12.5%, so it stores this as is.
-	if ratio := float64(z.Len()) / float64(len(buf)); ratio < 0.92 {
-		t.Errorf("1 MiB of stamped data compresses to %.3f of its size", ratio)
+	const size, writes = 1 << 20, 8
+	all := make([]byte, 0, size*writes)
+	for w := range writes {
+		buf := make([]byte, size)
+		Stamp(buf, 0, uint32(w%3)+1, testRun, testWtime+int64(w/3))
+		all = append(all, buf...)
 	}
-	seen := map[string]int{}
-	for i := 0; i < len(buf); i += SectorSize {
-		p := string(buf[i+offPayload : i+offCRC])
-		if j, dup := seen[p]; dup {
+	one := all[:size]
+	var gz bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	w.Write(one)
+	w.Close()
+	// A window over all the writes, so a repeat between any two counts.
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithWindowSize(8<<20))
+	zs := enc.EncodeAll(all, nil)
+	enc.Close()
+	// The 40-byte headers compress (the magic and run id repeat), the
+	// payload must not: 468 of 512 bytes is 0.914. ZFS keeps a record
+	// compressed only if that saves at least 12.5%, so it stores this as is.
+	for _, c := range []struct {
+		name    string
+		in, out int
+	}{{"gzip -9 of one 1 MiB write", len(one), gz.Len()}, {"zstd of 8 writes, 8 MiB window", len(all), len(zs)}} {
+		ratio := float64(c.out) / float64(c.in)
+		t.Logf("%s: %.3f", c.name, ratio)
+		if ratio < 0.91 {
+			t.Errorf("%s compresses to %.3f of its size", c.name, ratio)
+		}
+	}
+	sectors := map[string]int{}
+	payloads := map[string]int{}
+	for i := 0; i < len(all); i += SectorSize {
+		if j, dup := sectors[string(all[i:i+SectorSize])]; dup {
+			t.Fatalf("sectors %d and %d are equal", j, i/SectorSize)
+		}
+		sectors[string(all[i:i+SectorSize])] = i / SectorSize
+		p := string(all[i+offPayload : i+offCheck])
+		if j, dup := payloads[p]; dup {
 			t.Fatalf("sectors %d and %d have the same payload", j, i/SectorSize)
 		}
-		seen[p] = i / SectorSize
+		payloads[p] = i / SectorSize
 	}
-	// The same sector written by the next generation differs too.
-	next := make([]byte, SectorSize)
-	Stamp(next, 0, 2, testRun, testWtime)
-	if bytes.Equal(next[offPayload:offCRC], buf[offPayload:offCRC]) {
-		t.Fatal("generations 1 and 2 of a sector have the same payload")
+}
+
+// TestStamperMatchesStamp: a worker's Stamper writes the bytes StampN
+// writes, full and compress-style.
+func TestStamperMatchesStamp(t *testing.T) {
+	st := NewStamper(testRun)
+	for _, random := range []int{PayloadLen, 200, 8, 0} {
+		a, b := make([]byte, 8192), make([]byte, 8192)
+		StampN(a, testOff, 9, testRun, testWtime, random)
+		st.StampN(b, testOff, 9, testWtime, random)
+		if !bytes.Equal(a, b) {
+			t.Fatalf("random %d: Stamper and StampN differ", random)
+		}
+	}
+}
+
+// TestFormat1Stamps checks units stamped by lunbench before format 2
+// (testdata/format1-units.bin, written by that version's Stamp and StampN:
+// a 4 KiB unit at testOff, generation 5, and the next unit with 120 random
+// payload bytes): a results directory's map from then still verifies, and
+// damage to such a unit is still found by its CRC32C.
+func TestFormat1Stamps(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "format1-units.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := binary.LittleEndian.Uint64(b); got != stampMagicV1 {
+		t.Fatalf("fixture magic %x is not format 1's", got)
+	}
+	for u := 0; u < 2; u++ {
+		unit := b[u*testUnit : (u+1)*testUnit]
+		if c, d := Check(unit, testOff+int64(u*testUnit), 5, false, testRun, CheckOptions{}); c != OK {
+			t.Errorf("format-1 unit %d: %v %s", u, c, d)
+		}
+		if c, _ := Check(unit, testOff+int64(u*testUnit), 6, false, testRun, CheckOptions{}); c != Lost {
+			t.Errorf("format-1 unit %d against generation 6: %v, want lost", u, c)
+		}
+		bad := append([]byte(nil), unit...)
+		bad[700] ^= 0x10
+		if c, d := Check(bad, testOff+int64(u*testUnit), 5, false, testRun, CheckOptions{}); c != Corrupt || !strings.Contains(d, "sector at byte "+strconv.Itoa(testOff+u*testUnit+512)+": stamp checksum") {
+			t.Errorf("format-1 unit %d with a flipped bit: %v %q", u, c, d)
+		}
+	}
+}
+
+// TestStampFormat2Damage flips every byte of a format-2 sector in turn,
+// full and compress-style: each change must be found (a stamp whose check
+// fails, or a payload that is not what the header generates), never pass.
+func TestStampFormat2Damage(t *testing.T) {
+	for _, random := range []int{PayloadLen, 120, 0} {
+		good := make([]byte, SectorSize)
+		StampN(good, testOff, 5, testRun, testWtime, random)
+		for i := range SectorSize {
+			bad := append([]byte(nil), good...)
+			bad[i] ^= 0x01
+			if c, _ := Check(bad, testOff, 5, false, testRun, CheckOptions{}); c == OK {
+				t.Fatalf("random %d: flipping byte %d passes", random, i)
+			}
+		}
 	}
 }
 
@@ -222,6 +307,10 @@ func TestHotPathAllocs(t *testing.T) {
 		m.Ack(testOff, g)
 	}); n != 0 {
 		t.Errorf("Begin+Stamp+Ack: %v allocations", n)
+	}
+	st := NewStamper(testRun)
+	if n := testing.AllocsPerRun(100, func() { st.StampN(buf, testOff, 7, testWtime, PayloadLen) }); n != 0 {
+		t.Errorf("Stamper.StampN: %v allocations", n)
 	}
 	// Generations above 255 too: fmt boxes small integers for free.
 	Stamp(buf[:testUnit], testOff, 3000, testRun, testWtime)

@@ -10,22 +10,36 @@
 //
 // # Stamp layout
 //
-// Each sector, little-endian:
+// Each sector, little-endian (format 2):
 //
 //	offset  size  field
-//	     0     8  magic "LUNBSTMP"
+//	     0     8  magic "LUNBSTM2"
 //	     8     8  byte offset of this sector on the device
 //	    16     8  run id
 //	    24     8  write time, Unix nanoseconds
 //	    32     4  generation (1..32767)
-//	    36   472  payload: wyrand stream seeded from (offset, gen, run id, time)
-//	   508     4  CRC32C (Castagnoli) of bytes 0..507
+//	    36     4  how many payload bytes are random (468, or a multiple of 8 below)
+//	    40   468  payload: the run's pad XOR the sector's key stream, then zeros
+//	   508     4  header check: top half of the sector's seed XOR random·constant
+//
+// The seed is splitmix64's finaliser over (offset, generation, run id,
+// time). The pad is 59 words of wyrand seeded from the run id, made once
+// per run (Stamper); the key stream is the Weyl sequence seed + i·φ. Word i of
+// the payload is pad[i] XOR key[i]: a load, an add, an xor and a store per
+// eight bytes, about a third of format 1's cost (a multiply per word and a
+// CRC32C over the sector).
 //
 // The payload is incompressible and unique per sector ever written, so
 // compressing and deduplicating targets (ZFS-backed COMSTAR, NexentaStor)
 // store it as they would real data. A phase with compress: writes only the
-// first part of the payload random and the rest zeros (StampN). The checksum covers the payload, so
-// checking a sector needs only the sector.
+// first part of the payload random and the rest zeros (StampN). Checking
+// a sector needs only the sector: Check regenerates its payload from its
+// header and compares every byte (stronger than a 32-bit checksum: any
+// change is found), and the header check covers the header.
+//
+// Format 1 (lunbench before format 2) had magic "LUNBSTMP", the payload at
+// 36..507 (a wyrand stream) and a CRC32C of bytes 0..507 at 508. Check
+// still accepts it, so a results directory written then still verifies.
 //
 // # Generation map
 //
