@@ -54,14 +54,30 @@ func (pr *phaseRun) collect(now int64, closeInterval bool, ramp bool) {
 }
 
 // takeSlices swaps out target ti's worker slices into the accumulators and
-// returns how many of its workers have an I/O in flight.
-func (pr *phaseRun) takeSlices(ti int, now int64, ramp bool) int {
+// returns how many of its workers have an I/O in flight. A worker the
+// kernel preempted mid-record keeps its slice until the next tick (see
+// Recorder), except at the phase's last collection, which waits for it.
+func (pr *phaseRun) takeSlices(ti int, now int64, rampNow bool) int {
 	r, t := pr.r, pr.tgts[ti]
 	inflight := 0
 	for _, w := range pr.workers[ti] {
-		w.rec.swap(func(s *slice) {
+		// A half the worker was still recording into at the last tick
+		// holds that tick's I/Os: it counts as ramp or not as they do.
+		ramp := rampNow
+		if w.rec.pending {
+			ramp = w.heldRamp
+		}
+		take := func(s *slice) {
 			for _, op := range pr.ops {
-				pr.sliceAcc[ti][op].merge(&s.op[op])
+				c := &s.op[op]
+				if ramp == rampNow {
+					pr.sliceAcc[ti][op].merge(c)
+				} else {
+					// Held over from a tick of the other kind (the
+					// ramp's last): into the interval and the phase as
+					// its I/Os were; the live slice leaves it out.
+					pr.accs[ti][op].add(c, !ramp)
+				}
 			}
 			r.takeErrors(s, pr.p.Name, t, pr.accs[ti])
 			r.noteBackoff(s, now, pr.p.Name, t, &pr.backoffNoted[ti])
@@ -72,7 +88,12 @@ func (pr *phaseRun) takeSlices(ti int, now int64, ramp bool) int {
 					}
 				}
 			}
-		})
+		}
+		if pr.final {
+			w.rec.swap(take)
+		} else if !w.rec.trySwap(take) {
+			w.heldRamp = ramp
+		}
 		if w.rec.InFlightSince() != 0 {
 			inflight++
 		}
@@ -82,7 +103,7 @@ func (pr *phaseRun) takeSlices(ti int, now int64, ramp bool) int {
 	// 10,000 at 1 ns precision for millisecond latencies), so this is two
 	// merges a target where it was two a worker.
 	for _, op := range pr.ops {
-		pr.accs[ti][op].add(&pr.sliceAcc[ti][op], !ramp)
+		pr.accs[ti][op].add(&pr.sliceAcc[ti][op], !rampNow)
 	}
 	return inflight
 }

@@ -42,6 +42,7 @@ type worker struct {
 
 	stop      *atomic.Bool
 	measuring *atomic.Bool
+	deadline  *atomic.Int64
 	stall     *stallFlag
 	// ro brings the target back when its device node vanishes; fdGen is
 	// the reopen generation fd belongs to.
@@ -68,6 +69,10 @@ type worker struct {
 	lastDone int64
 	// errRun counts consecutive failed I/Os (see backoff).
 	errRun int
+	// heldRamp says whether the slice the collector could not take at
+	// its last tick (see Recorder.trySwap) was a ramp slice; only the
+	// collector uses it.
+	heldRamp bool
 	// spin is how early the worker stops sleeping before a slot (wait.go).
 	spin spinMargin
 }
@@ -78,7 +83,7 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 	<-start
 	w.lastDone = w.clock.Now()
 	for !w.stop.Load() {
-		if w.budget == 0 {
+		if w.budget == 0 || w.lastDone >= w.deadline.Load() {
 			return
 		}
 		if w.gate.closed.Load() {
