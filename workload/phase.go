@@ -33,7 +33,9 @@ type phaseRun struct {
 	tgts     []*target
 	ops      []Op
 
-	workers   [][]*worker
+	workers [][]*worker
+	// rings is set when the workers run on io_uring (one ring per target).
+	rings     bool
 	det       *stallDetector
 	ros       []*reopener
 	gt        *gate
@@ -84,11 +86,13 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 	// on a SAN with 0.5 ms latencies that would quietly lower the queue
 	// depth the scenario asked for. One P per worker (plus the aggregator
 	// and collectors) lets each I/O be issued as soon as the last completes.
-	if want := len(pr.tgts)*pr.p.QD + 2; want > runtime.GOMAXPROCS(0) {
+	// An io_uring phase needs none of that: one goroutine per target
+	// blocks in io_uring_enter.
+	pr.startWorkers()
+	if want := len(pr.tgts)*pr.p.QD + 2; !pr.rings && want > runtime.GOMAXPROCS(0) {
 		prev := runtime.GOMAXPROCS(want)
 		defer runtime.GOMAXPROCS(prev)
 	}
-	pr.startWorkers()
 	pr.newAccumulators()
 	pr.start()
 	detDone, detStopped := pr.startDetector()

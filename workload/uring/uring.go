@@ -306,6 +306,10 @@ func (r *Ring) register(op uintptr, arg unsafe.Pointer, n int) error {
 	}
 }
 
+// UnfixFiles makes later SQEs name files by descriptor again (after
+// UpdateFile failed); the registration itself stays.
+func (r *Ring) UnfixFiles() { r.fixedFiles = false }
+
 // Space returns how many SQEs can be queued before the next Enter.
 func (r *Ring) Space() int {
 	n, _ := r.sq.space()
