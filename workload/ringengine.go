@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -40,6 +41,13 @@ type ringSlot struct {
 	from  int64 // clock ns a backoff began
 }
 
+// ringWorkers bounds the kernel threads (io-wq workers) that serve one
+// ring's requests its device could not take at once. A few suffice: such a
+// worker only waits for a free tag and submits, it does not wait for the
+// I/O, so the queue depth at the device is unchanged; unbounded, a QD 256
+// ring on a device with 128 tags grew one thread per waiting request.
+const ringWorkers = 4
+
 // ringPoll bounds one wait in the ring, so a stop, a closed gate or a
 // reopen is noticed while I/O is stuck in a stalled device.
 const ringPoll = 50 * time.Millisecond
@@ -67,6 +75,14 @@ type ringRunner struct {
 	live, inflight, parked int
 	// completions counts I/Os completed, for benchmarks.
 	completions uint64
+	// readyq lists the slots that completed since the last turn. While
+	// no slot waits (waiting: paced, thinking, backing off, parked or
+	// reopening; reopens of them reopening) and the phase neither stops
+	// nor holds the gate, a turn moves only these on; wake is then the
+	// earliest deadline of a slot that started waiting since.
+	readyq           []int32
+	waiting, reopens int
+	wake             int64
 }
 
 // newRingRunner sets up a ring for one target's workers, registering
@@ -79,7 +95,10 @@ func newRingRunner(setup func(uint32) (*uring.Ring, error), ws []*worker, ro *re
 		return nil, err
 	}
 	rr := &ringRunner{ring: ring, ws: ws, slots: make([]ringSlot, len(ws)), cqes: make([]uring.CQE, len(ws)),
-		issue: make([]int32, 0, len(ws)), fd: int32(fd), ro: ro, gen: ro.gen.Load(), live: len(ws)}
+		issue: make([]int32, 0, len(ws)), readyq: make([]int32, 0, len(ws)), fd: int32(fd), ro: ro, gen: ro.gen.Load(), live: len(ws)}
+	for i := range ws {
+		rr.readyq = append(rr.readyq, int32(i))
+	}
 	w0 := ws[0]
 	rr.gate, rr.stop, rr.clock = w0.gate, w0.stop, w0.clock
 	bufs := make([][]byte, len(ws))
@@ -88,6 +107,9 @@ func newRingRunner(setup func(uint32) (*uring.Ring, error), ws []*worker, ro *re
 	}
 	if err := ring.RegisterBuffers(bufs); err != nil {
 		note(err.Error() + "; using unregistered buffers")
+	}
+	if err := ring.SetMaxWorkers(ringWorkers, 0); err != nil {
+		note(err.Error() + "; the kernel may start a thread per request the device cannot take at once")
 	}
 	if err := ring.RegisterFiles([]int32{int32(fd)}); err != nil {
 		note(err.Error() + "; using the plain descriptor")
@@ -102,6 +124,10 @@ func newRingRunner(setup func(uint32) (*uring.Ring, error), ws []*worker, ro *re
 func (rr *ringRunner) run(start <-chan struct{}, done func()) {
 	defer done()
 	defer rr.ring.Close()
+	// The kernel keeps io-wq workers, and their bound, per submitting
+	// thread: submitting always from the same one keeps them to one pool.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	<-start
 	now := rr.clock.Now()
 	for _, w := range rr.ws {
@@ -122,7 +148,7 @@ func (rr *ringRunner) step() {
 		return
 	}
 	timeout := ringPoll
-	if rr.parked > 0 || rr.reopening() {
+	if rr.parked > 0 || rr.reopens > 0 {
 		// The threads engine polls a closed gate every 1 ms.
 		timeout = time.Millisecond
 	}
@@ -149,7 +175,19 @@ func (rr *ringRunner) schedule(now int64) int64 {
 	if reopened {
 		rr.reopened()
 	}
+	if rr.waiting == 0 && !stopping && !gateClosed {
+		// The common turn: only slots that just completed move on, so
+		// a turn costs what it reaped, not the queue depth.
+		rr.wake = 0
+		for _, i := range rr.readyq {
+			rr.ready(int(i), now, false, false)
+		}
+		rr.readyq = rr.readyq[:0]
+		return rr.wake
+	}
+	rr.readyq = rr.readyq[:0]
 	var wake int64
+	rr.waiting, rr.reopens = 0, 0
 	for i := range rr.slots {
 		s, w := &rr.slots[i], rr.ws[i]
 		switch s.state {
@@ -192,10 +230,20 @@ func (rr *ringRunner) schedule(now int64) int64 {
 		if s.state == slotReady {
 			rr.ready(i, now, stopping, gateClosed)
 		}
-		if (s.state == slotPaced || s.state == slotThink || s.state == slotBackoff) && (wake == 0 || s.wake < wake) {
-			wake = s.wake
+		switch s.state {
+		case slotPaced, slotThink, slotBackoff:
+			rr.waiting++
+			if wake == 0 || s.wake < wake {
+				wake = s.wake
+			}
+		case slotParked:
+			rr.waiting++
+		case slotReopen:
+			rr.waiting++
+			rr.reopens++
 		}
 	}
+	rr.wake = wake
 	return wake
 }
 
@@ -213,7 +261,7 @@ func (rr *ringRunner) ready(i int, now int64, stopping, gateClosed bool) {
 	default:
 		w.next(now)
 		if w.pacer != nil && w.cur.intended > now {
-			s.state, s.wake = slotPaced, w.cur.intended
+			rr.wait(i, slotPaced, w.cur.intended)
 			return
 		}
 		rr.prep(i)
@@ -271,17 +319,33 @@ func (rr *ringRunner) completed(i int, res int32, errno syscall.Errno, t1 int64)
 	switch w.complete(n, errno, t1) {
 	case ioGone:
 		rr.ro.begin(w.fdGen, t1)
-		s.state = slotReopen
+		rr.wait(i, slotReopen, 0)
+		rr.reopens++
+		return
 	case ioFailed:
-		s.state = slotReady
 		if d := int64(backoffFor(w.errRun)); d > 0 {
-			s.state, s.from, s.wake = slotBackoff, t1, t1+d
+			s.from = t1
+			rr.wait(i, slotBackoff, t1+d)
+			return
 		}
 	case ioOK:
-		s.state = slotReady
 		if w.think > 0 {
-			s.state, s.wake = slotThink, t1+w.think
+			rr.wait(i, slotThink, t1+w.think)
+			return
 		}
+	}
+	s.state = slotReady
+	rr.readyq = append(rr.readyq, int32(i))
+}
+
+// wait puts slot i in a waiting state until clock time wake (0: until an
+// event, a reopen or the gate opening); the next turns scan all slots.
+func (rr *ringRunner) wait(i int, st slotState, wake int64) {
+	s := &rr.slots[i]
+	s.state, s.wake = st, wake
+	rr.waiting++
+	if wake != 0 && (rr.wake == 0 || wake < rr.wake) {
+		rr.wake = wake
 	}
 }
 
@@ -298,16 +362,6 @@ func (rr *ringRunner) reopened() {
 		rr.fd, rr.fixed = fd, false
 		rr.ring.UnfixFiles()
 	}
-}
-
-// reopening reports whether a slot waits for the target to reopen.
-func (rr *ringRunner) reopening() bool {
-	for i := range rr.slots {
-		if rr.slots[i].state == slotReopen {
-			return true
-		}
-	}
-	return false
 }
 
 // retire ends slot i: it no longer counts as a running worker at the gate.

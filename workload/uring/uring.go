@@ -55,9 +55,10 @@ const (
 
 	sqeFixedFile = 1 << 0 // IOSQE_FIXED_FILE: fd is an index into the registered files
 
-	registerBuffers     = 0 // IORING_REGISTER_BUFFERS
-	registerFiles       = 2 // IORING_REGISTER_FILES
-	registerFilesUpdate = 6 // IORING_REGISTER_FILES_UPDATE
+	registerBuffers     = 0  // IORING_REGISTER_BUFFERS
+	registerFiles       = 2  // IORING_REGISTER_FILES
+	registerFilesUpdate = 6  // IORING_REGISTER_FILES_UPDATE
+	registerIOWQMax     = 19 // IORING_REGISTER_IOWQ_MAX_WORKERS (Linux 5.15)
 
 	offSQRing = 0          // IORING_OFF_SQ_RING
 	offCQRing = 0x8000000  // IORING_OFF_CQ_RING
@@ -309,6 +310,21 @@ func (r *Ring) register(op uintptr, arg unsafe.Pointer, n int) error {
 // UnfixFiles makes later SQEs name files by descriptor again (after
 // UpdateFile failed); the registration itself stays.
 func (r *Ring) UnfixFiles() { r.fixedFiles = false }
+
+// SetMaxWorkers bounds the kernel's io-wq worker threads that serve this
+// ring (IORING_REGISTER_IOWQ_MAX_WORKERS): bounded is for regular files
+// and block devices, unbounded for sockets and the like; 0 keeps a limit.
+// A request the device cannot take at once (its queue is full) is handed
+// to an io-wq worker that blocks for it; without a bound a deep queue on a
+// shallow device grows one kernel thread per waiting request, each counted
+// as a thread of the process.
+func (r *Ring) SetMaxWorkers(bounded, unbounded uint32) error {
+	v := [2]uint32{bounded, unbounded}
+	if err := r.register(registerIOWQMax, unsafe.Pointer(&v[0]), 2); err != nil {
+		return fmt.Errorf("io_uring max workers: %w", err)
+	}
+	return nil
+}
 
 // Space returns how many SQEs can be queued before the next Enter.
 func (r *Ring) Space() int {
