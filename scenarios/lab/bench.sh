@@ -94,3 +94,8 @@ for t in "randread 4k 1" "randread 4k 32" "read 1M 8"; do
 	printf '%-18s median lunbench/fio(%s): %s; with fio on clock_gettime too: %s\n' "$1 $2 qd$3" "$best_eng" \
 		"$(median3 $ratios)" "$(median3 $cratios)"
 done
+
+# Deep queues over many LUNs with real latency: lunbench's threads and
+# io_uring engines and fio's io_uring and libaio on four loop devices
+# (issue 18, section 5; root only).
+sh "$(dirname "$0")/bench-uring.sh" "$LB" "$SECS"
