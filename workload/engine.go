@@ -229,7 +229,7 @@ func NewRunner(sc *scenarios.Scenario, opt Options, events EventSink, sinks ...S
 		opt.Warn = func(string) {}
 	}
 	if opt.RingSetup == nil {
-		opt.RingSetup = uring.New
+		opt.RingSetup = uring.NewSingleIssuer
 	}
 	r := &Runner{sc: sc, opt: opt, sinks: sinks, events: events, marks: make(chan int64, 8),
 		clock: NewClock(time.Now()), runID: newRunID()}

@@ -92,9 +92,13 @@ func (s *slice) reset() {
 // new active half, or the collector sees busy and waits the few nanoseconds
 // a record takes. A worker blocked in an I/O never holds busy, so a stalled
 // device never blocks collection.
+//
+// The slices may be shared by the recorders of workers that one goroutine
+// drives (the io_uring engine's slots of one target, see shared): the
+// collector then swaps them once, while each slot keeps its own in-flight
+// and completion times.
 type Recorder struct {
-	active atomic.Uint32
-	busy   atomic.Uint32
+	*recSlices
 	// issuedAt is the monotonic time (ns since clock base) the in-flight
 	// I/O started, 0 when none is in flight.
 	issuedAt atomic.Int64
@@ -104,13 +108,20 @@ type Recorder struct {
 	// when none failed: a device that answers every I/O with EIO
 	// completes I/O, but its I/O does not flow.
 	lastFail atomic.Int64
-	halves   [2]slice
 	_        [64]byte // keep neighbouring recorders off this cache line
+}
+
+// recSlices is a recorder's double buffer of slices and its handshake.
+type recSlices struct {
+	active atomic.Uint32
+	busy   atomic.Uint32
+	halves [2]slice
+	_      [64]byte
 }
 
 // NewRecorder returns a recorder with histograms for the ops given.
 func NewRecorder(ops ...Op) *Recorder {
-	r := &Recorder{}
+	r := &Recorder{recSlices: &recSlices{}}
 	for h := range r.halves {
 		for _, op := range ops {
 			r.halves[h].op[op].hist = NewHistogram()
@@ -118,6 +129,11 @@ func NewRecorder(ops ...Op) *Recorder {
 	}
 	return r
 }
+
+// shared returns a recorder that records into r's slices with its own
+// in-flight and completion times. r and every recorder shared from it
+// must be written by one goroutine only.
+func (r *Recorder) shared() *Recorder { return &Recorder{recSlices: r.recSlices} }
 
 // Issue marks an I/O in flight from now (ns since clock base).
 func (r *Recorder) Issue(now int64) { r.issuedAt.Store(now) }

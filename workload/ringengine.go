@@ -96,8 +96,15 @@ func newRingRunner(setup func(uint32) (*uring.Ring, error), ws []*worker, ro *re
 	}
 	rr := &ringRunner{ring: ring, ws: ws, slots: make([]ringSlot, len(ws)), cqes: make([]uring.CQE, len(ws)),
 		issue: make([]int32, 0, len(ws)), readyq: make([]int32, 0, len(ws)), fd: int32(fd), ro: ro, gen: ro.gen.Load(), live: len(ws)}
-	for i := range ws {
+	for i, w := range ws {
 		rr.readyq = append(rr.readyq, int32(i))
+		// One goroutine records every slot's I/O: the slots share one
+		// pair of slices (histograms), which the collector swaps once
+		// a tick instead of once per slot, and keep their own
+		// in-flight and completion times for the stall detector.
+		if i > 0 {
+			w.rec = ws[0].rec.shared()
+		}
 	}
 	w0 := ws[0]
 	rr.gate, rr.stop, rr.clock = w0.gate, w0.stop, w0.clock
@@ -128,6 +135,11 @@ func (rr *ringRunner) run(start <-chan struct{}, done func()) {
 	// thread: submitting always from the same one keeps them to one pool.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	if err := rr.ring.Enable(); err != nil {
+		// Not expected once setup succeeded; the slots end as failed.
+		rr.failAll(err)
+		return
+	}
 	<-start
 	now := rr.clock.Now()
 	for _, w := range rr.ws {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -175,6 +176,12 @@ func ringBench(tb testing.TB, qd int) *ringRunner {
 		tb.Fatal("no ring")
 	}
 	tb.Cleanup(func() { rings[0].ring.Close() })
+	// As run does: this thread alone submits (a single-issuer ring).
+	runtime.LockOSThread()
+	tb.Cleanup(runtime.UnlockOSThread)
+	if err := rings[0].ring.Enable(); err != nil {
+		tb.Fatal(err)
+	}
 	return rings[0]
 }
 

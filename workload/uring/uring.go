@@ -34,7 +34,10 @@ import (
 // Setup flags, enter flags, feature bits, opcodes and register opcodes
 // (include/uapi/linux/io_uring.h).
 const (
-	setupClamp = 1 << 4 // IORING_SETUP_CLAMP: clamp entries to the maximum
+	setupClamp        = 1 << 4  // IORING_SETUP_CLAMP: clamp entries to the maximum
+	setupRDisabled    = 1 << 6  // IORING_SETUP_R_DISABLED: start disabled, for IORING_REGISTER_ENABLE_RINGS
+	setupSingleIssuer = 1 << 12 // IORING_SETUP_SINGLE_ISSUER (Linux 6.0): one task submits
+	setupDeferTaskrun = 1 << 13 // IORING_SETUP_DEFER_TASKRUN (Linux 6.1): completion work runs in io_uring_enter
 
 	enterGetEvents = 1 << 0 // IORING_ENTER_GETEVENTS: wait for min_complete CQEs
 	enterExtArg    = 1 << 3 // IORING_ENTER_EXT_ARG: argp is io_uring_getevents_arg
@@ -58,6 +61,7 @@ const (
 	registerBuffers     = 0  // IORING_REGISTER_BUFFERS
 	registerFiles       = 2  // IORING_REGISTER_FILES
 	registerFilesUpdate = 6  // IORING_REGISTER_FILES_UPDATE
+	registerEnableRings = 12 // IORING_REGISTER_ENABLE_RINGS
 	registerIOWQMax     = 19 // IORING_REGISTER_IOWQ_MAX_WORKERS (Linux 5.15)
 
 	offSQRing = 0          // IORING_OFF_SQ_RING
@@ -147,6 +151,8 @@ type Ring struct {
 	// Buffers and files are registered (RegisterBuffers, RegisterFiles).
 	fixedBufs  bool
 	fixedFiles bool
+	// disabled is set until Enable on a ring made by NewSingleIssuer.
+	disabled bool
 	// ts and arg are the wait's timeout, kept here so that Enter
 	// allocates nothing.
 	ts  unix.Timespec
@@ -161,9 +167,43 @@ var ErrNoExtArg = errors.New("io_uring without IORING_FEAT_EXT_ARG (Linux 5.11 o
 // New sets up a ring with at least entries submission slots; the
 // completion ring has twice as many, so with at most entries I/Os in
 // flight it never overflows.
-func New(entries uint32) (*Ring, error) {
+func New(entries uint32) (*Ring, error) { return setup(entries, 0) }
+
+// NewSingleIssuer is New for a ring that one thread alone submits to and
+// reaps from (IORING_SETUP_SINGLE_ISSUER|DEFER_TASKRUN): the kernel then
+// runs completion work only when that thread enters the ring to wait,
+// instead of interrupting it for each completion. The ring starts disabled:
+// register buffers and files from any thread, then call Enable from the
+// thread that will submit (in Go, a goroutine locked to its thread). On a
+// kernel without these flags (before 6.1) it returns a ring from New.
+func NewSingleIssuer(entries uint32) (*Ring, error) {
+	r, err := setup(entries, setupRDisabled|setupSingleIssuer|setupDeferTaskrun)
+	if errors.Is(err, unix.EINVAL) {
+		return New(entries)
+	}
+	if err == nil {
+		r.disabled = true
+	}
+	return r, err
+}
+
+// Enable enables a ring made by NewSingleIssuer for the calling thread,
+// which is from then on the only one that may submit and wait. It does
+// nothing on a ring made by New.
+func (r *Ring) Enable() error {
+	if !r.disabled {
+		return nil
+	}
+	if err := r.register(registerEnableRings, nil, 0); err != nil {
+		return fmt.Errorf("io_uring enable: %w", err)
+	}
+	r.disabled = false
+	return nil
+}
+
+func setup(entries, flags uint32) (*Ring, error) {
 	var p params
-	p.flags = setupClamp
+	p.flags = setupClamp | flags
 	fd, _, e := unix.Syscall(unix.SYS_IO_URING_SETUP, uintptr(entries), uintptr(unsafe.Pointer(&p)), 0)
 	if e != 0 {
 		return nil, fmt.Errorf("io_uring_setup: %w", e)
