@@ -3,8 +3,10 @@ package uring
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -217,5 +219,63 @@ func TestRoundTripAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per I/O, want 0", allocs)
+	}
+}
+
+// TestSingleIssuer registers from one thread and submits from another,
+// locked one, as the engine does: the ring refuses I/O before Enable and
+// serves it after.
+func TestSingleIssuer(t *testing.T) {
+	r, err := NewSingleIssuer(2)
+	if errors.Is(err, syscall.ENOSYS) || errors.Is(err, syscall.EPERM) || errors.Is(err, ErrNoExtArg) {
+		t.Skipf("io_uring unavailable here: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	f := tempFile(t, 8192)
+	buf := []byte("single issuer")
+	if err := r.RegisterBuffers([][]byte{buf}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if r.disabled {
+			// A disabled ring takes no submissions.
+			r.PrepRW(true, int32(f.Fd()), buf, 0, 0, 1)
+			if _, err := r.Enter(false, 0); err == nil {
+				done <- errors.New("a disabled ring accepted a submission")
+				return
+			}
+			if err := r.Enable(); err != nil {
+				done <- err
+				return
+			}
+		} else {
+			r.PrepRW(true, int32(f.Fd()), buf, 0, 0, 1)
+		}
+		cqes := make([]CQE, 1)
+		for got := 0; got == 0; {
+			if _, err := r.Enter(true, time.Second); err != nil {
+				done <- err
+				return
+			}
+			got, _ = r.Reap(cqes)
+		}
+		if cqes[0].Res != int32(len(buf)) {
+			done <- fmt.Errorf("completion %+v", cqes[0])
+		}
+		done <- nil
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(buf))
+	f.ReadAt(got, 0)
+	if string(got) != string(buf) {
+		t.Fatalf("file holds %q", got)
 	}
 }
