@@ -141,8 +141,11 @@ func (pr *phaseRun) start() {
 		}
 	}
 	phaseWall := r.clock.Time(pr.phaseStart)
-	r.emit(Event{Time: phaseWall, Kind: EvPhaseStart, Phase: p.Name,
-		Detail: fmt.Sprintf("%s bs=%s qd=%d", p.RW, describeSizes(p), p.QD)})
+	detail := fmt.Sprintf("%s bs=%s qd=%d", p.RW, describeSizes(p), p.QD)
+	if pr.rings {
+		detail += " engine=io_uring"
+	}
+	r.emit(Event{Time: phaseWall, Kind: EvPhaseStart, Phase: p.Name, Detail: detail})
 	r.noteUnverified(p, pr.tgts, phaseWall)
 	close(pr.startCh)
 	pr.drills = r.newDrillRun(p, pr.idx, pr.phaseStart, phaseFlow{det: pr.det, gate: pr.gt})

@@ -64,6 +64,11 @@ func TestRingEngineEndToEnd(t *testing.T) {
 			t.Errorf("unexpected io_uring note: %s", d)
 		}
 	}
+	for _, d := range log.details(EvPhaseStart) {
+		if !strings.HasSuffix(d, " engine=io_uring") {
+			t.Errorf("phase_start %q does not say the engine", d)
+		}
+	}
 	for _, pr := range res.Phases {
 		if pr.Errors > 0 || pr.Ops == 0 {
 			t.Fatalf("%s %s: %d ops, %d errors", pr.Phase, pr.Op, pr.Ops, pr.Errors)
@@ -116,6 +121,9 @@ func TestRingFallback(t *testing.T) {
 	_, res, log := runWith(t, src, opt)
 	if len(res.Phases) == 0 || res.Phases[0].Ops == 0 {
 		t.Fatal("the phase did no I/O after the fallback")
+	}
+	if d := log.details(EvPhaseStart); len(d) != 1 || strings.Contains(d[0], "io_uring") {
+		t.Errorf("phase_start %q after the fallback", d)
 	}
 	var note string
 	for _, d := range log.details(EvNote) {
