@@ -220,3 +220,55 @@ func TestRingIOAllocs(t *testing.T) {
 		t.Fatal("no I/O completed while measuring")
 	}
 }
+
+// TestRingReopen: a slot whose I/O fails with ENODEV (an iSCSI session
+// torn down, its sd device deleted) starts the target's reopen and waits;
+// once the reopener has the device back, the ring swaps its registered file
+// and the slot issues again on the new descriptor, its error run cleared.
+func TestRingReopen(t *testing.T) {
+	rr := ringBench(t, 2)
+	t.Cleanup(rr.ro.close) // closes the descriptor the reopen replaced
+	log := rr.ro.r.events.(*eventLog)
+	w := rr.ws[0]
+	// Slot 0's I/O is in flight (slot 1 is still to be prepared) ...
+	rr.slots[0].state, rr.inflight, rr.readyq = slotInFlight, 1, rr.readyq[1:]
+	w.cur = pending{op: Read, off: 0}
+	// ... and fails because the device node vanished.
+	oldGen := rr.gen
+	rr.completed(0, -int32(syscall.ENODEV), syscall.ENODEV, rr.clock.Now())
+	if rr.slots[0].state != slotReopen || rr.reopens != 1 {
+		t.Fatalf("slot 0 %+v, reopens %d: not waiting for the reopen", rr.slots[0], rr.reopens)
+	}
+	// The file is still there with its size: the reopener gets it back.
+	deadline := time.Now().Add(5 * time.Second)
+	for rr.ro.gen.Load() == oldGen {
+		if time.Now().After(deadline) {
+			t.Fatal("the target was not reopened within 5s")
+		}
+		rr.step()
+	}
+	for i := 0; i < 3 && rr.slots[0].state != slotInFlight; i++ {
+		rr.step()
+	}
+	if !rr.fixed {
+		t.Error("the registered file was not updated to the new descriptor")
+	}
+	if rr.gen == oldGen || w.fdGen != rr.gen || w.errRun != 0 || rr.reopens != 0 {
+		t.Fatalf("after the reopen: ring gen %d (was %d), slot gen %d, errRun %d, reopens %d", rr.gen, oldGen, w.fdGen, w.errRun, rr.reopens)
+	}
+	before := rr.completions
+	for i := 0; i < 100 && rr.completions < before+4; i++ {
+		rr.step()
+	}
+	if rr.completions < before+4 {
+		t.Fatalf("%d I/Os completed on the reopened target", rr.completions-before)
+	}
+	if len(log.details(EvDeviceGone)) != 1 || len(log.details(EvDeviceBack)) != 1 {
+		t.Errorf("events: gone %q, back %q", log.details(EvDeviceGone), log.details(EvDeviceBack))
+	}
+	var fails uint64
+	rr.ws[0].rec.swap(func(s *slice) { fails = s.op[Read].errors })
+	if fails != 1 {
+		t.Errorf("%d failed I/Os recorded, want the one ENODEV", fails)
+	}
+}
