@@ -28,6 +28,7 @@ func (v *sqView) space() (int, error) {
 // the kernel owns tail and the CQE array between them.
 type cqView struct {
 	head, tail    *uint32
+	overflow      *uint32 // completions the kernel dropped (no NODROP)
 	mask, entries uint32
 	cqes          []byte // entries × 16-byte struct io_uring_cqe
 }

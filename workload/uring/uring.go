@@ -166,7 +166,9 @@ var ErrNoExtArg = errors.New("io_uring without IORING_FEAT_EXT_ARG (Linux 5.11 o
 
 // New sets up a ring with at least entries submission slots; the
 // completion ring has twice as many, so with at most entries I/Os in
-// flight it never overflows.
+// flight it never overflows. (A kernel with IORING_FEAT_NODROP would keep
+// overflowing completions; one without would drop them and count them in
+// the CQ ring's overflow field, which Reap checks.)
 func New(entries uint32) (*Ring, error) { return setup(entries, 0) }
 
 // NewSingleIssuer is New for a ring that one thread alone submits to and
@@ -252,7 +254,7 @@ func (r *Ring) mapRings(p *params) error {
 	u32 := func(b []byte, off uint32) *uint32 { return (*uint32)(unsafe.Pointer(&b[off])) }
 	r.sq = sqView{head: u32(r.sqMap, p.sqOff.head), tail: u32(r.sqMap, p.sqOff.tail),
 		mask: *u32(r.sqMap, p.sqOff.ringMask), entries: *u32(r.sqMap, p.sqOff.ringEntries)}
-	r.cq = cqView{head: u32(r.cqMap, p.cqOff.head), tail: u32(r.cqMap, p.cqOff.tail),
+	r.cq = cqView{head: u32(r.cqMap, p.cqOff.head), tail: u32(r.cqMap, p.cqOff.tail), overflow: u32(r.cqMap, p.cqOff.overflow),
 		mask: *u32(r.cqMap, p.cqOff.ringMask), entries: *u32(r.cqMap, p.cqOff.ringEntries),
 		cqes: r.cqMap[p.cqOff.cqes : p.cqOff.cqes+p.cqEntries*cqeSize]}
 	r.sqes = unsafe.Slice((*sqe)(unsafe.Pointer(&r.sqeMap[0])), p.sqEntries)
@@ -437,7 +439,12 @@ func (r *Ring) Enter(wait bool, timeout time.Duration) (int, error) {
 
 // Reap copies the completions that are ready into dst (as many as fit) and
 // frees their slots in the CQ ring. It returns how many it copied.
-func (r *Ring) Reap(dst []CQE) (int, error) { return r.cq.reap(dst) }
+func (r *Ring) Reap(dst []CQE) (int, error) {
+	if n := atomic.LoadUint32(r.cq.overflow); n != 0 {
+		return 0, fmt.Errorf("io_uring CQ ring overflowed: %d completions dropped", n)
+	}
+	return r.cq.reap(dst)
+}
 
 // Unsubmitted returns how many queued SQEs no Enter has consumed yet.
 func (r *Ring) Unsubmitted() int { return int(r.unsubmitted) }
