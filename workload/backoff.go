@@ -46,11 +46,11 @@ func (w *worker) backoff(op Op) {
 
 // Backoff records that the worker paused for ns after consecutive errors.
 func (r *Recorder) Backoff(op Op, ns int64) {
-	r.busy.Store(1)
+	r.seq.Add(1)
 	c := &r.halves[r.active.Load()].op[op]
 	c.backoffs++
 	c.backoffNs += ns
-	r.busy.Store(0)
+	r.seq.Add(1)
 }
 
 // noteBackoff emits an event the first time in a phase that a target's

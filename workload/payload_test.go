@@ -167,14 +167,26 @@ func TestReductionEndToEnd(t *testing.T) {
 	}
 }
 
-// BenchmarkStampPayload times shaping one 4 KiB write (plain, with dedupe).
+// BenchmarkStampPayload times shaping one write: 4 KiB half compressible
+// (plain, with dedupe), and incompressible (the default) at 4 KiB and 1 MiB.
 func BenchmarkStampPayload(b *testing.B) {
-	for _, pct := range []int{0, 30} {
-		b.Run("dedupe="+strconv.Itoa(pct), func(b *testing.B) {
-			p := &scenarios.Phase{RW: scenarios.RandWrite, BS: 4096, DedupePct: pct, Compress: 2}
+	for _, tc := range []struct {
+		name     string
+		bs       int64
+		compress float64
+		dedupe   int
+	}{
+		{"4k/compress=2/dedupe=0", 4096, 2, 0},   // half of each sector random
+		{"4k/compress=2/dedupe=30", 4096, 2, 30}, // and repeats
+		{"4k", 4096, 1, 0},                       // incompressible
+		{"1M", 1 << 20, 1, 0},                    // sequential writes
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			p := &scenarios.Phase{RW: scenarios.RandWrite, BS: tc.bs, DedupePct: tc.dedupe, Compress: tc.compress}
 			rng := WorkerRNG(1, 0, 0, 0)
-			w := &worker{buf: make([]byte, 4096), bs: 4096, rng: rng}
+			w := &worker{buf: make([]byte, tc.bs), bs: tc.bs, rng: rng}
 			w.shapePayload(p, rng)
+			b.SetBytes(tc.bs)
 			b.ReportAllocs()
 			for b.Loop() {
 				w.stampPayload()

@@ -41,13 +41,20 @@ type phaseRun struct {
 	gt        *gate
 	stop      atomic.Bool
 	measuring atomic.Bool
-	wg        sync.WaitGroup
-	startCh   chan struct{}
-	allDone   chan struct{}
+	// deadline is the phase's planned end (end, moved on by verify
+	// pauses), which each worker checks itself: a phase ends on time even
+	// when the aggregator cannot run (more busy threads than CPUs).
+	deadline atomic.Int64
+	wg       sync.WaitGroup
+	startCh  chan struct{}
+	allDone  chan struct{}
 
 	// Aggregation (collect.go).
-	accs         [][NumOps]*acc
-	sliceAcc     [][NumOps]opCounts
+	accs     [][NumOps]*acc
+	sliceAcc [][NumOps]opCounts
+	// tickAcc gathers a tick's worker slices of one target × op before
+	// they are folded into accs and sliceAcc (collect.go).
+	tickAcc      [][NumOps]opCounts
 	backoffNoted []bool
 	tl           *timeline
 	keepTimeline bool
@@ -61,6 +68,8 @@ type phaseRun struct {
 	pausedFor                   int64
 	// drainFor is how long the drain waited for I/O in flight.
 	drainFor time.Duration
+	// final is set for the phase's last collection.
+	final bool
 
 	drills        *drillRun
 	pendingVerify []verifyReq
@@ -104,6 +113,7 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 	close(detDone)
 	<-detStopped
 	pr.det.close(now)
+	pr.final = true
 	pr.collect(now, true, !pr.measuring.Load())
 	return pr.finish(ctx, now, drained), nil
 }
@@ -155,6 +165,7 @@ func (pr *phaseRun) start() {
 	if p.Duration > 0 {
 		pr.end = pr.rampEnd + int64(p.Duration)
 	}
+	pr.deadline.Store(pr.end)
 	pr.ivLen, pr.tick = int64(r.sc.Interval), int64(r.opt.Tick)
 	pr.ivStart, pr.sliceStart, pr.measStart = pr.phaseStart, pr.phaseStart, pr.rampEnd
 	pr.sw = newSteadyWatch(p.Name, p.Steady, r.sc.Interval)

@@ -26,6 +26,10 @@ func (pr *phaseRun) loop(ctx context.Context) {
 			return
 		case <-pr.allDone:
 			pr.endReason = "done"
+			if pr.r.clock.Now() >= pr.end {
+				// The workers stopped at the deadline on their own.
+				pr.endReason = "duration"
+			}
 			return
 		case <-timer.C:
 		}
@@ -112,6 +116,7 @@ func (pr *phaseRun) verifyAfterDrills(ctx context.Context, now int64, ramp bool)
 	d := r.clock.Now() - p0
 	pr.pausedFor += d
 	pr.end += d
+	pr.deadline.Store(pr.end)
 	pr.nextIv += d
 	pr.sliceStart = r.clock.Now()
 	pr.nextTick = pr.sliceStart + pr.tick

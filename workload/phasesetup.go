@@ -3,6 +3,7 @@ package workload
 import (
 	"errors"
 	"fmt"
+	"math"
 	"syscall"
 	"time"
 
@@ -42,6 +43,7 @@ func (pr *phaseRun) buildWorkers() {
 		seed = r.sc.Seed + uint64(pr.idx)*0x9e3779b97f4a7c15
 	}
 	pr.measuring.Store(p.Ramp == 0)
+	pr.deadline.Store(math.MaxInt64) // start sets the planned end
 	pr.startCh = make(chan struct{})
 	pr.workers = make([][]*worker, len(pr.tgts))
 	pr.det = &stallDetector{r: r, phase: p.Name, threshold: int64(r.sc.StallThreshold), targets: pr.tgts,
@@ -113,7 +115,7 @@ func (pr *phaseRun) newWorker(ti, wi int, seed uint64, sizes *[NumOps]*sizePicke
 		fd: int(t.fd.Fd()), buf: directio.AlignedBlock(int(p.BS)), bs: p.BS,
 		rw: p.RW, readPct: uint32(p.ReadPct), rng: rng, rec: NewRecorder(pr.ops...),
 		clock: r.clock, budget: bytesBudget, tag: uint64(ti)<<56 | uint64(wi)<<40 | uint64(pr.idx)<<32,
-		stopOnE: p.OnError == scenarios.Stop, stop: &pr.stop, measuring: &pr.measuring, stall: pr.det.flags[ti],
+		stopOnE: p.OnError == scenarios.Stop, stop: &pr.stop, measuring: &pr.measuring, deadline: &pr.deadline, stall: pr.det.flags[ti],
 		ro: pr.ros[ti], gate: pr.gt, target: t.spec.Name,
 	}
 	if unverifiedWrites(p, t) {
@@ -162,6 +164,7 @@ func (pr *phaseRun) newAccumulators() {
 	n := len(pr.tgts)
 	pr.accs = make([][NumOps]*acc, n)
 	pr.sliceAcc = make([][NumOps]opCounts, n)
+	pr.tickAcc = make([][NumOps]opCounts, n)
 	for ti := range pr.tgts {
 		for _, op := range pr.ops {
 			pr.accs[ti][op] = &acc{
@@ -170,6 +173,7 @@ func (pr *phaseRun) newAccumulators() {
 				errnos: map[syscall.Errno]uint64{},
 			}
 			pr.sliceAcc[ti][op].hist = NewHistogram()
+			pr.tickAcc[ti][op].hist = NewHistogram()
 		}
 	}
 	pr.backoffNoted = make([]bool, n)

@@ -83,15 +83,21 @@ func (s *slice) reset() {
 }
 
 // Recorder collects one worker's measurements. The worker records without
-// locks or allocations; the aggregator takes a consistent slice with Swap.
+// locks or allocations; the aggregator takes a consistent slice with
+// trySwap (or swap, which waits).
 //
-// The two halves work as a double buffer guarded by two flags in a
-// Dekker-style handshake (Go's atomics are sequentially consistent): the
-// worker raises busy, reads active, records, and lowers busy; the collector
-// flips active and then waits for busy to fall. Either the worker saw the
-// new active half, or the collector sees busy and waits the few nanoseconds
-// a record takes. A worker blocked in an I/O never holds busy, so a stalled
-// device never blocks collection.
+// The two halves work as a double buffer guarded by a flip and a sequence
+// count in a Dekker-style handshake (Go's atomics are sequentially
+// consistent): the worker makes seq odd, reads active, records, and makes
+// seq even again; the collector flips active and then reads seq. Either the
+// worker saw the new active half, or the collector sees seq odd. The
+// collector then does not wait for seq to move on: on a host with more
+// runnable threads than CPUs (zram at qd 32 on two cores) the kernel may
+// have preempted the worker mid-record, and it may not run again for
+// seconds, while the aggregator must keep its ticks. The old half is
+// handed over at the first later trySwap that sees seq changed. A worker
+// blocked in an I/O is never mid-record, so a stalled device never delays
+// collection either.
 //
 // The slices may be shared by the recorders of workers that one goroutine
 // drives (the io_uring engine's slots of one target, see shared): the
@@ -114,9 +120,14 @@ type Recorder struct {
 // recSlices is a recorder's double buffer of slices and its handshake.
 type recSlices struct {
 	active atomic.Uint32
-	busy   atomic.Uint32
-	halves [2]slice
-	_      [64]byte
+	// seq is odd while the worker records.
+	seq atomic.Uint64
+	// The collector's own state: the half flipped out but not handed over
+	// yet (pending), and seq as it read it right after the flip.
+	pending    bool
+	pendingSeq uint64
+	halves     [2]slice
+	_          [64]byte
 }
 
 // NewRecorder returns a recorder with histograms for the ops given.
@@ -145,7 +156,7 @@ func (r *Recorder) Done(op Op, n int, lat, now int64) { r.DoneSize(op, 0, n, lat
 // DoneSize is Done for an I/O whose block size is the si-th of the
 // phase's mix for op (0 <= si < scenarios.MaxMixSizes).
 func (r *Recorder) DoneSize(op Op, si int, n int, lat, now int64) {
-	r.busy.Store(1)
+	r.seq.Add(1)
 	s := &r.halves[r.active.Load()]
 	c := &s.op[op]
 	c.ops++
@@ -163,7 +174,7 @@ func (r *Recorder) DoneSize(op Op, si int, n int, lat, now int64) {
 		v = histHighest
 	}
 	_ = c.hist.RecordValue(v)
-	r.busy.Store(0)
+	r.seq.Add(1)
 	r.issuedAt.Store(0)
 	r.lastDone.Store(now)
 }
@@ -178,11 +189,11 @@ func (r *Recorder) Missed(op Op, k int64, firstLat, period int64) {
 	if k <= 0 || period <= 0 {
 		return
 	}
-	r.busy.Store(1)
+	r.seq.Add(1)
 	c := &r.halves[r.active.Load()].op[op]
 	c.missed += uint64(k)
 	backfill(c.hist, firstLat, k, period)
-	r.busy.Store(0)
+	r.seq.Add(1)
 }
 
 // backfill records the latencies v, v-period, v-2*period, ... (k of them,
@@ -239,7 +250,7 @@ func (g bucketGeometry) floor(v int64) int64 {
 
 // Fail records a failed I/O.
 func (r *Recorder) Fail(e IOError, now int64) {
-	r.busy.Store(1)
+	r.seq.Add(1)
 	s := &r.halves[r.active.Load()]
 	s.op[e.Op].errors++
 	i := 0
@@ -255,7 +266,7 @@ func (r *Recorder) Fail(e IOError, now int64) {
 		s.errLog[s.nErrLog] = e
 		s.nErrLog++
 	}
-	r.busy.Store(0)
+	r.seq.Add(1)
 	r.issuedAt.Store(0)
 	r.lastFail.Store(now)
 	r.lastDone.Store(now)
@@ -272,19 +283,39 @@ func (r *Recorder) InFlightSince() int64 { return r.issuedAt.Load() }
 // LastDone returns the time of the last completion (ns since clock base).
 func (r *Recorder) LastDone() int64 { return r.lastDone.Load() }
 
-// swap hands the filled half to fn and makes it the spare. Only the
-// collector calls it, never concurrently with itself.
+// trySwap hands the half the worker filled to fn and makes it the spare,
+// and reports whether it did. It returns false, leaving the half to a later
+// call, while the worker is (preempted) in the middle of recording into
+// it. Only the collector calls it, never concurrently with itself.
+func (r *Recorder) trySwap(fn func(*slice)) bool {
+	if !r.pending {
+		r.active.Store(r.active.Load() ^ 1)
+		r.pending, r.pendingSeq = true, r.seq.Load()
+	}
+	// A worker running on another CPU finishes a record in nanoseconds.
+	for spins := 0; r.pendingSeq&1 == 1 && r.seq.Load() == r.pendingSeq; spins++ {
+		if spins == 100 {
+			return false
+		}
+	}
+	r.pending = false
+	s := &r.halves[r.active.Load()^1]
+	fn(s)
+	s.reset()
+	return true
+}
+
+// swap is trySwap that waits until the half is handed over, and takes
+// every I/O recorded so far: a half left pending by an earlier trySwap
+// first, then the active one. It is for the last collection of a phase,
+// when every worker has stopped.
 func (r *Recorder) swap(fn func(*slice)) {
-	old := r.active.Load()
-	r.active.Store(old ^ 1)
-	for spins := 0; r.busy.Load() != 0; spins++ {
-		// The worker is inside a record call that may still be writing to
-		// the old half: a handful of nanoseconds, unless it was preempted.
-		if spins > 100 {
+	if r.pending {
+		for !r.trySwap(fn) {
 			runtime.Gosched()
 		}
 	}
-	s := &r.halves[old]
-	fn(s)
-	s.reset()
+	for !r.trySwap(fn) {
+		runtime.Gosched()
+	}
 }

@@ -24,40 +24,52 @@ func TestRecorderAllocsNothing(t *testing.T) {
 	}
 }
 
-// TestRecorderSwapConsistent records from one goroutine while another swaps
-// as fast as it can: every I/O must land in exactly one slice.
+// TestRecorderSwapConsistent records from one goroutine while another
+// collects as fast as it can: every I/O must land in exactly one slice,
+// with swap (waiting for a record to end) and with trySwap (leaving a half
+// pending when it finds the worker mid-record; swap at the end takes both).
 func TestRecorderSwapConsistent(t *testing.T) {
-	r := NewRecorder(Read)
-	const n = 200_000
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for i := int64(1); i <= n; i++ {
-			r.Issue(i)
-			r.Done(Read, 512, 2000, i)
-		}
-	}()
-	var ops, bytes, hist uint64
-	take := func(s *slice) {
-		c := &s.op[Read]
-		ops += c.ops
-		bytes += c.bytes
-		hist += uint64(c.hist.TotalCount())
-	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	for running := true; running; {
-		select {
-		case <-done:
-			running = false
-		default:
-		}
-		r.swap(take)
-	}
-	r.swap(take)
-	if ops != n || bytes != n*512 || hist != n {
-		t.Fatalf("ops %d bytes %d histogram count %d, want %d, %d, %d", ops, bytes, hist, n, n*512, n)
+	for _, tc := range []struct {
+		name string
+		step func(*Recorder, func(*slice))
+	}{
+		{"swap", (*Recorder).swap},                                        // the phase's last collection
+		{"trySwap", func(r *Recorder, fn func(*slice)) { r.trySwap(fn) }}, // every tick
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewRecorder(Read)
+			const n = 200_000
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := int64(1); i <= n; i++ {
+					r.Issue(i)
+					r.Done(Read, 512, 2000, i)
+				}
+			}()
+			var ops, bytes, hist uint64
+			take := func(s *slice) {
+				c := &s.op[Read]
+				ops += c.ops
+				bytes += c.bytes
+				hist += uint64(c.hist.TotalCount())
+			}
+			done := make(chan struct{})
+			go func() { wg.Wait(); close(done) }()
+			for running := true; running; {
+				select {
+				case <-done:
+					running = false
+				default:
+				}
+				tc.step(r, take)
+			}
+			r.swap(take)
+			if ops != n || bytes != n*512 || hist != n {
+				t.Fatalf("ops %d bytes %d histogram count %d, want %d, %d, %d", ops, bytes, hist, n, n*512, n)
+			}
+		})
 	}
 }
 

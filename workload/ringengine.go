@@ -265,7 +265,10 @@ func (rr *ringRunner) schedule(now int64) int64 {
 func (rr *ringRunner) ready(i int, now int64, stopping, gateClosed bool) {
 	s, w := &rr.slots[i], rr.ws[i]
 	switch {
-	case stopping || w.budget == 0:
+	case stopping || w.budget == 0 || w.lastDone >= w.deadline.Load():
+		// As a thread worker: at the phase's end, its byte budget or its
+		// deadline (which ends the phase on time even when the
+		// aggregator is late).
 		rr.retire(i)
 	case gateClosed:
 		s.state = slotParked

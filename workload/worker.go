@@ -42,6 +42,7 @@ type worker struct {
 
 	stop      *atomic.Bool
 	measuring *atomic.Bool
+	deadline  *atomic.Int64
 	stall     *stallFlag
 	// ro brings the target back when its device node vanishes; fdGen is
 	// the reopen generation fd belongs to.
@@ -69,6 +70,10 @@ type worker struct {
 	errRun int
 	// cur is the I/O prepared or in flight.
 	cur pending
+	// heldRamp says whether the slice the collector could not take at
+	// its last tick (see Recorder.trySwap) was a ramp slice; only the
+	// collector uses it.
+	heldRamp bool
 }
 
 // pending is the I/O a worker has prepared or has in flight.
@@ -100,7 +105,7 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 	<-start
 	w.lastDone = w.clock.Now()
 	for !w.stop.Load() {
-		if w.budget == 0 {
+		if w.budget == 0 || w.lastDone >= w.deadline.Load() {
 			return
 		}
 		if w.gate.closed.Load() {
