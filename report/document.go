@@ -107,8 +107,10 @@ type doc struct {
 	Host       [][2]string
 	Targets    []docTarget
 	Extra      []docExtra
-	Charts     []chartFile
-	Scenario   string
+	// Hosts is the section of a run over several hosts (hosts.go).
+	Hosts    *docHosts
+	Charts   []chartFile
+	Scenario string
 	// Unfinished says why the run did not finish; NotRun lists the phases
 	// that never started; Rebuilt notes phase figures read back from
 	// intervals.csv and the hlogs.
@@ -196,6 +198,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		out.Stalls = append(out.Stalls, ds)
 	}
 	out.Drills = drillRows(r, d.t0)
+	out.Hosts = hostsSection(r, d.t0)
 	out.Budgets, out.Causes = budgetRows(r)
 	out.Verify = verifyRows(r, d.t0)
 	out.VerifyClasses = verifyClasses()
@@ -239,7 +242,7 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 	}
 	var names []string
 	for k := range r.Extra {
-		if k != preflightKey && k != probe.RunJSONKey && k != probe.LoginWatchKey { // they have sections of their own
+		if k != preflightKey && k != probe.RunJSONKey && k != probe.LoginWatchKey && k != "hosts" && k != "aggregate" { // they have sections of their own
 			names = append(names, k)
 		}
 	}
@@ -363,6 +366,7 @@ func (o *doc) Markdown() string {
 		}
 		mdTable(&b, []string{"criterion", "phase", "target", "measured", "threshold", "result"}, rows)
 	}
+	o.markdownHosts(&b)
 	b.WriteString("## Results per phase\n\nRamp excluded. Latencies are per I/O, from HDR histograms; max is exact.\n\n")
 	if o.Rebuilt {
 		b.WriteString(rebuiltNote + "\n\n")
@@ -532,7 +536,7 @@ pre{background:#f6f6f6;padding:1em;overflow:auto}
 {{if .Criteria}}<table><tr><th>criterion</th><th>phase</th><th>target</th><th>measured</th><th>threshold</th><th>result</th></tr>
 {{range .Criteria}}<tr><td>{{.Text}}</td><td>{{.Phase}}</td><td>{{.Target}}</td><td class="n">{{.Measured}}</td><td class="n">{{.Threshold}}</td><td class="{{if pass .Result}}ok{{else}}bad{{end}}">{{.Result}}{{if .Note}} ({{.Note}}){{end}}</td></tr>
 {{end}}</table>{{else}}<p>The scenario has no criteria.</p>{{end}}
-<h2>Results per phase</h2>
+` + hostsHTML + `<h2>Results per phase</h2>
 <p>Ramp excluded. Latencies are per I/O, from HDR histograms; max is exact.</p>
 {{if .Rebuilt}}<p>{{rebuilt}}</p>{{end}}
 <table><tr><th>phase</th><th>target</th><th>op</th><th>IOPS</th><th>MiB/s</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th><th>errors</th></tr>

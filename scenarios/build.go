@@ -56,6 +56,13 @@ func (d *decoder) scenario(root *yaml.Node) *Scenario {
 		s.StallThreshold = time.Duration(f.n)
 	}
 
+	s.Hosts = d.hosts(top["hosts"])
+	if len(s.Hosts) > 0 {
+		s.OnHostLoss = Continue
+	}
+	if f, ok := top.okf("on_host_loss"); ok {
+		s.OnHostLoss = OnError(f.s)
+	}
 	targets := d.targets(top["targets"], root)
 	for _, ti := range targets {
 		s.Targets = append(s.Targets, ti.t)
@@ -142,6 +149,12 @@ func (d *decoder) targets(f *field, root *yaml.Node) []targetInfo {
 		}
 		if sf, ok := fs.okf("size"); ok {
 			t.Size = sf.n
+		}
+		if hf, ok := fs.okf("host"); ok {
+			d.hostRef(hf, ctx)
+			if hf.s != LocalHost {
+				t.Host = hf.s
+			}
 		}
 		if af, ok := fs.okf("allow_write"); ok {
 			t.AllowWrite = af.b
@@ -599,6 +612,12 @@ func (d *decoder) drills(n *yaml.Node, p *Phase, durOK bool, targets []targetInf
 		}
 		if f, ok := fs.okf("failure"); ok {
 			dr.Failure = f.s
+		}
+		if f, ok := fs.okf("on"); ok {
+			d.hostRef(f, ctx)
+			if f.s != LocalHost {
+				dr.On = f.s
+			}
 		}
 		if f, ok := fs.okf("recover"); ok && !isNull(f.val) {
 			rctx := "recover of " + ctx

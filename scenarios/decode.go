@@ -33,6 +33,8 @@ type decoder struct {
 	objs   map[string][]keyDef // objects(), built once per load
 	// interval is the scenario's, which steady-state rounds divide.
 	interval time.Duration
+	// hostLines are the hosts: names with their lines, for host: and on:.
+	hostLines map[string]int
 }
 
 func (d *decoder) pos(n *yaml.Node) Pos {

@@ -67,6 +67,7 @@ const (
 	objSweep        = "sweep"
 	objCurve        = "curve"
 	objSteady       = "until_steady"
+	objHost         = "host"
 )
 
 // rwNames lists the access patterns in the order the docs present them.
@@ -170,6 +171,16 @@ func objects() map[string][]keyDef {
 				doc: "The steps of the scenario, run in order."},
 			{name: "criteria", kind: kCriteria, synonyms: []string{"expect", "assert", "thresholds", "pass", "sla"},
 				doc: "Pass/fail rules over the whole run, metric: \"<cmp> <value>\" (max_stall: \"<= 15s\")."},
+			{name: "hosts", kind: kList, object: objHost, synonyms: []string{"host", "initiators", "clients", "nodes", "agents"},
+				doc: "Other initiator hosts the scenario runs on at once, each {name, ssh: user@host[:port]}; a target with host: NAME runs there. Left out, everything runs here."},
+			{name: "on_host_loss", kind: kEnum, enum: []string{string(Continue), string(Stop)}, synonyms: []string{"host_loss", "on_agent_loss", "on_lost_host"},
+				doc: "What the run does when a host's agent or its SSH connection is lost mid-run: continue with the others (default) or stop."},
+		},
+		objHost: {
+			{name: "name", kind: kName, required: true, synonyms: []string{"host", "hostname"},
+				doc: "Name of the host, unique in the scenario; targets (host:) and drills (on:) refer to it. \"local\" is this machine."},
+			{name: "ssh", kind: kString, synonyms: []string{"destination", "address", "addr", "login"},
+				doc: "Where to start the agent: user@host[:port], as ssh takes it (~/.ssh/config, agents, ProxyJump apply). Left out, the host's agent runs on this machine (to try a scenario out)."},
 		},
 		objTarget: {
 			{name: "name", kind: kName, required: true, doc: "Name of the target, unique in the scenario; phases refer to it."},
@@ -185,7 +196,9 @@ func objects() map[string][]keyDef {
 				doc: "Start of the range I/O is confined to (multiple of 512)."},
 			{name: "length", kind: kSize, align: 512, synonyms: []string{"len", "range", "span"},
 				doc: "Length of the range I/O is confined to (multiple of 512); left out, up to the end."},
-			{name: "expect", kind: kObject, object: objTargetExpect, synonyms: []string{"host", "paths", "multipath"},
+			{name: "host", kind: kName, synonyms: []string{"on", "initiator", "client", "node"},
+				doc: "The host (of hosts:) whose agent drives this target; left out, this machine."},
+			{name: "expect", kind: kObject, object: objTargetExpect, synonyms: []string{"paths", "multipath"},
 				doc: "What the storage path should look like, checked by lunbench check."},
 			{name: "probe", kind: kObject, object: objTargetProbe, synonyms: []string{"access", "acl", "iscsi", "access_control"},
 				doc: "Access control checked over the wire by lunbench's own iSCSI client before the first phase (lunbench probe)."},
@@ -225,6 +238,8 @@ func objects() map[string][]keyDef {
 				doc: "The command that undoes the fault, and when to run it."},
 			{name: "expect", kind: kCriteria, synonyms: []string{"criteria", "assert", "thresholds", "pass", "sla"},
 				doc: "Pass/fail rules for the drill (max_stall, resume_within, throughput_after, errors, ...)."},
+			{name: "on", kind: kName, synonyms: []string{"host", "run_on", "where"},
+				doc: "The host (of hosts:) whose agent runs inject and recover; left out, the machine running lunbench."},
 			{name: "failure", kind: kEnum, enum: []string{FailurePath, FailureAllPaths, FailureSession}, synonyms: []string{"failure_kind", "fault_kind", "kind", "fails"},
 				doc: "What the fault takes away, for the failover budget: path (one path of a multipath map), all-paths, or session (the only iSCSI session: a VIP move or head failover behind one portal); left out, lunbench infers it from the target's topology."},
 		},

@@ -88,7 +88,7 @@ targets:
 phases: [{name: p, rw: read, bs: 4k, duration: 1s}]
 `,
 			want: []string{
-				`s.yaml:5:5: unknown key "colour" in target "lun0"; valid keys are: name, path, size, allow_write, allow_ram_backed, offset, length, expect, probe, criteria`,
+				`s.yaml:5:5: unknown key "colour" in target "lun0"; valid keys are: name, path, size, allow_write, allow_ram_backed, offset, length, host, expect, probe, criteria`,
 			},
 		},
 		{
@@ -521,7 +521,7 @@ phases:
 				`s.yaml:2:7: seed in the scenario must not be negative, got -1`,
 				`s.yaml:3:11: interval in the scenario must be at least 100ms, got 10ms`,
 				`s.yaml:4:18: stall_threshold in the scenario must be greater than 0`,
-				`s.yaml:5:1: unknown key "base" in the scenario; valid keys are: name, description, seed, interval, stall_threshold, targets, defaults, phases, criteria`,
+				`s.yaml:5:1: unknown key "base" in the scenario; valid keys are: name, description, seed, interval, stall_threshold, targets, defaults, phases, criteria, hosts, on_host_loss`,
 				`s.yaml:8:5: merge keys (<<) are not supported in phase "p"; put settings shared by phases in defaults:`,
 				`s.yaml:8:5: phase "p" needs rw (one of read, write, randread, randwrite, randrw, readwrite)`,
 				`s.yaml:12:15: unknown on_error "abort" in phase "p"; use one of: continue, stop`,

@@ -31,6 +31,19 @@ func Marshal(s *Scenario) ([]byte, error) {
 	add(m, "seed", num(strconv.FormatUint(s.Seed, 10)))
 	add(m, "interval", dur(s.Interval))
 	add(m, "stall_threshold", dur(s.StallThreshold))
+	if len(s.Hosts) > 0 {
+		hosts := seq()
+		for _, h := range s.Hosts {
+			hm := mapping()
+			add(hm, "name", str(h.Name))
+			if h.SSH != "" {
+				add(hm, "ssh", str(h.SSH))
+			}
+			hosts.Content = append(hosts.Content, hm)
+		}
+		add(m, "hosts", hosts)
+		add(m, "on_host_loss", str(string(s.OnHostLoss)))
+	}
 
 	// Rules go back where the format writes them: a phase's expect:, a
 	// target's criteria:, or the top-level criteria:.
@@ -63,6 +76,9 @@ func Marshal(s *Scenario) ([]byte, error) {
 		add(tm, "path", str(t.Path))
 		if t.Size > 0 {
 			add(tm, "size", str(FormatSize(t.Size)))
+		}
+		if t.Host != "" {
+			add(tm, "host", str(t.Host))
 		}
 		add(tm, "allow_write", boolean(t.AllowWrite))
 		if t.AllowRAMBacked {
@@ -240,6 +256,9 @@ func drill(dr Drill) *yaml.Node {
 	}
 	if dr.Failure != "" {
 		add(m, "failure", str(dr.Failure))
+	}
+	if dr.On != "" {
+		add(m, "on", str(dr.On))
 	}
 	return m
 }

@@ -44,6 +44,10 @@ func stripPos(s *Scenario) *Scenario {
 		c.Targets[i].Pos = Pos{}
 	}
 	c.Criteria = clearCrit(s.Criteria)
+	c.Hosts = slices.Clone(s.Hosts)
+	for i := range c.Hosts {
+		c.Hosts[i].Pos = Pos{}
+	}
 	c.Phases = slices.Clone(s.Phases)
 	for i := range c.Phases {
 		p := &c.Phases[i]
@@ -295,6 +299,7 @@ func TestLoaderAcceptsSchemaKeys(t *testing.T) {
 		objSweep:        "phases:\n  - sweep:\n      KEY: x\n",
 		objCurve:        "phases:\n  - curve:\n      KEY: x\n",
 		objSteady:       "phases:\n  - until_steady:\n      KEY: x\n",
+		objHost:         "hosts:\n  - KEY: x\n",
 		"criteria":      "criteria:\n  KEY: x\n",
 	}
 	for obj, place := range places {

@@ -61,6 +61,34 @@ type Scenario struct {
 	Source string
 	// Builtin is true for scenarios embedded in the binary.
 	Builtin bool
+	// Hosts are the other initiator hosts the scenario runs on (nil: this
+	// machine only). Targets name theirs in Target.Host.
+	Hosts []Host
+	// OnHostLoss is what the run does when a host's agent is lost mid-run
+	// (Continue, the default when Hosts is set, or Stop).
+	OnHostLoss OnError
+}
+
+// LocalHost is the name of the machine running lunbench: a target or drill
+// that names no host is there.
+const LocalHost = "local"
+
+// Host is one initiator host of a scenario's hosts: list.
+type Host struct {
+	Name string
+	// SSH is the ssh destination, user@host[:port]; empty runs the host's
+	// agent on this machine.
+	SSH string
+	Pos Pos
+}
+
+// HostOf returns the name of the host a target runs on (LocalHost when it
+// names none).
+func (t Target) HostOf() string {
+	if t.Host == "" {
+		return LocalHost
+	}
+	return t.Host
 }
 
 // Target is one file or block device I/O is driven against.
@@ -77,6 +105,9 @@ type Target struct {
 	// RAM-backed filesystem (tmpfs, ramfs, devtmpfs), which lunbench
 	// otherwise refuses: such a run measures memory, not storage.
 	AllowRAMBacked bool
+	// Host is the host (of Scenario.Hosts) whose agent drives the target;
+	// "" is this machine.
+	Host string
 	// Offset and Length confine I/O to [Offset, Offset+Length); Length 0
 	// means up to the end of the file or device.
 	Offset int64
@@ -209,7 +240,10 @@ type Drill struct {
 	// (FailurePath, FailureAllPaths, FailureSession); "" lets lunbench
 	// infer it from the target's topology.
 	Failure string
-	Pos     Pos
+	// On is the host (of Scenario.Hosts) whose agent runs Inject and
+	// Recover; "" is the machine running lunbench.
+	On  string
+	Pos Pos
 }
 
 // The kinds of failure a drill's failover budget is predicted for.

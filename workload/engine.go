@@ -173,8 +173,13 @@ type Options struct {
 	// prints it on stderr.
 	Warn func(msg string)
 	// RingSetup sets up an io_uring of at least entries slots (default
-	// uring.New); tests make it fail to drive the fallback.
+	// uring.NewSingleIssuer); tests make it fail to drive the fallback.
 	RingSetup func(entries uint32) (*uring.Ring, error)
+	// PhaseGate, when set, is called before each phase and the phase
+	// starts when it returns: a coordinator of several hosts holds every
+	// host's phase at a barrier there. An error stops the run before the
+	// phase (ctx cancelled: the run counts as interrupted).
+	PhaseGate func(ctx context.Context, idx int, name string) error
 }
 
 // Runner drives a scenario's phases against its targets.
@@ -402,6 +407,14 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	for i := range r.sc.Phases {
 		if ctx.Err() != nil {
 			break
+		}
+		if g := r.opt.PhaseGate; g != nil {
+			if err = g(ctx, i, r.sc.Phases[i].Name); err != nil {
+				if ctx.Err() != nil {
+					err = nil
+				}
+				break
+			}
 		}
 		if !r.curveRate(i, res) {
 			continue

@@ -109,6 +109,9 @@ const (
 	// EvUnitAttention is a SCSI unit attention the kernel logged for one of
 	// a target's path devices (a target reset, a relogin to another head).
 	EvUnitAttention
+	// EvHostLost is a host whose agent (or its SSH connection) was lost
+	// mid-run, in a run over several hosts; its data ends there.
+	EvHostLost
 	numEventKinds
 )
 
@@ -117,7 +120,7 @@ func eventKindNames() [numEventKinds]string {
 		"run_start", "run_end", "phase_start", "phase_end", "io_error",
 		"stall_start", "stall_end", "drill_inject", "drill_recover", "drill_mark",
 		"path_state", "session_state", "map_change", "device_gone", "device_back",
-		"verify", "interrupted", "note", "unit_attention",
+		"verify", "interrupted", "note", "unit_attention", "host_lost",
 	}
 }
 
@@ -158,6 +161,9 @@ type Event struct {
 	// Offset is the byte offset of an I/O error or verify finding, -1 if none.
 	Offset int64  `json:"offset,omitempty"`
 	Errno  string `json:"errno,omitempty"`
+	// Host is the host whose agent saw the event, in a run over several
+	// hosts ("" on a run of one).
+	Host string `json:"host,omitempty"`
 }
 
 // MarshalJSON adds a human-readable duration next to dur_ns.

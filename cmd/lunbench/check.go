@@ -2,20 +2,23 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"lunbench/collect/preflight"
+	"lunbench/remote"
 	"lunbench/scenarios"
 )
 
 func newCheckCmd(stdout io.Writer) *cobra.Command {
 	var asJSON bool
-	var root, scenario string
+	var root, scenario, hostsNote string
 	cmd := &cobra.Command{
 		Use:   "check [--scenario FILE]",
 		Short: "Preflight: check the iSCSI initiator and dm-multipath set-up of this host",
@@ -36,7 +39,10 @@ Exit code 0: no errors; 1: errors; 2: usage.`,
 				if sc, err = scenarios.Resolve(scenario, os.LookupEnv); err != nil {
 					return &exitError{code: exitUsage, err: err}
 				}
-				exp = expectations(sc)
+				sc, hostsNote = localShare(sc)
+				if sc != nil {
+					exp = expectations(sc)
+				}
 			}
 			r := preflight.Run(root, exp, time.Now())
 			if sc != nil {
@@ -50,6 +56,7 @@ Exit code 0: no errors; 1: errors; 2: usage.`,
 					return &exitError{code: exitRuntime, err: err}
 				}
 			} else {
+				fmt.Fprint(stdout, hostsNote)
 				color := false
 				if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == "" {
 					color = true
@@ -80,4 +87,22 @@ func expectations(sc *scenarios.Scenario) map[string]preflight.Expect {
 		}
 	}
 	return exp
+}
+
+// localShare is the part of a scenario with hosts: that runs on this
+// machine (nil when none does), and a note saying the other hosts are
+// checked by their agents when the run starts.
+func localShare(sc *scenarios.Scenario) (*scenarios.Scenario, string) {
+	if !sc.MultiHost() {
+		return sc, ""
+	}
+	var others []string
+	for _, h := range sc.HostNames() {
+		if h != scenarios.LocalHost {
+			others = append(others, h)
+		}
+	}
+	note := fmt.Sprintf("note: the targets of hosts %s are checked on those hosts by their agents when `lunbench run` starts (hosts/NAME/run.json); this checks this machine only\n\n",
+		strings.Join(others, ", "))
+	return remote.Split(sc)[scenarios.LocalHost], note
 }

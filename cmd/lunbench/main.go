@@ -98,6 +98,7 @@ arguments are wrong, 3 runtime failure, 130 interrupted (partial results written
 		newCompareCmd(stdout, stderr),
 		newWatchCmd(stdout, stderr, sig),
 		newImportFioCmd(stdout, stderr),
+		newAgentCmd(stdin, stdout),
 	)
 	strictCompletion(root)
 	return root

@@ -36,9 +36,13 @@ type runOptions struct {
 	destroy  string
 	seed     uint64
 	metrics  string // --metrics ADDR, "" off
-	now      func() time.Time
-	lookup   func(string) (string, bool)
-	stdin    io.Reader // the scenario when it is "-"
+	// sshConfig and sshOptions reach ssh as -F and -o for the hosts of a
+	// scenario with hosts:.
+	sshConfig  string
+	sshOptions []string
+	now        func() time.Time
+	lookup     func(string) (string, bool)
+	stdin      io.Reader // the scenario when it is "-"
 }
 
 func newRunCmd(stdout, stderr io.Writer, sig <-chan os.Signal) *cobra.Command {
@@ -66,6 +70,8 @@ func newRunCmd(stdout, stderr io.Writer, sig <-chan os.Signal) *cobra.Command {
 	f.StringVar(&o.destroy, "destroy-data", "", "allow writing to this exact device even though it carries a filesystem or partition signature")
 	f.Uint64Var(&o.seed, "seed", 0, "override the scenario's seed (0 keeps it)")
 	f.StringVar(&o.metrics, "metrics", "", metricsFlagHelp)
+	f.StringVar(&o.sshConfig, "ssh-config", "", "ssh client config for the scenario's hosts: (ssh -F; default ~/.ssh/config)")
+	f.StringArrayVar(&o.sshOptions, "ssh-option", nil, "an ssh option KEY=VALUE for the scenario's hosts: (ssh -o; repeatable)")
 	return cmd
 }
 
@@ -102,6 +108,10 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	}
 	if o.seed != 0 {
 		sc.Seed = o.seed
+	}
+	if sc.MultiHost() {
+		// Targets live on other hosts: their agents check them.
+		return runHosts(o, sc, stdout, stderr, sig)
 	}
 	// Two targets on one device, or a mistyped /dev name about to become
 	// a file in RAM: refused before a results directory exists.

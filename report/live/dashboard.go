@@ -55,6 +55,10 @@ type Options struct {
 	// so the tables can show a target by name with its device's basename
 	// whichever of the two a row carries.
 	Targets map[string]string
+	// Hosts maps each target to its host in a run over several hosts
+	// (nil for one host); HostOrder lists the hosts in scenario order.
+	Hosts     map[string]string
+	HostOrder []string
 }
 
 // histLen bounds the chart's history: 4096 ticks of 250 ms is about 17

@@ -238,7 +238,7 @@ func (d *Dashboard) banner(c canvas, y int, st state, sty styles) int {
 	case len(st.stalls) > 0:
 		var parts []string
 		for _, sl := range st.stalls {
-			part := fmt.Sprintf("%.1f s on %s", sl.For.Seconds(), sl.Target)
+			part := fmt.Sprintf("%.1f s on %s%s", sl.For.Seconds(), sl.Target, d.onHost(sl.Target))
 			if sl.InFlight >= 0 {
 				part += fmt.Sprintf(" (%d in flight)", sl.InFlight)
 			}
@@ -252,7 +252,7 @@ func (d *Dashboard) banner(c canvas, y int, st state, sty styles) int {
 		c.text(1, y, -1, fmt.Sprintf("stopping: %d I/Os in flight, writing results…", inFlight(s)), sty.warn)
 	case st.lastEnd != nil && (s == nil || s.Time.Sub(st.lastEnd.Time) < time.Minute):
 		e := st.lastEnd
-		c.text(1, y, -1, fmt.Sprintf("I/O resumed on %s after a %.3f s stall (at %s)", e.Target, e.Dur.Seconds(),
+		c.text(1, y, -1, fmt.Sprintf("I/O resumed on %s%s after a %.3f s stall (at %s)", e.Target, d.onHost(e.Target), e.Dur.Seconds(),
 			e.Time.Format("15:04:05")), sty.warn)
 	default:
 		c.text(1, y, -1, "no stall", sty.dim)
@@ -282,7 +282,7 @@ func inFlight(s *workload.Snapshot) int {
 // overview fits the chart, the targets, the paths and the events into
 // rows lines below y; the chart and the events share what is left.
 func (d *Dashboard) overview(c canvas, y, rows int, st state, sty styles) {
-	figs := figures(st)
+	figs := withHostTotals(figures(st), d.opt.Hosts, d.hostOrder())
 	nT := len(figs)
 	nP := len(st.disk)
 	tRows := 1 + max(nT, 1)
@@ -627,8 +627,17 @@ func targetsTable(c canvas, y, rows int, figs []fig, tn map[string]string, sty s
 		if f.errors > 0 {
 			st = sty.warn
 		}
+		if strings.HasPrefix(f.target, hostTotalPrefix) {
+			st = st.Bold(true)
+		}
+		p50, p99 := report.Lat(f.p50), report.Lat(f.p99)
+		if strings.HasPrefix(f.target, hostTotalPrefix) {
+			// Percentiles do not add up from rows; the results have the
+			// exact merged ones.
+			p50, p99 = "-", "-"
+		}
 		c.text(0, y+1+i, -1, fmt.Sprintf(" %-*s %-5s %8s %7s %7s %7s %7s %5d %6d", tw, clip(targetWithDevice(tn, f.target), tw), f.op,
-			report.Thousands(f.iops), trim(f.bps/(1<<20)), report.Lat(f.p50), report.Lat(f.p99), report.Lat(f.max),
+			report.Thousands(f.iops), trim(f.bps/(1<<20)), p50, p99, report.Lat(f.max),
 			f.inflight, f.errors), st)
 	}
 }
@@ -735,6 +744,9 @@ func eventsLog(c canvas, y, rows int, st state, sty styles) {
 		detail := e.Detail
 		if e.Kind == workload.EvStallEnd && e.Dur > 0 {
 			detail = fmt.Sprintf("stalled %.3f s; %s", e.Dur.Seconds(), detail)
+		}
+		if e.Host != "" {
+			detail = "[" + e.Host + "] " + detail // a run over several hosts
 		}
 		c.text(0, y+i, -1, fmt.Sprintf(" %s %-13s %-14s %s", e.Time.Format("15:04:05"), e.Kind, clip(who, 14), detail), es)
 	}
