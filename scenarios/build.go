@@ -342,6 +342,10 @@ func (d *decoder) phase(el *yaml.Node, own, defaults fields, targets []targetInf
 	if f, ok, _ := get("verify"); ok {
 		p.Verify = f.b
 	}
+	p.Engine = EngineThreads
+	if f, ok, _ := get("engine"); ok {
+		p.Engine = f.s
+	}
 
 	mix := p.RW == RandRW || p.RW == ReadWrite
 	switch f, ok := own.okf("read_pct"); {

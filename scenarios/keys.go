@@ -132,6 +132,8 @@ func phaseKeys() []keyDef {
 			doc: "Seed of the phase's random offsets and data; derived from the scenario seed when 0 or left out."},
 		{name: "on_error", kind: kEnum, enum: []string{string(Continue), string(Stop)}, synonyms: []string{"continue_on_error", "onerror", "error", "errors"},
 			doc: "continue: count failed I/Os and go on (default); stop: end the phase at the first error."},
+		{name: "engine", kind: kEnum, enum: []string{EngineThreads, EngineURing}, synonyms: []string{"ioengine", "io_engine", "uring", "iouring"},
+			doc: "How the phase issues I/O: threads (default; each queue slot blocks in pread/pwrite on its own thread) or io_uring (one ring per target, batched submission, for deep queues across many LUNs; falls back to threads, with a warning, where the kernel refuses io_uring)."},
 		{name: "verify", kind: kBool, synonyms: []string{"check", "validate", "stamp"},
 			doc: "Stamp every written block and check blocks on read, to catch lost or misdirected writes."},
 		{name: "expect", kind: kCriteria, synonyms: []string{"criteria", "assert", "thresholds", "pass", "sla"},

@@ -202,6 +202,9 @@ func phaseNode(p Phase, cs []Criterion) *yaml.Node {
 	}
 	add(pm, "on_error", str(string(p.OnError)))
 	add(pm, "verify", boolean(p.Verify))
+	if p.Engine == EngineURing {
+		add(pm, "engine", str(p.Engine))
+	}
 	if len(cs) > 0 {
 		add(pm, "expect", criteria(cs))
 	}

@@ -80,6 +80,15 @@ func FormatMix(m []SizeShare) string {
 	return strings.Join(parts, ", ")
 }
 
+// The values of engine: how a phase issues its I/O.
+const (
+	// EngineThreads gives each queue slot a goroutine blocking in
+	// pread/pwrite (the default).
+	EngineThreads = "threads"
+	// EngineURing issues every slot of a target through one io_uring.
+	EngineURing = "io_uring"
+)
+
 // The values of rate_process.
 const (
 	RateFixed   = "fixed"

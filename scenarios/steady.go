@@ -98,7 +98,7 @@ func (d *decoder) window(st *Steady, f *field, interval time.Duration, ctx strin
 // sequentially in 128 KiB blocks before p, named NAME[precondition].
 func precondition(p Phase) Phase {
 	q := Phase{Name: p.Name + "[precondition]", RW: Write, BS: 128 << 10, QD: min(p.QD, 8), RangePasses: 2,
-		Targets: p.Targets, Seed: p.Seed, OnError: p.OnError, Pos: p.Pos,
+		Targets: p.Targets, Seed: p.Seed, OnError: p.OnError, Engine: p.Engine, Pos: p.Pos,
 		Sub: &Sub{Parent: p.Name, Key: "precondition", Label: "precondition"}}
 	return q
 }

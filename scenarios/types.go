@@ -201,6 +201,9 @@ type Phase struct {
 	OnError OnError
 	// Verify stamps written blocks and checks them on read (drills issue).
 	Verify bool
+	// Engine issues the phase's I/O: EngineThreads (a blocking system
+	// call per queue slot, the default) or EngineURing.
+	Engine string
 	Drills []Drill
 	Pos    Pos
 }

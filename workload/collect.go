@@ -60,7 +60,16 @@ func (pr *phaseRun) collect(now int64, closeInterval bool, ramp bool) {
 func (pr *phaseRun) takeSlices(ti int, now int64, rampNow bool) int {
 	r, t := pr.r, pr.tgts[ti]
 	inflight := 0
+	var swapped *recSlices
 	for _, w := range pr.workers[ti] {
+		if w.rec.recSlices == swapped {
+			// Shared with the previous worker's (one io_uring): taken.
+			if w.rec.InFlightSince() != 0 {
+				inflight++
+			}
+			continue
+		}
+		swapped = w.rec.recSlices
 		// A half the worker was still recording into at the last tick
 		// holds that tick's I/Os: it counts as ramp or not as they do.
 		ramp := rampNow

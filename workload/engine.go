@@ -10,6 +10,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"lunbench/scenarios"
+	"lunbench/workload/uring"
 	"lunbench/workload/verify"
 )
 
@@ -167,6 +168,13 @@ type Options struct {
 	// Commands runs drill commands (default ShellRunner with lunbench's
 	// environment).
 	Commands CommandRunner
+	// Warn, when set, is told what the user should know at once besides
+	// the events: an io_uring phase falling back to threads. The command
+	// prints it on stderr.
+	Warn func(msg string)
+	// RingSetup sets up an io_uring of at least entries slots (default
+	// uring.NewSingleIssuer); tests make it fail to drive the fallback.
+	RingSetup func(entries uint32) (*uring.Ring, error)
 	// PhaseGate, when set, is called before each phase and the phase
 	// starts when it returns: a coordinator of several hosts holds every
 	// host's phase at a barrier there. An error stops the run before the
@@ -221,6 +229,12 @@ func NewRunner(sc *scenarios.Scenario, opt Options, events EventSink, sinks ...S
 	}
 	if opt.Commands == nil {
 		opt.Commands = ShellRunner{Now: opt.Now}
+	}
+	if opt.Warn == nil {
+		opt.Warn = func(string) {}
+	}
+	if opt.RingSetup == nil {
+		opt.RingSetup = uring.NewSingleIssuer
 	}
 	r := &Runner{sc: sc, opt: opt, sinks: sinks, events: events, marks: make(chan int64, 8),
 		clock: NewClock(time.Now()), runID: newRunID()}

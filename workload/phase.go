@@ -33,7 +33,9 @@ type phaseRun struct {
 	tgts     []*target
 	ops      []Op
 
-	workers   [][]*worker
+	workers [][]*worker
+	// rings is set when the workers run on io_uring (one ring per target).
+	rings     bool
 	det       *stallDetector
 	ros       []*reopener
 	gt        *gate
@@ -90,11 +92,13 @@ func (r *Runner) runPhase(ctx context.Context, idx int, runStart time.Time) (pha
 	// on a SAN with 0.5 ms latencies that would quietly lower the queue
 	// depth the scenario asked for. One P per worker (plus the aggregator
 	// and collectors) lets each I/O be issued as soon as the last completes.
-	if want := len(pr.tgts)*pr.p.QD + 2; want > runtime.GOMAXPROCS(0) {
+	// An io_uring phase needs none of that: one goroutine per target
+	// blocks in io_uring_enter.
+	pr.startWorkers()
+	if want := len(pr.tgts)*pr.p.QD + 2; !pr.rings && want > runtime.GOMAXPROCS(0) {
 		prev := runtime.GOMAXPROCS(want)
 		defer runtime.GOMAXPROCS(prev)
 	}
-	pr.startWorkers()
 	pr.newAccumulators()
 	pr.start()
 	detDone, detStopped := pr.startDetector()
@@ -144,8 +148,11 @@ func (pr *phaseRun) start() {
 		}
 	}
 	phaseWall := r.clock.Time(pr.phaseStart)
-	r.emit(Event{Time: phaseWall, Kind: EvPhaseStart, Phase: p.Name,
-		Detail: fmt.Sprintf("%s bs=%s qd=%d", p.RW, describeSizes(p), p.QD)})
+	detail := fmt.Sprintf("%s bs=%s qd=%d", p.RW, describeSizes(p), p.QD)
+	if pr.rings {
+		detail += " engine=io_uring"
+	}
+	r.emit(Event{Time: phaseWall, Kind: EvPhaseStart, Phase: p.Name, Detail: detail})
 	r.noteUnverified(p, pr.tgts, phaseWall)
 	close(pr.startCh)
 	pr.drills = r.newDrillRun(p, pr.idx, pr.phaseStart, phaseFlow{det: pr.det, gate: pr.gt})

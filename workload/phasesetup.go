@@ -1,6 +1,8 @@
 package workload
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"syscall"
 	"time"
@@ -11,9 +13,31 @@ import (
 	"lunbench/workload/verify"
 )
 
-// startWorkers builds qd workers per target and starts their goroutines;
-// they wait on startCh.
+// startWorkers builds qd workers per target and starts their goroutines
+// (on io_uring: one per target); they wait on startCh.
 func (pr *phaseRun) startWorkers() {
+	pr.buildWorkers()
+	if pr.p.Engine == scenarios.EngineURing {
+		if rings := pr.newRings(); rings != nil {
+			pr.rings = true
+			for _, rr := range rings {
+				pr.wg.Add(1)
+				go rr.run(pr.startCh, pr.wg.Done)
+			}
+			return
+		}
+	}
+	for _, ws := range pr.workers {
+		for _, w := range ws {
+			pr.wg.Add(1)
+			go w.run(pr.startCh, pr.wg.Done)
+		}
+	}
+}
+
+// buildWorkers makes qd workers per target, the stall detector and the
+// reopeners.
+func (pr *phaseRun) buildWorkers() {
 	r, p := pr.r, &pr.p
 	seed := p.Seed
 	if seed == 0 {
@@ -34,12 +58,48 @@ func (pr *phaseRun) startWorkers() {
 		pr.ros[ti] = newReopener(r, t, p.Name, p.RW.Writes(), &pr.stop)
 		pr.det.flags = append(pr.det.flags, &stallFlag{})
 		for wi := 0; wi < p.QD; wi++ {
-			w := pr.newWorker(ti, wi, seed, sizes, tables)
-			pr.workers[ti] = append(pr.workers[ti], w)
-			pr.wg.Add(1)
-			go w.run(pr.startCh, pr.wg.Done)
+			pr.workers[ti] = append(pr.workers[ti], pr.newWorker(ti, wi, seed, sizes, tables))
 		}
 	}
+}
+
+// newRings sets up one io_uring per target. When the kernel refuses
+// io_uring (ENOSYS: too old or built without it; EPERM: seccomp or the
+// kernel.io_uring_disabled sysctl) it says so in an event and on stderr
+// and returns nil: the phase runs on the threads engine.
+func (pr *phaseRun) newRings() []*ringRunner {
+	r, p := pr.r, &pr.p
+	var rings []*ringRunner
+	for ti, t := range pr.tgts {
+		note := func(msg string) {
+			r.emit(Event{Kind: EvNote, Phase: p.Name, Target: t.spec.Name, Detail: "io_uring: " + msg})
+		}
+		rr, err := newRingRunner(r.opt.RingSetup, pr.workers[ti], pr.ros[ti], int(t.fd.Fd()), note)
+		if err != nil {
+			for _, done := range rings {
+				done.ring.Close()
+			}
+			msg := fmt.Sprintf("engine io_uring unavailable (%v): phase %s runs on the threads engine%s", err, p.Name, uringHint(err))
+			r.emit(Event{Kind: EvNote, Phase: p.Name, Detail: msg})
+			r.opt.Warn(msg)
+			return nil
+		}
+		rings = append(rings, rr)
+	}
+	return rings
+}
+
+// uringHint says where to look when io_uring setup failed.
+func uringHint(err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOSYS):
+		return " (this kernel has no io_uring)"
+	case errors.Is(err, syscall.EPERM):
+		return " (refused: check sysctl kernel.io_uring_disabled, or a seccomp profile of the container)"
+	case errors.Is(err, syscall.ENOMEM):
+		return " (no memory for the rings: check ulimit -l)"
+	}
+	return ""
 }
 
 // newWorker builds worker wi of target ti: its buffer, PRNG, offsets,

@@ -131,14 +131,13 @@ func (s *slice) reset() {
 // handed over at the first later trySwap that sees seq changed. A worker
 // blocked in an I/O is never mid-record, so a stalled device never delays
 // collection either.
+//
+// The slices may be shared by the recorders of workers that one goroutine
+// drives (the io_uring engine's slots of one target, see shared): the
+// collector then swaps them once, while each slot keeps its own in-flight
+// and completion times.
 type Recorder struct {
-	active atomic.Uint32
-	// seq is odd while the worker records.
-	seq atomic.Uint64
-	// The collector's own state: the half flipped out but not handed over
-	// yet (pending), and seq as it read it right after the flip.
-	pending    bool
-	pendingSeq uint64
+	*recSlices
 	// issuedAt is the monotonic time (ns since clock base) the in-flight
 	// I/O started, 0 when none is in flight.
 	issuedAt atomic.Int64
@@ -148,13 +147,25 @@ type Recorder struct {
 	// when none failed: a device that answers every I/O with EIO
 	// completes I/O, but its I/O does not flow.
 	lastFail atomic.Int64
-	halves   [2]slice
 	_        [64]byte // keep neighbouring recorders off this cache line
+}
+
+// recSlices is a recorder's double buffer of slices and its handshake.
+type recSlices struct {
+	active atomic.Uint32
+	// seq is odd while the worker records.
+	seq atomic.Uint64
+	// The collector's own state: the half flipped out but not handed over
+	// yet (pending), and seq as it read it right after the flip.
+	pending    bool
+	pendingSeq uint64
+	halves     [2]slice
+	_          [64]byte
 }
 
 // NewRecorder returns a recorder with histograms for the ops given.
 func NewRecorder(ops ...Op) *Recorder {
-	r := &Recorder{}
+	r := &Recorder{recSlices: &recSlices{}}
 	for h := range r.halves {
 		for _, op := range ops {
 			r.halves[h].op[op].lat = newLatCounts()
@@ -162,6 +173,11 @@ func NewRecorder(ops ...Op) *Recorder {
 	}
 	return r
 }
+
+// shared returns a recorder that records into r's slices with its own
+// in-flight and completion times. r and every recorder shared from it
+// must be written by one goroutine only.
+func (r *Recorder) shared() *Recorder { return &Recorder{recSlices: r.recSlices} }
 
 // Issue marks an I/O in flight from now (ns since clock base).
 func (r *Recorder) Issue(now int64) { r.issuedAt.Store(now) }

@@ -48,7 +48,22 @@ func newReopener(r *Runner, t *target, phase string, write bool, stop *atomic.Bo
 // ENODEV/ENXIO at clock time at. It returns the descriptor to go on with,
 // or false when the phase stopped first.
 func (ro *reopener) wait(gen uint64, at int64) (int, uint64, bool) {
+	ro.begin(gen, at)
+	for ro.gen.Load() == gen {
+		if ro.stop.Load() {
+			return 0, gen, false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return int(ro.fd.Load()), ro.gen.Load(), true
+}
+
+// begin starts reopening the target, unless a reopen of fd generation gen
+// is already under way or done; it does not wait. The io_uring engine
+// calls it and then polls gen between completions.
+func (ro *reopener) begin(gen uint64, at int64) {
 	ro.mu.Lock()
+	defer ro.mu.Unlock()
 	if ro.gen.Load() == gen && !ro.running {
 		ro.running = true
 		ro.spans = append(ro.spans, [2]int64{at, 0})
@@ -57,14 +72,6 @@ func (ro *reopener) wait(gen uint64, at int64) (int, uint64, bool) {
 		ro.wg.Add(1)
 		go ro.loop(at)
 	}
-	ro.mu.Unlock()
-	for ro.gen.Load() == gen {
-		if ro.stop.Load() {
-			return 0, gen, false
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return int(ro.fd.Load()), ro.gen.Load(), true
 }
 
 // loop retries opening the target, from 10 ms up to 1 s apart.

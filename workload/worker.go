@@ -69,6 +69,8 @@ type worker struct {
 	lastDone int64
 	// errRun counts consecutive failed I/Os (see backoff).
 	errRun int
+	// cur is the I/O prepared or in flight.
+	cur pending
 	// heldRamp says whether the slice the collector could not take at
 	// its last tick (see Recorder.trySwap) was a ramp slice; only the
 	// collector uses it.
@@ -77,6 +79,29 @@ type worker struct {
 	spin spinMargin
 }
 
+// pending is the I/O a worker has prepared or has in flight.
+type pending struct {
+	op  Op
+	si  int // index of the block size in the phase's mix
+	off int64
+	// intended is when the I/O should start (open loop), or when it was
+	// issued (closed loop); skipped counts open-loop slots a stall made
+	// the worker miss before it.
+	intended, skipped int64
+}
+
+// outcome is what a worker does after a completion.
+type outcome uint8
+
+const (
+	ioOK     outcome = iota // go on (after the think time, if any)
+	ioFailed                // pause for backoffFor(errRun), then go on
+	ioGone                  // the device node vanished: wait for the reopen
+)
+
+// run is the threads engine: the worker's goroutine issues its I/O one at
+// a time in blocking system calls. The io_uring engine (ringengine.go)
+// drives the same workers through the same next/arm/issued/complete steps.
 func (w *worker) run(start <-chan struct{}, done func()) {
 	defer done()
 	defer w.gate.alive.Add(-1)
@@ -90,93 +115,126 @@ func (w *worker) run(start <-chan struct{}, done func()) {
 			w.gate.wait(w.stop)
 			continue
 		}
-		op := Read
-		switch {
-		case !w.rw.Reads():
-			op = Write
-		case w.rw.Writes():
-			if w.rng.Uint32N(100) >= w.readPct {
-				op = Write
-			}
-		}
-		si := 0
-		if w.sizes != nil {
-			si, w.bs = w.sizes[op].pick(w.rng)
-		}
-		var off int64
-		if w.seqMix != nil {
-			off = w.seqMix.NextN(w.bs)
-		} else {
-			off = w.offs.Next()
-		}
 		// Clock reads are the costliest part of issuing an I/O on hosts
 		// without a vDSO clock (about 0.5 µs each on some VMs): closed
 		// loop reads the clock twice per I/O, open loop three times.
-		var intended, skipped int64
+		var now int64
 		if w.pacer != nil {
-			now := w.clock.Now()
-			intended, skipped = w.pacer.Next(now)
-			if intended > now && !w.waitUntil(now, intended) {
+			now = w.clock.Now()
+		}
+		w.next(now)
+		if w.pacer != nil && w.cur.intended > now && !w.waitUntil(now, w.cur.intended) {
+			return
+		}
+		w.arm()
+		w.issued(w.clock.Now())
+		n, errno := pio(w.fd, w.buf[:w.bs], w.cur.off, w.cur.op)
+		switch w.complete(n, errno, w.clock.Now()) {
+		case ioGone:
+			fd, gen, ok := w.ro.wait(w.fdGen, w.lastDone)
+			if !ok {
+				return
+			}
+			w.fd, w.fdGen, w.errRun = fd, gen, 0
+		case ioFailed:
+			w.backoff(w.cur.op)
+		case ioOK:
+			if w.think > 0 && !w.waitUntil(w.lastDone, w.lastDone+w.think) {
 				return
 			}
 		}
-		if op == Write {
-			if w.vmap != nil {
-				w.stampVerified(off)
-			} else {
-				w.stampPayload()
-				if w.forget != nil {
-					w.forget.Forget(off, w.bs)
-				}
-			}
-		}
-		t0 := w.clock.Now()
-		if w.pacer == nil {
-			intended = t0
-		}
-		w.rec.Issue(t0)
-		n, errno := pio(w.fd, w.buf[:w.bs], off, op)
-		t1 := w.clock.Now()
-		w.lastDone = t1
-		if errno != 0 || int64(n) != w.bs {
-			w.rec.Fail(IOError{At: time.Duration(t1), Op: op, Offset: off, Errno: errno, Short: errno == 0}, t1)
-			w.stall.completed(t1)
-			if w.stopOnE {
-				w.stop.Store(true)
-			}
-			if deviceGone(errno) && w.ro != nil {
-				fd, gen, ok := w.ro.wait(w.fdGen, t1)
-				if !ok {
-					return
-				}
-				w.fd, w.fdGen, w.errRun = fd, gen, 0
-				continue
-			}
-			w.errRun++
-			w.backoff(op)
-			continue
-		}
-		w.errRun = 0
-		lat := t1 - intended
-		if w.vmap != nil {
-			if op == Write {
-				w.ackVerified(off)
-			} else {
-				w.checkRead(off)
-			}
-		}
-		w.rec.DoneSize(op, si, n, lat, t1)
-		w.stall.completed(t1)
-		if skipped > 0 {
-			w.rec.Missed(op, skipped, lat+skipped*w.pacer.Period(), w.pacer.Period())
-		}
-		if w.budget > 0 && w.measuring.Load() {
-			w.budget = max(w.budget-w.bs, 0)
-		}
-		if w.think > 0 && !w.waitUntil(t1, t1+w.think) {
-			return
+	}
+}
+
+// next picks the worker's next I/O into w.cur: its op, size and offset,
+// and in open loop its intended start, paced from now.
+func (w *worker) next(now int64) {
+	op := Read
+	switch {
+	case !w.rw.Reads():
+		op = Write
+	case w.rw.Writes():
+		if w.rng.Uint32N(100) >= w.readPct {
+			op = Write
 		}
 	}
+	si := 0
+	if w.sizes != nil {
+		si, w.bs = w.sizes[op].pick(w.rng)
+	}
+	var off int64
+	if w.seqMix != nil {
+		off = w.seqMix.NextN(w.bs)
+	} else {
+		off = w.offs.Next()
+	}
+	w.cur = pending{op: op, si: si, off: off}
+	if w.pacer != nil {
+		w.cur.intended, w.cur.skipped = w.pacer.Next(now)
+	}
+}
+
+// arm fills the buffer for a write: the verify stamps, or the payload
+// (and the generation map forgets the blocks it overwrites).
+func (w *worker) arm() {
+	if w.cur.op != Write {
+		return
+	}
+	if w.vmap != nil {
+		w.stampVerified(w.cur.off)
+		return
+	}
+	w.stampPayload()
+	if w.forget != nil {
+		w.forget.Forget(w.cur.off, w.bs)
+	}
+}
+
+// issued marks the prepared I/O in flight from t0.
+func (w *worker) issued(t0 int64) {
+	if w.pacer == nil {
+		w.cur.intended = t0
+	}
+	w.rec.Issue(t0)
+}
+
+// complete accounts for the I/O in flight, which ended at t1 having moved
+// n bytes or failed with errno: the recorder, the stall flag, the inline
+// verify checks, open-loop slots missed, the byte budget. It says what the
+// worker does next.
+func (w *worker) complete(n int, errno syscall.Errno, t1 int64) outcome {
+	op, off := w.cur.op, w.cur.off
+	w.lastDone = t1
+	if errno != 0 || int64(n) != w.bs {
+		w.rec.Fail(IOError{At: time.Duration(t1), Op: op, Offset: off, Errno: errno, Short: errno == 0}, t1)
+		w.stall.completed(t1)
+		if w.stopOnE {
+			w.stop.Store(true)
+		}
+		if deviceGone(errno) && w.ro != nil {
+			return ioGone
+		}
+		w.errRun++
+		return ioFailed
+	}
+	w.errRun = 0
+	lat := t1 - w.cur.intended
+	if w.vmap != nil {
+		if op == Write {
+			w.ackVerified(off)
+		} else {
+			w.checkRead(off)
+		}
+	}
+	w.rec.DoneSize(op, w.cur.si, n, lat, t1)
+	w.stall.completed(t1)
+	if w.cur.skipped > 0 {
+		w.rec.Missed(op, w.cur.skipped, lat+w.cur.skipped*w.pacer.Period(), w.pacer.Period())
+	}
+	if w.budget > 0 && w.measuring.Load() {
+		w.budget = max(w.budget-w.bs, 0)
+	}
+	return ioOK
 }
 
 // waitUntil waits until the run clock reaches t (now being its last

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"lunbench/report"
+	"lunbench/workload/uring"
 )
 
 // labBox is scenarios/lab/stallbox.sh driven from a test: the same rig a
@@ -70,6 +71,10 @@ func runScenarioFile(t *testing.T, sc, out string, want int) *report.RunJSON {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An io_uring run must not have fallen back to threads unnoticed.
+	if strings.Contains(stderr.String(), "io_uring unavailable") {
+		t.Fatalf("the run fell back to threads: %s", stderr.String())
+	}
 	return run
 }
 
@@ -87,10 +92,12 @@ func (b *labBox) cmd(verb string) string { return b.script + " " + verb + " " + 
 // releases it by the recover command 1.5 s and 3 s later: the drill's
 // measured stall is the pause to within 50 ms, detection and time to
 // resume are consistent with it, and throughput came back.
-func TestDrillStallMeasured(t *testing.T) {
+func TestDrillStallMeasured(t *testing.T) { forEngines(t, testDrillStallMeasured) }
+
+func testDrillStallMeasured(t *testing.T, engine string) {
 	b := newLabBox(t, 64)
 	dir := t.TempDir()
-	sc := writeScenario(t, dir, fmt.Sprintf(`
+	sc := writeScenario(t, dir, withEngine(engine, fmt.Sprintf(`
 name: lab-drill
 stall_threshold: 300ms
 targets: [{name: box, path: %s}]
@@ -103,7 +110,7 @@ phases:
     drills:
       - {name: short, at: 2s, inject: "%s", recover: {command: "%s", at: 1500ms}}
       - {name: long, at: 6s, inject: "%s", recover: {command: "%s", at: 3s}}
-`, b.dev, b.cmd("pause"), b.cmd("resume"), b.cmd("pause"), b.cmd("resume")))
+`, b.dev, b.cmd("pause"), b.cmd("resume"), b.cmd("pause"), b.cmd("resume"))))
 	out := filepath.Join(dir, "res")
 	run := runScenarioFile(t, sc, out, exitPass)
 	if len(run.Drills) != 2 {
@@ -166,10 +173,12 @@ phases:
 // after it fails. The errors are counted by errno in the drill and the
 // phase, the run ends with a clear verdict (the scenario wants no errors)
 // instead of a panic, and the results are written.
-func TestDrillBrokenDevice(t *testing.T) {
+func TestDrillBrokenDevice(t *testing.T) { forEngines(t, testDrillBrokenDevice) }
+
+func testDrillBrokenDevice(t *testing.T, engine string) {
 	b := newLabBox(t, 64)
 	dir := t.TempDir()
-	sc := writeScenario(t, dir, fmt.Sprintf(`
+	sc := writeScenario(t, dir, withEngine(engine, fmt.Sprintf(`
 name: lab-break
 stall_threshold: 300ms
 targets: [{name: box, path: %s}]
@@ -183,7 +192,7 @@ phases:
       - {name: kill, at: 1500ms, inject: "%s"}
 criteria:
   errors: "== 0"
-`, b.dev, b.cmd("break")))
+`, b.dev, b.cmd("break"))))
 	out := filepath.Join(dir, "res")
 	run := runScenarioFile(t, sc, out, exitFail)
 	if run.Status != "finished" || run.Verdict != report.Fail {
@@ -209,10 +218,12 @@ criteria:
 // checks, the pass at the phase end and `lunbench verify` afterwards all
 // find every acknowledged write intact (the writes caught in the freeze
 // were acknowledged after it, so they must hold the new data).
-func TestDrillVerifyMixed(t *testing.T) {
+func TestDrillVerifyMixed(t *testing.T) { forEngines(t, testDrillVerifyMixed) }
+
+func testDrillVerifyMixed(t *testing.T, engine string) {
 	b := newLabBox(t, 32)
 	dir := t.TempDir()
-	sc := writeScenario(t, dir, fmt.Sprintf(`
+	sc := writeScenario(t, dir, withEngine(engine, fmt.Sprintf(`
 name: lab-verify
 stall_threshold: 300ms
 targets: [{name: box, path: %s, allow_write: true}]
@@ -229,7 +240,7 @@ phases:
 criteria:
   lost_writes: "== 0"
   corrupt_blocks: "== 0"
-`, b.dev, b.cmd("pause"), b.cmd("resume")))
+`, b.dev, b.cmd("pause"), b.cmd("resume"))))
 	out := filepath.Join(dir, "res")
 	run := runScenarioFile(t, sc, out, exitPass)
 	when := map[string]bool{}
@@ -319,16 +330,18 @@ criteria:
 // instead of retrying at line rate: the errors per second stay near
 // qd × 10, the process uses little CPU while the device is dead, and the
 // results record the backoffs.
-func TestBrokenDeviceBackoff(t *testing.T) {
+func TestBrokenDeviceBackoff(t *testing.T) { forEngines(t, testBrokenDeviceBackoff) }
+
+func testBrokenDeviceBackoff(t *testing.T, engine string) {
 	b := newLabBox(t, 64)
 	dir := t.TempDir()
 	const qd = 4
-	sc := writeScenario(t, dir, fmt.Sprintf(`
+	sc := writeScenario(t, dir, withEngine(engine, fmt.Sprintf(`
 name: lab-backoff
 targets: [{name: box, path: %s}]
 phases:
   - {name: load, rw: randread, bs: 4k, qd: %d, duration: 6s}
-`, b.dev, qd))
+`, b.dev, qd)))
 	var cpu time.Duration
 	var broken, window time.Duration
 	done := make(chan struct{})
@@ -366,6 +379,29 @@ phases:
 	}
 	t.Logf("after the break: %d errors in ~%v (limit %d), %d backoffs totalling %v; CPU %v in a %v window",
 		p.Errors, broken.Round(100*time.Millisecond), limit, p.Backoffs, p.BackoffTime.Round(time.Millisecond), cpu.Round(time.Millisecond), window.Round(time.Millisecond))
+}
+
+// forEngines runs a lab test once per engine, so that stalls, drills,
+// verify and backoff are shown to behave the same on both.
+func forEngines(t *testing.T, test func(t *testing.T, engine string)) {
+	for _, engine := range []string{"threads", "io_uring"} {
+		t.Run(engine, func(t *testing.T) {
+			if engine == "io_uring" {
+				r, err := uring.New(1)
+				if err != nil {
+					t.Skipf("io_uring unavailable here (%v)", err)
+				}
+				r.Close()
+			}
+			test(t, engine)
+		})
+	}
+}
+
+// withEngine sets the engine of every phase of a scenario that has no
+// defaults: mapping of its own.
+func withEngine(engine, scenario string) string {
+	return strings.TrimRight(scenario, "\n") + "\ndefaults: {engine: " + engine + "}\n"
 }
 
 // cpuTime is the CPU (user + system) this process has used.

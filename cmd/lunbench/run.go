@@ -137,7 +137,8 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 	}
 	// Targets are probed and checked before the results directory exists,
 	// so a scenario that cannot run leaves nothing behind.
-	runner, err := workload.NewRunner(sc, workload.Options{Destroy: o.destroy, Now: o.now, Results: dirPath}, nil)
+	warns := &heldWarnings{w: stderr}
+	runner, err := workload.NewRunner(sc, workload.Options{Destroy: o.destroy, Now: o.now, Results: dirPath, Warn: warns.warn}, nil)
 	if err != nil {
 		var ce *workload.ConfigError
 		if errors.As(err, &ce) {
@@ -204,6 +205,8 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 		}
 	}
 	if screen != nil {
+		warns.hold()
+		defer warns.release()
 		dash = live.New(screen, live.Options{
 			Scenario: sc.Name, RunLength: runLength(sc), NoColor: os.Getenv("NO_COLOR") != "", Targets: targetPaths(sc),
 			OnMark: func() { mark("operator marked a manual fault (m)") },
@@ -308,6 +311,7 @@ func runScenario(o runOptions, stdout, stderr io.Writer, sig <-chan os.Signal) (
 			fmt.Fprintf(stderr, "lunbench: dashboard: %v\n", err)
 		}
 		stderr.Write(held.Bytes())
+		warns.release()
 	})
 	defer endDash()
 	status("I/O stopped; writing results: run.json, histograms…")

@@ -60,6 +60,18 @@ var cases = []benchCase{
 	// more than either tool; deep queues on devices with real latency are
 	// the io_uring rows' (devDisk).
 	{Name: "4x 4k randread qd32", Device: devZram, Targets: 4, RW: "randread", BS: "4k", QD: 32, Fio: "psync"},
+	// Deep queues across many LUNs with real latency (issue 18 §5): four
+	// loop devices over files on the disk at QD 32, 128 and 256 each.
+	// lunbench's threads engine against fio libaio, its io_uring engine
+	// against fio io_uring; the goal at 4 × QD256 is io_uring's CPU per
+	// I/O at most 0.6 × the threads engine's at equal or better IOPS,
+	// with at most targets + a few OS threads.
+	{Name: "4x 4k randread qd32 disk", Device: devDisk, Targets: 4, RW: "randread", BS: "4k", QD: 32, Fio: "libaio"},
+	{Name: "4x 4k randread qd32 disk uring", Device: devDisk, Targets: 4, RW: "randread", BS: "4k", QD: 32, Engine: "io_uring", Fio: "io_uring"},
+	{Name: "4x 4k randread qd128 disk", Device: devDisk, Targets: 4, RW: "randread", BS: "4k", QD: 128, Fio: "libaio"},
+	{Name: "4x 4k randread qd128 disk uring", Device: devDisk, Targets: 4, RW: "randread", BS: "4k", QD: 128, Engine: "io_uring", Fio: "io_uring"},
+	{Name: "4x 4k randread qd256 disk", Device: devDisk, Targets: 4, RW: "randread", BS: "4k", QD: 256, Fio: "libaio"},
+	{Name: "4x 4k randread qd256 disk uring", Device: devDisk, Targets: 4, RW: "randread", BS: "4k", QD: 256, Engine: "io_uring", Fio: "io_uring"},
 }
 
 // engine is the lunbench engine's name for the table.
