@@ -57,6 +57,8 @@ func TestTranslateOptions(t *testing.T) {
 		{"sync qd", "rw=read\nnumjobs=3\niodepth=16\n", []string{"    qd: 3"}, "fio keeps one I/O in flight per job with a sync engine"},
 		// Async engines: iodepth × numjobs I/Os in flight.
 		{"async qd", "rw=read\nioengine=libaio\nnumjobs=2\niodepth=16\n", []string{"    qd: 32"}, ""},
+		// io_uring maps to lunbench's own io_uring engine.
+		{"io_uring engine", "rw=randread\nioengine=io_uring\niodepth=64\n", []string{"    qd: 64", "    engine: io_uring"}, ""},
 		// A blank bssplit share takes the rest.
 		{"bssplit rest", "rw=randread\nbssplit=4k/50:8k/:16k/\n", []string{"    bs: {4k: 50%, 8k: 25%, 16k: 25%}"}, ""},
 		// Per-op bssplit.

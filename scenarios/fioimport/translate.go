@@ -10,7 +10,7 @@ import (
 // ignored are fio options with no effect on what lunbench measures, and why.
 func ignored() map[string]string {
 	return map[string]string{
-		"ioengine":         "lunbench issues pread/pwrite from one goroutine per queue slot; qd is the I/Os in flight",
+		"ioengine":         "lunbench's default engine issues a blocking pread/pwrite per queue slot (only ioengine=io_uring is translated, to engine: io_uring); qd is the I/Os in flight",
 		"group_reporting":  "lunbench reports per phase × target × op",
 		"thread":           "lunbench's workers are goroutines",
 		"stonewall":        "lunbench runs phases one after another anyway",
@@ -208,6 +208,10 @@ func (t *translation) depth(j *job, p *phase, use func(...string)) {
 	engine := "psync"
 	if o, ok := j.get("ioengine"); ok {
 		engine = o.val
+	}
+	if engine == "io_uring" {
+		use("ioengine")
+		p.set("engine", "io_uring")
 	}
 	if o, ok := j.get("iodepth"); ok {
 		depth = t.atoi(o, 1)
