@@ -2,6 +2,7 @@ package collect
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -259,4 +260,27 @@ func fnvAdd(h uint64, b []byte) uint64 {
 		h = (h ^ uint64(c)) * fnvPrime
 	}
 	return (h ^ '\n') * fnvPrime
+}
+
+// Run samples every interval until ctx ends: a first read primes the
+// counters, each tick hands emit the interval's rows (last false), and when
+// ctx ends one more read covers the run's end (last true). Reads that fail
+// hand emit nothing.
+func (s *Sampler) Run(ctx context.Context, every time.Duration, clock func() time.Time, emit func(rows []DiskStat, last bool)) {
+	tk := time.NewTicker(every)
+	defer tk.Stop()
+	s.Sample(clock)
+	for {
+		select {
+		case <-ctx.Done():
+			if rows, err := s.Sample(clock); err == nil {
+				emit(rows, true)
+			}
+			return
+		case <-tk.C:
+			if rows, err := s.Sample(clock); err == nil {
+				emit(rows, false)
+			}
+		}
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
-	"time"
 
 	"lunbench/collect"
 	"lunbench/scenarios"
@@ -48,19 +47,7 @@ func (a *agent) startCollectors(sc *scenarios.Scenario, events workload.EventSin
 		go func() {
 			defer c.wg.Done()
 			defer sampler.Close()
-			tk := time.NewTicker(sc.Interval)
-			defer tk.Stop()
-			sampler.Sample(a.now)
-			for {
-				select {
-				case <-ctx.Done():
-					// The last, partial interval covers the run's end.
-					c.sendDisk(sampler)
-					return
-				case <-tk.C:
-					c.sendDisk(sampler)
-				}
-			}
+			sampler.Run(ctx, sc.Interval, a.now, func(rows []collect.DiskStat, _ bool) { c.sendDisk(rows) })
 		}()
 	}
 	watcher := collect.NewWatcher(c.h, c.paths...)
@@ -81,11 +68,10 @@ func (a *agent) startCollectors(sc *scenarios.Scenario, events workload.EventSin
 	return c
 }
 
-// sendDisk samples diskstats (stamped with the agent's clock, skew and
-// all) and sends the rows.
-func (c *hostCollectors) sendDisk(s *collect.Sampler) {
-	rows, err := s.Sample(c.a.now)
-	if err == nil && len(rows) > 0 {
+// sendDisk sends a sample's rows (stamped with the agent's clock, skew
+// and all).
+func (c *hostCollectors) sendDisk(rows []collect.DiskStat) {
+	if len(rows) > 0 {
 		c.a.send(&Msg{Type: MsgDiskStats, DiskStats: rows})
 	}
 }

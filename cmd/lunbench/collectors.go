@@ -61,33 +61,24 @@ func startCollectors(sc *scenarios.Scenario, dir *report.Dir, h collect.Host, ev
 		go func() {
 			defer c.wg.Done()
 			defer sampler.Close()
-			tk := time.NewTicker(sc.Interval)
-			defer tk.Stop()
-			sampler.Sample(time.Now)
-			for {
-				select {
-				case <-ctx.Done():
-					// One last, partial interval so the run's end is covered.
-					if rows, err := sampler.Sample(time.Now); err == nil {
-						w.Write(rows)
-					}
-					c.writeErr(w.Flush())
+			// Rows are stamped with the read's own time: a tick served
+			// late must not stretch the rates.
+			sampler.Run(ctx, sc.Interval, time.Now, func(rows []collect.DiskStat, last bool) {
+				if last {
+					// The last, partial interval covers the run's end.
+					w.Write(rows)
 					return
-				case <-tk.C:
-					// Stamped with the read's own time: a tick served
-					// late must not stretch the rates.
-					if rows, err := sampler.Sample(time.Now); err == nil {
-						err = w.Write(rows)
-						if err == nil {
-							err = w.Flush()
-						}
-						c.writeErr(err)
-						if onDisk != nil {
-							onDisk(rows)
-						}
-					}
 				}
-			}
+				err := w.Write(rows)
+				if err == nil {
+					err = w.Flush()
+				}
+				c.writeErr(err)
+				if onDisk != nil {
+					onDisk(rows)
+				}
+			})
+			c.writeErr(w.Flush())
 		}()
 	}
 	watcher := collect.NewWatcher(h, c.paths...)
