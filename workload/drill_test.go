@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"lunbench/scenarios"
+	"lunbench/workload/verify"
 )
 
 // fakeCommands records the commands it is asked to run and "runs" each for
@@ -293,7 +294,7 @@ func BenchmarkVerifiedWrite(b *testing.B) {
 		b.Fatal(err)
 	}
 	t := r.targets[0]
-	w := &worker{bs: 4096, buf: make([]byte, 4096), vmap: t.vmap, unit: t.vmap.Header().Unit, runID: r.runID,
+	w := &worker{bs: 4096, buf: make([]byte, 4096), vmap: t.vmap, unit: t.vmap.Header().Unit, stamper: verify.NewStamper(r.runID),
 		gens: make([]uint32, 1), clock: r.clock}
 	offs := NewRandOffsets(WorkerRNG(1, 0, 0, 0), 0, 64<<20, 4096)
 	b.SetBytes(4096)

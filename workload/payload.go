@@ -9,11 +9,10 @@ import (
 	"lunbench/workload/verify"
 )
 
-// stampEntropy is what a verified sector's 40-byte stamp adds that a
-// compressor cannot squeeze out, measured with zstd and DEFLATE: the
-// checksum and the changing bytes of the offset. Magic, run id, time and
-// generation repeat from sector to sector and compress.
-const stampEntropy = 8
+// stampEntropy is what a verified sector's stamp header adds that a
+// compressor cannot squeeze out: all of it, as every header word is masked
+// by the sector's own key (verify.HeaderLen, 48 bytes).
+const stampEntropy = verify.HeaderLen
 
 // payloadShape is how a phase's writes look to a compressing and
 // deduplicating target.

@@ -125,8 +125,9 @@ func (pr *phaseRun) newWorker(ti, wi int, seed uint64, sizes *[NumOps]*sizePicke
 		w.forget = t.vmap
 	}
 	if p.Verify && t.vmap != nil {
-		w.vmap, w.unit, w.runID = t.vmap, t.vmap.Header().Unit, r.runID
+		w.vmap, w.unit = t.vmap, t.vmap.Header().Unit
 		w.stamper = verify.NewStamper(r.runID)
+		w.checker = verify.NewChecker(r.runID)
 		w.gens = make([]uint32, p.BS/w.unit)
 		w.vfind = &inlineFindings{}
 	}

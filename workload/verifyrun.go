@@ -163,7 +163,7 @@ func (w *worker) checkRead(off int64) {
 			continue
 		}
 		w.checked++
-		if c, detail := verify.Check(w.buf[u:u+w.unit], off+u, gen, pending, w.runID, verify.CheckOptions{}); c != verify.OK {
+		if c, detail := w.checker.Check(w.buf[u:u+w.unit], off+u, gen, pending, verify.CheckOptions{}); c != verify.OK {
 			w.vfind.add(verify.Finding{Target: w.target, Offset: off + u, Class: c, Detail: detail})
 		}
 	}

@@ -59,8 +59,8 @@ type worker struct {
 	// the generations of the block being written, and what reads found.
 	vmap    *verify.Map
 	unit    int64
-	runID   uint64
 	stamper *verify.Stamper // the run's stamp pad, made once
+	checker *verify.Checker // the same for reads' checks
 	gens    []uint32
 	vfind   *inlineFindings
 	target  string

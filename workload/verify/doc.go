@@ -10,36 +10,42 @@
 //
 // # Stamp layout
 //
-// Each sector, little-endian (format 2):
+// Each sector, little-endian (format 3):
 //
 //	offset  size  field
-//	     0     8  magic "LUNBSTM2"
-//	     8     8  byte offset of this sector on the device
-//	    16     8  run id
-//	    24     8  write time, Unix nanoseconds
-//	    32     4  generation (1..32767)
-//	    36     4  how many payload bytes are random (468, or a multiple of 8 below)
-//	    40   468  payload: the run's pad XOR the sector's key stream, then zeros
-//	   508     4  header check: top half of the sector's seed XOR random·constant
+//	     0     8  key: splitmix64's finaliser over (offset, generation and
+//	              random count, run id, time); also the header's check
+//	     8     8  magic "LUNBSTM3"  XOR mask 0
+//	    16     8  byte offset of this sector on the device  XOR mask 1
+//	    24     8  run id  XOR mask 2
+//	    32     8  write time, Unix nanoseconds  XOR mask 3
+//	    40     8  generation (1..32767) | random count << 32  XOR mask 4
+//	    48   464  payload: the run's pad XOR the sector's key stream, then zeros
 //
-// The seed is splitmix64's finaliser over (offset, generation, run id,
-// time). The pad is 59 words of wyrand seeded from the run id, made once
-// per run (Stamper); the key stream is the Weyl sequence seed + i·φ. Word i of
-// the payload is pad[i] XOR key[i]: a load, an add, an xor and a store per
-// eight bytes, about a third of format 1's cost (a multiply per word and a
-// CRC32C over the sector).
+// The masks are the key through one xor-shift, times five odd constants,
+// so every header byte changes from sector to sector; the random count is
+// how many payload bytes are random (464, or a multiple of 8 below). The
+// pad is 58 words of wyrand seeded from the run id, made once per run
+// (Stamper); the key stream is the Weyl sequence key + i·φ. Word i of the
+// payload is pad[i] XOR key[i]: a load, an add, an xor and a store per
+// eight bytes, four words a step with AVX2 (fill_amd64.s).
 //
-// The payload is incompressible and unique per sector ever written, so
-// compressing and deduplicating targets (ZFS-backed COMSTAR, NexentaStor)
-// store it as they would real data. A phase with compress: writes only the
-// first part of the payload random and the rest zeros (StampN). Checking
-// a sector needs only the sector: Check regenerates its payload from its
-// header and compares every byte (stronger than a 32-bit checksum: any
-// change is found), and the header check covers the header.
+// The whole sector is incompressible and unique per sector ever written,
+// so compressing and deduplicating targets (ZFS-backed COMSTAR,
+// NexentaStor, zram) store it as they would real data and spend on it what
+// they spend on real data. Format 2's headers were in clear: the magic,
+// run id and time repeated every 512 bytes, and LZO in zram spent twice
+// its time on such data as on random data. A phase with compress: writes
+// only the first part of the payload random and the rest zeros (StampN).
+// Checking a sector needs only the sector: Check unmasks the header,
+// recomputes the key from its fields (a 64-bit check over the header),
+// regenerates the payload and compares every byte (any change is found).
 //
-// Format 1 (lunbench before format 2) had magic "LUNBSTMP", the payload at
-// 36..507 (a wyrand stream) and a CRC32C of bytes 0..507 at 508. Check
-// still accepts it, so a results directory written then still verifies.
+// Format 2 had magic "LUNBSTM2" at 0, then offset, run id, time,
+// generation and random count in clear, a 468-byte payload at 40 and a
+// 32-bit header check at 508; format 1 had magic "LUNBSTMP", the payload
+// at 36..507 (a wyrand stream) and a CRC32C of bytes 0..507 at 508. Check
+// still accepts both, so a results directory written then still verifies.
 //
 // # Generation map
 //

@@ -57,11 +57,11 @@ func TestNoFalseAlarms(t *testing.T) {
 			if len(synced) > 50 {
 				synced = synced[1:]
 			}
-			if v := check(dev, off, gen, pending, testRun, CheckOptions{}); v.class != OK {
+			if v := check(dev, off, gen, pending, testRun, CheckOptions{}, new(padCache)); v.class != OK {
 				t.Fatalf("start %d step %d (%s, gen %d pending %v): live check %v: %s", start, step, what, gen, pending, v.class, v.detail)
 			}
 			old := synced[r.IntN(len(synced))]
-			if v := check(dev, off, old.gen, old.pending, testRun, CheckOptions{AcceptNewer: true}); v.class != OK {
+			if v := check(dev, off, old.gen, old.pending, testRun, CheckOptions{AcceptNewer: true}, new(padCache)); v.class != OK {
 				t.Fatalf("start %d step %d (%s): crash check against map (gen %d pending %v), now gen %d: %v: %s", start, step, what, old.gen, old.pending, gen, v.class, v.detail)
 			}
 		}

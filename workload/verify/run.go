@@ -77,6 +77,8 @@ type passTally struct {
 	unchecked  uint64
 	blocks     uint64
 	findings   []Finding
+	// pads keeps the pad of the run the last unit was stamped by.
+	pads padCache
 }
 
 // Run reads back every unit of m's range that was ever written (generation
@@ -253,7 +255,7 @@ func (m *Map) checkUnit(p []byte, u int64, readErr error, opts CheckOptions, t *
 		v = verdict{class: Unreadable, detail: "read failed: " + errnoOf(readErr)}
 		t.unreadable++
 	} else {
-		v = check(p, uo, gen, pending, m.h.RunID, opts)
+		v = check(p, uo, gen, pending, m.h.RunID, opts, &t.pads)
 	}
 	t.blocks++
 	t.counts[v.class]++

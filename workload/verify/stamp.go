@@ -10,37 +10,32 @@ import (
 // (and a write torn at a sector boundary shows which sectors landed).
 const SectorSize = 512
 
-// The stamp's byte layout inside one sector (little-endian); see doc.go.
+// The stamp's byte layout inside one sector (format 3, little-endian; see
+// doc.go). The header's fields after the key are XORed with masks drawn
+// from the key, so no byte of a stamp repeats from sector to sector.
 const (
-	offMagic  = 0
-	offOffset = 8
-	offRunID  = 16
-	offWtime  = 24
-	offGen    = 32
-	// offRandom (format 2) is how many payload bytes are random.
-	offRandom  = 36
-	offPayload = 40
-	offCheck   = SectorSize - 4
-	// payloadLen is 468 bytes: 58 eight-byte words and a four-byte tail.
-	payloadLen   = offCheck - offPayload
+	offKey     = 0  // the sector's seed, in clear
+	offMagic3  = 8  // magic, masked
+	offOffset3 = 16 // the sector's byte offset, masked
+	offRunID3  = 24 // run id, masked
+	offWtime3  = 32 // write time, masked
+	offGenRand = 40 // generation (low half) and random count (high), masked
+	offPayload = 48
+	// payloadLen is 464 bytes: 58 eight-byte words.
+	payloadLen   = SectorSize - offPayload
 	payloadWords = payloadLen / 8
-	// padWords is the run's pad: one word per payload word and one for
-	// the tail.
+	// padWords is the run's pad: format 3 uses its first payloadWords
+	// words, format 2 all of them (58 words and a four-byte tail).
 	padWords = payloadWords + 1
-
-	// Format 1 (lunbench before 1 ns histograms): payload from byte 36 to
-	// 507, CRC32C of bytes 0..507 at 508. Check still reads it.
-	offPayloadV1 = 36
+	// hdrMasks is how many header words are masked.
+	hdrMasks = 5
 )
 
-// stampMagic is "LUNBSTM2" read as a little-endian uint64 (format 2);
-// stampMagicV1 is "LUNBSTMP" (format 1). Eight bytes of magic make a false
-// match in old data or garbage practically impossible, and let Check tell
-// "our stamp, damaged" (corrupt) from "not ours".
-const (
-	stampMagic   = 0x324d5453424e554c
-	stampMagicV1 = 0x504d5453424e554c
-)
+// stampMagic3 is "LUNBSTM3" read as a little-endian uint64. Eight bytes of
+// magic, unmasked with the sector's key, make a false match in old data or
+// garbage practically impossible, and let Check tell "our stamp, damaged"
+// (corrupt) from "not ours".
+const stampMagic3 = 0x334d5453424e554c
 
 // The generator's constants: wyrand's (a Weyl increment and the xor for
 // its multiply) and the golden ratio's odd 64-bit increment for the
@@ -51,17 +46,18 @@ const (
 	keyWeyl  = 0x9e3779b97f4a7c15
 	keyWeyl2 = 0x3c6ef372fe94f82a // 2·keyWeyl mod 2^64
 	padSalt  = 0x8ebc6af09c88c6e3
-	checkMix = 0x589965cc75374cc3
 )
 
 // Stamp fills buf as the data of one write to device byte offset off. len(buf)
 // must be a multiple of SectorSize (it may span several units); a trailing
-// partial sector is left untouched. Every sector gets a header (magic, its own
-// byte offset, gen, runID, wtime, a check over the header) and incompressible
-// pseudo-random payload derived from (offset, gen, runID, wtime), so that no
-// two sectors ever written are alike (compressing and deduplicating targets
-// see real-looking data) and any sector can be checked alone: Check
-// regenerates the payload from the header and compares every byte.
+// partial sector is left untouched. Every sector gets a header (its key, then
+// magic, its own byte offset, runID, wtime and gen masked by the key) and
+// incompressible pseudo-random payload derived from the key, so that no two
+// sectors ever written are alike and no run of bytes repeats between them
+// (compressing and deduplicating targets see real-looking data, and spend on
+// it what they spend on real data) and any sector can be checked alone:
+// Check unmasks the header, checks the key against it, regenerates the
+// payload and compares every byte.
 //
 // A write that spans several units of a Map stamps each unit's slice of
 // buf with that unit's own generation (from its own Begin).
@@ -74,6 +70,10 @@ func Stamp(buf []byte, off int64, gen uint32, runID uint64, wtime int64) {
 // PayloadLen is how many payload bytes a sector's stamp surrounds.
 const PayloadLen = payloadLen
 
+// HeaderLen is how many bytes of each sector the stamp's header takes: all
+// of them random to a compressor.
+const HeaderLen = offPayload
+
 // StampN is Stamp with only the first random bytes of each sector's
 // payload pseudo-random (rounded down to 8 below PayloadLen) and the rest
 // zero, so that the data compresses as a phase with compress: asks. The
@@ -82,11 +82,12 @@ const PayloadLen = payloadLen
 // The payload is generated in one pass, a few instructions per eight
 // bytes: a pad of PayloadLen pseudo-random bytes per run (wyrand, seeded
 // from the run id) XORed with a key stream per sector (a Weyl sequence from
-// the sector's own seed, which mixes offset, generation, run id and time).
-// The pad makes every sector's bytes uniformly random to a compressor; the
-// key makes every sector unique (sectors share the pad, not the key: no two
-// hold the same eight bytes at the same place, and no run of bytes repeats
-// for a compressor to find, as the zstd and gzip tests show).
+// the sector's key, which mixes offset, generation, random count, run id
+// and time). The pad makes every sector's bytes uniformly random to a
+// compressor; the key makes every sector unique (sectors share the pad, not
+// the key: no two hold the same eight bytes at the same place, and no run
+// of bytes repeats for a compressor to find, as the zstd and gzip tests
+// show).
 func StampN(buf []byte, off int64, gen uint32, runID uint64, wtime int64, random int) {
 	st := Stamper{runID: runID}
 	makePad(&st.pad, runID)
@@ -109,23 +110,103 @@ func NewStamper(runID uint64) *Stamper {
 }
 
 // StampN is the package's StampN for st's run. It does not allocate.
+//
+// The sectors of one call share all of the key's inputs but the offset,
+// whose term steps by a constant: the loop mixes one word and draws five
+// masks per sector (see header.key and masks).
 func (st *Stamper) StampN(buf []byte, off int64, gen uint32, wtime int64, random int) {
 	random = stampRandom(random)
-	runID, pad := st.runID, &st.pad
+	pad := (*[payloadWords]uint64)(st.pad[:payloadWords])
+	h := header{off: off, runID: st.runID, wtime: wtime, gen: gen, random: random}
+	rest, xo := h.keyTerms()
+	gr := h.genRand()
 	for len(buf) >= SectorSize {
 		s := (*[SectorSize]byte)(buf[:SectorSize])
-		binary.LittleEndian.PutUint64(s[offMagic:], stampMagic)
-		binary.LittleEndian.PutUint64(s[offOffset:], uint64(off))
-		binary.LittleEndian.PutUint64(s[offRunID:], runID)
-		binary.LittleEndian.PutUint64(s[offWtime:], uint64(wtime))
-		binary.LittleEndian.PutUint32(s[offGen:], gen)
-		binary.LittleEndian.PutUint32(s[offRandom:], uint32(random))
-		k := seed(off, gen, runID, wtime)
-		binary.LittleEndian.PutUint32(s[offCheck:], headerCheck(k, random))
-		fillSector((*[payloadLen]byte)(s[offPayload:offCheck]), pad, k, random)
+		k := mix64(xo ^ rest)
+		var m [hdrMasks]uint64
+		masks(&m, k)
+		binary.LittleEndian.PutUint64(s[offKey:], k)
+		binary.LittleEndian.PutUint64(s[offMagic3:], stampMagic3^m[0])
+		binary.LittleEndian.PutUint64(s[offOffset3:], uint64(off)^m[1])
+		binary.LittleEndian.PutUint64(s[offRunID3:], st.runID^m[2])
+		binary.LittleEndian.PutUint64(s[offWtime3:], uint64(wtime)^m[3])
+		binary.LittleEndian.PutUint64(s[offGenRand:], gr^m[4])
+		fillSector((*[payloadLen]byte)(s[offPayload:]), pad, k, random)
 		buf = buf[SectorSize:]
 		off += SectorSize
+		xo += offStep
 	}
+}
+
+// The key's multipliers, one per field: different ones keep (off, gen)
+// and (off+1, gen-1) and the like from colliding.
+const (
+	offMul   = 0x9e3779b97f4a7c15
+	genMul   = 0xc2b2ae3d27d4eb4f
+	runMul   = 0x165667b19e3779f9
+	wtimeMul = 0xd6e8feb86659fd93
+	// offStep is SectorSize·offMul mod 2^64: the offset term's step
+	// from one sector to the next.
+	offStep = SectorSize * offMul & (1<<64 - 1)
+)
+
+// header is what a stamp says about its sector.
+type header struct {
+	off    int64
+	runID  uint64
+	wtime  int64
+	gen    uint32
+	random int
+}
+
+// key is the sector's seed: a full-avalanche hash of every header field,
+// so it is also the header's 64-bit check.
+func (h header) key() uint64 {
+	rest, xo := h.keyTerms()
+	return mix64(xo ^ rest)
+}
+
+// keyTerms splits the key's input into the offset's term and the rest.
+func (h header) keyTerms() (rest, xo uint64) {
+	return h.genRand()*genMul ^ h.runID*runMul ^ uint64(h.wtime)*wtimeMul, uint64(h.off) * offMul
+}
+
+// genRand is the header word holding the generation and the random count.
+func (h header) genRand() uint64 { return uint64(h.gen) | uint64(uint32(h.random))<<32 }
+
+// readHeader3 unmasks a format-3 header; ok is false when the magic is not
+// there (not a format-3 stamp, or its key damaged). The caller checks the
+// key against the fields (header.key).
+func readHeader3(s *[SectorSize]byte) (h header, k uint64, ok bool) {
+	k = binary.LittleEndian.Uint64(s[offKey:])
+	var m [hdrMasks]uint64
+	masks(&m, k)
+	if binary.LittleEndian.Uint64(s[offMagic3:])^m[0] != stampMagic3 {
+		return header{}, k, false
+	}
+	gr := binary.LittleEndian.Uint64(s[offGenRand:]) ^ m[4]
+	h = header{
+		off:    int64(binary.LittleEndian.Uint64(s[offOffset3:]) ^ m[1]),
+		runID:  binary.LittleEndian.Uint64(s[offRunID3:]) ^ m[2],
+		wtime:  int64(binary.LittleEndian.Uint64(s[offWtime3:]) ^ m[3]),
+		gen:    uint32(gr),
+		random: int(gr >> 32),
+	}
+	return h, k, true
+}
+
+// masks draws the header's masks from key k, a full-avalanche hash: one
+// xor-shift (so the masks' low bytes depend on all of k) and a multiply by
+// a different odd constant each, independent of one another. Every header
+// byte then differs from sector to sector, and the magic, unmasked, tells
+// a stamp from anything else.
+func masks(m *[hdrMasks]uint64, k uint64) {
+	h := k ^ k>>29
+	m[0] = h * 0xa0761d6478bd642f
+	m[1] = h * 0xe7037ed1a0b428db
+	m[2] = h * 0x8ebc6af09c88c6e3
+	m[3] = h * 0x589965cc75374cc3
+	m[4] = h * 0x1d8e4e27c47d124f
 }
 
 // stampRandom is how many payload bytes StampN makes random for a request
@@ -149,60 +230,91 @@ func makePad(pad *[padWords]uint64, runID uint64) {
 	}
 }
 
-// fillSector writes one sector's payload: the first random bytes pad XOR
-// key stream, the rest zero. The loop is a load, an add, an xor and a
-// store per word, with no multiply and no dependency but the add.
-//
-// It is kept out of StampN so that the loop gets registers of its own
-// (inlined, the compiler spilled its counter to the stack).
-//
-//go:noinline
-func fillSector(p *[payloadLen]byte, pad *[padWords]uint64, k uint64, random int) {
-	if random == payloadLen {
-		// Two words a step, from two keys one increment apart (payloadWords
-		// is even); a then keys the tail.
-		a := k + keyWeyl
-		b := a + keyWeyl
-		for i := 0; i+4 <= payloadWords; i += 4 {
-			w := p[i*8 : i*8+32]
-			binary.LittleEndian.PutUint64(w, pad[i]^a)
-			binary.LittleEndian.PutUint64(w[8:], pad[i+1]^b)
-			binary.LittleEndian.PutUint64(w[16:], pad[i+2]^(a+keyWeyl2))
-			binary.LittleEndian.PutUint64(w[24:], pad[i+3]^(b+keyWeyl2))
-			a += 2 * keyWeyl2
-			b += 2 * keyWeyl2
+// fillSector writes one sector's payload: word i of the first random bytes
+// is pad[i] XOR (k + (i+1)·φ), the rest zero. A whole payload goes to the
+// AVX2 form where the CPU has it (fill_amd64.s), else to fillGo.
+func fillSector(p *[payloadLen]byte, pad *[payloadWords]uint64, k uint64, random int) {
+	n := random / 8
+	if n == payloadWords {
+		if !fillWide(p, pad, k) {
+			fillGo(p, pad, k)
 		}
-		// 58 = 4·14 + 2.
-		binary.LittleEndian.PutUint64(p[(payloadWords-2)*8:], pad[payloadWords-2]^a)
-		binary.LittleEndian.PutUint64(p[(payloadWords-1)*8:], pad[payloadWords-1]^b)
-		binary.LittleEndian.PutUint32(p[payloadWords*8:], uint32(pad[payloadWords]^(a+keyWeyl2)))
 		return
 	}
-	n := random / 8
-	for i := range pad[:min(n, payloadWords)] {
+	for i := range pad[:n] {
 		k += keyWeyl
 		binary.LittleEndian.PutUint64(p[i*8:], pad[i]^k)
 	}
 	clear(p[n*8:])
 }
 
-// headerCheck is the 32-bit check over a sector's header: its seed (which
-// mixes offset, generation, run id and time) and its random count. The payload, a function of the same header, is checked byte
-// for byte against its regeneration, so a checksum over it is not needed.
-func headerCheck(k uint64, random int) uint32 {
-	// k is a full-avalanche hash of the other fields already: a change
-	// to any of them changes its top half; the odd multiplier spreads a
-	// change of random there too.
-	return uint32((k ^ uint64(random)*checkMix) >> 32)
+// fillGo writes a whole payload in Go: a load, an add, an xor and a store
+// per word, two words a step from two keys one increment apart
+// (payloadWords is even), with no bounds check in the loop.
+//
+// It is kept out of line so that the loop gets registers of its own
+// (inlined, the compiler spilled its counter to the stack).
+//
+//go:noinline
+func fillGo(p *[payloadLen]byte, pad *[payloadWords]uint64, k uint64) {
+	a := k + keyWeyl
+	b := a + keyWeyl
+	for i := 0; i < payloadWords; i += 2 {
+		binary.LittleEndian.PutUint64(p[i*8:], pad[i]^a)
+		binary.LittleEndian.PutUint64(p[i*8+8:], pad[i+1]^b)
+		a += keyWeyl2
+		b += keyWeyl2
+	}
 }
 
-// seed mixes a sector's identity into the start of its key stream.
-// Different multipliers per field keep (off, gen) and (off+1, gen-1) and the
-// like from colliding.
-func seed(off int64, gen uint32, runID uint64, wtime int64) uint64 {
-	x := uint64(off)*0x9e3779b97f4a7c15 ^ uint64(gen)*0xc2b2ae3d27d4eb4f ^
-		runID*0x165667b19e3779f9 ^ uint64(wtime)*0xd6e8feb86659fd93
-	return mix64(x)
+// payloadMismatch3 regenerates a format-3 sector's payload from its key and
+// random count and returns the first sector byte that differs, or -1 when
+// all agree.
+func payloadMismatch3(s *[SectorSize]byte, pad *[padWords]uint64, k uint64, random int) int {
+	if random != stampRandom(random) {
+		return offGenRand // StampN never writes this count
+	}
+	p := (*[payloadLen]byte)(s[offPayload:])
+	pw := (*[payloadWords]uint64)(pad[:payloadWords])
+	n := random / 8
+	if n == payloadWords {
+		same, ok := sameWide(p, pw, k)
+		if !ok {
+			same = sameGo(p, pw, k)
+		}
+		if same {
+			return -1
+		}
+	}
+	for i := range pw[:n] {
+		k += keyWeyl
+		if got := binary.LittleEndian.Uint64(p[i*8:]); got != pw[i]^k {
+			return offPayload + i*8 + firstDiff(got, pw[i]^k)
+		}
+	}
+	for i := n * 8; i < payloadLen; i++ {
+		if p[i] != 0 {
+			return offPayload + i
+		}
+	}
+	return -1
+}
+
+// sameGo reports whether p is the whole payload fillGo writes for k: it
+// ORs the differences of two words at a time.
+//
+//go:noinline
+func sameGo(p *[payloadLen]byte, pad *[payloadWords]uint64, k uint64) bool {
+	a := k + keyWeyl
+	b := a + keyWeyl
+	var diff uint64
+	for i := 0; i < payloadWords; i += 2 {
+		diff |= (binary.LittleEndian.Uint64(p[i*8:]) ^ pad[i] ^ a) |
+			(binary.LittleEndian.Uint64(p[i*8+8:]) ^ pad[i+1] ^ b)
+		a += keyWeyl2
+		b += keyWeyl2
+	}
+	return diff == 0
 }
 
 // mix64 is splitmix64's finaliser: a bijection with full avalanche, so
@@ -211,71 +323,6 @@ func mix64(z uint64) uint64 {
 	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
 	z = (z ^ z>>27) * 0x94d049bb133111eb
 	return z ^ z>>31
-}
-
-// payloadMismatch regenerates a format-2 sector's payload from its header
-// (k is its seed, pad its write's) and returns the first sector byte that
-// differs, or -1 when all agree.
-func payloadMismatch(s *[SectorSize]byte, pad *[padWords]uint64, k uint64) int {
-	random := int(binary.LittleEndian.Uint32(s[offRandom:]))
-	if random != stampRandom(random) {
-		return offRandom // StampN never writes this count
-	}
-	if b := firstMismatch((*[payloadLen]byte)(s[offPayload:offCheck]), pad, k, random); b >= 0 {
-		return offPayload + b
-	}
-	return -1
-}
-
-// firstMismatch is the payload byte where p first differs from what
-// fillSector(pad, k, random) writes, or -1. Out of line for the same reason
-// as fillSector.
-//
-//go:noinline
-func firstMismatch(p *[payloadLen]byte, pad *[padWords]uint64, k uint64, random int) int {
-	if random == payloadLen {
-		// The common case, as fillSector writes it: OR the differences
-		// of four words at a time, and look for the byte only if any.
-		a := k + keyWeyl
-		b := a + keyWeyl
-		var diff uint64
-		for i := 0; i+4 <= payloadWords; i += 4 {
-			w := p[i*8 : i*8+32]
-			// (^ and | bind alike in Go: every difference in brackets.)
-			diff |= (binary.LittleEndian.Uint64(w) ^ pad[i] ^ a) |
-				(binary.LittleEndian.Uint64(w[8:]) ^ pad[i+1] ^ b) |
-				(binary.LittleEndian.Uint64(w[16:]) ^ pad[i+2] ^ (a + keyWeyl2)) |
-				(binary.LittleEndian.Uint64(w[24:]) ^ pad[i+3] ^ (b + keyWeyl2))
-			a += 2 * keyWeyl2
-			b += 2 * keyWeyl2
-		}
-		diff |= (binary.LittleEndian.Uint64(p[(payloadWords-2)*8:]) ^ pad[payloadWords-2] ^ a) |
-			(binary.LittleEndian.Uint64(p[(payloadWords-1)*8:]) ^ pad[payloadWords-1] ^ b) |
-			uint64(binary.LittleEndian.Uint32(p[payloadWords*8:])^uint32(pad[payloadWords]^(a+keyWeyl2)))
-		if diff == 0 {
-			return -1
-		}
-	}
-	n := min(random/8, payloadWords)
-	for i := range pad[:n] {
-		k += keyWeyl
-		if got := binary.LittleEndian.Uint64(p[i*8:]); got != pad[i]^k {
-			return i*8 + firstDiff(got, pad[i]^k)
-		}
-	}
-	if random == payloadLen {
-		k += keyWeyl
-		if got, want := binary.LittleEndian.Uint32(p[payloadWords*8:]), uint32(pad[payloadWords]^k); got != want {
-			return payloadWords*8 + firstDiff(uint64(got), uint64(want))
-		}
-		return -1
-	}
-	for i := n * 8; i < payloadLen; i++ {
-		if p[i] != 0 {
-			return i
-		}
-	}
-	return -1
 }
 
 // firstDiff is the index of the first byte (little-endian) where a and b

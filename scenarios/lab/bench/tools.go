@@ -30,6 +30,22 @@ type result struct {
 	threads   int
 	// approx: too few samples fell inside the window (see window).
 	approx bool
+	// p50 and p99 are the completion latency percentiles (ns) of a
+	// one-target case: lunbench's from submission to completion, fio's
+	// clat; 0 when the run has no single figure (several targets).
+	p50, p99 float64
+}
+
+// fioDir is one direction of a fio job's JSON output.
+type fioDir struct {
+	IOPS    float64 `json:"iops"`
+	BWBytes float64 `json:"bw_bytes"`
+	// Runtime (ms) is the group's measured time in this direction
+	// (job_runtime sums the jobs' times instead).
+	Runtime int64 `json:"runtime"`
+	Clat    struct {
+		Percentile map[string]float64 `json:"percentile"`
+	} `json:"clat_ns"`
 }
 
 // fioWriteData makes fio's writes incompressible: a fresh random buffer for
@@ -111,19 +127,9 @@ func fioResult(path string) (result, error) {
 	var out struct {
 		TimestampMS int64 `json:"timestamp_ms"`
 		Jobs        []struct {
-			Error int `json:"error"`
-			// Runtime (ms) is the group's measured time in each
-			// direction (job_runtime sums the jobs' times instead).
-			Read struct {
-				IOPS    float64 `json:"iops"`
-				BWBytes float64 `json:"bw_bytes"`
-				Runtime int64   `json:"runtime"`
-			} `json:"read"`
-			Write struct {
-				IOPS    float64 `json:"iops"`
-				BWBytes float64 `json:"bw_bytes"`
-				Runtime int64   `json:"runtime"`
-			} `json:"write"`
+			Error int    `json:"error"`
+			Read  fioDir `json:"read"`
+			Write fioDir `json:"write"`
 		} `json:"jobs"`
 	}
 	if err := json.Unmarshal(raw, &out); err != nil {
@@ -141,6 +147,15 @@ func fioResult(path string) (result, error) {
 		r.iops += j.Read.IOPS + j.Write.IOPS
 		r.mibps += (j.Read.BWBytes + j.Write.BWBytes) / (1 << 20)
 		runtime = max(runtime, j.Read.Runtime, j.Write.Runtime)
+	}
+	if j := out.Jobs[0]; len(out.Jobs) == 1 {
+		// One group (--group_reporting): its clat percentiles, of the
+		// direction that did the I/O.
+		d := j.Read
+		if j.Write.IOPS > j.Read.IOPS {
+			d = j.Write
+		}
+		r.p50, r.p99 = d.Clat.Percentile["50.000000"], d.Clat.Percentile["99.000000"]
 	}
 	r.end = time.UnixMilli(out.TimestampMS)
 	r.start = r.end.Add(-time.Duration(runtime) * time.Millisecond)
@@ -161,6 +176,10 @@ func lunbenchResult(dir string) (result, error) {
 			BytesPerSec float64   `json:"bytes_per_sec"`
 			Start       time.Time `json:"start"`
 			End         time.Time `json:"end"`
+			Latency     struct {
+				P50 float64 `json:"p50_ns"`
+				P99 float64 `json:"p99_ns"`
+			} `json:"latency"`
 		} `json:"phases"`
 	}
 	if err := json.Unmarshal(raw, &run); err != nil {
@@ -170,6 +189,10 @@ func lunbenchResult(dir string) (result, error) {
 		return result{}, fmt.Errorf("%s: no phase results", path)
 	}
 	var r result
+	if len(run.Phases) == 1 {
+		// One target doing one op: its percentiles.
+		r.p50, r.p99 = run.Phases[0].Latency.P50, run.Phases[0].Latency.P99
+	}
 	for _, p := range run.Phases {
 		r.iops += p.IOPS
 		r.mibps += p.BytesPerSec / (1 << 20)
