@@ -96,7 +96,8 @@ func ownersByTarget(order []*drillState, tgts []*target, stalls []Stall, clock C
 
 // attribute fills in dt the own stall of drill order[i] on one target (the
 // first of stalls it owns), and a note when a stall's attribution is
-// ambiguous or the verify pass after the drill stalled. It returns the clock time the stall ended, 0 without one.
+// ambiguous or the verify pass after the drill stalled. It returns the
+// clock time the stall ended, 0 without one.
 func attribute(dt *DrillTarget, order []*drillState, i int, stalls []Stall, owners []int, clock Clock, threshold int64) int64 {
 	var end int64
 	for si, st := range stalls {
