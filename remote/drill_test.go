@@ -2,15 +2,14 @@ package remote
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"lunbench/report"
+	"lunbench/scenarios/lab/stallbox"
 )
 
 // stallBox is scenarios/lab/stallbox.sh's box: a loop device over a FUSE
@@ -19,37 +18,8 @@ type stallBox struct{ script, dir, dev string }
 
 func newStallBox(t *testing.T) *stallBox {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: the stall box is a FUSE mount and a loop device")
-	}
-	for _, tool := range []string{"bindfs", "losetup"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s (Debian packages bindfs, util-linux)", tool)
-		}
-	}
-	script, err := filepath.Abs("../scenarios/lab/stallbox.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := os.MkdirTemp("/var/tmp", fmt.Sprintf("lb17c-box-%d-", os.Getpid()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &stallBox{script: script, dir: filepath.Join(base, "box")}
-	t.Cleanup(func() {
-		// down resumes a paused bindfs, detaches the loop device by name,
-		// unmounts and kills bindfs by its PID.
-		if out, err := exec.Command(script, "down", b.dir).CombinedOutput(); err != nil {
-			t.Logf("stallbox down: %v: %s", err, out)
-		}
-		os.RemoveAll(base)
-	})
-	out, err := exec.Command(script, "up", b.dir, "32").CombinedOutput()
-	if err != nil {
-		t.Fatalf("stallbox up: %v: %s", err, out)
-	}
-	b.dev = strings.TrimSpace(string(out))
-	return b
+	b := stallbox.New(t, 32)
+	return &stallBox{script: b.Script, dir: b.Dir, dev: b.Dev}
 }
 
 // TestDrillOnOneHost: a drill with on: h1 freezes h1's device for 1.5 s;

@@ -192,6 +192,9 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		if s.Unresolved {
 			ds.Note = "unresolved: no I/O completed before the phase ended"
 		}
+		if s.DuringVerify {
+			ds.Note = strings.TrimPrefix(ds.Note+"; during a verify pass: its reads hung (the workers were parked)", "; ")
+		}
 		out.Stalls = append(out.Stalls, ds)
 	}
 	out.Drills = drillRows(r, d.t0)

@@ -21,8 +21,9 @@ import (
 // engine writes it (run.json's drills and verify follow workload.DrillResult
 // and verify.Summary): one phase of 20 s random read/write on two targets,
 // a vip-move drill at 8 s that stalls both for about 3 s (lun1 also sees
-// two EIO), recovered at +6 s, verify passes after the drill and at the
-// phase end (lun1 lost one write and has a torn block), a manual drill
+// two EIO), recovered at +6 s, verify passes after the drill (whose reads
+// of lun1 stall for 800 ms) and at the phase end (lun1 lost one write and
+// has a torn block), a manual drill
 // that was never marked, and a preflight with one error and one warning.
 // makeDrillsRun writes it; TestDrillsFixture keeps the committed copy in
 // step (go test ./report -run TestDrillsFixture -update).
@@ -119,7 +120,11 @@ func makeDrillsRun(t *testing.T, dir string) {
 		{Time: at(10900), Kind: workload.EvStallEnd, Phase: "failover", Target: "lun0", Dur: 2980 * time.Millisecond},
 		{Time: at(11150), Kind: workload.EvStallEnd, Phase: "failover", Target: "lun1", Dur: 3200 * time.Millisecond},
 		{Time: at(14000), Kind: workload.EvDrillRecover, Phase: "failover", Detail: "vip-move: pcs resource clear vip"},
-		{Time: at(14600), Kind: workload.EvVerify, Phase: "failover", Target: "lun1", Offset: 8 << 20, Detail: "lost: generation 3, acknowledged 4"},
+		{Time: at(14600), Kind: workload.EvStallStart, Phase: "failover", Target: "lun1", Dur: 500 * time.Millisecond,
+			Detail: "no I/O completed for 500ms with 4 in flight (reads of the verify pass; the workers are parked)"},
+		{Time: at(14900), Kind: workload.EvStallEnd, Phase: "failover", Target: "lun1", Dur: 800 * time.Millisecond,
+			Detail: "I/O resumed after 800ms (reads of the verify pass)"},
+		{Time: at(15000), Kind: workload.EvVerify, Phase: "failover", Target: "lun1", Offset: 8 << 20, Detail: "lost: generation 3, acknowledged 4"},
 		{Time: at(20000), Kind: workload.EvPhaseEnd, Phase: "failover"},
 	} {
 		d.Event(e)
@@ -133,12 +138,13 @@ func makeDrillsRun(t *testing.T, dir string) {
 		{Target: "lun1", Stalled: true, LastBefore: at(7950), FirstAfter: at(11150), Stall: 3200 * time.Millisecond,
 			Detection: -50 * time.Millisecond, Resume: 3150 * time.Millisecond, Resumed: true, InFlight: 8,
 			MaxLatency: 3300 * time.Millisecond, Errors: 2, Errnos: map[string]uint64{"EIO": 2},
-			Before: 80 * mib, Worst: 0, After: 64 * mib, AfterRatio: 0.8, DeviceGone: 400 * time.Millisecond},
+			Before: 80 * mib, Worst: 0, After: 64 * mib, AfterRatio: 0.8, DeviceGone: 400 * time.Millisecond,
+			Note: "the verify pass after it stalled 800ms"},
 	}
 	verifies := []verify.Summary{
 		{Target: "lun0", Phase: "failover", When: "drill vip-move", Start: at(14100), End: at(14500), Blocks: 4096,
 			Counts: map[string]uint64{"ok": 4096}, InDoubt: 8},
-		{Target: "lun1", Phase: "failover", When: "drill vip-move", Start: at(14100), End: at(14700), Blocks: 4096,
+		{Target: "lun1", Phase: "failover", When: "drill vip-move", Start: at(14100), End: at(15000), Blocks: 4096,
 			Counts: map[string]uint64{"ok": 4094, "lost": 1, "torn": 1}, InDoubt: 6,
 			Findings: []verify.Finding{
 				{Target: "lun1", Offset: 8 << 20, Class: verify.Lost, Detail: "generation 3, acknowledged 4"},
@@ -153,6 +159,7 @@ func makeDrillsRun(t *testing.T, dir string) {
 		Stalls: []workload.Stall{
 			{Phase: "failover", Target: "lun0", Start: at(7920), End: at(10900), Dur: 2980 * time.Millisecond, InFlight: 8},
 			{Phase: "failover", Target: "lun1", Start: at(7950), End: at(11150), Dur: 3200 * time.Millisecond, InFlight: 8},
+			{Phase: "failover", Target: "lun1", Start: at(14100), End: at(14900), Dur: 800 * time.Millisecond, InFlight: 4, DuringVerify: true},
 		},
 		Drills: []workload.DrillResult{
 			{Phase: "failover", Name: "vip-move", Injected: true, InjectAt: inject,

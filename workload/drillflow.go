@@ -96,14 +96,21 @@ func ownersByTarget(order []*drillState, tgts []*target, stalls []Stall, clock C
 
 // attribute fills in dt the own stall of drill order[i] on one target (the
 // first of stalls it owns), and a note when a stall's attribution is
-// ambiguous. It returns the clock time the stall ended, 0 without one.
+// ambiguous or the verify pass after the drill stalled. It returns the
+// clock time the stall ended, 0 without one.
 func attribute(dt *DrillTarget, order []*drillState, i int, stalls []Stall, owners []int, clock Clock, threshold int64) int64 {
 	var end int64
 	for si, st := range stalls {
 		if note := ambiguity(order, i, owners[si], st, clock, threshold); note != "" && dt.Note == "" {
 			dt.Note = note
 		}
-		if owners[si] != i || dt.Stalled {
+		if owners[si] != i {
+			continue
+		}
+		if st.DuringVerify && dt.Note == "" {
+			dt.Note = fmt.Sprintf("the verify pass after it stalled %s", st.Dur.Round(time.Millisecond))
+		}
+		if dt.Stalled {
 			continue
 		}
 		inject := clock.Time(order[i].inject)

@@ -24,6 +24,11 @@ func TestDrillOwnsOnlyItsStall(t *testing.T) {
 	stall := func(from, to int64) Stall {
 		return Stall{Target: "box", Start: at(from), End: at(to), Dur: time.Duration(ms(to - from))}
 	}
+	verifyStall := func(from, to int64) Stall {
+		s := stall(from, to)
+		s.DuringVerify = true
+		return s
+	}
 	tests := []struct {
 		name    string
 		injects [2]int64 // d1, d2 (ms)
@@ -53,6 +58,16 @@ func TestDrillOwnsOnlyItsStall(t *testing.T) {
 		{"gap began just before the inject", [2]int64{1000, 3500},
 			[]Stall{stall(1005, 2003), stall(3375, 5500)},
 			[2]bool{true, true}, [2]int64{998, 2125}, [2]string{"", ""}},
+		// The verify pass after d1 stalled 500 ms: d1 keeps its own
+		// stall and says that its pass stalled too.
+		{"verify pass after d1 stalled", [2]int64{1000, 3500},
+			[]Stall{stall(1005, 2003), verifyStall(2500, 3000)},
+			[2]bool{true, false}, [2]int64{998, 0}, [2]string{"the verify pass after it stalled 500ms", ""}},
+		// d1 did not stall I/O but its verify pass did: that stall is
+		// d1's, said to be the pass's.
+		{"only d1's verify pass stalled", [2]int64{1000, 3500},
+			[]Stall{verifyStall(2500, 3000)},
+			[2]bool{true, false}, [2]int64{500, 0}, [2]string{"the verify pass after it stalled 500ms", ""}},
 		// A stall that began before any inject belongs to no drill.
 		{"stall before the drills", [2]int64{1000, 3500},
 			[]Stall{stall(500, 1500)},

@@ -77,7 +77,7 @@ func (pr *phaseRun) finish(ctx context.Context, now int64, drained bool) phaseOu
 	case ctx.Err() != nil || !drained:
 		r.emit(Event{Kind: EvNote, Phase: p.Name, Detail: "verify pass at the phase end skipped (run stopped, or I/O still in flight); check the device with: lunbench verify RUNDIR"})
 	default:
-		pr.verifies = append(pr.verifies, r.verifyPass(ctx, p, pr.tgts, "phase end")...)
+		pr.verifies = append(pr.verifies, r.verifyPass(ctx, p, pr.tgts, "phase end", nil)...)
 	}
 	po := phaseOut{results: out, stalls: pr.det.stalls, verify: pr.verifies, steady: pr.sw.result()}
 	if pr.drills != nil {

@@ -107,10 +107,13 @@ func (pr *phaseRun) verifyAfterDrills(ctx context.Context, now int64, ramp bool)
 	pr.collect(now, false, ramp)
 	p0 := r.clock.Now()
 	if pr.gt.hold(30*time.Second, ctx.Done()) {
-		pr.verifies = append(pr.verifies, r.verifyPass(ctx, p, pr.tgts, "drill "+req.drill)...)
+		pr.verifies = append(pr.verifies, r.verifyPass(ctx, p, pr.tgts, "drill "+req.drill, pr.det.passes)...)
 	} else {
 		r.emit(Event{Kind: EvNote, Phase: p.Name, Detail: fmt.Sprintf("verify after drill %s skipped: I/O in flight did not complete within 30s", req.drill)})
 	}
+	// The parked workers had nothing in flight: the time they waited is
+	// no gap of the stall detector's.
+	pr.det.released(r.clock.Now())
 	pr.gt.closed.Store(false)
 	pr.drills.verifying.Add(-1)
 	d := r.clock.Now() - p0

@@ -56,7 +56,9 @@ func (pr *phaseRun) buildWorkers() {
 	tables := newDistTables(seed)
 	for ti, t := range pr.tgts {
 		pr.ros[ti] = newReopener(r, t, p.Name, p.RW.Writes(), &pr.stop)
-		pr.det.flags = append(pr.det.flags, &stallFlag{})
+		flag := &stallFlag{}
+		pr.det.flags = append(pr.det.flags, flag)
+		pr.det.passes = append(pr.det.passes, &passWatch{clock: r.clock, flag: flag})
 		for wi := 0; wi < p.QD; wi++ {
 			pr.workers[ti] = append(pr.workers[ti], pr.newWorker(ti, wi, seed, sizes, tables))
 		}

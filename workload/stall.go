@@ -24,6 +24,10 @@ type Stall struct {
 	OldestWait time.Duration `json:"oldest_wait_ns,omitempty"`
 	// Unresolved is set when the phase ended before any I/O completed.
 	Unresolved bool `json:"unresolved,omitempty"`
+	// DuringVerify is set when the stall began while a verify pass after
+	// a drill read the target (the workers parked): the pass's own reads
+	// hung. Start is then no earlier than the pass's start.
+	DuringVerify bool `json:"during_verify,omitempty"`
 }
 
 // stallFlag is shared by one target's workers and its detector. Workers
@@ -53,10 +57,48 @@ type stallDetector struct {
 	targets   []*target
 	workers   [][]*worker
 	flags     []*stallFlag
-	stalls    []Stall
-	// oldest is, per target, when the oldest I/O in flight at the start
-	// of the ongoing stall was issued.
-	oldest []int64
+	// passes are the targets' verify pass reads (see passWatch).
+	passes []*passWatch
+	stalls []Stall
+	// open is, per target, what the detector noted of its ongoing stall.
+	open []openStall
+}
+
+// openStall is what the detector notes of a stall when it begins.
+type openStall struct {
+	// oldest is when the oldest I/O in flight was issued.
+	oldest int64
+	// verify says a verify pass was reading the target.
+	verify bool
+}
+
+// scan is target ti's I/O now: how many I/Os are in flight (the workers'
+// and a verify pass's reads), when the oldest was issued, and the last
+// completion, or the last moment I/O began again after a pause with
+// nothing in flight when that is later (0 when neither happened yet).
+func (d *stallDetector) scan(ti int) (inflight int, oldest, last int64) {
+	for _, w := range d.workers[ti] {
+		if is := w.rec.InFlightSince(); is != 0 {
+			inflight++
+			if oldest == 0 || is < oldest {
+				oldest = is
+			}
+		}
+		last = max(last, w.rec.LastDone())
+	}
+	if d.passes != nil {
+		return d.passes[ti].scan(inflight, oldest, last)
+	}
+	return inflight, oldest, last
+}
+
+// released marks every target's I/O as beginning again at now, after a
+// pause with nothing in flight (the gate opens): a stall counts from no
+// earlier than now.
+func (d *stallDetector) released(now int64) {
+	for _, p := range d.passes {
+		p.raise(now)
+	}
 }
 
 // poll checks every target at now; it runs often (every few ms), so a
@@ -69,17 +111,7 @@ func (d *stallDetector) poll(now int64, phaseStart int64) {
 			}
 			continue
 		}
-		inflight := 0
-		var last, oldest int64
-		for _, w := range d.workers[ti] {
-			if is := w.rec.InFlightSince(); is != 0 {
-				inflight++
-				if oldest == 0 || is < oldest {
-					oldest = is
-				}
-			}
-			last = max(last, w.rec.LastDone())
-		}
+		inflight, oldest, last := d.scan(ti)
 		if last == 0 {
 			last = phaseStart
 		}
@@ -88,24 +120,23 @@ func (d *stallDetector) poll(now int64, phaseStart int64) {
 		}
 		f.resume.Store(0)
 		f.inflight.Store(int32(inflight))
-		if d.oldest == nil {
-			d.oldest = make([]int64, len(d.flags))
+		if d.open == nil {
+			d.open = make([]openStall, len(d.flags))
 		}
-		d.oldest[ti] = oldest
+		d.open[ti] = openStall{oldest: oldest, verify: d.passes != nil && d.passes[ti].active.Load()}
 		f.since.Store(last)
 		// A completion that landed between the reads above and the store
 		// did not see the flag: look again so the stall is not left open.
-		var again int64
-		for _, w := range d.workers[ti] {
-			again = max(again, w.rec.LastDone())
-		}
-		if again > last {
+		if _, _, again := d.scan(ti); again > last {
 			f.since.Store(0)
 			continue
 		}
+		detail := fmt.Sprintf("no I/O completed for %s with %d in flight", time.Duration(now-last).Round(time.Millisecond), inflight)
+		if d.open[ti].verify {
+			detail += " (reads of the verify pass; the workers are parked)"
+		}
 		d.r.emit(Event{Time: d.r.clock.Time(now), Kind: EvStallStart, Phase: d.phase, Target: d.targets[ti].spec.Name,
-			Dur:    time.Duration(now - last),
-			Detail: fmt.Sprintf("no I/O completed for %s with %d in flight", time.Duration(now-last).Round(time.Millisecond), inflight)})
+			Dur: time.Duration(now - last), Detail: detail})
 	}
 }
 
@@ -113,13 +144,19 @@ func (d *stallDetector) finish(ti int, since, res int64, unresolved bool) {
 	f := d.flags[ti]
 	s := Stall{Phase: d.phase, Target: d.targets[ti].spec.Name, Start: d.r.clock.Time(since), End: d.r.clock.Time(res),
 		Dur: time.Duration(res - since), InFlight: int(f.inflight.Load()), Unresolved: unresolved}
-	if d.oldest != nil && d.oldest[ti] != 0 {
-		s.OldestWait = time.Duration(res - d.oldest[ti])
+	if d.open != nil {
+		if o := d.open[ti]; o.oldest != 0 {
+			s.OldestWait = time.Duration(res - o.oldest)
+		}
+		s.DuringVerify = d.open[ti].verify
 	}
 	d.stalls = append(d.stalls, s)
 	detail := fmt.Sprintf("I/O resumed after %s", s.Dur.Round(time.Microsecond))
 	if unresolved {
 		detail = fmt.Sprintf("phase ended with I/O still stalled after %s", s.Dur)
+	}
+	if s.DuringVerify {
+		detail += " (reads of the verify pass)"
 	}
 	d.r.emit(Event{Time: s.End, Kind: EvStallEnd, Phase: d.phase, Target: s.Target, Dur: s.Dur, Detail: detail})
 	f.since.Store(0)

@@ -171,16 +171,26 @@ func (w *worker) checkRead(off int64) {
 
 // verifyPass reads back every block written to the phase's verified
 // targets and classifies them. when says why ("phase end", "drill X").
-func (r *Runner) verifyPass(ctx context.Context, p *scenarios.Phase, tgts []*target, when string) []verify.Summary {
+// watches, when not nil, are the stall detector's watches of the targets
+// (one per target of tgts), which hear of every read of the pass.
+func (r *Runner) verifyPass(ctx context.Context, p *scenarios.Phase, tgts []*target, when string, watches []*passWatch) []verify.Summary {
 	var out []verify.Summary
-	for _, t := range tgts {
+	for ti, t := range tgts {
 		if t.vmap == nil {
 			continue
 		}
 		start := r.clock.Now()
+		opts := verify.RunOptions{QD: max(p.QD, 4), Phase: p.Name, When: when}
+		if watches != nil {
+			watches[ti].begin(start)
+			opts.Watch = watches[ti]
+		}
 		r.emit(Event{Time: r.clock.Time(start), Kind: EvVerify, Phase: p.Name, Target: t.spec.Name,
 			Detail: fmt.Sprintf("verify pass (%s): reading back every block written", when)})
-		sum, err := verify.Run(ctx, t.fd, t.vmap, verify.RunOptions{QD: max(p.QD, 4), Phase: p.Name, When: when})
+		sum, err := verify.Run(ctx, t.fd, t.vmap, opts)
+		if watches != nil {
+			watches[ti].end()
+		}
 		sum.Target = t.spec.Name
 		if err != nil {
 			r.emit(Event{Kind: EvVerify, Phase: p.Name, Target: t.spec.Name, Detail: fmt.Sprintf("verify pass (%s) stopped: %v", when, err)})

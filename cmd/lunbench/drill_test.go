@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -13,12 +12,14 @@ import (
 	"time"
 
 	"lunbench/report"
+	"lunbench/scenarios/lab/stallbox"
 	"lunbench/workload/uring"
 )
 
 // labBox is scenarios/lab/stallbox.sh driven from a test: the same rig a
-// user rehearses drills with.
+// user rehearses drills with (see package stallbox).
 type labBox struct {
+	box    *stallbox.Box
 	script string
 	dir    string
 	dev    string
@@ -26,37 +27,8 @@ type labBox struct {
 
 func newLabBox(t *testing.T, sizeMiB int) *labBox {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: the lab box is a FUSE mount and a loop device")
-	}
-	for _, tool := range []string{"bindfs", "losetup"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s (Debian packages bindfs, util-linux)", tool)
-		}
-	}
-	script, err := filepath.Abs("../../scenarios/lab/stallbox.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := os.MkdirTemp("/var/tmp", "lunbench-lab-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &labBox{script: script, dir: filepath.Join(base, "box")}
-	t.Cleanup(func() {
-		// down resumes a paused bindfs, detaches the loop device by name,
-		// unmounts and kills bindfs by its PID.
-		if out, err := exec.Command(script, "down", b.dir).CombinedOutput(); err != nil {
-			t.Logf("stallbox down: %v: %s", err, out)
-		}
-		os.RemoveAll(base)
-	})
-	out, err := exec.Command(script, "up", b.dir, fmt.Sprint(sizeMiB)).CombinedOutput()
-	if err != nil {
-		t.Fatalf("stallbox up: %v: %s", err, out)
-	}
-	b.dev = strings.TrimSpace(string(out))
-	return b
+	b := stallbox.New(t, sizeMiB)
+	return &labBox{box: b, script: b.Script, dir: b.Dir, dev: b.Dev}
 }
 
 // runScenarioFile runs `lunbench run SC --no-tui --out OUT`, expects exit
@@ -80,13 +52,11 @@ func runScenarioFile(t *testing.T, sc, out string, want int) *report.RunJSON {
 
 // run runs one of the box's verbs (pause, resume, break) now.
 func (b *labBox) run(t *testing.T, verb string) {
-	if out, err := exec.Command(b.script, verb, b.dir).CombinedOutput(); err != nil {
-		t.Errorf("stallbox %s: %v: %s", verb, err, out)
-	}
+	b.box.Run(t, verb)
 }
 
 // cmd is the box's control command for a drill: "stallbox.sh pause DIR".
-func (b *labBox) cmd(verb string) string { return b.script + " " + verb + " " + b.dir }
+func (b *labBox) cmd(verb string) string { return b.box.Cmd(verb) }
 
 // TestDrillStallMeasured pauses the lab box by a drill's inject command and
 // releases it by the recover command 1.5 s and 3 s later: the drill's

@@ -27,18 +27,25 @@ func (d *badDevice) ReadAt(p []byte, off int64) (int, error) {
 	return copy(p, d.data[off:]), nil
 }
 
-// TestRunReadErrors: an EIO costs the units it hits, not the pass; a
-// vanished device ends it.
-func TestRunReadErrors(t *testing.T) {
-	const unit, units = 4096, 64
+// stampedDevice is a device in memory of units units, every one written
+// and acknowledged in the map returned.
+func stampedDevice(t *testing.T, units, unit int64) (*Map, *badDevice) {
 	m := newTestMap(t, t.TempDir(), units*unit, unit)
 	dev := &badDevice{data: make([]byte, units*unit)}
-	for u := range int64(units) {
+	for u := range units {
 		off := u * unit
 		g := m.Begin(off)
 		Stamp(dev.data[off:off+unit], off, g, testRun, testWtime)
 		m.Ack(off, g)
 	}
+	return m, dev
+}
+
+// TestRunReadErrors: an EIO costs the units it hits, not the pass; a
+// vanished device ends it.
+func TestRunReadErrors(t *testing.T) {
+	const unit, units = 4096, 64
+	m, dev := stampedDevice(t, units, unit)
 	cases := []struct {
 		name       string
 		bad        [][2]int64

@@ -50,10 +50,27 @@ type RunOptions struct {
 	Check CheckOptions
 	// Phase and When are copied into the Summary.
 	Phase, When string
+	// Watch, when set, hears of every read the pass issues and completes.
+	Watch Watcher
+}
+
+// Watcher hears of each read of a pass as it is issued and as it
+// completes (failed reads included), so that a running phase's stall
+// detector counts the pass's reads as its target's I/O: a pass whose reads
+// hang is a stall, one that keeps reading is not. reader is the reading
+// goroutine, 0 to QD-1; each calls only for itself, around every read.
+// The methods run between system calls of the pass: they must not block,
+// lock or allocate.
+type Watcher interface {
+	Issued(reader int)
+	Completed(reader int)
 }
 
 // passTally is one reader's share of a pass.
 type passTally struct {
+	// reader is the reader's index and watch its RunOptions.Watch.
+	reader     int
+	watch      Watcher
 	counts     [NumClasses]uint64
 	inDoubt    uint64
 	unreadable uint64
@@ -103,6 +120,7 @@ func run(ctx context.Context, f device, m *Map, opts RunOptions) (Summary, error
 	var wg sync.WaitGroup
 	for w := range tallies {
 		t := &tallies[w]
+		t.reader, t.watch = w, opts.Watch
 		wg.Go(func() {
 			buf := directio.AlignedBlock(int(per * h.Unit))
 			for !stop.Load() {
@@ -182,7 +200,7 @@ func (m *Map) checkChunk(f device, buf []byte, u0, u1 int64, opts CheckOptions, 
 	}
 	h := &m.h
 	span := buf[:(last-first+1)*h.Unit]
-	err := m.read(f, span, first)
+	err := m.read(f, span, first, t)
 	if err == nil {
 		for u := first; u <= last; u++ {
 			i := (u - first) * h.Unit
@@ -198,7 +216,7 @@ func (m *Map) checkChunk(f device, buf []byte, u0, u1 int64, opts CheckOptions, 
 		if binary.LittleEndian.Uint16(m.ents[2*u:])&^pendingBit == 0 {
 			continue
 		}
-		err := m.read(f, one, u)
+		err := m.read(f, one, u, t)
 		if err != nil && !errors.Is(err, syscall.EIO) {
 			return err
 		}
@@ -207,10 +225,17 @@ func (m *Map) checkChunk(f device, buf []byte, u0, u1 int64, opts CheckOptions, 
 	return nil
 }
 
-// read reads len(p) bytes from unit u on.
-func (m *Map) read(f device, p []byte, u int64) error {
+// read reads len(p) bytes from unit u on, for reader t.
+func (m *Map) read(f device, p []byte, u int64, t *passTally) error {
 	off := m.h.Base + u*m.h.Unit
-	if n, err := f.ReadAt(p, off); err != nil {
+	if t.watch != nil {
+		t.watch.Issued(t.reader)
+	}
+	n, err := f.ReadAt(p, off)
+	if t.watch != nil {
+		t.watch.Completed(t.reader)
+	}
+	if err != nil {
 		return fmt.Errorf("verify %s: read %d bytes at offset %d of %s: %w (got %d)", m.h.Target, len(p), off, f.Name(), err, n)
 	}
 	return nil
