@@ -165,3 +165,112 @@ func BenchmarkPassWatch(b *testing.B) {
 		w.Completed(1)
 	}
 }
+
+// endStall is a stall TestStallDuringPhaseEndPass wants: its start and end
+// in ms from the workers' last I/O, and whether it was the pass's.
+type endStall struct {
+	start, end int64
+	pass       bool
+	unresolved bool
+}
+
+// TestStallDuringPhaseEndPass: the verify pass at the phase end runs once
+// the workers have returned and the detector has closed the phase's own
+// stalls; the detector then watches the pass's reads alone. A pass that
+// keeps reading makes no stall, nor does the time between the workers'
+// last I/O and the pass; a read that hangs makes one from the pass's start
+// or its last completion to the first completion after it, marked as the
+// phase-end pass's; a stall of the workers before the phase end stays
+// theirs.
+func TestStallDuringPhaseEndPass(t *testing.T) {
+	const threshold = 300 * time.Millisecond
+	ms := func(n int64) time.Duration { return time.Duration(n) * time.Millisecond }
+	tests := []struct {
+		name string
+		// last is how long the workers' last I/O takes; idle, the time
+		// from its completion to the pass's start.
+		last, idle time.Duration
+		// pass is the pass's reads, each taking that long; hang, a last
+		// read still in flight that long when the detector closes (the
+		// run stopped).
+		pass []time.Duration
+		hang time.Duration
+		want []endStall
+	}{
+		// Twenty 100 ms reads a second after the workers' last I/O: no
+		// stall, neither for the second nor for the 2 s pass.
+		{name: "pass keeps reading", last: ms(1), idle: ms(1000), pass: []time.Duration{19: ms(100)}},
+		// One read hangs 1.5 s after two good ones: a stall from the last
+		// completion (1000 ms + 2×100 ms) to the hung read's.
+		{name: "pass read hangs", last: ms(1), idle: ms(1000), pass: []time.Duration{ms(100), ms(100), ms(1500), ms(100)},
+			want: []endStall{{start: 1200, end: 2700, pass: true}}},
+		// The first read hangs 900 ms: from the pass's start, not from the
+		// workers' last I/O a second earlier.
+		{name: "first pass read hangs", last: ms(1), idle: ms(1000), pass: []time.Duration{ms(900)},
+			want: []endStall{{start: 1000, end: 1900, pass: true}}},
+		// The workers' last I/O stalled 800 ms, and a read of the pass
+		// 600 ms: two stalls, only the second the pass's.
+		{name: "workers then pass", last: ms(800), idle: ms(50), pass: []time.Duration{ms(100), ms(600)},
+			want: []endStall{{start: -800, end: 0}, {start: 150, end: 750, pass: true}}},
+		// A read hangs until the run is stopped 1 s later: unresolved.
+		{name: "pass read never completes", last: ms(1), idle: ms(100), pass: []time.Duration{ms(100)}, hang: ms(1000),
+			want: []endStall{{start: 200, end: 1200, pass: true, unresolved: true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				g := newVerifyRig(t, threshold)
+				g.workerIO(ms(1))
+				g.workerIO(tt.last)
+				t0 := g.clock.Now()
+				g.det.close(t0) // the phase ends: the detector stops
+				time.Sleep(tt.idle)
+				g.det.phaseEnded(g.clock.Now())
+				g.pass.begin(g.clock.Now())
+				for _, d := range tt.pass {
+					g.passRead(max(d, ms(100)))
+				}
+				if tt.hang > 0 {
+					g.pass.Issued(0)
+					g.advance(tt.hang)
+				}
+				g.det.close(g.clock.Now())
+				g.pass.end()
+				g.checkEnd(t, t0, tt.want)
+			})
+		})
+	}
+}
+
+// checkEnd compares the detector's stalls with those wanted (times in ms
+// from t0), exactly, and their events' naming of the phase-end pass.
+func (g *verifyRig) checkEnd(t *testing.T, t0 int64, want []endStall) {
+	t.Helper()
+	at := func(n int64) time.Time { return g.clock.Time(t0 + n*int64(time.Millisecond)) }
+	if len(g.det.stalls) != len(want) {
+		t.Fatalf("stalls %+v, want %d", g.det.stalls, len(want))
+	}
+	passes := 0
+	for i, w := range want {
+		s := g.det.stalls[i]
+		if !s.Start.Equal(at(w.start)) || !s.End.Equal(at(w.end)) || s.Dur != s.End.Sub(s.Start) ||
+			s.DuringVerify != w.pass || s.PhaseEnd != w.pass || s.Unresolved != w.unresolved || s.InFlight != 1 {
+			t.Errorf("stall %d: %v..%v (%v) %+v; want %dms..%dms, the pass's %v, unresolved %v",
+				i, s.Start.Sub(at(0)), s.End.Sub(at(0)), s.Dur, s, w.start, w.end, w.pass, w.unresolved)
+		}
+		if w.pass {
+			passes++
+		}
+	}
+	for _, kind := range []EventKind{EvStallStart, EvStallEnd} {
+		n := 0
+		for _, d := range g.log.details(kind) {
+			if strings.Contains(d, "verify pass at the phase end") {
+				n++
+			}
+		}
+		if n != passes {
+			t.Errorf("%v events naming the phase-end pass: %d, want %d (%q)", kind, n, passes, g.log.details(kind))
+		}
+	}
+}

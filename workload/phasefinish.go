@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"lunbench/workload/verify"
 )
 
 // drain stops the workers and waits for the I/O in flight, for at most the
@@ -72,19 +74,38 @@ func (pr *phaseRun) finish(ctx context.Context, now int64, drained bool) phaseOu
 		// (Workers still stuck in an I/O own their tallies.)
 		pr.verifies = append(pr.verifies, inlineSummary(p, pr.tgts, pr.workers)...)
 	}
+	// The drills are measured on the stalls of the phase's own run: every
+	// drill's window ends by the phase's end, before the phase-end pass.
+	drillStalls := pr.det.stalls[:len(pr.det.stalls):len(pr.det.stalls)]
 	switch {
 	case !p.Verify:
 	case ctx.Err() != nil || !drained:
 		r.emit(Event{Kind: EvNote, Phase: p.Name, Detail: "verify pass at the phase end skipped (run stopped, or I/O still in flight); check the device with: lunbench verify RUNDIR"})
 	default:
-		pr.verifies = append(pr.verifies, r.verifyPass(ctx, p, pr.tgts, "phase end", nil)...)
+		pr.verifies = append(pr.verifies, pr.endPass(ctx)...)
 	}
 	po := phaseOut{results: out, stalls: pr.det.stalls, verify: pr.verifies, steady: pr.sw.result()}
 	if pr.drills != nil {
-		po.drills = pr.drills.measure(pr.tl, pr.tgts, pr.ros, pr.det.stalls, now, pr.tick)
+		po.drills = pr.drills.measure(pr.tl, pr.tgts, pr.ros, drillStalls, now, pr.tick)
 	}
 	r.emit(Event{Kind: EvPhaseEnd, Phase: p.Name, Detail: pr.endReason})
 	return po
+}
+
+// endPass runs the verify pass at the phase end with the stall detector
+// watching its reads, as it watches the passes after drills: the workers
+// have all returned, so the pass's reads are the targets' only I/O, and a
+// read that hangs longer than the threshold is a stall (marked PhaseEnd).
+// The phase's figures were taken before it: the pass is not measured.
+func (pr *phaseRun) endPass(ctx context.Context) []verify.Summary {
+	r := pr.r
+	pr.det.phaseEnded(r.clock.Now())
+	detDone, detStopped := pr.startDetector()
+	sums := r.verifyPass(ctx, &pr.p, pr.tgts, "phase end", pr.det.passes)
+	close(detDone)
+	<-detStopped
+	pr.det.close(r.clock.Now())
+	return sums
 }
 
 // results is the phase's result per target × op over [measStart, measEnd],

@@ -24,10 +24,15 @@ type Stall struct {
 	OldestWait time.Duration `json:"oldest_wait_ns,omitempty"`
 	// Unresolved is set when the phase ended before any I/O completed.
 	Unresolved bool `json:"unresolved,omitempty"`
-	// DuringVerify is set when the stall began while a verify pass after
-	// a drill read the target (the workers parked): the pass's own reads
-	// hung. Start is then no earlier than the pass's start.
+	// DuringVerify is set when the stall began while a verify pass read
+	// the target (after a drill, with the workers parked; or at the phase
+	// end): the pass's own reads hung. Start is then no earlier than the
+	// pass's start.
 	DuringVerify bool `json:"during_verify,omitempty"`
+	// PhaseEnd is set, with DuringVerify, when that pass was the one at
+	// the phase end: after the measured window and every drill's, so it is
+	// in no figure of the phase's I/O and no drill's stall.
+	PhaseEnd bool `json:"phase_end,omitempty"`
 }
 
 // stallFlag is shared by one target's workers and its detector. Workers
@@ -62,14 +67,18 @@ type stallDetector struct {
 	stalls []Stall
 	// open is, per target, what the detector noted of its ongoing stall.
 	open []openStall
+	// endPass is set while it watches the phase-end verify pass, once the
+	// workers have returned.
+	endPass bool
 }
 
 // openStall is what the detector notes of a stall when it begins.
 type openStall struct {
 	// oldest is when the oldest I/O in flight was issued.
 	oldest int64
-	// verify says a verify pass was reading the target.
-	verify bool
+	// verify says a verify pass was reading the target; phaseEnd, that it
+	// was the pass at the phase end.
+	verify, phaseEnd bool
 }
 
 // scan is target ti's I/O now: how many I/Os are in flight (the workers'
@@ -101,6 +110,15 @@ func (d *stallDetector) released(now int64) {
 	}
 }
 
+// phaseEnded readies the detector, stopped at the phase's end once every
+// worker returned, to watch the phase-end verify pass from now: the
+// workers' last completions are no start of a gap of the pass's, and its
+// stalls are marked PhaseEnd.
+func (d *stallDetector) phaseEnded(now int64) {
+	d.released(now)
+	d.endPass = true
+}
+
 // poll checks every target at now; it runs often (every few ms), so a
 // stall is reported while it is still going on.
 func (d *stallDetector) poll(now int64, phaseStart int64) {
@@ -123,7 +141,8 @@ func (d *stallDetector) poll(now int64, phaseStart int64) {
 		if d.open == nil {
 			d.open = make([]openStall, len(d.flags))
 		}
-		d.open[ti] = openStall{oldest: oldest, verify: d.passes != nil && d.passes[ti].active.Load()}
+		inPass := d.passes != nil && d.passes[ti].active.Load()
+		d.open[ti] = openStall{oldest: oldest, verify: inPass, phaseEnd: inPass && d.endPass}
 		f.since.Store(last)
 		// A completion that landed between the reads above and the store
 		// did not see the flag: look again so the stall is not left open.
@@ -132,7 +151,10 @@ func (d *stallDetector) poll(now int64, phaseStart int64) {
 			continue
 		}
 		detail := fmt.Sprintf("no I/O completed for %s with %d in flight", time.Duration(now-last).Round(time.Millisecond), inflight)
-		if d.open[ti].verify {
+		switch {
+		case d.open[ti].phaseEnd:
+			detail += " (reads of the verify pass at the phase end)"
+		case d.open[ti].verify:
 			detail += " (reads of the verify pass; the workers are parked)"
 		}
 		d.r.emit(Event{Time: d.r.clock.Time(now), Kind: EvStallStart, Phase: d.phase, Target: d.targets[ti].spec.Name,
@@ -148,14 +170,17 @@ func (d *stallDetector) finish(ti int, since, res int64, unresolved bool) {
 		if o := d.open[ti]; o.oldest != 0 {
 			s.OldestWait = time.Duration(res - o.oldest)
 		}
-		s.DuringVerify = d.open[ti].verify
+		s.DuringVerify, s.PhaseEnd = d.open[ti].verify, d.open[ti].phaseEnd
 	}
 	d.stalls = append(d.stalls, s)
 	detail := fmt.Sprintf("I/O resumed after %s", s.Dur.Round(time.Microsecond))
 	if unresolved {
 		detail = fmt.Sprintf("phase ended with I/O still stalled after %s", s.Dur)
 	}
-	if s.DuringVerify {
+	switch {
+	case s.PhaseEnd:
+		detail += " (reads of the verify pass at the phase end)"
+	case s.DuringVerify:
 		detail += " (reads of the verify pass)"
 	}
 	d.r.emit(Event{Time: s.End, Kind: EvStallEnd, Phase: d.phase, Target: s.Target, Dur: s.Dur, Detail: detail})
