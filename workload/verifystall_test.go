@@ -13,7 +13,8 @@ import (
 )
 
 // passFreezer is an event sink that freezes the stall box while the verify
-// pass after a drill reads it: from the event that starts the pass (emitted
+// pass named when ("drill d", "phase end") reads it: from the event that
+// starts the pass (emitted
 // just before its first read) it holds the box frozen for pause, resumes it
 // for run, and so on until the pass ends (run 0: one pause only). With
 // after set, it freezes the box again for that long when the pass ends,
@@ -22,6 +23,7 @@ import (
 type passFreezer struct {
 	eventLog
 	box               *stallbox.Box
+	when              string
 	pause, run, after time.Duration
 	stop              chan struct{}
 	done              chan struct{}
@@ -35,7 +37,7 @@ type passFreezer struct {
 
 func (f *passFreezer) Event(e Event) {
 	f.eventLog.Event(e)
-	if e.Kind != EvVerify || !strings.HasPrefix(e.Detail, "verify pass (drill ") {
+	if e.Kind != EvVerify || !strings.HasPrefix(e.Detail, "verify pass ("+f.when+")") {
 		return
 	}
 	if strings.HasSuffix(e.Detail, "reading back every block written") {
@@ -143,7 +145,7 @@ func TestVerifyPassStallOnStallBox(t *testing.T) {
 }
 
 // runFrozenPass runs the scenario with f as its event sink and returns the
-// result and the drill's verify pass.
+// result and how long the pass it freezes took.
 func runFrozenPass(t *testing.T, sc *scenarios.Scenario, f *passFreezer) (*Result, time.Duration) {
 	t.Helper()
 	r, err := NewRunner(sc, Options{Commands: &fakeCommands{}}, f)
@@ -161,21 +163,21 @@ func runFrozenPass(t *testing.T, sc *scenarios.Scenario, f *passFreezer) (*Resul
 		t.Fatalf("freezing the box: %v (pass began %v)", f.err, f.began)
 	}
 	for _, v := range res.Verify {
-		if v.When == "drill d" {
+		if v.When == f.when {
 			if v.Problems() != 0 || v.Blocks == 0 {
 				t.Errorf("verify pass: %d blocks, %v", v.Blocks, v.Counts)
 			}
 			return res, v.End.Sub(v.Start)
 		}
 	}
-	t.Fatalf("no verify pass after the drill: %+v", res.Verify)
+	t.Fatalf("no verify pass %q: %+v", f.when, res.Verify)
 	return nil, 0
 }
 
 func testPassKeepsReading(t *testing.T, engine string) {
 	const threshold = 400 * time.Millisecond
 	b := stallbox.New(t, 256)
-	f := &passFreezer{box: b, pause: threshold * 3 / 8, run: threshold / 8, after: threshold / 2}
+	f := &passFreezer{box: b, when: "drill d", pause: threshold * 3 / 8, run: threshold / 8, after: threshold / 2}
 	res, took := runFrozenPass(t, verifyStallScenario(t, b.Dev, engine, threshold), f)
 	if took < threshold || f.pauses < 2 {
 		t.Fatalf("the pass took %v with %d freezes: too short to show that its reads count (want over %v)", took, f.pauses, threshold)
@@ -189,7 +191,7 @@ func testPassKeepsReading(t *testing.T, engine string) {
 func testPassFrozen(t *testing.T, engine string) {
 	const threshold = 300 * time.Millisecond
 	b := stallbox.New(t, 64)
-	f := &passFreezer{box: b, pause: 1500 * time.Millisecond}
+	f := &passFreezer{box: b, when: "drill d", pause: 1500 * time.Millisecond}
 	res, took := runFrozenPass(t, verifyStallScenario(t, b.Dev, engine, threshold), f)
 	if len(res.Stalls) != 1 {
 		t.Fatalf("stalls %+v, want the pass's one", res.Stalls)
@@ -200,12 +202,32 @@ func testPassFrozen(t *testing.T, engine string) {
 	if s.InFlight != 4 {
 		t.Errorf("stall with %d in flight, want the pass's 4 readers", s.InFlight)
 	}
-	// The stall runs from the pass's start (the workers were parked with
-	// nothing in flight), or from a read the pass completed before the
-	// freeze took hold (the freezer stops bindfs from its own goroutine),
-	// to its first read after the freeze. The freezer notes those moments
-	// from outside, on a loaded 2-core machine: slack for a thread to be
-	// scheduled, as the threshold's polling allows.
+	freeze := checkFreezeSpan(t, f, s, threshold)
+	if s.PhaseEnd {
+		t.Errorf("stall %+v marked as the phase-end pass's", s)
+	}
+	var seen bool
+	for _, e := range f.ev {
+		seen = seen || e.Kind == EvStallStart && e.Time.Before(s.End) && strings.Contains(e.Detail, "verify pass")
+	}
+	if dt := res.Drills[0].Targets[0]; !seen || !strings.Contains(dt.Note, "verify pass") {
+		t.Errorf("stall_start while it lasted, naming the pass: %v; drill note %q", seen, dt.Note)
+	}
+	t.Logf("%s: freeze of %v (pass of %v) measured as a stall of %v (error %v), starting %v after the pass's event",
+		engine, freeze.Round(time.Microsecond), took.Round(time.Millisecond), s.Dur.Round(time.Microsecond),
+		(s.Dur - freeze).Round(time.Microsecond), s.Start.Sub(f.began).Round(time.Microsecond))
+}
+
+// checkFreezeSpan checks that stall s, of a pass f froze once, is the
+// pass's and spans the freeze, and returns the freeze's length. The stall
+// runs from the pass's start (the workers were parked with nothing in
+// flight, or had returned), or from a read the pass completed before the
+// freeze took hold (the freezer stops bindfs from its own goroutine), to
+// its first read after the freeze. The freezer notes those moments from
+// outside, on a loaded 2-core machine: slack for a thread to be
+// scheduled, as the threshold's polling allows.
+func checkFreezeSpan(t *testing.T, f *passFreezer, s Stall, threshold time.Duration) time.Duration {
+	t.Helper()
 	slack := 100*time.Millisecond + threshold/10
 	if !s.DuringVerify || s.Unresolved || s.Start.Before(f.began.Add(-slack)) || s.Start.After(f.frozen.Add(slack)) {
 		t.Errorf("stall %+v: starts %v after the pass's event (freeze at %v), want during verify, within the freeze's start ± %v",
@@ -218,14 +240,5 @@ func testPassFrozen(t *testing.T, engine string) {
 	if low, high := freeze-slack, f.resumed.Sub(f.began)+slack; s.Dur < low || s.Dur > high || s.Dur != s.End.Sub(s.Start) {
 		t.Errorf("stall of %v for a freeze of %v, want %v..%v", s.Dur, freeze, low, high)
 	}
-	var seen bool
-	for _, e := range f.ev {
-		seen = seen || e.Kind == EvStallStart && e.Time.Before(s.End) && strings.Contains(e.Detail, "verify pass")
-	}
-	if dt := res.Drills[0].Targets[0]; !seen || !strings.Contains(dt.Note, "verify pass") {
-		t.Errorf("stall_start while it lasted, naming the pass: %v; drill note %q", seen, dt.Note)
-	}
-	t.Logf("%s: freeze of %v (pass of %v) measured as a stall of %v (error %v), starting %v after the pass's event",
-		engine, freeze.Round(time.Microsecond), took.Round(time.Millisecond), s.Dur.Round(time.Microsecond),
-		(s.Dur - freeze).Round(time.Microsecond), s.Start.Sub(f.began).Round(time.Microsecond))
+	return freeze
 }

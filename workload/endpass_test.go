@@ -1,0 +1,96 @@
+package workload
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"lunbench/scenarios/lab/stallbox"
+)
+
+// TestEndPassStallOnStallBox runs a verified phase with a drill on the
+// stall box and freezes the box while the verify pass at the phase end
+// reads it, on both engines. A pass that keeps completing reads between
+// short freezes (each under half the threshold) reports no stall; a pass
+// whose reads are frozen for 1.5 s reports one, marked as the phase-end
+// pass's, spanning the freeze, while the phase's figures, its drill and
+// the drill's own pass are untouched by it.
+func TestEndPassStallOnStallBox(t *testing.T) {
+	for _, engine := range []string{"threads", "io_uring"} {
+		t.Run(engine, func(t *testing.T) {
+			if engine == "io_uring" {
+				skipNoURing(t)
+			}
+			t.Run("keeps reading", func(t *testing.T) { testEndPassKeepsReading(t, engine) })
+			t.Run("frozen", func(t *testing.T) { testEndPassFrozen(t, engine) })
+		})
+	}
+}
+
+func testEndPassKeepsReading(t *testing.T, engine string) {
+	const threshold = 400 * time.Millisecond
+	b := stallbox.New(t, 256)
+	f := &passFreezer{box: b, when: "phase end", pause: threshold * 3 / 8, run: threshold / 8}
+	res, took := runFrozenPass(t, verifyStallScenario(t, b.Dev, engine, threshold), f)
+	if took < threshold || f.pauses < 2 {
+		t.Fatalf("the pass took %v with %d freezes: too short to show that its reads count (want over %v)", took, f.pauses, threshold)
+	}
+	if len(res.Stalls) != 0 {
+		t.Errorf("stalls %+v, want none: the pass kept reading", res.Stalls)
+	}
+	t.Logf("phase-end pass of %v with %d freezes of %v: %d stalls", took.Round(time.Millisecond), f.pauses, f.pause, len(res.Stalls))
+}
+
+func testEndPassFrozen(t *testing.T, engine string) {
+	const threshold = 300 * time.Millisecond
+	b := stallbox.New(t, 64)
+	f := &passFreezer{box: b, when: "phase end", pause: 1500 * time.Millisecond}
+	sc := verifyStallScenario(t, b.Dev, engine, threshold)
+	res, took := runFrozenPass(t, sc, f)
+	if len(res.Stalls) != 1 {
+		t.Fatalf("stalls %+v, want the phase-end pass's one", res.Stalls)
+	}
+	s := res.Stalls[0]
+	// In flight: the pass's four readers (64 MiB is 16 chunks), frozen;
+	// the workers had returned.
+	if s.InFlight != 4 || !s.PhaseEnd {
+		t.Errorf("stall %+v: want the phase-end pass's, with its 4 readers in flight", s)
+	}
+	freeze := checkFreezeSpan(t, f, s, threshold)
+	var seen bool
+	for _, e := range f.ev {
+		seen = seen || e.Kind == EvStallStart && e.Time.Before(s.End) && strings.Contains(e.Detail, "verify pass at the phase end")
+	}
+	if !seen {
+		t.Errorf("no stall_start naming the phase-end pass while it lasted")
+	}
+	checkEndPassApart(t, res, f, freeze, sc.Phases[0].Duration)
+	t.Logf("%s: freeze of %v (phase-end pass of %v) measured as a stall of %v (error %v), starting %v after the pass's event",
+		engine, freeze.Round(time.Microsecond), took.Round(time.Millisecond), s.Dur.Round(time.Microsecond),
+		(s.Dur - freeze).Round(time.Microsecond), s.Start.Sub(f.began).Round(time.Microsecond))
+}
+
+// checkEndPassApart checks that a phase-end pass frozen for freeze left
+// the phase's figures and its drill alone: the measured window ends
+// before the pass began and is the phase's duration long (the drill's
+// pass taken out), no I/O of the phase's waited out the freeze, and the
+// drill has no stall and no note.
+func checkEndPassApart(t *testing.T, res *Result, f *passFreezer, freeze, duration time.Duration) {
+	t.Helper()
+	// The measured time may run past the planned end by the drain of the
+	// I/O in flight: a few of the box's I/Os, far less than the freeze.
+	over := freeze / 3
+	for _, p := range res.Phases {
+		secs := time.Duration(p.Seconds * float64(time.Second))
+		if p.End.After(f.began) || secs < duration-over || secs > duration+over || p.Lat.Max >= freeze/2 {
+			t.Errorf("phase %s %s: measured %v..%v (%v, pass began %v), max latency %v; want before the pass, %v ± %v, under %v",
+				p.Target, p.Op, p.Start, p.End, secs, f.began, p.Lat.Max, duration, over, freeze/2)
+		}
+	}
+	if len(res.Drills) != 1 {
+		t.Fatalf("drills %+v, want one", res.Drills)
+	}
+	if dt := res.Drills[0].Targets[0]; dt.Stalled || dt.Note != "" {
+		t.Errorf("drill %+v: the phase-end pass's stall is no drill's", dt)
+	}
+}
