@@ -192,7 +192,10 @@ func buildDoc(d *runData, charts []chartFile) *doc {
 		if s.Unresolved {
 			ds.Note = "unresolved: no I/O completed before the phase ended"
 		}
-		if s.DuringVerify {
+		switch {
+		case s.PhaseEnd:
+			ds.Note = strings.TrimPrefix(ds.Note+"; during the verify pass at the phase end: its reads hung (after the measured window)", "; ")
+		case s.DuringVerify:
 			ds.Note = strings.TrimPrefix(ds.Note+"; during a verify pass: its reads hung (the workers were parked)", "; ")
 		}
 		out.Stalls = append(out.Stalls, ds)

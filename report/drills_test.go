@@ -125,7 +125,13 @@ func makeDrillsRun(t *testing.T, dir string) {
 		{Time: at(14900), Kind: workload.EvStallEnd, Phase: "failover", Target: "lun1", Dur: 800 * time.Millisecond,
 			Detail: "I/O resumed after 800ms (reads of the verify pass)"},
 		{Time: at(15000), Kind: workload.EvVerify, Phase: "failover", Target: "lun1", Offset: 8 << 20, Detail: "lost: generation 3, acknowledged 4"},
-		{Time: at(20000), Kind: workload.EvPhaseEnd, Phase: "failover"},
+		// The verify pass at the phase end, after the measured window:
+		// lun0's reads hang 400 ms.
+		{Time: at(20400), Kind: workload.EvStallStart, Phase: "failover", Target: "lun0", Dur: 300 * time.Millisecond,
+			Detail: "no I/O completed for 300ms with 4 in flight (reads of the verify pass at the phase end)"},
+		{Time: at(20500), Kind: workload.EvStallEnd, Phase: "failover", Target: "lun0", Dur: 400 * time.Millisecond,
+			Detail: "I/O resumed after 400ms (reads of the verify pass at the phase end)"},
+		{Time: at(20700), Kind: workload.EvPhaseEnd, Phase: "failover"},
 	} {
 		d.Event(e)
 	}
@@ -160,6 +166,7 @@ func makeDrillsRun(t *testing.T, dir string) {
 			{Phase: "failover", Target: "lun0", Start: at(7920), End: at(10900), Dur: 2980 * time.Millisecond, InFlight: 8},
 			{Phase: "failover", Target: "lun1", Start: at(7950), End: at(11150), Dur: 3200 * time.Millisecond, InFlight: 8},
 			{Phase: "failover", Target: "lun1", Start: at(14100), End: at(14900), Dur: 800 * time.Millisecond, InFlight: 4, DuringVerify: true},
+			{Phase: "failover", Target: "lun0", Start: at(20100), End: at(20500), Dur: 400 * time.Millisecond, InFlight: 4, DuringVerify: true, PhaseEnd: true},
 		},
 		Drills: []workload.DrillResult{
 			{Phase: "failover", Name: "vip-move", Injected: true, InjectAt: inject,
