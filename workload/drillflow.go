@@ -3,6 +3,8 @@ package workload
 import (
 	"fmt"
 	"time"
+
+	"lunbench/workload/verify"
 )
 
 // ioFlow tells a chained drill whether the phase's I/O flows.
@@ -171,4 +173,31 @@ func ambiguity(order []*drillState, i, owner int, st Stall, clock Clock, thresho
 			order[owner].d.Name, st.Dur.Round(time.Millisecond))
 	}
 	return ""
+}
+
+// noteEndPass notes on each injected drill whose own verify pass never ran
+// (it recovered too late in the phase, or its pass was skipped: the
+// verify pass at the phase end read back what its fault left) a stall of
+// that phase-end pass on a target. The stall stays out of the drill's
+// figures, whose window ends by the phase's end; passes are the phase's
+// verify passes, stalls those of the phase-end pass.
+func noteEndPass(drills []DrillResult, passes []verify.Summary, stalls []Stall) {
+	ran := map[string]bool{}
+	for _, v := range passes {
+		ran[v.When] = true
+	}
+	for i := range drills {
+		d := &drills[i]
+		if !d.Injected || ran["drill "+d.Name] {
+			continue
+		}
+		for ti := range d.Targets {
+			dt := &d.Targets[ti]
+			for _, st := range stalls {
+				if st.PhaseEnd && st.Target == dt.Target && dt.Note == "" {
+					dt.Note = fmt.Sprintf("its verify pass ran at the phase end and stalled %s", st.Dur.Round(time.Millisecond))
+				}
+			}
+		}
+	}
 }

@@ -225,3 +225,49 @@ func TestFailingIONotFlow(t *testing.T) {
 		}
 	}
 }
+
+// TestNoteEndPass: a stall of the verify pass at the phase end is noted on
+// the drills whose own verify pass never ran (the phase-end pass read back
+// what their fault left), on the target it stalled, and never becomes a
+// drill's stall.
+func TestNoteEndPass(t *testing.T) {
+	endStall := Stall{Target: "a", Dur: 1234 * time.Millisecond, DuringVerify: true, PhaseEnd: true}
+	const want = "its verify pass ran at the phase end and stalled 1.234s"
+	tests := []struct {
+		name     string
+		injected bool
+		passes   []string // the phase's verify passes (When)
+		note     string   // drill d's note on target a before
+		stalls   []Stall
+		// wantA, wantB: d's notes on targets a and b after.
+		wantA, wantB string
+	}{
+		// d recovered too late for its own pass: noted on a only.
+		{name: "own pass never ran", injected: true, passes: []string{"phase end"}, stalls: []Stall{endStall},
+			wantA: want},
+		// d's own pass ran: the phase-end pass is not its read-back.
+		{name: "own pass ran", injected: true, passes: []string{"drill d", "phase end"}, stalls: []Stall{endStall}},
+		// A manual drill never marked had no fault to read back after.
+		{name: "not injected", passes: []string{"phase end"}, stalls: []Stall{endStall}},
+		// An ambiguity note already there is kept.
+		{name: "note kept", injected: true, passes: []string{"phase end"}, note: "ambiguous: ...", stalls: []Stall{endStall},
+			wantA: "ambiguous: ..."},
+		// The phase-end pass did not stall.
+		{name: "no stall", injected: true, passes: []string{"phase end"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			drills := []DrillResult{{Name: "d", Injected: tt.injected,
+				Targets: []DrillTarget{{Target: "a", Note: tt.note}, {Target: "b"}}}}
+			var passes []verify.Summary
+			for _, w := range tt.passes {
+				passes = append(passes, verify.Summary{Target: "a", When: w}, verify.Summary{Target: "b", When: w})
+			}
+			noteEndPass(drills, passes, tt.stalls)
+			a, b := drills[0].Targets[0], drills[0].Targets[1]
+			if a.Note != tt.wantA || b.Note != tt.wantB || a.Stalled || b.Stalled {
+				t.Errorf("notes %q, %q (stalled %v, %v); want %q, %q, no stall", a.Note, b.Note, a.Stalled, b.Stalled, tt.wantA, tt.wantB)
+			}
+		})
+	}
+}

@@ -14,7 +14,8 @@ import (
 // short freezes (each under half the threshold) reports no stall; a pass
 // whose reads are frozen for 1.5 s reports one, marked as the phase-end
 // pass's, spanning the freeze, while the phase's figures, its drill and
-// the drill's own pass are untouched by it.
+// the drill's own pass are untouched by it; a drill too late in the phase
+// for a pass of its own has the stall noted, not counted.
 func TestEndPassStallOnStallBox(t *testing.T) {
 	for _, engine := range []string{"threads", "io_uring"} {
 		t.Run(engine, func(t *testing.T) {
@@ -25,6 +26,8 @@ func TestEndPassStallOnStallBox(t *testing.T) {
 			t.Run("frozen", func(t *testing.T) { testEndPassFrozen(t, engine) })
 		})
 	}
+	// Which drill a stall is noted on does not depend on the engine.
+	t.Run("late drill (threads)", testEndPassLateDrill)
 }
 
 // testEndPassKeepsReading freezes the box for 3/8 of the threshold at a
@@ -95,4 +98,32 @@ func checkEndPassApart(t *testing.T, res *Result, f *passFreezer, freeze, durati
 	if dt := res.Drills[0].Targets[0]; dt.Stalled || dt.Note != "" {
 		t.Errorf("drill %+v: the phase-end pass's stall is no drill's", dt)
 	}
+}
+
+// testEndPassLateDrill: the drill recovers 3.6 s into a 4 s phase, too
+// late for its own pass (due a threshold and a second later), so the
+// phase-end pass reads back what its fault left. Its stall is noted on the
+// drill, and stays out of the drill's figures.
+func testEndPassLateDrill(t *testing.T) {
+	const threshold = 300 * time.Millisecond
+	b := stallbox.New(t, 64)
+	f := &passFreezer{box: b, when: "phase end", pause: 1500 * time.Millisecond}
+	sc := verifyStallScenario(t, b.Dev, "threads", threshold)
+	sc.Phases[0].Drills[0].At = 3500 * time.Millisecond
+	res, _ := runFrozenPass(t, sc, f)
+	for _, v := range res.Verify {
+		if v.When == "drill d" {
+			t.Fatalf("the drill's own pass ran (%+v): it cannot show the phase-end pass as its read-back", v)
+		}
+	}
+	if len(res.Stalls) != 1 || !res.Stalls[0].PhaseEnd || len(res.Drills) != 1 {
+		t.Fatalf("stalls %+v, drills %+v; want the phase-end pass's one stall, one drill", res.Stalls, res.Drills)
+	}
+	s, dt := res.Stalls[0], res.Drills[0].Targets[0]
+	checkFreezeSpan(t, f, s, threshold)
+	want := "its verify pass ran at the phase end and stalled " + s.Dur.Round(time.Millisecond).String()
+	if dt.Stalled || dt.Stall != 0 || dt.Note != want {
+		t.Errorf("drill %+v: want no stall of its own and the note %q", dt, want)
+	}
+	t.Logf("late drill: %q", dt.Note)
 }

@@ -87,6 +87,7 @@ func (pr *phaseRun) finish(ctx context.Context, now int64, drained bool) phaseOu
 	po := phaseOut{results: out, stalls: pr.det.stalls, verify: pr.verifies, steady: pr.sw.result()}
 	if pr.drills != nil {
 		po.drills = pr.drills.measure(pr.tl, pr.tgts, pr.ros, drillStalls, now, pr.tick)
+		noteEndPass(po.drills, pr.verifies, pr.det.stalls[len(drillStalls):])
 	}
 	r.emit(Event{Kind: EvPhaseEnd, Phase: p.Name, Detail: pr.endReason})
 	return po

@@ -272,7 +272,9 @@ type DrillTarget struct {
 	PathMove *PathMove `json:"path_move,omitempty"`
 	// Note says when the stall's attribution is ambiguous: a stall that
 	// was still going on when the next drill was injected, or one of an
-	// earlier drill that this drill's inject fell into.
+	// earlier drill that this drill's inject fell into; or that the
+	// verify pass after the drill (or the one at the phase end, when the
+	// drill had none of its own) stalled.
 	Note string `json:"note,omitempty"`
 	// Budget is the stall the host's settings predict for this drill,
 	// beside Stall (nil for drills that were not injected).
