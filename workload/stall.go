@@ -67,8 +67,8 @@ type stallDetector struct {
 	stalls []Stall
 	// open is, per target, what the detector noted of its ongoing stall.
 	open []openStall
-	// endPass is set while it watches the phase-end verify pass, once the
-	// workers have returned.
+	// endPass is set once it watches the phase-end verify pass, after the
+	// workers have returned (see phaseEnded).
 	endPass bool
 }
 
