@@ -95,6 +95,12 @@ func TestLabHA(t *testing.T) {
 		if problems, _, _ := verifyTotals(r); problems != 0 {
 			t.Errorf("verify: %d problem blocks", problems)
 		}
+		// The verify pass after the drill reads over the same broken
+		// network: its own hang is a stall marked during_verify, and the
+		// time the workers wait for it is none.
+		for _, s := range r.Stalls {
+			t.Logf("stall %s..%s (%v) in flight %d, during verify %v", s.Start.Format("15:04:05.000"), s.End.Format("15:04:05.000"), s.Dur, s.InFlight, s.DuringVerify)
+		}
 		// The report explains why: the stall is a budget finding, and the
 		// stale ARP entry is the first likely cause.
 		if dt.Budget == nil || dt.Budget.Finding == "" {
