@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"lunbench/workload"
@@ -323,4 +324,20 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// WatchPaths starts what a run watches on the host besides diskstats, each
+// in a goroutine of wg until ctx ends: path, session and connection states
+// of paths every WatchEvery (NewWatcher), and the unit attentions the
+// kernel logs for the path devices of start (WatchUnitAttentions). The
+// error says why unit attentions are not watched; the states are watched
+// regardless.
+func (h Host) WatchPaths(ctx context.Context, wg *sync.WaitGroup, start Topology, sink workload.EventSink, paths ...string) error {
+	watcher := NewWatcher(h, paths...)
+	wg.Go(func() { watcher.Run(ctx, WatchEvery, sink) })
+	ua, err := h.WatchUnitAttentions(start)
+	if ua != nil {
+		wg.Go(func() { ua.Run(ctx, sink) })
+	}
+	return err
 }

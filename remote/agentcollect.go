@@ -50,20 +50,8 @@ func (a *agent) startCollectors(sc *scenarios.Scenario, events workload.EventSin
 			sampler.Run(ctx, sc.Interval, a.now, func(rows []collect.DiskStat, _ bool) { c.sendDisk(rows) })
 		}()
 	}
-	watcher := collect.NewWatcher(c.h, c.paths...)
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		watcher.Run(ctx, collect.WatchEvery, events)
-	}()
-	if ua, err := c.h.WatchUnitAttentions(c.start); err != nil {
+	if err := c.h.WatchPaths(ctx, &c.wg, c.start, events, c.paths...); err != nil {
 		note("no unit attentions from kernel messages", err)
-	} else if ua != nil {
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			ua.Run(ctx, events)
-		}()
 	}
 	return c
 }

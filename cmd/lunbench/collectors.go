@@ -81,20 +81,8 @@ func startCollectors(sc *scenarios.Scenario, dir *report.Dir, h collect.Host, ev
 			c.writeErr(w.Flush())
 		}()
 	}
-	watcher := collect.NewWatcher(h, c.paths...)
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		watcher.Run(ctx, collect.WatchEvery, events)
-	}()
-	if ua, err := h.WatchUnitAttentions(c.start); err != nil {
+	if err := h.WatchPaths(ctx, &c.wg, c.start, events, c.paths...); err != nil {
 		fmt.Fprintf(stderr, "lunbench: warning: no unit attentions from kernel messages: %v\n", err)
-	} else if ua != nil {
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			ua.Run(ctx, events)
-		}()
 	}
 	return c
 }

@@ -267,7 +267,7 @@ func (t *unitTally) intact(s *[SectorSize]byte, at int64, pads *padCache) (heade
 	case stampMagic:
 		h := readHeader2(s)
 		stored := binary.LittleEndian.Uint32(s[offCheck2:])
-		k := seed2(h.off, h.gen, h.runID, h.wtime)
+		k := seed2(h)
 		if c := headerCheck(k, h.random); c != stored {
 			t.badCheck(at, uint64(stored), uint64(c))
 			return header{}, false

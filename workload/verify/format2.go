@@ -47,12 +47,7 @@ func readHeader2(s *[SectorSize]byte) header {
 
 // stampRandom2 is the random counts format 2 wrote: all of the payload, or
 // whole words.
-func stampRandom2(random int) int {
-	if random >= payloadLen2 {
-		return payloadLen2
-	}
-	return max(random, 0) &^ 7
-}
+func stampRandom2(random int) int { return wholeWords(random, payloadLen2) }
 
 // headerCheck is format 2's 32-bit check over a sector's header: its seed
 // (which mixes offset, generation, run id and time) and its random count.
@@ -60,11 +55,11 @@ func headerCheck(k uint64, random int) uint32 {
 	return uint32((k ^ uint64(random)*checkMix) >> 32)
 }
 
-// seed2 is format 2's seed of a sector.
-func seed2(off int64, gen uint32, runID uint64, wtime int64) uint64 {
-	x := uint64(off)*0x9e3779b97f4a7c15 ^ uint64(gen)*0xc2b2ae3d27d4eb4f ^
-		runID*0x165667b19e3779f9 ^ uint64(wtime)*0xd6e8feb86659fd93
-	return mix64(x)
+// seed2 is format 2's seed of a sector: format 3's key without the random
+// count (same multipliers, generation alone in its word).
+func seed2(h header) uint64 {
+	h.random = 0
+	return h.key()
 }
 
 // payloadMismatch2 regenerates a format-2 sector's payload from its header

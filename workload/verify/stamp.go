@@ -211,9 +211,13 @@ func masks(m *[hdrMasks]uint64, k uint64) {
 
 // stampRandom is how many payload bytes StampN makes random for a request
 // of random: all of them, or whole words.
-func stampRandom(random int) int {
-	if random >= payloadLen {
-		return payloadLen
+func stampRandom(random int) int { return wholeWords(random, payloadLen) }
+
+// wholeWords is random bytes of a payload of n: all n from n on, else
+// whole words (none below zero).
+func wholeWords(random, n int) int {
+	if random >= n {
+		return n
 	}
 	return max(random, 0) &^ 7
 }
